@@ -1,0 +1,1 @@
+"""The example app built on core: users and a messenger."""

@@ -1,0 +1,27 @@
+"""The token service and password hasher of the app, built once from settings."""
+
+from datetime import timedelta
+from functools import lru_cache
+
+from configs import get_settings
+from core.security import PasswordHasher, TokenConfig, TokenService
+
+
+@lru_cache(maxsize=1)
+def token_service() -> TokenService:
+    settings = get_settings()
+    return TokenService(
+        TokenConfig(
+            secret=settings.secret_key,
+            algorithm=settings.auth.algorithm,
+            issuer=settings.auth.issuer,
+            audience=settings.auth.audience,
+            access_ttl=timedelta(minutes=settings.auth.access_token_minutes),
+            refresh_ttl=timedelta(days=settings.auth.refresh_token_days),
+        )
+    )
+
+
+@lru_cache(maxsize=1)
+def password_hasher() -> PasswordHasher:
+    return PasswordHasher()

@@ -1,0 +1,102 @@
+"""All settings, split by concern and gathered in one `Settings` object.
+
+Values come from environment variables and, when ENV_FILE names one, a file under .envs/.
+`get_settings()` builds them once per process; tests call `get_settings.cache_clear()`.
+"""
+
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from configs.app import AppSettings, Environment
+from configs.auth import PLACEHOLDER_SECRET, AuthSettings
+from configs.cors import CorsSettings
+from configs.database import DatabaseSettings
+from configs.logging import LoggingSettings
+from configs.redis import RedisSettings
+
+MIN_SECRET_BYTES = 32
+
+__all__ = ["Environment", "Settings", "SettingsError", "get_settings"]
+
+
+class SettingsError(RuntimeError):
+    """The configuration is unsafe or inconsistent; the app refuses to start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every concern's settings."""
+
+    app: AppSettings
+    database: DatabaseSettings
+    redis: RedisSettings
+    auth: AuthSettings
+    cors: CorsSettings
+    logging: LoggingSettings
+
+    @property
+    def database_url(self) -> str:
+        """DATABASE_URL, or the embedded SQLite file under the data directory."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{self.app.data_dir / 'plinth.db'}"
+
+    @property
+    def is_embedded(self) -> bool:
+        """True on the embedded default: SQLite and no Redis."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secret_key(self) -> str:
+        """The signing secret (validated at load time)."""
+        assert self.auth.secret_key is not None
+        return self.auth.secret_key.get_secret_value()
+
+
+def _local_secret(data_dir: Path) -> SecretStr:
+    """A random secret kept in the data directory, so a dev install never signs with a known key."""
+    path = data_dir / ".secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return SecretStr(path.read_text().strip())
+
+
+def _check(settings: Settings) -> None:
+    secret = settings.auth.secret_key
+    if settings.app.is_production:
+        if secret is None or secret.get_secret_value() == PLACEHOLDER_SECRET:
+            raise SettingsError("AUTH_SECRET_KEY must be set to a random value in production")
+        if len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(f"AUTH_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
+        if "*" in settings.cors.origins and settings.cors.allow_credentials:
+            raise SettingsError("CORS_ORIGINS='*' with credentials is refused in production")
+
+
+def load_settings() -> Settings:
+    """Read every settings class, fill in a local secret outside production, refuse unsafe ones."""
+    app = AppSettings.load()
+    auth = AuthSettings.load()
+    if auth.secret_key is None and not app.is_production:
+        auth = auth.model_copy(update={"secret_key": _local_secret(app.data_dir)})
+    settings = Settings(
+        app=app,
+        database=DatabaseSettings.load(),
+        redis=RedisSettings.load(),
+        auth=auth,
+        cors=CorsSettings.load(),
+        logging=LoggingSettings.load(),
+    )
+    _check(settings)
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, loaded once."""
+    return load_settings()

@@ -1,0 +1,26 @@
+"""AUTH_* variables: token signing, lifetimes, the root token and the first superuser."""
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from configs.base import PlinthSettings
+
+PLACEHOLDER_SECRET = "change-me"  # noqa: S105 - the value production refuses
+
+
+class AuthSettings(PlinthSettings):
+    """AUTH_* variables. An unset secret is generated per install outside production."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_")
+
+    secret_key: SecretStr | None = None
+    algorithm: str = "HS256"
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    issuer: str = "plinth"
+    audience: str = "plinth-api"
+    root_token: SecretStr | None = None
+    first_superuser_email: str | None = None
+    first_superuser_password: SecretStr | None = None
+    password_min_length: int = 8
+    password_max_length: int = 128

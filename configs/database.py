@@ -1,0 +1,21 @@
+"""DATABASE_* variables: the URL and the connection pool."""
+
+from pydantic_settings import SettingsConfigDict
+
+from configs.base import PlinthSettings
+
+
+class DatabaseSettings(PlinthSettings):
+    """DATABASE_URL and pool tuning; with no URL, the embedded SQLite file under APP_DATA_DIR."""
+
+    model_config = SettingsConfigDict(env_prefix="DATABASE_")
+
+    url: str | None = None
+    pool_size: int = 10
+    max_overflow: int = 5
+    pool_timeout_seconds: float = 10.0
+    pool_recycle_seconds: int = 1800
+    pool_pre_ping: bool = True
+    statement_timeout_ms: int = 15000
+    echo: bool = False
+    auto_migrate: bool | None = None  # None: migrate on start-up only on the embedded default

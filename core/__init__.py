@@ -1,0 +1,1 @@
+"""Plinth core: the framework library. Imports nothing from app/ or routers/."""

@@ -1,0 +1,111 @@
+"""The app factory: settings, lifespan (database, Redis, migrations), errors, docs, health."""
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from configs import Settings
+from core import health
+from core.db import Database, create_engine
+from core.deps import Authenticator
+from core.docs import install_docs
+from core.http import install_error_handlers
+from core.middleware import RequestIdMiddleware
+from core.migrations import upgrade_async
+from core.redis import create_redis
+
+logger = logging.getLogger("plinth.app")
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+"""A start-up/shut-down hook: entered after the database and Redis open, exited before."""
+
+
+def _should_migrate(settings: Settings) -> bool:
+    if settings.database.auto_migrate is not None:
+        return settings.database.auto_migrate
+    return settings.is_embedded
+
+
+def _database(settings: Settings) -> Database:
+    db = settings.database
+    return Database(
+        create_engine(
+            settings.database_url,
+            pool_size=db.pool_size,
+            max_overflow=db.max_overflow,
+            pool_timeout=db.pool_timeout_seconds,
+            pool_recycle=db.pool_recycle_seconds,
+            pool_pre_ping=db.pool_pre_ping,
+            statement_timeout_ms=db.statement_timeout_ms,
+            echo=db.echo,
+        )
+    )
+
+
+def _lifespan(
+    settings: Settings, hooks: Sequence[Lifespan]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if _should_migrate(settings):
+            await upgrade_async(settings.database_url)
+        app.state.database = _database(settings)
+        app.state.redis = (
+            create_redis(settings.redis.url, timeout_seconds=settings.redis.timeout_seconds)
+            if settings.redis.url
+            else None
+        )
+        try:
+            async with AsyncExitStack() as stack:
+                for hook in hooks:
+                    await stack.enter_async_context(hook(app))
+                yield
+        finally:
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
+            await app.state.database.dispose()
+
+    return lifespan
+
+
+def create_application(
+    settings: Settings,
+    *,
+    authenticator: Authenticator,
+    include_routes: Callable[[FastAPI], None],
+    lifespans: Sequence[Lifespan] = (),
+    description: str = "",
+) -> FastAPI:
+    """Build the FastAPI app. `include_routes` adds the project's routers (with their gates);
+    `lifespans` add start-up/shut-down work (buffers, background tasks)."""
+    app = FastAPI(
+        title=settings.app.name,
+        description=description,
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.app.docs_enabled else None,
+        lifespan=_lifespan(settings, lifespans),
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    app.state.authenticator = authenticator
+    install_error_handlers(app)
+    if settings.cors.origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors.origins,
+            allow_credentials=settings.cors.allow_credentials,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Retry-After", "ETag"],
+        )
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(health.router)
+    if settings.app.docs_enabled:
+        install_docs(app)
+    include_routes(app)
+    return app

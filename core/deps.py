@@ -1,0 +1,125 @@
+"""FastAPI dependencies: the request's session, the principal, the gates and `provide()`.
+
+Gates are attached when a router is included, so no route is public by accident:
+
+    api.include_router(users_router, dependencies=Gate.ADMIN)
+
+Controllers and services reach handlers through one dependency:
+
+    Users = Annotated[UserController, Depends(provide(UserController))]
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Annotated, Any, Protocol, TypeVar
+
+from fastapi import Depends, Request, Security
+from fastapi.params import Depends as DependsParam
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBearer,
+    OAuth2PasswordBearer,
+    SecurityScopes,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import Database
+from core.errors import Forbidden, Unauthorized
+from core.security import SCOPE_DESCRIPTIONS, TOKEN_URL, Principal, Scope, constant_time_equals
+
+Authenticator = Callable[[AsyncSession, str], Awaitable[Principal]]
+"""Turns a bearer access token into a `Principal` (the app sets `app.state.authenticator`)."""
+
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL,
+    scopes={scope.value: text for scope, text in SCOPE_DESCRIPTIONS.items()},
+    auto_error=False,
+)
+root_scheme = HTTPBearer(
+    scheme_name="RootToken", description="The static root token from settings.", auto_error=False
+)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request. It only closes (rolling back leftovers); commits happen in
+    `ControllerService.atomic()`, before the response is sent."""
+    database: Database = request.app.state.database
+    async with database.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def _authenticate(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    if not token:
+        raise Unauthorized()
+    authenticator: Authenticator = request.app.state.authenticator
+    principal = await authenticator(session, token)
+    request.state.principal = principal
+    return principal
+
+
+async def require_scopes(
+    security_scopes: SecurityScopes, principal: Annotated[Principal, Depends(_authenticate)]
+) -> Principal:
+    """Gate: a valid access token holding every scope the route declares (else 401/403)."""
+    missing = [scope for scope in security_scopes.scopes if not principal.has(scope)]
+    if missing:
+        raise Forbidden(f"This requires the scope: {', '.join(missing)}.")
+    return principal
+
+
+async def require_root(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(root_scheme)],
+) -> None:
+    """Gate: the static root token (AUTH_ROOT_TOKEN); every root route is refused when unset."""
+    configured = request.app.state.settings.auth.root_token
+    if configured is None:
+        raise Forbidden("Root access is disabled: AUTH_ROOT_TOKEN is not set.")
+    if credentials is None or not constant_time_equals(
+        credentials.credentials, configured.get_secret_value()
+    ):
+        raise Unauthorized("A valid root token is required.")
+
+
+class Gate:
+    """The dependency lists to attach when including a router."""
+
+    PUBLIC: Sequence[DependsParam] = ()
+    AUTHENTICATED: Sequence[DependsParam] = (Security(require_scopes, scopes=[Scope.REGULAR]),)
+    ADMIN: Sequence[DependsParam] = (Security(require_scopes, scopes=[Scope.ADMIN]),)
+    SUPERUSER: Sequence[DependsParam] = (Security(require_scopes, scopes=[Scope.SUPERUSER]),)
+    ROOT: Sequence[DependsParam] = (Depends(require_root),)
+
+
+def current_principal(request: Request) -> Principal | None:
+    """The principal the router's gate resolved; None on public routes."""
+    return getattr(request.state, "principal", None)
+
+
+PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
+
+
+class SessionBound(Protocol):
+    """Anything built from the request's session and principal: controllers and services."""
+
+    def __init__(self, session: AsyncSession, principal: Principal | None) -> None: ...
+
+
+BoundT = TypeVar("BoundT", bound=SessionBound)
+
+
+def provide(cls: type[BoundT]) -> Callable[..., Any]:
+    """A dependency that builds `cls(session, principal)` for the current request."""
+
+    def build(session: SessionDep, principal: PrincipalDep) -> BoundT:
+        return cls(session, principal)
+
+    build.__name__ = f"provide_{cls.__name__}"
+    return build

@@ -1,0 +1,67 @@
+"""Liveness and readiness probes."""
+
+import asyncio
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+
+from core.db import Database
+from core.http import problem
+
+logger = logging.getLogger("plinth.health")
+router = APIRouter(prefix="/health", tags=["health"])
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+@router.get("/live", summary="The process is up")
+async def live() -> dict[str, str]:
+    """Answers as long as the event loop runs; checks nothing else."""
+    return {"status": "ok"}
+
+
+async def _check_database(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def _check_redis(redis: Any) -> None:
+    await redis.ping()
+
+
+async def _run(name: str, check: Any) -> str | None:
+    try:
+        await asyncio.wait_for(check, CHECK_TIMEOUT_SECONDS)
+    except Exception as exc:
+        logger.warning("readiness check %s failed: %s", name, type(exc).__name__)
+        return f"{name} is unavailable ({type(exc).__name__})"
+    return None
+
+
+@router.get(
+    "/ready",
+    summary="The database (and Redis, when configured) answer",
+    responses={503: {"description": "A dependency is down; `checks` says which."}},
+)
+async def ready(request: Request) -> Any:
+    """200 when every configured dependency answers within 2 s, else 503 with each one's state."""
+    checks = {"database": _check_database(request.app.state.database)}
+    if request.app.state.redis is not None:
+        checks["redis"] = _check_redis(request.app.state.redis)
+    results = await asyncio.gather(*(_run(name, check) for name, check in checks.items()))
+    failures = dict(zip(checks, results, strict=True))
+    states = {name: ("unavailable" if failure else "ok") for name, failure in failures.items()}
+    if any(failures.values()):
+        errors = [
+            {"loc": [name], "msg": failure, "type": "unavailable"}
+            for name, failure in failures.items()
+            if failure
+        ]
+        return problem(
+            503,
+            detail="A dependency is unavailable.",
+            errors=errors,
+            extensions={"checks": states},
+        )
+    return {"status": "ok", "checks": states}

@@ -1,0 +1,132 @@
+"""The one place where errors become HTTP responses: RFC 9457 problem details.
+
+Every error — domain errors, validation, unknown routes, wrong methods and crashes — answers with
+`{type, title, status, detail, errors, request_id}` and `application/problem+json`.
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from core.context import current_request_id
+from core.errors import AppError
+from core.middleware import REQUEST_ID_HEADER
+
+logger = logging.getLogger("plinth.errors")
+
+PROBLEM_TYPE_BASE = "https://plinth.dev/problems/"
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+    504: "Request timed out",
+}
+
+
+class ProblemResponse(JSONResponse):
+    """JSON response with the problem-details media type."""
+
+    media_type = "application/problem+json"
+
+
+def problem(
+    status: int,
+    *,
+    detail: str | None = None,
+    title: str | None = None,
+    type_slug: str | None = None,
+    errors: Sequence[Mapping[str, Any]] = (),
+    headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> ProblemResponse:
+    """Build the one error response shape (`extensions` adds RFC 9457 extension members)."""
+    title = title or _TITLES.get(status, "Error")
+    slug = type_slug or title.lower().replace(" ", "-")
+    request_id = current_request_id()
+    body = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "errors": jsonable_encoder(list(errors)),
+        "request_id": request_id,
+        **jsonable_encoder(dict(extensions or {})),
+    }
+    all_headers = dict(headers or {})
+    if request_id:
+        all_headers.setdefault(REQUEST_ID_HEADER, request_id)
+    return ProblemResponse(body, status_code=status, headers=all_headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Pydantic's errors without `input` and `ctx`: they may echo passwords back."""
+    return [
+        {
+            "loc": list(error.get("loc", ())),
+            "msg": error.get("msg", ""),
+            "type": error.get("type", ""),
+        }
+        for error in exc.errors()
+    ]
+
+
+async def _app_error(_: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, AppError)
+    return problem(
+        exc.status,
+        detail=exc.detail,
+        title=exc.title,
+        type_slug=exc.type_slug,
+        errors=exc.errors,
+        headers=exc.headers,
+    )
+
+
+async def _validation_error(_: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem(
+        422,
+        detail="The request has invalid fields.",
+        type_slug="invalid-input",
+        errors=_validation_errors(exc),
+    )
+
+
+async def _http_error(_: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = "No such route."
+    return problem(exc.status_code, detail=detail, headers=exc.headers)
+
+
+async def _unhandled_error(request: Request, exc: Exception) -> ProblemResponse:
+    logger.error(
+        "unhandled error on %s %s",
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return problem(500, detail="An unexpected error occurred. It has been logged.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every kind of error to the problem-details shape."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled_error)

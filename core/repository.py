@@ -1,0 +1,231 @@
+"""`BaseRepository[Model]`: statement builders and executors over one `AsyncSession`.
+
+Builders (`select`, `by_id`) return statements that callers keep composing; executors run them.
+Writes flush and never commit — the unit of work (`ControllerService.atomic`) commits once.
+A flush that violates a constraint raises `Conflict`; the unit of work then rolls back.
+
+    class TodoRepository(BaseRepository[Todo]):
+        model = Todo
+"""
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import Select, bindparam, exists, func, inspect, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.base import ExecutableOption
+
+from core.db import CommonBase, utcnow
+from core.errors import Conflict, NotFound
+from core.pagination import CursorCodec
+
+ModelT = TypeVar("ModelT", bound=CommonBase)
+
+_PROTECTED_FIELDS = frozenset({"id", "created_at", "updated_at", "deleted_at"})
+
+
+@dataclass(frozen=True)
+class OffsetResult(Generic[ModelT]):
+    """Rows of one numbered page and the total matching rows."""
+
+    items: Sequence[ModelT]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class CursorResult(Generic[ModelT]):
+    """Rows of one keyset page; `next_cursor` is None on the last page."""
+
+    items: Sequence[ModelT]
+    next_cursor: str | None
+    has_more: bool
+
+
+@lru_cache(maxsize=1)
+def _default_codec() -> CursorCodec:
+    from configs import get_settings
+
+    return CursorCodec(get_settings().secret_key)
+
+
+class BaseRepository(Generic[ModelT]):
+    """Data access for one model. Subclass with `model = YourModel` and add query builders."""
+
+    model: type[ModelT]
+    not_found_detail: ClassVar[str] = "The resource does not exist."
+    conflict_detail: ClassVar[str] = "The change conflicts with existing data."
+
+    def __init__(self, session: AsyncSession, *, cursor_codec: CursorCodec | None = None) -> None:
+        self.session = session
+        self._codec = cursor_codec
+
+    @property
+    def cursor_codec(self) -> CursorCodec:
+        """Signs keyset cursors (the app's secret by default)."""
+        return self._codec or _default_codec()
+
+    # -- statement builders -------------------------------------------------------------------
+
+    def select(self, *, include_deleted: bool = False) -> Select[ModelT]:
+        """`SELECT model`, hiding soft-deleted rows unless `include_deleted`."""
+        stmt = select(self.model)
+        if not include_deleted:
+            stmt = stmt.where(self.model.deleted_at.is_(None))
+        return stmt
+
+    def by_id(self, id_: uuid.UUID, *, include_deleted: bool = False) -> Select[ModelT]:
+        """The statement for one row by primary key."""
+        return self.select(include_deleted=include_deleted).where(self.model.id == id_)
+
+    # -- executors ----------------------------------------------------------------------------
+
+    async def one(self, stmt: Select[ModelT]) -> ModelT:
+        """Exactly one row, else `NotFound`."""
+        row = await self.one_or_none(stmt)
+        if row is None:
+            raise NotFound(self.not_found_detail)
+        return row
+
+    async def one_or_none(self, stmt: Select[ModelT]) -> ModelT | None:
+        """The first row of the statement, or None."""
+        result = await self.session.scalars(stmt.limit(1))
+        return result.first()
+
+    async def all(self, stmt: Select[ModelT]) -> Sequence[ModelT]:
+        """Every row of the statement."""
+        return (await self.session.scalars(stmt)).all()
+
+    async def count(self, stmt: Select[ModelT]) -> int:
+        """`COUNT(*)` of the statement's rows, narrowed to the count (no ORDER BY, no window)."""
+        counted = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+        return int((await self.session.execute(counted)).scalar_one())
+
+    async def exists(self, stmt: Select[ModelT]) -> bool:
+        """Whether the statement matches any row."""
+        return bool((await self.session.execute(select(exists(stmt.order_by(None))))).scalar())
+
+    async def get(
+        self,
+        id_: uuid.UUID,
+        *,
+        options: Iterable[ExecutableOption] = (),
+        for_update: bool = False,
+        include_deleted: bool = False,
+    ) -> ModelT:
+        """One row by id with eager-load `options`, optionally locked; `NotFound` if absent."""
+        stmt = self.by_id(id_, include_deleted=include_deleted).options(*options)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.one(stmt)
+
+    async def page_offset(
+        self,
+        stmt: Select[ModelT],
+        *,
+        limit: int,
+        offset: int,
+        options: Iterable[ExecutableOption] = (),
+    ) -> OffsetResult[ModelT]:
+        """One numbered page of an ordered statement plus the total, counted separately."""
+        total = await self.count(stmt)
+        items = await self.all(stmt.options(*options).limit(limit).offset(offset))
+        return OffsetResult(items=items, total=total, limit=limit, offset=offset)
+
+    def keyset_key(self) -> tuple[InstrumentedAttribute[Any], ...]:
+        """The fixed order keyset pages walk: `(created_at, id)`. Override for another key."""
+        return (self.model.created_at, self.model.id)
+
+    async def page_keyset(
+        self,
+        stmt: Select[ModelT],
+        *,
+        limit: int,
+        cursor: str | None = None,
+        descending: bool = True,
+        key: Sequence[InstrumentedAttribute[Any]] | None = None,
+        options: Iterable[ExecutableOption] = (),
+    ) -> CursorResult[ModelT]:
+        """One keyset page after `cursor`, in the fixed order of `key`; fetches `limit + 1`.
+
+        Rows inserted before the cursor's position never shift later pages, and the cost does
+        not grow with depth when an index covers the filter columns followed by `key`.
+        """
+        columns = tuple(key or self.keyset_key())
+        if cursor is not None:
+            values = self.cursor_codec.decode(cursor, [c.type.python_type for c in columns])
+            binds = (bindparam(None, v, type_=c.type) for c, v in zip(columns, values, strict=True))
+            bound = tuple_(*binds)
+            row = tuple_(*columns)
+            stmt = stmt.where(row < bound if descending else row > bound)
+        order = [c.desc() if descending else c.asc() for c in columns]
+        rows = await self.all(
+            stmt.options(*options).order_by(None).order_by(*order).limit(limit + 1)
+        )
+        has_more = len(rows) > limit
+        items = rows[:limit]
+        next_cursor = None
+        if has_more:
+            next_cursor = self.cursor_codec.encode([getattr(items[-1], c.key) for c in columns])
+        return CursorResult(items=items, next_cursor=next_cursor, has_more=has_more)
+
+    # -- writes (flush, never commit) ---------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Flush pending changes; a constraint violation becomes `Conflict`."""
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(self.conflict_detail) from exc
+
+    async def add(self, obj: ModelT) -> ModelT:
+        """Insert one row."""
+        self.session.add(obj)
+        await self.flush()
+        return obj
+
+    async def add_many(self, objs: Iterable[ModelT]) -> list[ModelT]:
+        """Insert several rows in one flush."""
+        rows = list(objs)
+        self.session.add_all(rows)
+        await self.flush()
+        return rows
+
+    async def update(self, obj: ModelT, values: Mapping[str, Any]) -> ModelT:
+        """Set only the given column values (e.g. `model_dump(exclude_unset=True)`) and flush.
+
+        Keys must be column attributes of the model; `id` and the timestamps are refused so a
+        client payload can never rewrite them.
+        """
+        columns = inspect(self.model).column_attrs.keys()
+        for name, value in values.items():
+            if name in _PROTECTED_FIELDS or name not in columns:
+                raise ValueError(f"{self.model.__name__}.{name} cannot be updated this way")
+            setattr(obj, name, value)
+        obj.updated_at = utcnow()
+        await self.flush()
+        return obj
+
+    async def soft_delete(self, obj: ModelT) -> ModelT:
+        """Mark the row deleted; it disappears from default queries."""
+        obj.deleted_at = obj.updated_at = utcnow()
+        await self.flush()
+        return obj
+
+    async def restore(self, obj: ModelT) -> ModelT:
+        """Undo a soft delete."""
+        obj.deleted_at = None
+        obj.updated_at = utcnow()
+        await self.flush()
+        return obj
+
+    async def hard_delete(self, obj: ModelT) -> None:
+        """Delete the row for good."""
+        await self.session.delete(obj)
+        await self.flush()

@@ -1,0 +1,174 @@
+"""Passwords, tokens, scopes and the principal — the one module to swap for other auth.
+
+Passwords: pwdlib with Argon2id (m=19 MiB, t=2, p=1: the OWASP minimum), hashed off the event
+loop. Tokens: PyJWT with a pinned algorithm and required claims; access and refresh tokens are
+told apart by their `type` claim and are never interchangeable.
+"""
+
+import hmac
+import os
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+import anyio
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from core.db import utcnow
+from core.errors import Unauthorized
+
+TOKEN_URL = "/api/v1/auth/login"  # noqa: S105 - a route, not a secret
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "iss", "aud", "type")
+
+
+class Scope(StrEnum):
+    """OAuth2 scopes. Each implies the ones below it: superuser > admin > regular."""
+
+    REGULAR = "regular"
+    ADMIN = "admin"
+    SUPERUSER = "superuser"
+
+
+SCOPE_DESCRIPTIONS = {
+    Scope.REGULAR: "Use the API as a signed-in user.",
+    Scope.ADMIN: "Manage users and read request logs.",
+    Scope.SUPERUSER: "Change scopes and restore deleted users.",
+}
+_IMPLIES: Mapping[str, frozenset[str]] = {
+    Scope.SUPERUSER: frozenset({Scope.SUPERUSER, Scope.ADMIN, Scope.REGULAR}),
+    Scope.ADMIN: frozenset({Scope.ADMIN, Scope.REGULAR}),
+    Scope.REGULAR: frozenset({Scope.REGULAR}),
+}
+
+
+def expand_scopes(scopes: Iterable[str]) -> frozenset[str]:
+    """The scopes together with every scope they imply; unknown names are dropped."""
+    expanded: set[str] = set()
+    for scope in scopes:
+        expanded |= _IMPLIES.get(scope, frozenset())
+    return frozenset(expanded)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: resolved once per request from the bearer token.
+
+    `scopes` are the token's granted scopes, expanded and narrowed to what the account still
+    holds. `account` is the app's loaded user object, for controllers that need more.
+    """
+
+    id: uuid.UUID
+    scopes: frozenset[str]
+    token_id: str | None = None
+    session_id: str | None = None
+    account: Any = field(default=None, compare=False, repr=False)
+
+    def has(self, scope: str) -> bool:
+        """Whether the principal holds `scope` (directly or through a higher one)."""
+        return scope in self.scopes
+
+
+class PasswordHasher:
+    """Argon2id hashing and verification, run in worker threads so logins never stall the loop."""
+
+    def __init__(
+        self, *, memory_cost: int = 19456, time_cost: int = 2, parallelism: int = 1
+    ) -> None:
+        self._hash = PasswordHash(
+            (Argon2Hasher(memory_cost=memory_cost, time_cost=time_cost, parallelism=parallelism),)
+        )
+        self._dummy_hash = self._hash.hash(os.urandom(16).hex())
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def _capacity(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(max(2, os.cpu_count() or 2))
+        return self._limiter
+
+    async def hash(self, password: str) -> str:
+        """A new Argon2id hash of `password`."""
+        return await anyio.to_thread.run_sync(self._hash.hash, password, limiter=self._capacity())
+
+    async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        """`(valid, new_hash)`: new_hash is set when the stored hash used older parameters.
+
+        With no stored hash (unknown user) a dummy hash is checked, so the answer takes as long.
+        """
+        target = hashed or self._dummy_hash
+        valid, updated = await anyio.to_thread.run_sync(
+            self._hash.verify_and_update, password, target, limiter=self._capacity()
+        )
+        return (valid and hashed is not None), updated
+
+
+@dataclass(frozen=True)
+class TokenConfig:
+    """What tokens are signed with and how long they live."""
+
+    secret: str
+    algorithm: str = "HS256"
+    issuer: str = "plinth"
+    audience: str = "plinth-api"
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=14)
+
+
+class TokenType(StrEnum):
+    """The `type` claim: which kind of token this is."""
+
+    ACCESS = "access"
+    REFRESH = "refresh"
+
+
+class TokenService:
+    """Issues and verifies JWTs; every failure is the same `Unauthorized`."""
+
+    def __init__(self, config: TokenConfig) -> None:
+        self.config = config
+
+    def issue(
+        self, subject: uuid.UUID, token_type: TokenType, claims: Mapping[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """A signed token and its claims. `claims` adds app claims (scopes, version, family)."""
+        now = utcnow()
+        ttl = self.config.access_ttl if token_type is TokenType.ACCESS else self.config.refresh_ttl
+        payload: dict[str, Any] = {
+            **(claims or {}),
+            "sub": str(subject),
+            "type": token_type.value,
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+            "jti": uuid.uuid4().hex,
+            "iss": self.config.issuer,
+            "aud": self.config.audience,
+        }
+        token = jwt.encode(payload, self.config.secret, algorithm=self.config.algorithm)
+        return token, payload
+
+    def verify(self, token: str, token_type: TokenType) -> dict[str, Any]:
+        """The claims of a valid, unexpired token of `token_type`; otherwise `Unauthorized`."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self.config.secret,
+                algorithms=[self.config.algorithm],
+                audience=self.config.audience,
+                issuer=self.config.issuer,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+            if claims.get("type") != token_type.value:
+                raise jwt.InvalidTokenError("wrong token type")
+            uuid.UUID(str(claims["sub"]))
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise Unauthorized("The token is invalid or expired.") from exc
+        return claims
+
+
+def constant_time_equals(given: str, expected: str) -> bool:
+    """Compare secrets without leaking where they differ."""
+    return hmac.compare_digest(given.encode(), expected.encode())

@@ -1,0 +1,48 @@
+"""Entry point: `python main.py` serves the API with uvicorn (host, port, workers from settings).
+
+Production runs `gunicorn "main:create_app()"` with uvicorn workers (see compose/start).
+"""
+
+import logging
+
+import uvicorn
+from fastapi import FastAPI
+
+from app.users.auth import authenticate
+from configs import Settings, get_settings
+from core.application import create_application
+from routers import include_routes
+
+DESCRIPTION = """
+Plinth example API: users with OAuth2 scopes and a messenger.
+
+Use **Authorize** with the password flow (username = your email) to try gated routes.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app factory used by uvicorn, gunicorn and the tests."""
+    settings = settings or get_settings()
+    return create_application(
+        settings,
+        authenticator=authenticate,
+        include_routes=include_routes,
+        description=DESCRIPTION,
+    )
+
+
+def main() -> None:
+    settings = get_settings()
+    logging.basicConfig(level=settings.logging.level)
+    uvicorn.run(
+        "main:create_app",
+        factory=True,
+        host=settings.app.host,
+        port=settings.app.port,
+        workers=settings.app.workers,
+        proxy_headers=False,
+    )
+
+
+if __name__ == "__main__":
+    main()
