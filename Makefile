@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint typecheck test-services test-embedded bench migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		(echo "Python 3.11+ is required" >&2; exit 1)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+## Serve on the embedded default (SQLite + in-process backends) at http://localhost:8080/docs
+run: $(VENV)/.runtime
+	$(BIN)/alembic upgrade heads
+	$(BIN)/python main.py
+
+migrate: $(VENV)/.runtime
+	$(BIN)/alembic upgrade heads
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+test-services: $(VENV)/.dev
+	bash scripts/ensure-redis.sh
+	PLINTH_TEST_LEG=services $(BIN)/pytest -q
+
+test-embedded: $(VENV)/.dev
+	PLINTH_TEST_LEG=embedded $(BIN)/pytest -q
+
+## Lint, type-check, then the whole suite on both legs (PostgreSQL+Redis, then embedded)
+test: lint typecheck test-services test-embedded
+
+bench: $(VENV)/.dev
+	bash scripts/ensure-redis.sh
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,203 @@
+"""Test harness: one leg per run, chosen by PLINTH_TEST_LEG.
+
+- `services`: a throwaway PostgreSQL 15 and Redis started here (tests/servers.py).
+- `embedded`: the embedded default — SQLite file, in-process stand-ins for Redis.
+
+The database is built by Alembic once per run; every test's rows are deleted after it (and Redis
+flushed), so tests are independent of order. No database or Redis is mocked.
+"""
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.servers import (
+    PostgresServer,
+    RedisServer,
+    ServerUnavailable,
+    start_postgres,
+    start_redis,
+)
+
+LEG = os.environ.get("PLINTH_TEST_LEG", "embedded")
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
+BASE_ENV = {
+    "APP_ENV": "test",
+    "AUTH_SECRET_KEY": TEST_SECRET,
+    "LOG_LEVEL": "WARNING",
+}
+
+
+@dataclass
+class Leg:
+    """What this run tests against."""
+
+    name: str
+    database_url: str
+    redis_url: str | None
+    data_dir: Path
+    postgres: PostgresServer | None = None
+    redis: RedisServer | None = None
+
+    @property
+    def is_services(self) -> bool:
+        return self.name == "services"
+
+
+def _start_services() -> tuple[PostgresServer, RedisServer]:
+    try:
+        return start_postgres(), start_redis()
+    except ServerUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.exit(f"services leg cannot run under CI: {exc}", returncode=1)
+        pytest.exit(f"services leg skipped: {exc}", returncode=0)
+
+
+@pytest.fixture(scope="session")
+def leg() -> Iterator[Leg]:
+    """Start the leg's servers, point the settings at them, migrate the database."""
+    base = Path(tempfile.mkdtemp(prefix="plinth-test-"))
+    postgres = redis = None
+    if LEG == "services":
+        postgres, redis = _start_services()
+        current = Leg(
+            LEG, postgres.create_database("plinth_test"), redis.url(), base, postgres, redis
+        )
+    elif LEG == "embedded":
+        current = Leg(LEG, f"sqlite+aiosqlite:///{base / 'plinth.db'}", None, base)
+    else:
+        raise pytest.UsageError(f"PLINTH_TEST_LEG must be services or embedded, not {LEG!r}")
+    env = {**BASE_ENV, "DATABASE_URL": current.database_url, "APP_DATA_DIR": str(base)}
+    if current.redis_url:
+        env["REDIS_URL"] = current.redis_url
+    os.environ.pop("REDIS_URL", None)
+    os.environ.update(env)
+    reset_settings_caches()
+
+    from core.migrations import upgrade
+
+    upgrade(current.database_url)
+    yield current
+    if redis is not None:
+        redis.stop()
+    if postgres is not None:
+        postgres.stop()
+
+
+def reset_settings_caches() -> None:
+    """Forget settings and everything built from them (after changing the environment)."""
+    from app.users.tokens import password_hasher, token_service
+    from configs import get_settings
+    from core.repository import _default_codec
+
+    for cached in (get_settings, token_service, password_hasher, _default_codec):
+        cached.cache_clear()
+
+
+@pytest.fixture(scope="session")
+async def database(leg: Leg) -> AsyncIterator[Any]:
+    """The test database (engine + sessionmaker), shared by the run."""
+    from core.db import Database, create_engine
+
+    db = Database(create_engine(leg.database_url, pool_size=5))
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def session(database: Any) -> AsyncIterator[AsyncSession]:
+    """A session on the test database, closed after the test."""
+    async with database.session() as session:
+        yield session
+
+
+async def _table_names(session: AsyncSession) -> list[str]:
+    if session.bind.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+    else:
+        query = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    names = (await session.execute(text(query))).scalars().all()
+    return [name for name in names if name != "alembic_version"]
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(leg: Leg, database: Any) -> AsyncIterator[None]:
+    """After each test: delete every row and flush Redis."""
+    yield
+    async with database.session() as session:
+        names = await _table_names(session)
+        if names and session.bind.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{name}"' for name in names)
+            await session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            await session.execute(text("PRAGMA foreign_keys=OFF"))
+            for name in names:
+                await session.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our own table names
+            await session.execute(text("PRAGMA foreign_keys=ON"))
+        await session.commit()
+    if leg.redis is not None and leg.redis_url:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(leg.redis_url)
+        try:
+            await client.flushdb()
+        finally:
+            await client.aclose()
+
+
+@asynccontextmanager
+async def running_app(**env: str) -> AsyncIterator[FastAPI]:
+    """The app with extra environment settings, its lifespan entered (start-up/shut-down run)."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    reset_settings_caches()
+    try:
+        from main import create_app
+
+        app = create_app()
+        async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
+            yield app
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_settings_caches()
+
+
+def client_for(app: FastAPI) -> httpx.AsyncClient:
+    """An HTTP client calling the app in-process (errors come back as responses, not raises)."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+@pytest.fixture
+async def app(leg: Leg) -> AsyncIterator[FastAPI]:
+    """The app on this leg with default test settings."""
+    async with running_app() as application:
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for `app`."""
+    async with client_for(app) as http:
+        yield http
+
+
+@pytest.fixture
+def make_app(leg: Leg) -> Callable[..., Any]:
+    """`async with make_app(ROOT_TOKEN="x") as app:` — the app with extra settings."""
+    return running_app
