@@ -1,0 +1,1 @@
+"""The messenger example: threads, their participants and messages."""

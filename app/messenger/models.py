@@ -1,0 +1,114 @@
+"""Threads, who takes part in them, and their messages.
+
+Every relationship is `lazy="raise"`: reads say what they load (`selectinload`) in the controllers'
+`read_options`, so an accidental per-row query fails loudly instead of slowing down silently.
+"""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, and_, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.users.models import User
+from core.db import CommonBase, utcnow
+
+LIVE = text("deleted_at IS NULL")
+
+
+class Role(StrEnum):
+    """A participant's role in a thread."""
+
+    CREATOR = "creator"
+    MEMBER = "member"
+
+
+class Thread(CommonBase):
+    """A conversation. `last_activity_at` starts at creation and follows the newest message, so
+    "most recent activity first" is a keyset walk over a column that is never NULL."""
+
+    __tablename__ = "threads"
+    __table_args__ = (Index("ix_threads_last_activity", "last_activity_at", "id"),)
+
+    title: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    last_message_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    participants: Mapped[list["ThreadParticipant"]] = relationship(
+        primaryjoin=lambda: and_(
+            ThreadParticipant.thread_id == Thread.id, ThreadParticipant.deleted_at.is_(None)
+        ),
+        order_by=lambda: (ThreadParticipant.joined_at, ThreadParticipant.id),
+        viewonly=True,
+        lazy="raise",
+    )
+    messages: Mapped[list["Message"]] = relationship(viewonly=True, lazy="raise")
+
+
+class ThreadParticipant(CommonBase):
+    """Membership of one user in one thread (`users_and_threads`).
+
+    Leaving or being removed soft-deletes the row: history stays, and rejoining adds a new row
+    (one live row per user and thread, enforced by a partial unique index).
+    """
+
+    __tablename__ = "users_and_threads"
+    __table_args__ = (
+        Index(
+            "uq_users_and_threads_user_thread_live",
+            "user_id",
+            "thread_id",
+            unique=True,
+            postgresql_where=LIVE,
+            sqlite_where=LIVE,
+        ),
+        Index("ix_users_and_threads_thread", "thread_id"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id"))
+    role: Mapped[Role] = mapped_column(
+        Enum(
+            Role,
+            name="participant_role",
+            native_enum=False,
+            length=16,
+            values_callable=lambda roles: [role.value for role in roles],
+        ),
+        default=Role.MEMBER,
+    )
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+    @property
+    def full_name(self) -> str:
+        """The participant's display name (needs `user` eagerly loaded)."""
+        return self.user.full_name
+
+
+class Message(CommonBase):
+    """One message. Deleting it (author or admin) is a soft delete; editing sets `edited_at`."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        # Serves the history page: one thread, newest first, keyset over (created_at, id).
+        Index(
+            "ix_messages_thread_created_live",
+            "thread_id",
+            "created_at",
+            "id",
+            postgresql_where=LIVE,
+            sqlite_where=LIVE,
+        ),
+    )
+
+    thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id"))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    edited_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    thread: Mapped[Thread] = relationship(lazy="raise")
+    author: Mapped[User] = relationship(lazy="raise")

@@ -1,0 +1,62 @@
+"""What clients send and receive. `author_id` / `created_by` are never inputs: always the caller."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.messenger.models import Role
+from core.schemas import CreateSchema, ReadSchema, UpdateSchema
+
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Body = Annotated[str, Field(min_length=1, max_length=4000)]
+UserIds = Annotated[list[uuid.UUID], Field(max_length=100)]
+
+
+class ThreadCreate(CreateSchema):
+    title: Title
+    participant_ids: UserIds = Field(
+        default_factory=list,
+        description="Other users to include; the creator is always a participant.",
+    )
+
+
+class ThreadUpdate(UpdateSchema):
+    title: Title
+
+
+class ParticipantsAdd(CreateSchema):
+    user_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=100)]
+
+
+class ParticipantRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: uuid.UUID
+    full_name: str
+    role: Role
+    joined_at: datetime
+
+
+class ThreadRead(ReadSchema):
+    title: str
+    created_by: uuid.UUID
+    last_message_at: datetime | None
+    last_activity_at: datetime = Field(description="Creation time, then the newest message's.")
+    participants: list[ParticipantRead]
+
+
+class MessageCreate(CreateSchema):
+    body: Body
+
+
+class MessageUpdate(UpdateSchema):
+    body: Body
+
+
+class MessageRead(ReadSchema):
+    thread_id: uuid.UUID
+    author_id: uuid.UUID
+    body: str
+    edited_at: datetime | None
