@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 from sqlalchemy.sql import ColumnElement
 from uuid_utils.compat import uuid7
 
@@ -45,6 +45,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -94,6 +98,24 @@ class CommonBase(Base):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
+
+
+IMPLICIT_LOADING = frozenset({"select", True})
+
+
+class ImplicitLazyLoadError(TypeError):
+    """A relationship would load on attribute access, which fails (MissingGreenlet) under async."""
+
+
+@event.listens_for(Base, "mapper_configured", propagate=True)
+def _forbid_implicit_lazy_loads(mapper: Mapper[Any], class_: type[Any]) -> None:
+    """Refuse relationships that lazy-load implicitly; use `lazy="raise"` or an eager strategy."""
+    for relationship in mapper.relationships:
+        if relationship.lazy in IMPLICIT_LOADING:
+            raise ImplicitLazyLoadError(
+                f"{class_.__name__}.{relationship.key} uses lazy={relationship.lazy!r}: "
+                'declare lazy="raise" (load it with selectinload/joinedload) or an eager strategy'
+            )
 
 
 def _is_sqlite(url: URL) -> bool:

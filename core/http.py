@@ -52,11 +52,12 @@ def problem(
     errors: Sequence[Mapping[str, Any]] = (),
     headers: Mapping[str, str] | None = None,
     extensions: Mapping[str, Any] | None = None,
+    request_id: str | None = None,
 ) -> ProblemResponse:
     """Build the one error response shape (`extensions` adds RFC 9457 extension members)."""
     title = title or _TITLES.get(status, "Error")
     slug = type_slug or title.lower().replace(" ", "-")
-    request_id = current_request_id()
+    request_id = request_id or current_request_id()
     body = {
         "type": PROBLEM_TYPE_BASE + slug,
         "title": title,
@@ -121,7 +122,12 @@ async def _unhandled_error(request: Request, exc: Exception) -> ProblemResponse:
         request.url.path,
         exc_info=(type(exc), exc, exc.__traceback__),
     )
-    return problem(500, detail="An unexpected error occurred. It has been logged.")
+    # This handler runs outside the request-id middleware, so read the id from the scope.
+    return problem(
+        500,
+        detail="An unexpected error occurred. It has been logged.",
+        request_id=getattr(request.state, "request_id", None),
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

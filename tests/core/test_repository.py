@@ -1,36 +1,143 @@
-from datetime import UTC
+"""BaseRepository on a test-only model, against the leg's real database."""
+
+import uuid
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import utcnow
 from core.errors import Conflict, NotFound
 from tests.core.models import Widget, WidgetRepository
 
 
-async def test_add_sets_id_and_aware_timestamps(session: AsyncSession) -> None:
-    repo = WidgetRepository(session)
-    widget = await repo.add(Widget(name="a"))
+async def add_widgets(session: AsyncSession, *names: str, **fields: Any) -> list[Widget]:
+    widgets = await WidgetRepository(session).add_many(Widget(name=n, **fields) for n in names)
     await session.commit()
+    return widgets
+
+
+async def test_add_sets_time_ordered_id_and_aware_utc_timestamps(session: AsyncSession) -> None:
+    widget = (await add_widgets(session, "a"))[0]
     assert widget.id.version == 7
-    assert widget.created_at.tzinfo is not None
-    assert widget.created_at.utcoffset() == UTC.utcoffset(None)
+    assert widget.created_at.utcoffset() == timedelta(0)
+    assert abs(utcnow() - widget.created_at) < timedelta(minutes=1)
+    session.expunge_all()
     fetched = await WidgetRepository(session).get(widget.id)
     assert fetched.created_at == widget.created_at
+    assert fetched.created_at.tzinfo is not None
 
 
-async def test_get_missing_raises_not_found(session: AsyncSession) -> None:
-    import uuid
-
-    with pytest.raises(NotFound):
-        await WidgetRepository(session).get(uuid.uuid4())
-
-
-async def test_duplicate_unique_value_is_a_conflict(session: AsyncSession, database: Any) -> None:
+async def test_get_one_and_one_or_none(session: AsyncSession) -> None:
+    a, _ = await add_widgets(session, "a", "b")
     repo = WidgetRepository(session)
-    await repo.add(Widget(name="same"))
+    assert (await repo.get(a.id)).name == "a"
+    assert (await repo.one(repo.select().where(Widget.name == "b"))).name == "b"
+    assert await repo.one_or_none(repo.select().where(Widget.name == "zzz")) is None
+    with pytest.raises(NotFound):
+        await repo.get(uuid.uuid4())
+    with pytest.raises(NotFound):
+        await repo.one(repo.select().where(Widget.name == "zzz"))
+
+
+async def test_all_count_exists(session: AsyncSession) -> None:
+    await add_widgets(session, "a", "b", "c")
+    repo = WidgetRepository(session)
+    stmt = repo.select().where(Widget.name != "c").order_by(Widget.name)
+    assert [w.name for w in await repo.all(stmt)] == ["a", "b"]
+    assert await repo.count(stmt) == 2
+    assert await repo.exists(stmt)
+    assert not await repo.exists(repo.select().where(Widget.name == "zzz"))
+
+
+async def test_soft_deleted_rows_are_invisible_everywhere_by_default(session: AsyncSession) -> None:
+    a, _b = await add_widgets(session, "a", "b")
+    repo = WidgetRepository(session)
+    await repo.soft_delete(a)
     await session.commit()
+    assert a.deleted and a.deleted_at is not None
+    assert [w.name for w in await repo.all(repo.select())] == ["b"]
+    assert await repo.count(repo.select()) == 1
+    assert not await repo.exists(repo.by_id(a.id))
+    with pytest.raises(NotFound):
+        await repo.get(a.id)
+    page = await repo.page_offset(repo.select(), limit=10, offset=0)
+    assert page.total == 1
+    keyset = await repo.page_keyset(repo.select(), limit=10)
+    assert [w.name for w in keyset.items] == ["b"]
+    # opting in shows it, and the `deleted` expression filters in SQL
+    assert await repo.count(repo.select(include_deleted=True)) == 2
+    deleted = await repo.all(repo.select(include_deleted=True).where(Widget.deleted))
+    assert [w.name for w in deleted] == ["a"]
+
+
+async def test_restore_brings_a_row_back(session: AsyncSession) -> None:
+    (a,) = await add_widgets(session, "a")
+    repo = WidgetRepository(session)
+    await repo.soft_delete(a)
+    await repo.restore(await repo.get(a.id, include_deleted=True))
+    await session.commit()
+    assert not (await repo.get(a.id)).deleted
+
+
+async def test_hard_delete_removes_the_row(session: AsyncSession) -> None:
+    (a,) = await add_widgets(session, "a")
+    repo = WidgetRepository(session)
+    await repo.hard_delete(a)
+    await session.commit()
+    assert await repo.count(repo.select(include_deleted=True)) == 0
+
+
+async def test_update_applies_only_given_fields_and_bumps_updated_at(session: AsyncSession) -> None:
+    (a,) = await add_widgets(session, "a", size=3)
+    before = a.updated_at
+    repo = WidgetRepository(session)
+    await repo.update(a, {"name": "renamed"})
+    await session.commit()
+    session.expunge_all()
+    fresh = await repo.get(a.id)
+    assert (fresh.name, fresh.size) == ("renamed", 3)
+    assert fresh.updated_at > before
+
+
+@pytest.mark.parametrize("field", ["id", "created_at", "deleted_at", "not_a_column"])
+async def test_update_refuses_protected_or_unknown_fields(
+    session: AsyncSession, field: str
+) -> None:
+    (a,) = await add_widgets(session, "a")
+    with pytest.raises(ValueError, match=field):
+        await WidgetRepository(session).update(a, {field: None})
+
+
+async def test_integrity_error_becomes_conflict(session: AsyncSession, database: Any) -> None:
+    await add_widgets(session, "same")
     async with database.session() as other:
         with pytest.raises(Conflict):
             await WidgetRepository(other).add(Widget(name="same"))
         await other.rollback()
+        # the session is usable again after the rollback
+        assert await WidgetRepository(other).count(WidgetRepository(other).select()) == 1
+
+
+async def test_offset_pages_count_separately_and_slice(session: AsyncSession) -> None:
+    await add_widgets(session, *(f"w{i:02d}" for i in range(7)))
+    repo = WidgetRepository(session)
+    page = await repo.page_offset(repo.select().order_by(Widget.name), limit=3, offset=3)
+    assert [w.name for w in page.items] == ["w03", "w04", "w05"]
+    assert (page.total, page.limit, page.offset) == (7, 3, 3)
+    last = await repo.page_offset(repo.select().order_by(Widget.name), limit=3, offset=6)
+    assert [w.name for w in last.items] == ["w06"]
+
+
+async def test_for_update_lock_reads_the_row(session: AsyncSession) -> None:
+    (a,) = await add_widgets(session, "a")
+    assert (await WidgetRepository(session).get(a.id, for_update=True)).id == a.id
+
+
+async def test_timestamps_round_trip_in_utc(session: AsyncSession) -> None:
+    (a,) = await add_widgets(session, "a")
+    session.expunge_all()
+    fresh = await WidgetRepository(session).get(a.id)
+    assert fresh.created_at.tzinfo is not None
+    assert fresh.created_at.astimezone(UTC) == a.created_at

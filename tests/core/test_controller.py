@@ -1,0 +1,120 @@
+"""BaseController: scope, object checks, perform_* hooks, sort allowlist, filters, limits."""
+
+import uuid
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Forbidden, InvalidInput, NotFound
+from core.security import Principal
+from tests.core.models import (
+    OwnedWidgetController,
+    WidgetController,
+    WidgetCreate,
+    WidgetFilters,
+    WidgetUpdate,
+)
+
+
+def principal() -> Principal:
+    return Principal(id=uuid.uuid4(), scopes=frozenset({"regular"}))
+
+
+async def make(session: AsyncSession, *specs: tuple[str, int]) -> None:
+    controller = WidgetController(session, None)
+    for name, size in specs:
+        await controller.create(WidgetCreate(name=name, size=size))
+    await session.commit()
+
+
+async def test_create_get_update_delete_restore(session: AsyncSession) -> None:
+    controller = WidgetController(session, None)
+    widget = await controller.create(WidgetCreate(name="a", size=1))
+    updated = await controller.update(widget.id, WidgetUpdate(size=5))
+    assert (updated.name, updated.size) == ("a", 5)
+    await controller.delete(widget.id)
+    with pytest.raises(NotFound):
+        await controller.get(widget.id)
+    restored = await controller.restore(widget.id)
+    assert not restored.deleted
+    assert (await controller.get(widget.id)).size == 5
+
+
+async def test_update_applies_only_sent_fields(session: AsyncSession) -> None:
+    controller = WidgetController(session, None)
+    widget = await controller.create(WidgetCreate(name="keep", size=1))
+    await controller.update(widget.id, WidgetUpdate(size=2))
+    assert (await controller.get(widget.id)).name == "keep"
+
+
+async def test_list_sorts_by_allowlisted_fields_with_id_tiebreak(session: AsyncSession) -> None:
+    await make(session, ("b", 2), ("a", 2), ("c", 1))
+    controller = WidgetController(session, None)
+    page = await controller.list(sort="-size,name")
+    assert [w.name for w in page.items] == ["a", "b", "c"]
+    page = await controller.list(sort="name")
+    assert [w.name for w in page.items] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("sort", ["owner_id", "-deleted_at", "name,__class__", "a,b,c,d"])
+async def test_unknown_sort_is_invalid_input(session: AsyncSession, sort: str) -> None:
+    with pytest.raises(InvalidInput):
+        await WidgetController(session, None).list(sort=sort)
+
+
+async def test_filters_map_fields_to_columns(session: AsyncSession) -> None:
+    await make(session, ("red box", 1), ("blue box", 5), ("red ball", 9))
+    controller = WidgetController(session, None)
+    page = await controller.list(filters=WidgetFilters(name="RED"), sort="name")
+    assert [w.name for w in page.items] == ["red ball", "red box"]
+    assert page.total == 2
+    page = await controller.list(filters=WidgetFilters(name="box", min_size=2))
+    assert [w.name for w in page.items] == ["blue box"]
+
+
+async def test_contains_filter_escapes_wildcards(session: AsyncSession) -> None:
+    await make(session, ("100% real", 1), ("1000 real", 1))
+    page = await WidgetController(session, None).list(filters=WidgetFilters(name="0%"))
+    assert [w.name for w in page.items] == ["100% real"]
+
+
+@pytest.mark.parametrize("limit", [0, 101])
+async def test_limit_outside_bounds_is_invalid(session: AsyncSession, limit: int) -> None:
+    with pytest.raises(InvalidInput):
+        await WidgetController(session, None).list(limit=limit)
+    with pytest.raises(InvalidInput):
+        await WidgetController(session, None).list_after(limit=limit)
+
+
+async def test_list_after_walks_keyset_pages(session: AsyncSession) -> None:
+    await make(session, *((f"w{i}", i) for i in range(5)))
+    controller = WidgetController(session, None)
+    first = await controller.list_after(limit=3)
+    second = await controller.list_after(limit=3, cursor=first.next_cursor)
+    names = [w.name for w in (*first.items, *second.items)]
+    assert names == ["w4", "w3", "w2", "w1", "w0"] and not second.has_more
+
+
+async def test_scope_hides_other_owners_rows_as_not_found(session: AsyncSession) -> None:
+    alice, bob = principal(), principal()
+    mine = await OwnedWidgetController(session, alice).create(WidgetCreate(name="mine"))
+    await session.commit()
+    assert mine.owner_id == alice.id
+    bobs = OwnedWidgetController(session, bob)
+    assert (await bobs.list()).total == 0
+    for call in (
+        bobs.get(mine.id),
+        bobs.update(mine.id, WidgetUpdate(size=1)),
+        bobs.delete(mine.id),
+    ):
+        with pytest.raises(NotFound):
+            await call
+
+
+async def test_check_object_guards_actions(session: AsyncSession) -> None:
+    alice = principal()
+    owned = OwnedWidgetController(session, alice)
+    big = await owned.create(WidgetCreate(name="big", size=500))
+    assert (await owned.get(big.id)).name == "big"
+    with pytest.raises(Forbidden):
+        await owned.delete(big.id)
