@@ -9,6 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.users.auth import authenticate
+from app.users.bootstrap import first_superuser
 from configs import Settings, get_settings
 from core.application import create_application
 from routers import include_routes
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         authenticator=authenticate,
         include_routes=include_routes,
+        lifespans=[first_superuser],
         description=DESCRIPTION,
     )
 

@@ -1,6 +1,6 @@
 """Every model of the app, imported so Alembic sees the whole metadata."""
 
 from app.messenger.models import Message, Thread, ThreadParticipant
-from app.users.models import User
+from app.users.models import AuthSession, RefreshToken, User
 
-__all__ = ["Message", "Thread", "ThreadParticipant", "User"]
+__all__ = ["AuthSession", "Message", "RefreshToken", "Thread", "ThreadParticipant", "User"]
