@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.users.models import User
+from app.users.models import AuthSession, User
 from app.users.tokens import token_service
 from core.errors import Unauthorized
 from core.security import Principal, TokenType, expand_scopes
@@ -23,7 +23,8 @@ def issue_access_token(
 
 
 async def authenticate(session: AsyncSession, token: str) -> Principal:
-    """Verify the token, then the account: active, not deleted, token_version unchanged.
+    """Verify the token, then the account: active, not deleted, token_version unchanged, and
+    the token's session (`sid`) not logged out. At most two primary-key lookups.
 
     Scopes are what the token was granted, narrowed to what the account holds now, so a demotion
     takes effect on the next request.
@@ -37,6 +38,8 @@ async def authenticate(session: AsyncSession, token: str) -> Principal:
         or user.token_version != claims.get("ver")
     ):
         raise Unauthorized("The token is invalid or expired.")
+    if "sid" in claims and not await _session_is_open(session, claims["sid"], user.id):
+        raise Unauthorized("The token is invalid or expired.")
     granted = expand_scopes(str(claims.get("scope", "")).split()) & expand_scopes(user.scopes)
     return Principal(
         id=user.id,
@@ -44,4 +47,17 @@ async def authenticate(session: AsyncSession, token: str) -> Principal:
         token_id=claims["jti"],
         session_id=claims.get("sid"),
         account=user,
+    )
+
+
+async def _session_is_open(session: AsyncSession, sid: object, user_id: uuid.UUID) -> bool:
+    try:
+        session_id = uuid.UUID(str(sid))
+    except ValueError:
+        return False
+    auth_session = await session.get(AuthSession, session_id)
+    return (
+        auth_session is not None
+        and auth_session.revoked_at is None
+        and auth_session.user_id == user_id
     )

@@ -1,4 +1,9 @@
-from sqlalchemy import JSON, Index, String, text
+"""Users, their login sessions and the refresh tokens those sessions rotate through."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import CommonBase
@@ -24,3 +29,34 @@ class User(CommonBase):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Bumped to revoke every token of the user at once (logout-all, password change, demotion).
     token_version: Mapped[int] = mapped_column(default=0)
+
+
+class AuthSession(CommonBase):
+    """One login: the family of refresh tokens it rotates through. Its id is the `sid` claim.
+
+    Revoking it (logout, reuse detection) kills its refresh tokens and its access tokens at once.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RefreshToken(CommonBase):
+    """One issued refresh token, stored as a hash of its `jti`; `used_at` is set on rotation."""
+
+    __tablename__ = "refresh_tokens"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)

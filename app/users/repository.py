@@ -1,12 +1,70 @@
-from sqlalchemy import Select
+"""Data access for users, login sessions and refresh tokens."""
 
-from app.users.models import User
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, update
+
+from app.users.models import AuthSession, RefreshToken, User
+from core.db import utcnow
 from core.repository import BaseRepository
 
 
 class UserRepository(BaseRepository[User]):
     model = User
     conflict_detail = "A user with this email already exists."
+    not_found_detail = "The user does not exist."
 
     def by_email(self, email: str) -> Select[User]:
         return self.select().where(User.email == email)
+
+    async def revoke_all_tokens(self, user: User) -> None:
+        """Bump the token version: every access and refresh token issued so far stops working."""
+        await self.update(user, {"token_version": user.token_version + 1})
+
+
+class AuthSessionRepository(BaseRepository[AuthSession]):
+    model = AuthSession
+
+    async def revoke(self, session_id: uuid.UUID) -> None:
+        """End one session (a refresh-token family) and, with it, its access tokens."""
+        now = utcnow()
+        await self.session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now, updated_at=now)
+        )
+
+    async def revoke_all_of(self, user_id: uuid.UUID) -> None:
+        """End every open session of a user."""
+        now = utcnow()
+        await self.session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now, updated_at=now)
+        )
+
+
+class RefreshTokenRepository(BaseRepository[RefreshToken]):
+    model = RefreshToken
+
+    def by_hash(self, token_hash: str) -> Select[RefreshToken]:
+        return self.select().where(RefreshToken.token_hash == token_hash)
+
+    async def mark_used(self, token_hash: str, now: datetime) -> bool:
+        """Atomically claim an unused, unexpired token; True for exactly one concurrent caller.
+
+        A conditional UPDATE (not read-then-write): the database serialises the two writers and
+        the loser sees `used_at` already set, on PostgreSQL and SQLite alike.
+        """
+        result = await self.session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.token_hash == token_hash,
+                RefreshToken.used_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .values(used_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]

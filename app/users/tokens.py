@@ -1,5 +1,6 @@
 """The token service and password hasher of the app, built once from settings."""
 
+import hashlib
 from datetime import timedelta
 from functools import lru_cache
 
@@ -25,3 +26,8 @@ def token_service() -> TokenService:
 @lru_cache(maxsize=1)
 def password_hasher() -> PasswordHasher:
     return PasswordHasher()
+
+
+def refresh_token_hash(jti: str) -> str:
+    """What is stored for a refresh token: the SHA-256 of its `jti`, never the token itself."""
+    return hashlib.sha256(jti.encode()).hexdigest()

@@ -1,0 +1,63 @@
+"""Command line: `python -m app.cli create-superuser --email you@example.com`.
+
+The password is prompted for (twice) and never taken from the command line.
+"""
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from pydantic import ValidationError
+
+from app.users.schemas import SuperuserCreate
+from app.users.service import AuthService
+from configs import get_settings
+from core.db import Database, create_engine
+from core.errors import Conflict
+from core.migrations import upgrade_async
+
+
+def _prompt_password() -> str:
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password (again): ") != password:
+        raise SystemExit("The passwords do not match.")
+    return password
+
+
+async def create_superuser(email: str, full_name: str) -> int:
+    """Create the superuser; the exit status of the command."""
+    try:
+        data = SuperuserCreate(email=email, password=_prompt_password(), full_name=full_name)
+    except ValidationError as exc:
+        for error in exc.errors():
+            print(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    if settings.is_embedded:  # the embedded default migrates itself; it may not have started yet
+        await upgrade_async(settings.database_url)
+    database = Database(create_engine(settings.database_url))
+    try:
+        async with database.session() as session:
+            user = await AuthService(session, None).create_superuser(data)
+    except Conflict as exc:
+        print(exc.detail, file=sys.stderr)
+        return 1
+    finally:
+        await database.dispose()
+    print(f"Created superuser {user.email} ({user.id}).")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create-superuser", help="create a user with every scope")
+    create.add_argument("--email", required=True)
+    create.add_argument("--full-name", default="")
+    args = parser.parse_args(argv)
+    return asyncio.run(create_superuser(args.email, args.full_name))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""`UserController`: users as admins see them, and the account writes every flow shares."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy import Select
+
+from app.users.models import User
+from app.users.repository import AuthSessionRepository, UserRepository
+from app.users.schemas import UserAdminUpdate, UserRegister
+from app.users.tokens import password_hasher
+from core.controller import Action, BaseController
+from core.errors import Conflict, Forbidden
+from core.filtering import FilterSet, contains
+from core.security import Scope
+
+
+class UserFilters(FilterSet):
+    """`?email=` (substring, any case), `?is_active=`, `?deleted=` (soft-deleted users only)."""
+
+    email: str | None = Field(default=None, max_length=320)
+    is_active: bool | None = None
+    deleted: bool | None = None
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        if self.email:
+            stmt = stmt.where(contains(User.email, self.email))
+        if self.is_active is not None:
+            stmt = stmt.where(User.is_active.is_(self.is_active))
+        if self.deleted is not None:
+            stmt = stmt.where(
+                User.deleted_at.is_not(None) if self.deleted else User.deleted_at.is_(None)
+            )
+        return stmt
+
+
+class UserController(BaseController[User, UserRegister, UserAdminUpdate]):
+    repository_class = UserRepository
+    sort_fields = {"created_at": User.created_at, "email": User.email, "full_name": User.full_name}
+    default_sort = "-created_at"
+
+    repository: UserRepository
+
+    def query(
+        self, filters: FilterSet | None = None, *, include_deleted: bool = False
+    ) -> Select[User]:
+        # `?deleted=` must see soft-deleted rows, which the base query hides.
+        if isinstance(filters, UserFilters) and filters.deleted is not None:
+            include_deleted = True
+        return super().query(filters, include_deleted=include_deleted)
+
+    async def check_object(self, obj: User, action: Action) -> None:
+        # Only a superuser may change, delete or restore a superuser.
+        principal = self.principal
+        if action is Action.READ or principal is None or principal.has(Scope.SUPERUSER):
+            return
+        if Scope.SUPERUSER in obj.scopes:
+            raise Forbidden("Only a superuser may change a superuser.")
+
+    async def perform_update(self, obj: User, data: UserAdminUpdate) -> User:
+        values = data.model_dump(exclude_unset=True, exclude_none=True)
+        if values.get("is_active") is False and obj.is_active:
+            await self.revoke_all_sessions(obj)
+        return await self.repository.update(obj, values)
+
+    async def perform_delete(self, obj: User) -> None:
+        await self.revoke_all_sessions(obj)
+        await self.repository.soft_delete(obj)
+
+    # -- shared account writes ----------------------------------------------------------------
+
+    async def create_account(self, data: UserRegister, scopes: Iterable[str]) -> User:
+        """Insert a user with exactly `scopes` (never from the request body); 409 if taken."""
+        if await self.repository.exists(self.repository.by_email(data.email)):
+            raise Conflict(self.repository.conflict_detail)
+        user = User(
+            email=data.email,
+            hashed_password=await password_hasher().hash(data.password),
+            full_name=data.full_name,
+            scopes=sorted(set(scopes)),
+        )
+        return await self.repository.add(user)
+
+    async def revoke_all_sessions(self, user: User) -> None:
+        """Kill every token of the user at once: bump the version, close every session."""
+        await self.repository.revoke_all_tokens(user)
+        await AuthSessionRepository(self.session).revoke_all_of(user.id)

@@ -1,0 +1,107 @@
+"""Request and response bodies of users and authentication. None of them carries a hash."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, model_validator
+
+from app.users.passwords import check_password_policy
+from core.schemas import CreateSchema, ReadSchema, UpdateSchema
+from core.security import Scope
+
+MAX_PASSWORD_INPUT = 1024  # hard cap before the policy check, whatever the settings say
+
+
+def normalise_email(email: str) -> str:
+    """Emails are stored and compared stripped and lower-cased."""
+    return email.strip().lower()
+
+
+Email = Annotated[EmailStr, AfterValidator(normalise_email)]
+Password = Annotated[
+    str,
+    Field(max_length=MAX_PASSWORD_INPUT, description="8 to 128 characters."),
+    AfterValidator(check_password_policy),
+]
+FullName = Annotated[str, Field(max_length=200)]
+
+
+class UserRead(ReadSchema):
+    """A user as anyone allowed to see it sees it."""
+
+    email: str
+    full_name: str
+    scopes: list[str]
+    is_active: bool
+
+
+class UserAdminRead(UserRead):
+    """A user as an admin sees it: with the soft-delete mark."""
+
+    deleted_at: datetime | None
+
+
+class UserRegister(CreateSchema):
+    """Self-registration: never carries scopes or flags (unknown fields are a 422)."""
+
+    email: Email
+    password: Password
+    full_name: FullName = ""
+
+
+class SuperuserCreate(UserRegister):
+    """A superuser made with the root token or the CLI."""
+
+
+class MeUpdate(UpdateSchema):
+    """Changes to one's own account; a new password needs the current one."""
+
+    full_name: FullName | None = None
+    password: Password | None = None
+    current_password: str | None = Field(default=None, max_length=MAX_PASSWORD_INPUT)
+
+    @model_validator(mode="after")
+    def _password_needs_current(self) -> "MeUpdate":
+        if self.password is not None and not self.current_password:
+            raise ValueError("current_password is required to change the password")
+        return self
+
+
+class UserAdminUpdate(UpdateSchema):
+    """What an admin may change on any user."""
+
+    full_name: FullName | None = None
+    is_active: bool | None = None
+
+
+class ScopesUpdate(BaseModel):
+    """The scopes a superuser grants (replaces the current list)."""
+
+    model_config = {"extra": "forbid"}
+
+    scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
+
+
+class RefreshRequest(BaseModel):
+    """The refresh token to rotate."""
+
+    model_config = {"extra": "forbid"}
+
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class TokenResponse(BaseModel):
+    """The OAuth2 token response (RFC 6749 §5.1) plus the refresh token."""
+
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type
+    expires_in: int
+    scope: str
+
+
+class MeUpdated(UserRead):
+    """The updated account; `tokens` is a fresh pair when the password changed (the old
+    tokens, this session's included, no longer work)."""
+
+    tokens: TokenResponse | None = None

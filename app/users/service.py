@@ -1,0 +1,245 @@
+"""`AuthService`: the multi-step account flows, each one unit of work.
+
+Login opens a session (a refresh-token family, whose id is the tokens' `sid`). Refresh rotates:
+the presented token is claimed with one conditional UPDATE, so of two concurrent refreshes
+exactly one wins; presenting a token that was already used revokes its whole family.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from app.users.auth import issue_access_token
+from app.users.controller import UserController
+from app.users.models import AuthSession, RefreshToken, User
+from app.users.repository import AuthSessionRepository, RefreshTokenRepository
+from app.users.schemas import (
+    MeUpdate,
+    ScopesUpdate,
+    SuperuserCreate,
+    TokenResponse,
+    UserAdminUpdate,
+    UserRegister,
+    normalise_email,
+)
+from app.users.tokens import password_hasher, refresh_token_hash, token_service
+from configs import get_settings
+from core.db import utcnow
+from core.errors import BadRequest, InvalidInput, Unauthorized, field_error
+from core.security import Scope, TokenType, expand_scopes
+from core.service import ControllerService
+
+LOGIN_FAILED = "Incorrect email or password."
+REFRESH_FAILED = "The refresh token is invalid, expired or revoked."
+
+
+def grant_scopes(requested: Iterable[str], held: Iterable[str]) -> frozenset[str]:
+    """Requested ∩ held (with implied scopes); nothing requested means everything held."""
+    held_scopes = expand_scopes(held)
+    wanted = list(requested)
+    if not wanted:
+        return held_scopes
+    return expand_scopes(wanted) & held_scopes
+
+
+class AuthService(ControllerService):
+    """Register, log in, rotate, log out, and the account changes that revoke tokens."""
+
+    @property
+    def users(self) -> UserController:
+        return self.controller(UserController)
+
+    @property
+    def sessions(self) -> AuthSessionRepository:
+        return AuthSessionRepository(self.session)
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository:
+        return RefreshTokenRepository(self.session)
+
+    def _me(self) -> User:
+        if self.principal is None or not isinstance(self.principal.account, User):
+            raise Unauthorized()
+        return self.principal.account
+
+    # -- accounts -----------------------------------------------------------------------------
+
+    async def register(self, data: UserRegister) -> User:
+        """A new `regular` user; the body can never grant more."""
+        async with self.atomic():
+            return await self.users.create_account(data, scopes=[Scope.REGULAR])
+
+    async def create_superuser(self, data: SuperuserCreate) -> User:
+        """A new superuser (root token, CLI, first start of the embedded default)."""
+        async with self.atomic():
+            return await self.users.create_account(data, scopes=[Scope.SUPERUSER])
+
+    # -- tokens -------------------------------------------------------------------------------
+
+    async def login(self, email: str, password: str, requested: Iterable[str]) -> TokenResponse:
+        """Check the password (same answer and cost whether or not the user exists), open a
+        session and return its first token pair."""
+        max_length = get_settings().auth.password_max_length
+        if len(password) > max_length:
+            raise InvalidInput(
+                errors=[field_error(["body", "password"], f"At most {max_length} characters.")]
+            )
+        repository = self.users.repository
+        async with self.atomic():
+            user = await repository.one_or_none(repository.by_email(normalise_email(email)))
+            valid, new_hash = await password_hasher().verify(
+                password, user.hashed_password if user else None
+            )
+            if user is None or not valid or not user.is_active:
+                raise Unauthorized(LOGIN_FAILED)
+            granted = grant_scopes(requested, user.scopes)
+            if not granted:
+                raise BadRequest("invalid_scope: none of the requested scopes is granted.")
+            if new_hash:
+                await repository.update(user, {"hashed_password": new_hash})
+            return await self._open_session(user, granted)
+
+    async def refresh(self, token: str) -> TokenResponse:
+        """Rotate a refresh token. A token already used means it leaked: 401, family revoked."""
+        claims = token_service().verify(token, TokenType.REFRESH)
+        token_hash = refresh_token_hash(claims["jti"])
+        reused = False
+        async with self.atomic():
+            if await self.refresh_tokens.mark_used(token_hash, utcnow()):
+                return await self._rotate(claims)
+            row = await self.refresh_tokens.one_or_none(self.refresh_tokens.by_hash(token_hash))
+            if row is not None and row.used_at is not None:
+                await self.sessions.revoke(row.session_id)
+                reused = True
+        if reused:
+            raise Unauthorized("The refresh token was already used; the session is revoked.")
+        raise Unauthorized(REFRESH_FAILED)
+
+    async def logout(self) -> None:
+        """End the caller's session: its refresh tokens and access tokens stop working."""
+        me = self._me()
+        assert self.principal is not None
+        async with self.atomic():
+            if self.principal.session_id:
+                await self.sessions.revoke(_session_uuid(self.principal.session_id))
+            else:  # a token issued outside any session: the only way to end it is to end all
+                await self.users.revoke_all_sessions(me)
+
+    async def logout_all(self) -> None:
+        """End every session of the caller, on every device."""
+        async with self.atomic():
+            await self.users.revoke_all_sessions(self._me())
+
+    async def _open_session(self, user: User, scopes: frozenset[str]) -> TokenResponse:
+        ttl = token_service().config.refresh_ttl
+        auth_session = await self.sessions.add(
+            AuthSession(user_id=user.id, expires_at=utcnow() + ttl)
+        )
+        return await self._issue_pair(user, scopes, auth_session)
+
+    async def _issue_pair(
+        self, user: User, scopes: frozenset[str], auth_session: AuthSession
+    ) -> TokenResponse:
+        scope = " ".join(sorted(scopes))
+        sid = str(auth_session.id)
+        access, expires_in = issue_access_token(user, scopes, sid)
+        refresh, claims = token_service().issue(
+            user.id, TokenType.REFRESH, {"sid": sid, "scope": scope, "ver": user.token_version}
+        )
+        expires_at = datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo)
+        await self.refresh_tokens.add(
+            RefreshToken(
+                session_id=auth_session.id,
+                user_id=user.id,
+                token_hash=refresh_token_hash(claims["jti"]),
+                expires_at=expires_at,
+            )
+        )
+        auth_session.expires_at = expires_at
+        return TokenResponse(
+            access_token=access, refresh_token=refresh, expires_in=expires_in, scope=scope
+        )
+
+    async def _rotate(self, claims: dict[str, object]) -> TokenResponse:
+        auth_session = await self.sessions.one_or_none(
+            self.sessions.by_id(_session_uuid(claims.get("sid")))
+        )
+        user = await self.users.repository.one_or_none(
+            self.users.repository.by_id(uuid.UUID(str(claims["sub"])))
+        )
+        if (
+            auth_session is None
+            or auth_session.revoked_at is not None
+            or user is None
+            or auth_session.user_id != user.id
+            or not user.is_active
+            or user.token_version != claims.get("ver")
+        ):
+            raise Unauthorized(REFRESH_FAILED)
+        scopes = grant_scopes(str(claims.get("scope", "")).split(), user.scopes)
+        if not scopes:
+            raise Unauthorized(REFRESH_FAILED)
+        return await self._issue_pair(user, scopes, auth_session)
+
+    # -- own account --------------------------------------------------------------------------
+
+    async def update_me(self, data: MeUpdate) -> tuple[User, TokenResponse | None]:
+        """Change one's name and/or password. A new password ends every session and token —
+        this one included — and the answer carries a fresh pair for the caller."""
+        me = self._me()
+        assert self.principal is not None
+        tokens = None
+        async with self.atomic():
+            if data.full_name is not None:
+                await self.users.repository.update(me, {"full_name": data.full_name})
+            if data.password is not None:
+                valid, _ = await password_hasher().verify(
+                    data.current_password or "", me.hashed_password
+                )
+                if not valid:
+                    raise InvalidInput(
+                        errors=[field_error(["body", "current_password"], "Incorrect password.")]
+                    )
+                hashed = await password_hasher().hash(data.password)
+                await self.users.repository.update(me, {"hashed_password": hashed})
+                await self.users.revoke_all_sessions(me)
+                tokens = await self._open_session(me, self.principal.scopes)
+        return me, tokens
+
+    async def delete_me(self) -> None:
+        """Soft-delete one's own account and end its sessions."""
+        me = self._me()
+        async with self.atomic():
+            await self.users.perform_delete(me)
+
+    # -- administration -----------------------------------------------------------------------
+
+    async def admin_update(self, user_id: uuid.UUID, data: UserAdminUpdate) -> User:
+        """Name and active flag; deactivation revokes the user's tokens at once."""
+        async with self.atomic():
+            return await self.users.update(user_id, data)
+
+    async def admin_delete(self, user_id: uuid.UUID) -> None:
+        async with self.atomic():
+            await self.users.delete(user_id)
+
+    async def set_scopes(self, user_id: uuid.UUID, data: ScopesUpdate) -> User:
+        """Replace a user's scopes; losing any scope revokes their tokens at once."""
+        async with self.atomic():
+            user = await self.users.get(user_id, for_update=True)
+            new_scopes = sorted({scope.value for scope in data.scopes})
+            if expand_scopes(user.scopes) - expand_scopes(new_scopes):
+                await self.users.revoke_all_sessions(user)
+            return await self.users.repository.update(user, {"scopes": new_scopes})
+
+    async def restore(self, user_id: uuid.UUID) -> User:
+        """Bring back a soft-deleted user (409 if a live user took the email meanwhile)."""
+        async with self.atomic():
+            return await self.users.restore(user_id)
+
+
+def _session_uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Unauthorized(REFRESH_FAILED) from exc

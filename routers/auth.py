@@ -1,0 +1,59 @@
+"""/auth: register, the OAuth2 password flow, refresh rotation and logout."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.users.schemas import RefreshRequest, TokenResponse, UserRead, UserRegister
+from app.users.service import AuthService
+from core.deps import provide
+
+# Extra route dependencies for the public endpoints (rate limits plug in here).
+REGISTER_DEPENDENCIES: list[Any] = []
+LOGIN_DEPENDENCIES: list[Any] = []
+REFRESH_DEPENDENCIES: list[Any] = []
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+"""Public: no token needed."""
+session_router = APIRouter(prefix="/auth", tags=["auth"])
+"""Needs a valid access token (included with Gate.AUTHENTICATED)."""
+
+Auth = Annotated[AuthService, Depends(provide(AuthService))]
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    dependencies=REGISTER_DEPENDENCIES,
+)
+async def register(data: UserRegister, auth: Auth) -> Any:
+    """Create an account with the `regular` scope."""
+    return await auth.register(data)
+
+
+@router.post("/login", response_model=TokenResponse, dependencies=LOGIN_DEPENDENCIES)
+async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: Auth) -> Any:
+    """OAuth2 password flow: `username` is the email; `scope` narrows what the token may do
+    (space-separated, empty = every scope the account holds)."""
+    return await auth.login(form.username, form.password, form.scopes)
+
+
+@router.post("/refresh", response_model=TokenResponse, dependencies=REFRESH_DEPENDENCIES)
+async def refresh(data: RefreshRequest, auth: Auth) -> Any:
+    """A new token pair; the presented refresh token stops working. Presenting it again
+    revokes the whole session."""
+    return await auth.refresh(data.refresh_token)
+
+
+@session_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(auth: Auth) -> None:
+    """End this session: its refresh token and access tokens stop working now."""
+    await auth.logout()
+
+
+@session_router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+async def logout_all(auth: Auth) -> None:
+    """End every session of the account, on every device."""
+    await auth.logout_all()
