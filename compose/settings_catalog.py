@@ -1,0 +1,129 @@
+"""Every setting the app reads, found in configs/*.py — for the docs table and the deploy tests.
+
+    python compose/settings_catalog.py          # the Markdown table of docs/deploy.md
+    python compose/settings_catalog.py --names  # one variable name per line
+
+A setting's name is its class's `env_prefix` + the field name, upper-case (APP_PORT). Its
+description is the comment block above it in .envs/.production/.env, which documents them all.
+"""
+
+import importlib
+import inspect
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pydantic_core import PydanticUndefined  # noqa: E402
+
+from configs.base import PlinthSettings  # noqa: E402
+
+PRODUCTION_ENV = ROOT / ".envs" / ".production" / ".env"
+ASSIGNMENT = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable the app reads."""
+
+    name: str
+    default: Any
+    owner: str  # the settings class, e.g. "AppSettings"
+    module: str  # e.g. "configs.app"
+
+
+def settings_classes() -> list[type[PlinthSettings]]:
+    """Every PlinthSettings subclass defined in a configs/*.py module."""
+    found: list[type[PlinthSettings]] = []
+    for path in sorted((ROOT / "configs").glob("*.py")):
+        module = importlib.import_module(f"configs.{path.stem}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if (
+                issubclass(cls, PlinthSettings)
+                and cls is not PlinthSettings
+                and cls.__module__ == module.__name__
+            ):
+                found.append(cls)
+    return found
+
+
+def _default(field: Any) -> Any:
+    if field.default is not PydanticUndefined:
+        value = field.default
+    elif field.default_factory is not None:
+        value = field.default_factory()
+    else:
+        return None
+    if hasattr(value, "get_secret_value"):
+        return "(secret)"
+    if hasattr(value, "times") and hasattr(value, "seconds"):
+        return f"{value.times}/{value.seconds:g}s"  # a rate limit
+    return getattr(value, "value", value)
+
+
+def all_settings() -> list[Setting]:
+    """Every setting of every class, in file order."""
+    result = []
+    for cls in settings_classes():
+        prefix = str(cls.model_config.get("env_prefix", "")).upper()
+        for field_name, field in cls.model_fields.items():
+            alias = field.validation_alias if isinstance(field.validation_alias, str) else None
+            name = (alias or f"{prefix}{field_name}").upper()
+            result.append(Setting(name, _default(field), cls.__name__, cls.__module__))
+    return result
+
+
+def known_names() -> set[str]:
+    """The names of every setting."""
+    return {setting.name for setting in all_settings()}
+
+
+def documented(env_file: Path = PRODUCTION_ENV) -> dict[str, tuple[str, str]]:
+    """name → (value in the file, the comment block above it). `# NAME=value` lines count."""
+    result: dict[str, tuple[str, str]] = {}
+    comments: list[str] = []
+    for raw in env_file.read_text().splitlines():
+        line = raw.strip()
+        match = ASSIGNMENT.match(line)
+        if match:
+            result[match.group(1)] = (match.group(2).strip(), " ".join(comments).strip())
+            if not line.startswith("#"):
+                comments = []
+        elif line.startswith("#"):
+            comments.append(line.lstrip("#").strip())
+        else:
+            comments = []
+    return result
+
+
+def _format_default(value: Any) -> str:
+    if value is None or value == "":
+        return "(unset)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value) if value else "(empty)"
+    return str(value)
+
+
+def markdown_table() -> str:
+    """| Variable | Default | Meaning | for every setting."""
+    docs = documented()
+    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for setting in all_settings():
+        meaning = docs.get(setting.name, ("", ""))[1].replace("|", "\\|")
+        default = _format_default(setting.default).replace("|", "\\|")
+        lines.append(f"| `{setting.name}` | `{default}` | {meaning} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--names"]:
+        print("\n".join(s.name for s in all_settings()))
+    else:
+        print(markdown_table())
