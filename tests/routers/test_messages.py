@@ -1,0 +1,183 @@
+"""Messages through the HTTP API: sending, history pages, editing, deleting, moderation."""
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from tests.app.messenger.support import (
+    API,
+    actor,
+    clear_messenger_rows,  # noqa: F401 - autouse cleanup
+    new_thread,
+    random_id,
+    send,
+)
+
+
+async def test_members_send_messages_as_themselves_and_the_thread_moves_up(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    thread = await new_thread(client, alice, bob)
+    message = await send(client, bob, thread["id"], "  hi Alice  ")
+    assert message["body"] == "hi Alice"
+    assert message["author_id"] == bob.id
+    assert message["thread_id"] == thread["id"]
+    assert message["edited_at"] is None
+
+    after = (await client.get(f"{API}/threads/{thread['id']}", headers=alice.headers)).json()
+    assert after["last_message_at"] == message["created_at"]
+    assert after["last_activity_at"] == message["created_at"]
+
+
+async def test_the_author_is_never_taken_from_the_body(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    thread = await new_thread(client, alice, bob)
+    response = await client.post(
+        f"{API}/threads/{thread['id']}/messages",
+        json={"body": "forged", "author_id": alice.id},
+        headers=bob.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "author_id"]
+    history = await client.get(f"{API}/threads/{thread['id']}/messages", headers=alice.headers)
+    assert history.json()["items"] == []
+
+
+async def test_message_bodies_are_validated(client: httpx.AsyncClient, database: Any) -> None:
+    alice = await actor(database, "alice")
+    thread = await new_thread(client, alice)
+    url = f"{API}/threads/{thread['id']}/messages"
+    for body in ({"body": "   "}, {"body": "x" * 4001}, {}):
+        assert (await client.post(url, json=body, headers=alice.headers)).status_code == 422
+
+
+async def test_history_is_newest_first_in_cursor_pages(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    thread = await new_thread(client, alice, bob)
+    sent = [await send(client, (alice, bob)[i % 2], thread["id"], f"m{i}") for i in range(7)]
+    url = f"{API}/threads/{thread['id']}/messages"
+
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        params: dict[str, Any] = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get(url, params=params, headers=bob.headers)).json()
+        pages += 1
+        seen += [m["body"] for m in page["items"]]
+        cursor = page["next_cursor"]
+        assert page["has_more"] is (cursor is not None)
+        if cursor is None:
+            break
+    assert pages == 3
+    assert seen == [m["body"] for m in reversed(sent)]
+
+
+async def test_history_since_keeps_messages_at_or_after_the_time(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice = await actor(database, "alice")
+    thread = await new_thread(client, alice)
+    sent = [await send(client, alice, thread["id"], f"m{i}") for i in range(4)]
+    url = f"{API}/threads/{thread['id']}/messages"
+
+    since = sent[2]["created_at"]
+    page = await client.get(url, params={"since": since}, headers=alice.headers)
+    assert [m["body"] for m in page.json()["items"]] == ["m3", "m2"]
+    naive = datetime.fromisoformat(since).replace(tzinfo=None).isoformat()
+    assert (
+        await client.get(url, params={"since": naive}, headers=alice.headers)
+    ).status_code == 422
+
+
+async def test_history_page_limits_and_cursors_are_checked(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice = await actor(database, "alice")
+    thread = await new_thread(client, alice)
+    url = f"{API}/threads/{thread['id']}/messages"
+    for params, status in (({"limit": 101}, 422), ({"limit": 0}, 422), ({"cursor": "x.y"}, 400)):
+        assert (await client.get(url, params=params, headers=alice.headers)).status_code == status
+
+
+async def test_only_the_author_edits_and_edited_at_is_set(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    thread = await new_thread(client, alice, bob)
+    message = await send(client, bob, thread["id"], "typo")
+    url = f"{API}/messages/{message['id']}"
+
+    assert (
+        await client.patch(url, json={"body": "nope"}, headers=alice.headers)
+    ).status_code == 403
+    edited = await client.patch(url, json={"body": "fixed"}, headers=bob.headers)
+    assert edited.status_code == 200
+    assert edited.json()["body"] == "fixed"
+    assert edited.json()["edited_at"] is not None
+    assert edited.json()["created_at"] == message["created_at"]
+    forged = await client.patch(url, json={"body": "x", "author_id": alice.id}, headers=bob.headers)
+    assert forged.status_code == 422
+
+
+async def test_the_author_deletes_a_message_and_it_leaves_the_history(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    thread = await new_thread(client, alice, bob)
+    keep = await send(client, alice, thread["id"], "keep")
+    gone = await send(client, bob, thread["id"], "gone")
+    url = f"{API}/messages/{gone['id']}"
+
+    assert (await client.delete(url, headers=alice.headers)).status_code == 403
+    assert (await client.delete(url, headers=bob.headers)).status_code == 204
+    assert (await client.delete(url, headers=bob.headers)).status_code == 404
+    assert (await client.patch(url, json={"body": "x"}, headers=bob.headers)).status_code == 404
+    history = await client.get(f"{API}/threads/{thread['id']}/messages", headers=alice.headers)
+    assert [m["id"] for m in history.json()["items"]] == [keep["id"]]
+
+
+async def test_admins_moderate_any_message_even_outside_the_thread(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    admin = await actor(database, "admin", scopes=("admin",))
+    thread = await new_thread(client, alice, bob)
+    message = await send(client, bob, thread["id"], "spam")
+    url = f"{API}/messages/{message['id']}"
+
+    # Not a member: the admin cannot read or edit, but can remove the message.
+    assert (
+        await client.get(f"{API}/threads/{thread['id']}", headers=admin.headers)
+    ).status_code == 404
+    assert (await client.patch(url, json={"body": "x"}, headers=admin.headers)).status_code == 404
+    assert (await client.delete(url, headers=admin.headers)).status_code == 204
+    history = await client.get(f"{API}/threads/{thread['id']}/messages", headers=alice.headers)
+    assert history.json()["items"] == []
+    assert (await client.delete(url, headers=admin.headers)).status_code == 404
+    assert (
+        await client.delete(f"{API}/messages/{random_id()}", headers=admin.headers)
+    ).status_code == 404
+
+
+async def test_a_member_who_left_can_no_longer_post_or_read(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    thread = await new_thread(client, alice, bob)
+    message = await send(client, bob, thread["id"], "bye")
+    leave = f"{API}/threads/{thread['id']}/participants/{bob.id}"
+    assert (await client.delete(leave, headers=bob.headers)).status_code == 204
+
+    url = f"{API}/threads/{thread['id']}/messages"
+    assert (await client.get(url, headers=bob.headers)).status_code == 404
+    assert (await client.post(url, json={"body": "x"}, headers=bob.headers)).status_code == 404
+    edit = f"{API}/messages/{message['id']}"
+    assert (await client.patch(edit, json={"body": "x"}, headers=bob.headers)).status_code == 404
+    assert (await client.delete(edit, headers=bob.headers)).status_code == 404

@@ -1,0 +1,154 @@
+"""Query shape: no N+1 on the list routes, and the history page is an index range scan."""
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, text
+
+from app.messenger.models import Message, Role, Thread, ThreadParticipant
+from tests.app.messenger.support import (
+    API,
+    Actor,
+    actor,
+    clear_messenger_rows,  # noqa: F401 - autouse cleanup
+    new_thread,
+)
+
+
+@contextmanager
+def recorded_statements(app: FastAPI) -> Iterator[list[tuple[str, Any]]]:
+    """Every SQL statement (and its parameters) the running app sends while in the block."""
+    engine = app.state.database.engine.sync_engine
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def count_statements(
+    app: FastAPI, client: httpx.AsyncClient, who: Actor, url: str, limit: int
+) -> int:
+    with recorded_statements(app) as seen:
+        response = await client.get(url, params={"limit": limit}, headers=who.headers)
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == limit
+    return len(seen)
+
+
+async def test_listing_threads_with_participants_costs_the_same_at_any_page_size(
+    app: FastAPI, client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    carol = await actor(database, "carol")
+    async with database.session() as session:
+        for i in range(55):
+            thread = Thread(title=f"t{i}", created_by=alice.user.id)
+            session.add(thread)
+            await session.flush()
+            session.add_all(
+                [
+                    ThreadParticipant(
+                        thread_id=thread.id, user_id=alice.user.id, role=Role.CREATOR
+                    ),
+                    ThreadParticipant(thread_id=thread.id, user_id=bob.user.id),
+                    ThreadParticipant(thread_id=thread.id, user_id=carol.user.id),
+                ]
+            )
+        await session.commit()
+
+    url = f"{API}/threads"
+    small = await count_statements(app, client, alice, url, 5)
+    large = await count_statements(app, client, alice, url, 50)
+    assert small == large
+    page = (await client.get(url, headers=alice.headers)).json()
+    assert all(len(t["participants"]) == 3 for t in page["items"])
+
+
+async def test_listing_messages_costs_the_same_at_any_page_size(
+    app: FastAPI, client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    thread = await new_thread(client, alice, bob)
+    async with database.session() as session:
+        session.add_all(
+            Message(
+                thread_id=uuid.UUID(thread["id"]),
+                author_id=(alice, bob)[i % 2].user.id,
+                body=f"m{i}",
+            )
+            for i in range(55)
+        )
+        await session.commit()
+
+    url = f"{API}/threads/{thread['id']}/messages"
+    assert await count_statements(app, client, alice, url, 5) == await count_statements(
+        app, client, alice, url, 50
+    )
+
+
+def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+@pytest.mark.postgres_only
+async def test_the_history_page_query_reads_the_thread_index(
+    app: FastAPI, client: httpx.AsyncClient, database: Any, leg: Any
+) -> None:
+    if not leg.is_services:
+        pytest.skip("EXPLAIN plans are read on PostgreSQL")
+    alice = await actor(database, "alice")
+    busy = await new_thread(client, alice, title="busy")
+    other = await new_thread(client, alice, title="other")
+    async with database.session() as session:
+        for thread_id in (busy["id"], other["id"]):
+            await session.execute(
+                text(
+                    "INSERT INTO messages (id, thread_id, author_id, body, created_at, updated_at)"
+                    " SELECT gen_random_uuid(), :thread, :author, 'm' || g,"
+                    " now() - g * interval '1 second', now()"
+                    " FROM generate_series(1, 20000) AS g"
+                ),
+                {"thread": thread_id, "author": alice.user.id},
+            )
+        await session.commit()
+        await session.execute(text("ANALYZE messages"))
+        await session.commit()
+
+    url = f"{API}/threads/{busy['id']}/messages"
+    first = await client.get(url, headers=alice.headers)
+    with recorded_statements(app) as seen:
+        second = await client.get(
+            url, params={"cursor": first.json()["next_cursor"]}, headers=alice.headers
+        )
+    assert second.status_code == 200
+    assert len(second.json()["items"]) == 50
+    page_query = [(sql, params) for sql, params in seen if "FROM messages" in sql]
+    assert len(page_query) == 1
+    statement, parameters = page_query[0]
+
+    async with database.engine.connect() as connection:
+        result = await connection.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters
+        )
+        raw = result.scalar_one()
+    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    nodes = list(plan_nodes(plan))
+    scans = [n for n in nodes if n.get("Relation Name") == "messages"]
+    assert [n["Node Type"] for n in scans] in (["Index Scan"], ["Index Only Scan"]), nodes
+    assert scans[0]["Index Name"] == "ix_messages_thread_created_live"
+    assert not any(n["Node Type"] == "Sort" for n in nodes)
+    assert scans[0]["Actual Rows"] <= 51
