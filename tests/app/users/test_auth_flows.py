@@ -1,0 +1,98 @@
+"""The users domain below HTTP: scope granting, the refresh-token claim, the authenticator."""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from app.users.auth import authenticate
+from app.users.models import AuthSession, RefreshToken
+from app.users.repository import RefreshTokenRepository
+from app.users.service import AuthService, grant_scopes
+from core.db import utcnow
+from core.errors import Unauthorized
+from tests.helpers import DEFAULT_PASSWORD, create_user
+
+
+@pytest.mark.parametrize(
+    ("requested", "held", "granted"),
+    [
+        ([], ["regular"], {"regular"}),
+        ([], ["superuser"], {"superuser", "admin", "regular"}),
+        (["regular"], ["superuser"], {"regular"}),
+        (["admin"], ["superuser"], {"admin", "regular"}),
+        (["superuser"], ["admin"], {"admin", "regular"}),
+        (["admin", "superuser"], ["regular"], {"regular"}),
+        (["made-up"], ["regular"], set()),
+    ],
+)
+def test_granted_scopes_are_requested_and_held(
+    requested: list[str], held: list[str], granted: set[str]
+) -> None:
+    assert grant_scopes(requested, held) == granted
+
+
+async def _session_with_token(database: Any) -> str:
+    user = await create_user(database)
+    async with database.session() as session:
+        pair = await AuthService(session, None).login(user.email, DEFAULT_PASSWORD, [])
+    return pair.refresh_token
+
+
+async def test_only_one_of_two_concurrent_claims_wins(database: Any) -> None:
+    await _session_with_token(database)
+    async with database.session() as session:
+        row = (await session.scalars(select(RefreshToken))).one()
+
+    async def claim() -> bool:
+        async with database.session() as session:
+            won = await RefreshTokenRepository(session).mark_used(row.token_hash, utcnow())
+            await asyncio.sleep(0)  # let the other claim run while this transaction is open
+            await session.commit()
+            return won
+
+    assert sorted(await asyncio.gather(claim(), claim())) == [False, True]
+
+
+async def test_an_expired_refresh_row_cannot_be_claimed(database: Any) -> None:
+    await _session_with_token(database)
+    async with database.session() as session:
+        row = (await session.scalars(select(RefreshToken))).one()
+        later = row.expires_at + timedelta(seconds=1)
+        assert not await RefreshTokenRepository(session).mark_used(row.token_hash, later)
+
+
+async def test_refresh_after_logout_is_refused(database: Any) -> None:
+    refresh_token = await _session_with_token(database)
+    async with database.session() as session:
+        auth_session = (await session.scalars(select(AuthSession))).one()
+        auth_session.revoked_at = utcnow()
+        await session.commit()
+    async with database.session() as session:
+        with pytest.raises(Unauthorized):
+            await AuthService(session, None).refresh(refresh_token)
+
+
+async def test_authenticate_costs_two_primary_key_lookups(database: Any) -> None:
+    user = await create_user(database)
+    async with database.session() as session:
+        pair = await AuthService(session, None).login(user.email, DEFAULT_PASSWORD, [])
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with database.session() as session:
+            principal = await authenticate(session, pair.access_token)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert principal.id == user.id
+    assert principal.session_id is not None
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2
+    assert all(".id = " in s for s in selects)

@@ -1,0 +1,184 @@
+"""Forged, broken and stale access tokens: every one is a 401 with WWW-Authenticate, never a 500."""
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from app.users.models import User
+from app.users.tokens import token_service
+from tests.app.users.support import API, me, tokens
+from tests.conftest import TEST_SECRET
+from tests.helpers import bearer, create_user
+
+
+def _claims(user: User, **changes: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {
+        "sub": str(user.id),
+        "type": "access",
+        "scope": "regular",
+        "ver": user.token_version,
+        "iat": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+        "iss": "plinth",
+        "aud": "plinth-api",
+    }
+    claims.update(changes)
+    return {key: value for key, value in claims.items() if value is not None}
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def alg_none(user: User) -> str:
+    return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims(user))}."
+
+
+def wrong_key(user: User) -> str:
+    return jwt.encode(_claims(user), "another-secret-that-is-long-enough-0123456789", "HS256")
+
+
+def other_algorithm(user: User) -> str:
+    return jwt.encode(_claims(user), TEST_SECRET, algorithm="HS384")
+
+
+def edited_payload(user: User) -> str:
+    header, _, signature = jwt.encode(_claims(user), TEST_SECRET, "HS256").split(".")
+    return f"{header}.{_b64(_claims(user, scope='superuser'))}.{signature}"
+
+
+def expired(user: User) -> str:
+    past = int(time.time()) - 3600
+    return jwt.encode(_claims(user, iat=past - 600, exp=past), TEST_SECRET, "HS256")
+
+
+def missing_exp(user: User) -> str:
+    return jwt.encode(_claims(user, exp=None), TEST_SECRET, "HS256")
+
+
+def missing_jti(user: User) -> str:
+    return jwt.encode(_claims(user, jti=None), TEST_SECRET, "HS256")
+
+
+def wrong_audience(user: User) -> str:
+    return jwt.encode(_claims(user, aud="someone-else"), TEST_SECRET, "HS256")
+
+
+def wrong_issuer(user: User) -> str:
+    return jwt.encode(_claims(user, iss="someone-else"), TEST_SECRET, "HS256")
+
+
+def stale_version(user: User) -> str:
+    return jwt.encode(_claims(user, ver=user.token_version + 1), TEST_SECRET, "HS256")
+
+
+def unknown_subject(user: User) -> str:
+    return jwt.encode(_claims(user, sub=str(uuid.uuid4())), TEST_SECRET, "HS256")
+
+
+def subject_not_a_uuid(user: User) -> str:
+    return jwt.encode(_claims(user, sub="alice"), TEST_SECRET, "HS256")
+
+
+def session_not_a_uuid(user: User) -> str:
+    return jwt.encode(_claims(user, sid="nope"), TEST_SECRET, "HS256")
+
+
+def unknown_session(user: User) -> str:
+    return jwt.encode(_claims(user, sid=str(uuid.uuid4())), TEST_SECRET, "HS256")
+
+
+def refresh_as_access(user: User) -> str:
+    from core.security import TokenType
+
+    return token_service().issue(user.id, TokenType.REFRESH, {"ver": 0, "scope": "regular"})[0]
+
+
+def malformed(user: User) -> str:
+    return "not.a.jwt"
+
+
+FORGERIES: list[Callable[[User], str]] = [
+    alg_none,
+    wrong_key,
+    other_algorithm,
+    edited_payload,
+    expired,
+    missing_exp,
+    missing_jti,
+    wrong_audience,
+    wrong_issuer,
+    stale_version,
+    unknown_subject,
+    subject_not_a_uuid,
+    session_not_a_uuid,
+    unknown_session,
+    refresh_as_access,
+    malformed,
+]
+
+
+@pytest.mark.parametrize("forge", FORGERIES, ids=lambda f: f.__name__)
+async def test_bad_access_tokens_are_401(
+    client: httpx.AsyncClient, database: Any, forge: Callable[[User], str]
+) -> None:
+    user = await create_user(database)
+    response = await me(client, forge(user))
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["status"] == 401
+
+
+async def test_a_genuine_token_built_the_same_way_works(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    """The forgeries above fail for the reason they name, not because the recipe is wrong."""
+    user = await create_user(database)
+    genuine = jwt.encode(_claims(user), TEST_SECRET, "HS256")
+    assert (await me(client, genuine)).status_code == 200
+
+
+async def test_token_of_a_deleted_user_is_401(client: httpx.AsyncClient, database: Any) -> None:
+    user = await create_user(database)
+    headers = bearer(user)
+    assert (await client.delete(f"{API}/users/me", headers=headers)).status_code == 204
+    response = await client.get(f"{API}/users/me", headers=headers)
+    assert response.status_code == 401
+
+
+async def test_token_in_the_query_string_is_ignored(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    await create_user(database)
+    access = (await tokens(client))["access_token"]
+    for name in ("access_token", "token"):
+        response = await client.get(f"{API}/users/me", params={name: access})
+        assert response.status_code == 401
+
+
+@pytest.mark.parametrize("header", ["Basic abc", "Bearer", "Bearer ", "bearer x.y.z", "Token a"])
+async def test_odd_authorization_headers_are_401(client: httpx.AsyncClient, header: str) -> None:
+    response = await client.get(f"{API}/users/me", headers={"Authorization": header})
+    assert response.status_code == 401
+
+
+async def test_access_tokens_are_not_refresh_tokens_either_way(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    await create_user(database)
+    pair = await tokens(client)
+    assert (await me(client, pair["refresh_token"])).status_code == 401
+    response = await client.post(
+        f"{API}/auth/refresh", json={"refresh_token": pair["access_token"]}
+    )
+    assert response.status_code == 401
+    assert (await me(client, pair["access_token"])).status_code == 200
