@@ -60,7 +60,13 @@ class ThreadController(MessengerController, BaseController[Thread, ThreadCreate,
     async def perform_create(self, data: ThreadCreate) -> Thread:
         now = utcnow()
         thread = await self.repository.add(
-            Thread(title=data.title, created_by=self.me, created_at=now, last_activity_at=now)
+            Thread(
+                title=data.title,
+                created_by=self.me,
+                created_at=now,
+                updated_at=now,
+                last_activity_at=now,  # never NULL: the thread list is a keyset walk over it
+            )
         )
         members = [uid for uid in dict.fromkeys(data.participant_ids) if uid != self.me]
         await self.participants.add_many(
