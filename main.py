@@ -3,8 +3,6 @@
 Production runs `gunicorn "main:create_app()"` with uvicorn workers (see compose/start).
 """
 
-import logging
-
 import uvicorn
 from fastapi import FastAPI
 
@@ -12,6 +10,7 @@ from app.users.auth import authenticate
 from app.users.bootstrap import first_superuser
 from configs import Settings, get_settings
 from core.application import create_application
+from core.logging import logging_config
 from routers import include_routes
 
 DESCRIPTION = """
@@ -35,7 +34,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.logging.level)
     uvicorn.run(
         "main:create_app",
         factory=True,
@@ -43,6 +41,7 @@ def main() -> None:
         port=settings.app.port,
         workers=settings.app.workers,
         proxy_headers=False,
+        log_config=logging_config(settings),
     )
 
 

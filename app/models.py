@@ -2,5 +2,14 @@
 
 from app.messenger.models import Message, Thread, ThreadParticipant
 from app.users.models import AuthSession, RefreshToken, User
+from core.requestlog import RequestLog
 
-__all__ = ["AuthSession", "Message", "RefreshToken", "Thread", "ThreadParticipant", "User"]
+__all__ = [
+    "AuthSession",
+    "Message",
+    "RefreshToken",
+    "RequestLog",
+    "Thread",
+    "ThreadParticipant",
+    "User",
+]

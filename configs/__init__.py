@@ -5,7 +5,7 @@ Values come from environment variables and, when ENV_FILE names one, a file unde
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,8 +15,12 @@ from configs.app import AppSettings, Environment
 from configs.auth import PLACEHOLDER_SECRET, AuthSettings
 from configs.cors import CorsSettings
 from configs.database import DatabaseSettings
+from configs.limits import LimitSettings
 from configs.logging import LoggingSettings
+from configs.metrics import MetricsSettings
+from configs.observability import SentrySettings, TracingSettings
 from configs.redis import RedisSettings
+from configs.requestlog import RequestLogSettings
 
 MIN_SECRET_BYTES = 32
 
@@ -37,6 +41,11 @@ class Settings:
     auth: AuthSettings
     cors: CorsSettings
     logging: LoggingSettings
+    request_log: RequestLogSettings = field(default_factory=RequestLogSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    sentry: SentrySettings = field(default_factory=SentrySettings)
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     @property
     def database_url(self) -> str:
@@ -91,6 +100,11 @@ def load_settings() -> Settings:
         auth=auth,
         cors=CorsSettings.load(),
         logging=LoggingSettings.load(),
+        request_log=RequestLogSettings.load(),
+        metrics=MetricsSettings.load(),
+        limits=LimitSettings.load(),
+        sentry=SentrySettings.load(),
+        tracing=TracingSettings.load(),
     )
     _check(settings)
     return settings

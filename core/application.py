@@ -13,9 +13,13 @@ from core.db import Database, create_engine
 from core.deps import Authenticator
 from core.docs import install_docs
 from core.http import install_error_handlers
+from core.limits import BodySizeLimitMiddleware, TimeoutMiddleware
+from core.metrics import install_metrics, metrics_lifespan
 from core.middleware import RequestIdMiddleware
 from core.migrations import upgrade_async
 from core.redis import create_redis
+from core.requestlog import install_request_log, peer_ip, request_log_lifespan
+from core.tracing import init_sentry, init_tracing, tracing_lifespan
 
 logger = logging.getLogger("plinth.app")
 
@@ -71,6 +75,22 @@ def _lifespan(
     return lifespan
 
 
+def _platform_lifespans(settings: Settings) -> list[Lifespan]:
+    return [
+        metrics_lifespan(settings.metrics),
+        tracing_lifespan(settings),
+        request_log_lifespan(settings.request_log),
+    ]
+
+
+def _install_platform_middleware(app: FastAPI, settings: Settings) -> None:
+    """Innermost first: body limit, timeout, request log, metrics (request ids stay outermost)."""
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(TimeoutMiddleware, seconds=settings.limits.timeout_seconds)
+    install_request_log(app, settings.request_log, client_ip=peer_ip)
+    install_metrics(app, settings.metrics, production=settings.app.is_production)
+
+
 def create_application(
     settings: Settings,
     *,
@@ -81,6 +101,7 @@ def create_application(
 ) -> FastAPI:
     """Build the FastAPI app. `include_routes` adds the project's routers (with their gates);
     `lifespans` add start-up/shut-down work (buffers, background tasks)."""
+    init_sentry(settings)
     app = FastAPI(
         title=settings.app.name,
         description=description,
@@ -88,12 +109,13 @@ def create_application(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.app.docs_enabled else None,
-        lifespan=_lifespan(settings, lifespans),
+        lifespan=_lifespan(settings, [*_platform_lifespans(settings), *lifespans]),
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
     app.state.authenticator = authenticator
     install_error_handlers(app)
+    _install_platform_middleware(app, settings)
     if settings.cors.origins:
         app.add_middleware(
             CORSMiddleware,
@@ -108,4 +130,5 @@ def create_application(
     if settings.app.docs_enabled:
         install_docs(app)
     include_routes(app)
+    init_tracing(app, settings)
     return app

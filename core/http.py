@@ -11,11 +11,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from core.context import current_request_id
-from core.errors import AppError
+from core.errors import AppError, GatewayTimeout, ServiceUnavailable
 from core.middleware import REQUEST_ID_HEADER
 
 logger = logging.getLogger("plinth.errors")
@@ -85,8 +87,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def _app_error(_: Request, exc: Exception) -> ProblemResponse:
-    assert isinstance(exc, AppError)
+def error_response(exc: AppError) -> ProblemResponse:
+    """The problem response for a domain error (also usable as an ASGI app by middleware)."""
     return problem(
         exc.status,
         detail=exc.detail,
@@ -95,6 +97,30 @@ async def _app_error(_: Request, exc: Exception) -> ProblemResponse:
         errors=exc.errors,
         headers=exc.headers,
     )
+
+
+async def _app_error(_: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc)
+
+
+STATEMENT_TIMEOUT_SQLSTATE = "57014"  # PostgreSQL query_canceled (statement_timeout)
+
+
+async def _pool_timeout(_: Request, exc: Exception) -> ProblemResponse:
+    logger.warning("database pool exhausted: %s", exc)
+    return error_response(
+        ServiceUnavailable("The database is busy; try again shortly.", headers={"Retry-After": "1"})
+    )
+
+
+async def _database_error(_: Request, exc: Exception) -> ProblemResponse:
+    """A statement cancelled by DATABASE_STATEMENT_TIMEOUT_MS is a 504; other DB errors crash."""
+    assert isinstance(exc, DBAPIError)
+    if getattr(exc.orig, "sqlstate", None) != STATEMENT_TIMEOUT_SQLSTATE:
+        raise exc
+    logger.warning("database statement timed out: %s", type(exc.orig).__name__)
+    return error_response(GatewayTimeout("A database query took too long and was cancelled."))
 
 
 async def _validation_error(_: Request, exc: Exception) -> ProblemResponse:
@@ -135,4 +161,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unhandled_error)

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, FastAPI
 
 from core.deps import Gate
-from routers import auth, messages, root, threads, users
+from routers import admin, auth, messages, root, threads, users
 
 API_PREFIX = "/api/v1"
 
@@ -15,6 +15,7 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(auth.session_router, dependencies=Gate.AUTHENTICATED)
     api.include_router(users.me_router, dependencies=Gate.AUTHENTICATED)
     api.include_router(users.admin_router, dependencies=Gate.ADMIN)
+    api.include_router(admin.router, dependencies=Gate.ADMIN)
     api.include_router(root.router, dependencies=Gate.ROOT)
     api.include_router(threads.router, dependencies=Gate.AUTHENTICATED)
     api.include_router(messages.router, dependencies=Gate.AUTHENTICATED)

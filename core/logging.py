@@ -1,0 +1,141 @@
+"""Logging: one JSON object per line in production, readable text in development.
+
+Every record carries the request id of the request being served (`request_id`), app logs and
+uvicorn/gunicorn logs alike, because the formatters and filter sit on the handlers. Access-log
+paths lose their query string (it may hold tokens).
+
+`logging_config(settings)` is the one `logging.config.dictConfig` dictionary for every server:
+
+    uvicorn.run(..., log_config=logging_config(settings))       # main.py
+    logconfig_dict = logging_config(get_settings())              # compose/gunicorn.conf.py
+"""
+
+import json
+import logging
+import logging.config
+from datetime import UTC, datetime
+from typing import Any
+
+from configs import Settings
+from core.context import current_request_id
+
+JSON = "json"
+TEXT = "text"
+TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
+
+# Attributes every LogRecord has; anything else came from `extra=` and is emitted as a field.
+_STANDARD_ATTRIBUTES = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
+    | {"message", "asctime", "request_id", "taskName", "color_message"}
+)
+_ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access")
+
+
+def log_format(settings: Settings) -> str:
+    """`json` or `text`: LOG_FORMAT, where `auto` means JSON in production."""
+    chosen = settings.logging.format
+    if chosen == "auto":
+        return JSON if settings.app.is_production else TEXT
+    return chosen
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps each record with the current request id (`-` outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id() or "-"
+        return True
+
+
+def _strip_query(path: object) -> object:
+    return path.split("?", 1)[0] if isinstance(path, str) else path
+
+
+class AccessLogFilter(logging.Filter):
+    """uvicorn access records: drops the query string and names the fields for JSON output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            client, method, path, http_version, status = args
+            path = _strip_query(path)
+            record.args = (client, method, path, http_version, status)
+            record.client = client
+            record.method = method
+            record.path = path
+            record.status = status
+        return True
+
+
+def _request_id(record: logging.LogRecord) -> str | None:
+    value = getattr(record, "request_id", None) or current_request_id()
+    return None if value in (None, "-") else str(value)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, request_id, extras, error."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": _request_id(record),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def logging_config(settings: Settings) -> dict[str, Any]:
+    """The dictConfig for the app, uvicorn and gunicorn: one format, one level, stderr."""
+    formatter = log_format(settings)
+    level = settings.logging.level.upper()
+
+    def handler(*filters: str) -> dict[str, Any]:
+        return {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": formatter,
+            "filters": list(filters),
+        }
+
+    def server_logger(handler_name: str) -> dict[str, Any]:
+        return {"handlers": [handler_name], "level": level, "propagate": False}
+
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": RequestIdFilter},
+            "access": {"()": AccessLogFilter},
+        },
+        "formatters": {
+            JSON: {"()": JsonFormatter},
+            TEXT: {"format": TEXT_FORMAT},
+        },
+        "handlers": {
+            "default": handler("request_id"),
+            "access": handler("request_id", "access"),
+        },
+        "root": {"handlers": ["default"], "level": level},
+        "loggers": {
+            "uvicorn": server_logger("default"),
+            "uvicorn.error": {"level": level},
+            "uvicorn.access": server_logger("access"),
+            "gunicorn.error": server_logger("default"),
+            "gunicorn.access": server_logger("access"),
+        },
+    }
+
+
+def configure_logging(settings: Settings) -> None:
+    """Apply `logging_config(settings)` to this process (scripts, CLIs, workers)."""
+    logging.config.dictConfig(logging_config(settings))

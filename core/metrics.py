@@ -1,0 +1,279 @@
+"""Prometheus metrics: HTTP traffic, the database pool, and GET /metrics.
+
+Other core modules define their own counters in the default registry (rate limiting, cache,
+request-log drops); /metrics exposes everything registered there.
+
+Several worker processes: set PROMETHEUS_MULTIPROC_DIR (an empty, writable directory) before
+the workers start. Every process then writes its values to files there and /metrics (or the
+separate metrics port) aggregates them. Under gunicorn use the hooks below:
+
+    # compose/gunicorn.conf.py
+    from core.metrics import gunicorn_child_exit as child_exit
+    from core.metrics import gunicorn_on_starting as on_starting
+    from core.metrics import gunicorn_when_ready as when_ready
+"""
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from configs.metrics import MetricsSettings
+from core.errors import Forbidden, Unauthorized
+from core.requestlog import route_template
+from core.security import constant_time_equals
+
+logger = logging.getLogger("plinth.metrics")
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+UNMATCHED_ROUTE = "unmatched"
+
+REQUESTS = Counter(
+    "plinth_http_requests",
+    "HTTP requests served, by route template, method and status.",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "plinth_http_request_duration_seconds",
+    "Time to serve an HTTP request, by route template and method.",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+IN_PROGRESS = Gauge(
+    "plinth_http_requests_in_progress",
+    "HTTP requests being served.",
+    multiprocess_mode="livesum",
+)
+POOL_SIZE = Gauge(
+    "plinth_db_pool_size",
+    "Connections the database pool keeps (summed over live workers).",
+    multiprocess_mode="livesum",
+)
+POOL_CHECKED_OUT = Gauge(
+    "plinth_db_pool_checked_out",
+    "Database connections in use (summed over live workers).",
+    multiprocess_mode="livesum",
+)
+POOL_OVERFLOW = Gauge(
+    "plinth_db_pool_overflow",
+    "Connections open beyond the pool size (summed over live workers).",
+    multiprocess_mode="livesum",
+)
+
+
+def multiprocess_dir() -> str | None:
+    """PROMETHEUS_MULTIPROC_DIR when several processes share metrics, else None."""
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+def metrics_registry() -> CollectorRegistry:
+    """The registry to expose: every process's files in multiprocess mode, else this process."""
+    if multiprocess_dir() is None:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
+
+def render_metrics() -> bytes:
+    """The Prometheus text exposition of every metric."""
+    return generate_latest(metrics_registry())
+
+
+# -- HTTP traffic -----------------------------------------------------------------------------
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware counting requests and timing them by route template (never by raw
+    path, so unknown URLs cannot blow up the number of series)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        started = time.perf_counter()
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        IN_PROGRESS.inc()
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            IN_PROGRESS.dec()
+            route = route_template(scope) or UNMATCHED_ROUTE
+            method = scope["method"]
+            REQUESTS.labels(route=route, method=method, status=str(status)).inc()
+            LATENCY.labels(route=route, method=method).observe(time.perf_counter() - started)
+
+
+# -- database pool ----------------------------------------------------------------------------
+
+
+def _pool_reading(pool: Any, name: str) -> int:
+    reader = getattr(pool, name, None)
+    if not callable(reader):
+        return 0
+    try:
+        return max(int(reader()), 0)
+    except Exception:
+        return 0
+
+
+def update_pool_gauges(engine: AsyncEngine) -> None:
+    """Copy the pool's size, checked-out and overflow counts into the gauges."""
+    pool = engine.sync_engine.pool
+    POOL_SIZE.set(_pool_reading(pool, "size"))
+    POOL_CHECKED_OUT.set(_pool_reading(pool, "checkedout"))
+    POOL_OVERFLOW.set(_pool_reading(pool, "overflow"))
+
+
+def observe_pool(engine: AsyncEngine) -> None:
+    """Keep the pool gauges current on every checkout and checkin (cheap counter reads), so
+    they are right in multiprocess mode too, where the scraped worker cannot read the others."""
+
+    def refresh(*_: Any) -> None:
+        update_pool_gauges(engine)
+
+    for name in ("connect", "checkout", "checkin", "close"):
+        event.listen(engine.sync_engine.pool, name, refresh)
+    refresh()
+
+
+# -- GET /metrics -----------------------------------------------------------------------------
+
+
+def _authorize(request: Request, settings: MetricsSettings, production: bool) -> None:
+    if settings.token is None:
+        if production:
+            raise Forbidden(
+                "Metrics are off on the main app in production: set METRICS_TOKEN, or "
+                "METRICS_PORT to serve them on a separate port."
+            )
+        return
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not constant_time_equals(
+        credentials, settings.token.get_secret_value()
+    ):
+        raise Unauthorized("A valid metrics token is required.")
+
+
+def install_metrics(app: FastAPI, settings: MetricsSettings, *, production: bool) -> None:
+    """Count traffic, and serve GET /metrics on the main app unless METRICS_PORT moves it."""
+    if not settings.enabled:
+        return
+    app.add_middleware(MetricsMiddleware)
+    if settings.port is not None:
+        return
+
+    async def metrics(request: Request) -> Response:
+        _authorize(request, settings, production)
+        database = getattr(request.app.state, "database", None)
+        if database is not None:
+            update_pool_gauges(database.engine)
+        return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_api_route(settings.path, metrics, methods=["GET"], include_in_schema=False)
+
+
+def metrics_port_server(settings: MetricsSettings) -> Callable[[], None] | None:
+    """Serve metrics on METRICS_HOST:METRICS_PORT in a thread; returns the stop function.
+
+    Under gunicorn with several workers this runs in the master (`gunicorn_when_ready`).
+    """
+    if not settings.enabled or settings.port is None:
+        return None
+    server, thread = start_http_server(
+        settings.port, addr=settings.host, registry=metrics_registry()
+    )
+    logger.info("metrics served on %s:%s", settings.host, settings.port)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop
+
+
+# -- gunicorn hooks (multiprocess mode) -------------------------------------------------------
+
+
+def clear_multiprocess_dir(path: str | Path | None = None) -> None:
+    """Empty PROMETHEUS_MULTIPROC_DIR (stale files from an earlier run would be counted)."""
+    target = Path(path or multiprocess_dir() or "")
+    if not str(target) or str(target) == ".":
+        return
+    if target.exists():
+        for child in target.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    target.mkdir(parents=True, exist_ok=True)
+
+
+def gunicorn_on_starting(server: Any) -> None:
+    """gunicorn `on_starting`: clear the multiprocess directory before any worker forks."""
+    if multiprocess_dir():
+        clear_multiprocess_dir()
+
+
+def gunicorn_child_exit(server: Any, worker: Any) -> None:
+    """gunicorn `child_exit`: drop a dead worker's live gauges (pool, in-progress)."""
+    if multiprocess_dir():
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def gunicorn_when_ready(server: Any) -> None:
+    """gunicorn `when_ready`: with METRICS_PORT set, serve the aggregated metrics from the
+    master, so one port answers for every worker."""
+    from configs import get_settings
+
+    metrics_port_server(get_settings().metrics)
+
+
+def metrics_lifespan(settings: MetricsSettings) -> Callable[[FastAPI], Any]:
+    """Watch the database pool; serve METRICS_PORT from this process unless gunicorn's master
+    does (multiprocess mode)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.enabled:
+            observe_pool(app.state.database.engine)
+        stop = None if multiprocess_dir() else metrics_port_server(settings)
+        try:
+            yield
+        finally:
+            if stop is not None:
+                stop()
+
+    return lifespan

@@ -1,0 +1,370 @@
+"""API request logs: a pure ASGI middleware, a bounded buffer and a background writer.
+
+The middleware appends one small row per request to an in-memory buffer and never waits for the
+database. A background task (started by `request_log_lifespan`) inserts the buffer in batches —
+when `batch_size` rows are waiting or every `flush_interval_seconds` — flushes what is left on
+shut-down, and purges rows older than `retention_days`. When the buffer is full, or a batch
+cannot be written (database down, pool exhausted), rows are dropped and counted in
+`plinth_request_log_dropped_total`: the app neither crashes nor grows.
+
+Rows hold the time, method, route template, status, duration, user id, client ip and request
+id — never bodies, query strings, headers or tokens.
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from prometheus_client import Counter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import Float, Index, Select, String, delete, insert, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from configs.requestlog import RequestLogSettings
+from core.db import Base, Database, new_id, utcnow
+from core.filtering import FilterSet
+from core.pagination import CursorCodec, CursorPage
+
+logger = logging.getLogger("plinth.requestlog")
+
+MAX_ROUTE_LENGTH = 200
+MAX_IP_LENGTH = 45
+
+DROPPED = Counter(
+    "plinth_request_log_dropped",
+    "Request-log rows dropped (buffer full or the database could not take a batch).",
+    ["reason"],
+)
+WRITTEN = Counter("plinth_request_log_written", "Request-log rows written to the database.")
+
+
+class RequestLog(Base):
+    """One API request served: who, what route, how it ended and how long it took."""
+
+    __tablename__ = "api_request_logs"
+    __table_args__ = (
+        Index("ix_api_request_logs_user_id_created_at", "user_id", "created_at"),
+        Index("ix_api_request_logs_route_created_at", "route", "created_at"),
+        Index("ix_api_request_logs_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    route: Mapped[str] = mapped_column(String(MAX_ROUTE_LENGTH))
+    status: Mapped[int]
+    duration_ms: Mapped[float] = mapped_column(Float)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    client_ip: Mapped[str | None] = mapped_column(String(MAX_IP_LENGTH), default=None)
+    request_id: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
+
+
+def route_template(scope: Scope) -> str | None:
+    """The matched route's path template (`/api/v1/users/{user_id}`), None before routing or
+    when no route matched."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else None
+
+
+def principal_id(scope: Scope) -> uuid.UUID | None:
+    """The id of the principal a gate resolved for this request, if any."""
+    state = scope.get("state") or {}
+    principal = state.get("principal") if isinstance(state, Mapping) else None
+    value = getattr(principal, "id", None)
+    return value if isinstance(value, uuid.UUID) else None
+
+
+ClientIp = Callable[[Scope], str | None]
+
+
+def peer_ip(scope: Scope) -> str | None:
+    """The TCP peer's address (used when no trusted-proxy-aware resolver is configured)."""
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+class RequestLogBuffer:
+    """A bounded queue of rows waiting to be written; `add` never blocks and never grows past
+    `capacity` (extra rows are dropped and counted)."""
+
+    def __init__(self, capacity: int, batch_size: int) -> None:
+        self.capacity = capacity
+        self.batch_size = batch_size
+        self._rows: deque[dict[str, Any]] = deque()
+        self._batch_ready = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, row: dict[str, Any]) -> bool:
+        """Queue a row; False (and counted) when the buffer is full."""
+        if len(self._rows) >= self.capacity:
+            DROPPED.labels(reason="buffer_full").inc()
+            return False
+        self._rows.append(row)
+        if len(self._rows) >= self.batch_size:
+            self._batch_ready.set()
+        return True
+
+    def take(self) -> list[dict[str, Any]]:
+        """Remove and return up to one batch of rows."""
+        count = min(len(self._rows), self.batch_size)
+        batch = [self._rows.popleft() for _ in range(count)]
+        if len(self._rows) < self.batch_size:
+            self._batch_ready.clear()
+        return batch
+
+    def wake(self) -> None:
+        """Make a pending `wait_for_batch` return now."""
+        self._batch_ready.set()
+
+    async def wait_for_batch(self, seconds: float) -> None:
+        """Return when a full batch is waiting or after `seconds`."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._batch_ready.wait(), seconds)
+
+
+class RequestLogWriter:
+    """Writes the buffer to `api_request_logs` in batches and purges old rows."""
+
+    def __init__(
+        self, database: Database, buffer: RequestLogBuffer, settings: RequestLogSettings
+    ) -> None:
+        self.database = database
+        self.buffer = buffer
+        self.settings = settings
+        self._last_purge = 0.0
+        self._stopping = False
+
+    async def write(self, rows: Sequence[dict[str, Any]]) -> bool:
+        """Insert one batch (executemany) in its own session; on failure drop and count it."""
+        if not rows:
+            return True
+        try:
+            async with asyncio.timeout(self.settings.flush_timeout_seconds):
+                async with self.database.session() as session:
+                    await session.execute(insert(RequestLog), list(rows))
+                    await session.commit()
+        except Exception as exc:
+            DROPPED.labels(reason="write_failed").inc(len(rows))
+            logger.warning("dropped %d request-log rows: %s", len(rows), type(exc).__name__)
+            return False
+        WRITTEN.inc(len(rows))
+        return True
+
+    async def flush(self) -> None:
+        """Write everything buffered now, batch by batch."""
+        while len(self.buffer):
+            await self.write(self.buffer.take())
+
+    async def purge(self) -> int:
+        """Delete rows older than `retention_days` (0 keeps everything); returns the count."""
+        if self.settings.retention_days <= 0:
+            return 0
+        cutoff = utcnow() - timedelta(days=self.settings.retention_days)
+        try:
+            async with self.database.session() as session:
+                result = await session.execute(
+                    delete(RequestLog).where(RequestLog.created_at < cutoff)
+                )
+                await session.commit()
+        except Exception as exc:
+            logger.warning("request-log purge failed: %s", type(exc).__name__)
+            return 0
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def stop(self) -> None:
+        """Ask `run` to return after the batch it is writing (then `flush` the rest)."""
+        self._stopping = True
+        self.buffer.wake()
+
+    async def run(self) -> None:
+        """Flush by size or interval and purge periodically, until `stop`."""
+        while not self._stopping:
+            await self.buffer.wait_for_batch(self.settings.flush_interval_seconds)
+            await self.write(self.buffer.take())
+            if self._stopping:
+                return
+            now = time.monotonic()
+            if now - self._last_purge >= self.settings.purge_interval_seconds:
+                self._last_purge = now
+                await self.purge()
+
+
+class RequestLogMiddleware:
+    """Pure ASGI middleware that queues one row per request under the configured prefixes."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        buffer: Callable[[], RequestLogBuffer | None],
+        path_prefixes: Sequence[str],
+        client_ip: ClientIp = peer_ip,
+    ) -> None:
+        self.app = app
+        self.buffer = buffer
+        self.path_prefixes = tuple(path_prefixes)
+        self.client_ip = client_ip
+
+    def _wanted(self, scope: Scope) -> bool:
+        if scope["type"] != "http":
+            return False
+        path: str = scope["path"]
+        return path.startswith(self.path_prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._wanted(scope):
+            await self.app(scope, receive, send)
+            return
+        started_at = utcnow()
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            self._record(scope, status, started_at, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, started_at: datetime, seconds: float) -> None:
+        buffer = self.buffer()
+        if buffer is None:
+            return
+        ip = self.client_ip(scope)
+        buffer.add(
+            {
+                "id": new_id(),
+                "created_at": started_at,
+                "method": scope["method"][:10],
+                "route": (route_template(scope) or scope["path"])[:MAX_ROUTE_LENGTH],
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+                "user_id": principal_id(scope),
+                "client_ip": ip[:MAX_IP_LENGTH] if ip else None,
+                "request_id": (scope.get("state") or {}).get("request_id"),
+            }
+        )
+
+
+def install_request_log(app: FastAPI, settings: RequestLogSettings, client_ip: ClientIp) -> None:
+    """Add the middleware; rows go to `app.state.request_log_buffer` once the lifespan made it."""
+    if not settings.enabled:
+        return
+    app.add_middleware(
+        RequestLogMiddleware,
+        buffer=lambda: getattr(app.state, "request_log_buffer", None),
+        path_prefixes=settings.path_prefixes,
+        client_ip=client_ip,
+    )
+
+
+def request_log_lifespan(settings: RequestLogSettings) -> Callable[[FastAPI], Any]:
+    """Start-up: make the buffer and start the writer; shut-down: stop it and flush the rest."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.enabled:
+            yield
+            return
+        buffer = RequestLogBuffer(settings.buffer_size, settings.batch_size)
+        writer = RequestLogWriter(app.state.database, buffer, settings)
+        app.state.request_log_buffer = buffer
+        app.state.request_log_writer = writer
+        task = asyncio.create_task(writer.run(), name="request-log-writer")
+        try:
+            yield
+        finally:
+            writer.stop()
+            with suppress(Exception):
+                await task
+            await writer.flush()
+            app.state.request_log_buffer = None
+
+    return lifespan
+
+
+# -- reading (the admin endpoint) -------------------------------------------------------------
+
+
+class RequestLogRead(BaseModel):
+    """One request-log row as the admin API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    created_at: datetime
+    method: str
+    route: str
+    status: int
+    duration_ms: float
+    user_id: uuid.UUID | None
+    client_ip: str | None
+    request_id: str | None
+
+
+class RequestLogFilters(FilterSet):
+    """Query filters of GET /admin/request-logs; all optional, combined with AND."""
+
+    user_id: uuid.UUID | None = None
+    status: int | None = Field(default=None, ge=100, le=599)
+    min_status: int | None = Field(default=None, ge=100, le=599, description="e.g. 500")
+    route: str | None = Field(default=None, max_length=MAX_ROUTE_LENGTH, description="Template")
+    method: str | None = Field(default=None, max_length=10)
+    request_id: str | None = Field(default=None, max_length=128)
+    since: AwareDatetime | None = Field(default=None, description="From this time (inclusive)")
+    until: AwareDatetime | None = Field(default=None, description="Before this time")
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        """Each field to its column, by hand."""
+        conditions = [
+            (self.user_id, RequestLog.user_id == self.user_id),
+            (self.status, RequestLog.status == self.status),
+            (self.min_status, RequestLog.status >= (self.min_status or 0)),
+            (self.route, RequestLog.route == self.route),
+            (self.method, RequestLog.method == (self.method or "").upper()),
+            (self.request_id, RequestLog.request_id == self.request_id),
+            (self.since, RequestLog.created_at >= self.since),
+            (self.until, RequestLog.created_at < self.until),
+        ]
+        return stmt.where(*(condition for value, condition in conditions if value is not None))
+
+
+async def page_request_logs(
+    session: AsyncSession,
+    filters: RequestLogFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    codec: CursorCodec,
+) -> CursorPage[RequestLogRead]:
+    """Newest first, keyset-paged over `(created_at, id)`: deep pages cost what the first does."""
+    stmt = filters.apply(select(RequestLog))
+    if cursor is not None:
+        created_at, id_ = codec.decode(cursor, [datetime, uuid.UUID])
+        stmt = stmt.where(tuple_(RequestLog.created_at, RequestLog.id) < tuple_(created_at, id_))
+    stmt = stmt.order_by(RequestLog.created_at.desc(), RequestLog.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(stmt)).scalars())
+    has_more = len(rows) > limit
+    items = rows[:limit]
+    next_cursor = codec.encode([items[-1].created_at, items[-1].id]) if has_more else None
+    return CursorPage[RequestLogRead](
+        items=[RequestLogRead.model_validate(row) for row in items],
+        next_cursor=next_cursor,
+        has_more=has_more,
+    )
