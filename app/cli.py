@@ -1,4 +1,7 @@
-"""Command line: `python -m app.cli create-superuser --email you@example.com`.
+"""Command line.
+
+    python -m app.cli create-superuser --email you@example.com   # prompts for the password
+    python -m app.cli purge-tokens        # delete expired sessions and refresh-token rows
 
 The password is prompted for (twice) and never taken from the command line.
 """
@@ -25,6 +28,13 @@ def _prompt_password() -> str:
     return password
 
 
+async def _database() -> Database:
+    settings = get_settings()
+    if settings.is_embedded:  # the embedded default migrates itself; it may not have started yet
+        await upgrade_async(settings.database_url)
+    return Database(create_engine(settings.database_url))
+
+
 async def create_superuser(email: str, full_name: str) -> int:
     """Create the superuser; the exit status of the command."""
     try:
@@ -33,10 +43,7 @@ async def create_superuser(email: str, full_name: str) -> int:
         for error in exc.errors():
             print(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", file=sys.stderr)
         return 2
-    settings = get_settings()
-    if settings.is_embedded:  # the embedded default migrates itself; it may not have started yet
-        await upgrade_async(settings.database_url)
-    database = Database(create_engine(settings.database_url))
+    database = await _database()
     try:
         async with database.session() as session:
             user = await AuthService(session, None).create_superuser(data)
@@ -49,13 +56,28 @@ async def create_superuser(email: str, full_name: str) -> int:
     return 0
 
 
+async def purge_tokens() -> int:
+    """Delete expired sessions and refresh-token rows."""
+    database = await _database()
+    try:
+        async with database.session() as session:
+            sessions, tokens = await AuthService(session, None).purge_expired()
+    finally:
+        await database.dispose()
+    print(f"Deleted {sessions} expired sessions and {tokens} expired refresh tokens.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-superuser", help="create a user with every scope")
     create.add_argument("--email", required=True)
     create.add_argument("--full-name", default="")
+    commands.add_parser("purge-tokens", help="delete expired sessions and refresh tokens")
     args = parser.parse_args(argv)
+    if args.command == "purge-tokens":
+        return asyncio.run(purge_tokens())
     return asyncio.run(create_superuser(args.email, args.full_name))
 
 

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, delete, select, update
 
 from app.users.models import AuthSession, RefreshToken, User
 from core.db import utcnow
@@ -44,6 +44,20 @@ class AuthSessionRepository(BaseRepository[AuthSession]):
             .values(revoked_at=now, updated_at=now)
         )
 
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete sessions whose last refresh token expired (their tokens are refused anyway)."""
+        await self.session.execute(
+            delete(RefreshToken).where(
+                RefreshToken.session_id.in_(
+                    select(AuthSession.id).where(AuthSession.expires_at <= now)
+                )
+            )
+        )
+        result = await self.session.execute(
+            delete(AuthSession).where(AuthSession.expires_at <= now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
 
 class RefreshTokenRepository(BaseRepository[RefreshToken]):
     model = RefreshToken
@@ -68,3 +82,10 @@ class RefreshTokenRepository(BaseRepository[RefreshToken]):
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete the rows of tokens that expired (their JWTs are refused anyway)."""
+        result = await self.session.execute(
+            delete(RefreshToken).where(RefreshToken.expires_at <= now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

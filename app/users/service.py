@@ -130,6 +130,14 @@ class AuthService(ControllerService):
         async with self.atomic():
             await self.users.revoke_all_sessions(self._me())
 
+    async def purge_expired(self) -> tuple[int, int]:
+        """Delete expired sessions and refresh-token rows; returns how many of each."""
+        now = utcnow()
+        async with self.atomic():
+            tokens = await self.refresh_tokens.purge_expired(now)
+            sessions = await self.sessions.purge_expired(now)
+        return sessions, tokens
+
     async def _open_session(self, user: User, scopes: frozenset[str]) -> TokenResponse:
         ttl = token_service().config.refresh_ttl
         auth_session = await self.sessions.add(

@@ -96,3 +96,28 @@ async def test_authenticate_costs_two_primary_key_lookups(database: Any) -> None
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 2
     assert all(".id = " in s for s in selects)
+
+
+async def test_purge_deletes_only_expired_sessions_and_tokens(database: Any) -> None:
+    user = await create_user(database)
+    async with database.session() as session:
+        service = AuthService(session, None)
+        await service.login(user.email, DEFAULT_PASSWORD, [])
+        await service.login(user.email, DEFAULT_PASSWORD, [])
+    async with database.session() as session:
+        old = (await session.scalars(select(AuthSession))).first()
+        assert old is not None
+        past = utcnow() - timedelta(days=1)
+        old.expires_at = past
+        for row in (await session.scalars(select(RefreshToken))).all():
+            if row.session_id == old.id:
+                row.expires_at = past
+        await session.commit()
+        old_id = old.id
+    async with database.session() as session:
+        assert await AuthService(session, None).purge_expired() == (1, 1)
+    async with database.session() as session:
+        sessions = (await session.scalars(select(AuthSession))).all()
+        tokens = (await session.scalars(select(RefreshToken))).all()
+    assert len(sessions) == 1 and sessions[0].id != old_id
+    assert len(tokens) == 1 and tokens[0].session_id == sessions[0].id
