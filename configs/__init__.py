@@ -13,12 +13,14 @@ from pydantic import SecretStr
 
 from configs.app import AppSettings, Environment
 from configs.auth import PLACEHOLDER_SECRET, AuthSettings
+from configs.cache import CacheSettings
 from configs.cors import CorsSettings
 from configs.database import DatabaseSettings
 from configs.limits import LimitSettings
 from configs.logging import LoggingSettings
 from configs.metrics import MetricsSettings
 from configs.observability import SentrySettings, TracingSettings
+from configs.ratelimit import RateLimitSettings
 from configs.redis import RedisSettings
 from configs.requestlog import RequestLogSettings
 
@@ -46,6 +48,8 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     sentry: SentrySettings = field(default_factory=SentrySettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
+    ratelimit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
 
     @property
     def database_url(self) -> str:
@@ -105,6 +109,8 @@ def load_settings() -> Settings:
         limits=LimitSettings.load(),
         sentry=SentrySettings.load(),
         tracing=TracingSettings.load(),
+        ratelimit=RateLimitSettings.load(),
+        cache=CacheSettings.load(),
     )
     _check(settings)
     return settings

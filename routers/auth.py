@@ -2,21 +2,18 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.users.schemas import RefreshRequest, TokenResponse, UserRead, UserRegister
 from app.users.service import AuthService
+from core.cache import invalidates
 from core.deps import provide
+from core.ratelimit import FAILED_LOGINS, REGISTRATIONS
 
-# Extra route dependencies for the public endpoints (rate limits plug in here).
-REGISTER_DEPENDENCIES: list[Any] = []
-LOGIN_DEPENDENCIES: list[Any] = []
-REFRESH_DEPENDENCIES: list[Any] = []
-
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[invalidates("users")])
 """Public: no token needed."""
-session_router = APIRouter(prefix="/auth", tags=["auth"])
+session_router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[invalidates("users")])
 """Needs a valid access token (included with Gate.AUTHENTICATED)."""
 
 Auth = Annotated[AuthService, Depends(provide(AuthService))]
@@ -26,21 +23,27 @@ Auth = Annotated[AuthService, Depends(provide(AuthService))]
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    dependencies=REGISTER_DEPENDENCIES,
+    dependencies=[Depends(REGISTRATIONS)],
 )
 async def register(data: UserRegister, auth: Auth) -> Any:
     """Create an account with the `regular` scope."""
     return await auth.register(data)
 
 
-@router.post("/login", response_model=TokenResponse, dependencies=LOGIN_DEPENDENCIES)
-async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: Auth) -> Any:
+@router.post("/login", response_model=TokenResponse)
+async def login(
+    request: Request,
+    response: Response,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    auth: Auth,
+) -> Any:
     """OAuth2 password flow: `username` is the email; `scope` narrows what the token may do
     (space-separated, empty = every scope the account holds)."""
-    return await auth.login(form.username, form.password, form.scopes)
+    async with FAILED_LOGINS.attempt(request, form.username, response):
+        return await auth.login(form.username, form.password, form.scopes)
 
 
-@router.post("/refresh", response_model=TokenResponse, dependencies=REFRESH_DEPENDENCIES)
+@router.post("/refresh", response_model=TokenResponse)
 async def refresh(data: RefreshRequest, auth: Auth) -> Any:
     """A new token pair; the presented refresh token stops working. Presenting it again
     revokes the whole session."""

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Depends, status
 
 from app.users.schemas import SuperuserCreate, UserRead
 from app.users.service import AuthService
+from core.cache import invalidates
 from core.deps import provide
 
-router = APIRouter(prefix="/root", tags=["root"])
+router = APIRouter(prefix="/root", tags=["root"], dependencies=[invalidates("users")])
 """Included with Gate.ROOT (refused entirely while AUTH_ROOT_TOKEN is unset)."""
 
 

@@ -15,14 +15,17 @@ from app.users.schemas import (
     UserRead,
 )
 from app.users.service import AuthService
+from core.cache import cache, invalidates
 from core.deps import PrincipalDep, provide, require_scopes
 from core.filtering import sort_param
 from core.pagination import OffsetPage, OffsetParams, offset_params
 from core.security import Scope
 
-me_router = APIRouter(prefix="/users/me", tags=["users"])
+me_router = APIRouter(prefix="/users/me", tags=["users"], dependencies=[invalidates("users")])
 """Included with Gate.AUTHENTICATED."""
-admin_router = APIRouter(prefix="/users", tags=["users: admin"])
+admin_router = APIRouter(
+    prefix="/users", tags=["users: admin"], dependencies=[invalidates("users")]
+)
 """Included with Gate.ADMIN; scope changes and restores also need `superuser`."""
 
 Auth = Annotated[AuthService, Depends(provide(AuthService))]
@@ -54,6 +57,7 @@ async def delete_me(auth: Auth) -> None:
 
 
 @admin_router.get("", response_model=OffsetPage[UserAdminRead])
+@cache(expire=60, namespace="users")
 async def list_users(
     users: Users,
     filters: Annotated[UserFilters, Query()],
@@ -65,6 +69,7 @@ async def list_users(
 
 
 @admin_router.get("/{user_id}", response_model=UserAdminRead)
+@cache(expire=60, namespace="users")
 async def read_user(user_id: uuid.UUID, users: Users) -> Any:
     return await users.get(user_id)
 

@@ -1,0 +1,364 @@
+"""Response caching for GET routes, per caller, invalidated by namespace.
+
+    @router.get("/{user_id}", response_model=UserRead)
+    @cache(expire=60, namespace="users")
+    async def read_user(user_id: UUID, users: Users) -> User: ...
+
+    # after any successful write to users (the commit is done):
+    await invalidate(request, "users")
+
+An entry is keyed by the route template, the path, the sorted query parameters and the caller
+(principal id, or anonymous), so one user's response is never served to another. Every key also
+carries its namespace's version; `invalidate` bumps the version (INCR in Redis, seen by every
+worker at once), so the next read after a successful write misses. A reader stores what it
+computed under the version it read *before* reading the database, so a racing write cannot leave
+a stale entry behind.
+
+Responses carry an ETag (hash of the body) and `Cache-Control: private, no-cache`; a matching
+If-None-Match gets 304. Redis errors fail open: the route is served uncached (logged, counted).
+"""
+
+import contextlib
+import functools
+import hashlib
+import inspect
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.params import Depends as DependsParam
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, serialize_response
+from prometheus_client import Counter
+from redis.asyncio import Redis
+from starlette.requests import HTTPConnection
+
+from configs.cache import CacheSettings
+from core.failopen import BackendGuard, BackendUnavailable
+
+logger = logging.getLogger("plinth.cache")
+
+CACHE_HITS = Counter("plinth_cache_hits_total", "Responses served from the cache.", ["namespace"])
+CACHE_MISSES = Counter(
+    "plinth_cache_misses_total", "Cacheable requests the cache could not answer.", ["namespace"]
+)
+CACHE_BACKEND_ERRORS = Counter(
+    "plinth_cache_backend_errors_total", "Cache operations that could not reach Redis."
+)
+
+KEY_PREFIX = "plinth:cache:"
+CACHE_STATUS_HEADER = "X-Cache"
+CACHE_CONTROL = "private, no-cache"
+ANONYMOUS = "anonymous"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """What is stored: status, media type, body and its ETag."""
+
+    status: int
+    media_type: str
+    body: bytes
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
+
+    def encode(self) -> bytes:
+        head = json.dumps({"status": self.status, "media_type": self.media_type})
+        return head.encode() + b"\n" + self.body
+
+    @classmethod
+    def decode(cls, raw: bytes) -> "CachedResponse":
+        head, _, body = raw.partition(b"\n")
+        meta = json.loads(head)
+        return cls(status=int(meta["status"]), media_type=str(meta["media_type"]), body=body)
+
+
+class CacheBackend(Protocol):
+    """Entries with a time to live, and a version counter per namespace."""
+
+    async def version(self, namespace: str) -> int: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, expire: int) -> None: ...
+
+    async def bump(self, namespace: str) -> None: ...
+
+
+class RedisCacheBackend:
+    """Entries and namespace versions in Redis, shared by every worker.
+
+    A bump that fails (Redis unreachable) is retried before this process's next read, so this
+    process never serves an entry older than its own writes.
+    """
+
+    def __init__(self, redis: Redis, guard: BackendGuard) -> None:
+        self.redis = redis
+        self.guard = guard
+        self._pending_bumps: set[str] = set()
+
+    async def _flush_bumps(self) -> None:
+        for namespace in list(self._pending_bumps):
+            await self.guard.call(functools.partial(self.redis.incr, _version_key(namespace)))
+            self._pending_bumps.discard(namespace)
+
+    async def version(self, namespace: str) -> int:
+        await self._flush_bumps()
+        raw = await self.guard.call(lambda: self.redis.get(_version_key(namespace)))
+        return int(raw) if raw is not None else 0
+
+    async def get(self, key: str) -> bytes | None:
+        raw = await self.guard.call(lambda: self.redis.get(KEY_PREFIX + key))
+        return raw if isinstance(raw, bytes) else None
+
+    async def set(self, key: str, value: bytes, expire: int) -> None:
+        await self.guard.call(lambda: self.redis.set(KEY_PREFIX + key, value, ex=expire))
+
+    async def bump(self, namespace: str) -> None:
+        self._pending_bumps.add(namespace)
+        await self._flush_bumps()
+
+
+class MemoryCacheBackend:
+    """The in-process store of the embedded default: LRU bounded to `max_entries`, with TTLs."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._versions: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    async def version(self, namespace: str) -> int:
+        return self._versions.get(namespace, 0)
+
+    async def get(self, key: str) -> bytes | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            expires_at, value = entry
+            if expires_at <= time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return value
+
+    async def set(self, key: str, value: bytes, expire: int) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + expire, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    async def bump(self, namespace: str) -> None:
+        with self._lock:
+            self._versions[namespace] = self._versions.get(namespace, 0) + 1
+
+
+def _version_key(namespace: str) -> str:
+    return f"{KEY_PREFIX}ns:{namespace}"
+
+
+def cache_backend(app: FastAPI) -> CacheBackend:
+    """The app's cache, built on first use: Redis when `app.state.redis` is set, else memory."""
+    backend: CacheBackend | None = getattr(app.state, "cache_backend", None)
+    if backend is None:
+        settings: CacheSettings = app.state.settings.cache
+        redis: Redis | None = getattr(app.state, "redis", None)
+        if redis is None:
+            backend = MemoryCacheBackend(settings.memory_max_entries)
+        else:
+            guard = BackendGuard(
+                "cache",
+                timeout_seconds=settings.backend_timeout_seconds,
+                retry_seconds=settings.backend_retry_seconds,
+                errors=CACHE_BACKEND_ERRORS,
+                logger=logger,
+            )
+            backend = RedisCacheBackend(redis, guard)
+        app.state.cache_backend = backend
+    return backend
+
+
+async def invalidate(target: HTTPConnection | FastAPI, *namespaces: str) -> None:
+    """Make every cached response of `namespaces` stale, in every worker. Call it after the
+    write committed (e.g. from a handler once the service returned, or an after-commit hook)."""
+    app = target.app if isinstance(target, HTTPConnection) else target
+    backend = cache_backend(app)
+    for namespace in namespaces:
+        try:
+            await backend.bump(namespace)
+        except BackendUnavailable:
+            logger.warning("cache invalidation of %r deferred: backend unavailable", namespace)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def invalidates(*namespaces: str) -> DependsParam:
+    """A dependency for routers or routes that write: once the handler has returned (its
+    service committed) and before the response is sent, `namespaces` are invalidated. Requests
+    with safe methods and failed handlers invalidate nothing.
+
+        router = APIRouter(prefix="/users", dependencies=[invalidates("users")])
+    """
+
+    async def invalidate_after_write(request: Request) -> AsyncIterator[None]:
+        yield
+        if request.method not in SAFE_METHODS:
+            await invalidate(request, *namespaces)
+
+    dependency: DependsParam = Depends(invalidate_after_write, scope="function")
+    return dependency
+
+
+def _caller_identity(request: Request) -> str:
+    principal = getattr(request.state, "principal", None)
+    return f"user:{principal.id}" if principal is not None else ANONYMOUS
+
+
+def cache_key(request: Request, namespace: str, version: int) -> str:
+    """The entry key: namespace, version and a hash of route, path, query and caller."""
+    route = request.scope.get("route")
+    parts = [
+        getattr(route, "path", ""),
+        request.url.path,
+        "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items())),
+        _caller_identity(request),
+    ]
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return f"{namespace}:v{version}:{digest}"
+
+
+async def _render(request: Request, value: Any) -> bytes:
+    """The JSON body FastAPI would send for `value` (the route's response model applied)."""
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute) and route.response_field is not None:
+        body = await serialize_response(
+            field=route.response_field,
+            response_content=value,
+            include=route.response_model_include,
+            exclude=route.response_model_exclude,
+            by_alias=route.response_model_by_alias,
+            exclude_unset=route.response_model_exclude_unset,
+            exclude_defaults=route.response_model_exclude_defaults,
+            exclude_none=route.response_model_exclude_none,
+            dump_json=True,
+        )
+        return bytes(body)
+    return bytes(JSONResponse(jsonable_encoder(value)).body)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+def _respond(
+    request: Request, sub_response: Response, entry: CachedResponse, status: str
+) -> Response:
+    headers = dict(sub_response.headers)  # rate-limit and other headers set by dependencies
+    headers.update(
+        {"ETag": entry.etag, "Cache-Control": CACHE_CONTROL, CACHE_STATUS_HEADER: status}
+    )
+    headers.pop("content-length", None)
+    vary = {"Authorization", *filter(None, (sub_response.headers.get("Vary"),))}
+    headers["Vary"] = ", ".join(sorted(vary))
+    if entry.status == 200 and _matches(request.headers.get("If-None-Match"), entry.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(
+        entry.body, status_code=entry.status, media_type=entry.media_type, headers=headers
+    )
+
+
+async def _lookup(
+    backend: CacheBackend, request: Request, namespace: str
+) -> tuple[str | None, CachedResponse | None]:
+    try:
+        key = cache_key(request, namespace, await backend.version(namespace))
+        raw = await backend.get(key)
+    except BackendUnavailable:
+        return None, None
+    return key, CachedResponse.decode(raw) if raw is not None else None
+
+
+async def _store(backend: CacheBackend, key: str, entry: CachedResponse, expire: int) -> None:
+    with contextlib.suppress(BackendUnavailable):
+        await backend.set(key, entry.encode(), expire)
+
+
+async def _serve(
+    endpoint: Callable[..., Awaitable[Any]],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    request: Request,
+    sub_response: Response,
+    expire: int,
+    namespace: str,
+) -> Any:
+    settings: CacheSettings = request.app.state.settings.cache
+    if not settings.enabled or request.method not in ("GET", "HEAD"):
+        return await endpoint(*args, **kwargs)
+    backend = cache_backend(request.app)
+    key, entry = await _lookup(backend, request, namespace)
+    if entry is not None:
+        CACHE_HITS.labels(namespace=namespace).inc()
+        return _respond(request, sub_response, entry, "HIT")
+    CACHE_MISSES.labels(namespace=namespace).inc()
+    value = await endpoint(*args, **kwargs)
+    if isinstance(value, Response):
+        return value  # the route built its own response: not cacheable here
+    route = request.scope.get("route")
+    status = sub_response.status_code or getattr(route, "status_code", None) or 200
+    entry = CachedResponse(
+        status=status, media_type="application/json", body=await _render(request, value)
+    )
+    if key is not None and status == 200 and len(entry.body) <= settings.max_body_bytes:
+        await _store(backend, key, entry, expire)
+    return _respond(request, sub_response, entry, "MISS")
+
+
+def cache(
+    expire: int = 60, *, namespace: str = "default"
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Cache an async GET endpoint's JSON response for `expire` seconds, per caller.
+
+    Put it under the route decorator. `namespace` names what the response is built from;
+    writers call `invalidate(request, namespace)` after committing.
+    """
+
+    def decorator(endpoint: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        signature = inspect.signature(endpoint, eval_str=True)
+        extra = [
+            inspect.Parameter("_cache_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+            inspect.Parameter(
+                "_cache_response", inspect.Parameter.KEYWORD_ONLY, annotation=Response
+            ),
+        ]
+
+        @functools.wraps(endpoint)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            request: Request = kwargs.pop("_cache_request")
+            sub_response: Response = kwargs.pop("_cache_response")
+            return await _serve(endpoint, args, kwargs, request, sub_response, expire, namespace)
+
+        wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*signature.parameters.values(), *extra]
+        )
+        return wrapper
+
+    return decorator

@@ -1,0 +1,542 @@
+"""Rate limiting: GCRA buckets in Redis (one Lua call per check) or in process.
+
+A route dependency:
+
+    @router.post("/reports", dependencies=[Depends(RateLimiter(times=5, seconds=60))])
+
+Every /api/v1 route also passes `DEFAULT_RATE_LIMIT` (RATE_LIMIT_USER per user, RATE_LIMIT_ANONYMOUS
+per client IP). Callers are keyed by user id when a valid bearer token is sent, else by client IP
+(see `core.clientip`). Scope multipliers (RATE_LIMIT_SCOPE_MULTIPLIERS) raise the limits of
+admins. Flows that count only failures (logins) use `FailedAttemptLimiter`.
+
+The algorithm is GCRA (a leaky bucket stored as one timestamp per key): `times` requests may come
+in a burst, then one per `seconds / times`. The Redis check and update are one Lua script, so the
+limit is exact under concurrency and across processes; the clock is Redis's own.
+"""
+
+import hashlib
+import logging
+import math
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from typing import Annotated, Protocol
+
+from fastapi import Depends, FastAPI, Request, Response
+from prometheus_client import Counter
+from redis.asyncio import Redis
+from starlette.requests import HTTPConnection
+
+from configs.ratelimit import Rate, RateLimitSettings
+from core.clientip import client_ip
+from core.deps import SessionDep
+from core.errors import AppError, ServiceUnavailable, TooManyRequests
+from core.failopen import BackendGuard, BackendUnavailable
+from core.security import Principal
+
+logger = logging.getLogger("plinth.ratelimit")
+
+RATE_LIMIT_REJECTIONS = Counter(
+    "plinth_ratelimit_rejections_total", "Requests refused by a rate limit.", ["limit"]
+)
+RATE_LIMIT_BACKEND_ERRORS = Counter(
+    "plinth_ratelimit_backend_errors_total",
+    "Rate-limit checks that could not reach Redis (failed open, or 503 when fail-closed).",
+)
+
+KEY_PREFIX = "plinth:rl:"
+LIMIT_HEADER = "X-RateLimit-Limit"
+REMAINING_HEADER = "X-RateLimit-Remaining"
+RESET_HEADER = "X-RateLimit-Reset"
+MICROSECONDS = 1_000_000
+
+# KEYS: the buckets. ARGV[1]: cost; then per bucket: emission interval and period (microseconds).
+# All buckets are updated only if every one allows the request. Numbers are written with %d:
+# tostring() keeps 14 digits and a microsecond timestamp has 16.
+# Returns {allowed, index of the bucket to report, remaining, retry-after us, reset-after us}.
+GCRA_HIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local cost = tonumber(ARGV[1])
+local allowed = 1
+local retry = 0
+local tats = {}
+for i = 1, #KEYS do
+  local emission = tonumber(ARGV[2 * i])
+  local period = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  if tat < now then tat = now end
+  tats[i] = tat
+  local allow_at = tat + emission * cost - period
+  if allow_at > now then
+    allowed = 0
+    if allow_at - now > retry then retry = allow_at - now end
+  end
+end
+local report, remaining, reset = 1, -1, 0
+for i = 1, #KEYS do
+  local emission = tonumber(ARGV[2 * i])
+  local period = tonumber(ARGV[2 * i + 1])
+  local tat = tats[i]
+  if allowed == 1 then
+    tat = tat + emission * cost
+    redis.call('SET', KEYS[i], string.format('%d', tat),
+      'PX', string.format('%d', math.ceil((tat - now) / 1000)))
+  end
+  local left = math.floor((now - (tat - period)) / emission)
+  if left < 0 then left = 0 end
+  if remaining < 0 or left < remaining then
+    report, remaining, reset = i, left, tat - now
+  end
+end
+return {allowed, report, remaining, retry, reset}
+"""
+
+# Gives `cost` back to each bucket (a login that succeeded is not a failed attempt).
+GCRA_REFUND = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local cost = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i]))
+  if tat then
+    tat = tat - tonumber(ARGV[2 * i]) * cost
+    if tat <= now then
+      redis.call('DEL', KEYS[i])
+    else
+      redis.call('SET', KEYS[i], string.format('%d', tat),
+        'PX', string.format('%d', math.ceil((tat - now) / 1000)))
+    end
+  end
+end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One limited key and its rate."""
+
+    key: str
+    rate: Rate
+
+    @property
+    def period_us(self) -> int:
+        return int(self.rate.seconds * MICROSECONDS)
+
+    @property
+    def emission_us(self) -> int:
+        # Rounded down, so a full burst of `times` always fits in the period.
+        return max(1, self.period_us // self.rate.times)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of a check, with what the headers report (the tightest bucket)."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: float
+    reset_after: float
+
+    def headers(self) -> dict[str, str]:
+        """X-RateLimit-Limit / -Remaining / -Reset (seconds until the bucket is full again)."""
+        return {
+            LIMIT_HEADER: str(self.limit),
+            REMAINING_HEADER: str(self.remaining),
+            RESET_HEADER: str(math.ceil(self.reset_after)),
+        }
+
+
+class RateLimitBackend(Protocol):
+    """Where buckets live. `hit` is atomic over all its buckets: all are charged or none."""
+
+    async def hit(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision: ...
+
+    async def refund(self, buckets: Sequence[Bucket], cost: int = 1) -> None: ...
+
+
+def _decision(
+    buckets: Sequence[Bucket], allowed: bool, report: int, remaining: int, retry: int, reset: int
+) -> Decision:
+    return Decision(
+        allowed=allowed,
+        limit=buckets[report].rate.times,
+        remaining=remaining,
+        retry_after=retry / MICROSECONDS,
+        reset_after=reset / MICROSECONDS,
+    )
+
+
+class RedisRateLimitBackend:
+    """Buckets in Redis: one Lua call per check, exact across processes and machines."""
+
+    def __init__(self, redis: Redis, guard: BackendGuard) -> None:
+        self.guard = guard
+        self._hit = redis.register_script(GCRA_HIT)
+        self._refund = redis.register_script(GCRA_REFUND)
+
+    @staticmethod
+    def _args(buckets: Sequence[Bucket], cost: int) -> list[int]:
+        args = [cost]
+        for bucket in buckets:
+            args += [bucket.emission_us, bucket.period_us]
+        return args
+
+    async def hit(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision:
+        keys = [KEY_PREFIX + bucket.key for bucket in buckets]
+        result = await self.guard.call(lambda: self._hit(keys=keys, args=self._args(buckets, cost)))
+        allowed, report, remaining, retry, reset = (int(value) for value in result)
+        return _decision(buckets, bool(allowed), report - 1, remaining, retry, reset)
+
+    async def refund(self, buckets: Sequence[Bucket], cost: int = 1) -> None:
+        keys = [KEY_PREFIX + bucket.key for bucket in buckets]
+        await self.guard.call(lambda: self._refund(keys=keys, args=self._args(buckets, cost)))
+
+
+class MemoryRateLimitBackend:
+    """The same GCRA in process, for the embedded default (one process, no Redis).
+
+    Checks never await, so they are atomic on the event loop; a lock makes them thread-safe too.
+    At most `max_keys` buckets are kept: expired ones go first, then the least recently used.
+    """
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._tats: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _now() -> int:
+        return time.monotonic_ns() // 1000
+
+    def _store(self, key: str, tat: int, now: int) -> None:
+        self._tats.pop(key, None)
+        self._tats[key] = tat
+        if len(self._tats) > self.max_keys:
+            for stale in [k for k, v in self._tats.items() if v <= now]:
+                del self._tats[stale]
+            while len(self._tats) > self.max_keys:
+                del self._tats[next(iter(self._tats))]
+
+    async def hit(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision:
+        with self._lock:
+            now = self._now()
+            tats = [max(self._tats.get(b.key, now), now) for b in buckets]
+            allow_at = [
+                tat + b.emission_us * cost - b.period_us
+                for tat, b in zip(tats, buckets, strict=True)
+            ]
+            allowed = all(at <= now for at in allow_at)
+            retry = max([at - now for at in allow_at if at > now], default=0)
+            report, remaining, reset = 0, -1, 0
+            for index, (tat, bucket) in enumerate(zip(tats, buckets, strict=True)):
+                if allowed:
+                    tat += bucket.emission_us * cost
+                    self._store(bucket.key, tat, now)
+                left = max(0, (now - (tat - bucket.period_us)) // bucket.emission_us)
+                if remaining < 0 or left < remaining:
+                    report, remaining, reset = index, left, tat - now
+        return _decision(buckets, allowed, report, remaining, retry, reset)
+
+    async def refund(self, buckets: Sequence[Bucket], cost: int = 1) -> None:
+        with self._lock:
+            now = self._now()
+            for bucket in buckets:
+                tat = self._tats.get(bucket.key)
+                if tat is None:
+                    continue
+                tat -= bucket.emission_us * cost
+                if tat <= now:
+                    del self._tats[bucket.key]
+                else:
+                    self._tats[bucket.key] = tat
+
+
+def rate_limit_backend(app: FastAPI) -> RateLimitBackend:
+    """The app's backend, built on first use: Redis when `app.state.redis` is set, else memory."""
+    backend: RateLimitBackend | None = getattr(app.state, "ratelimit_backend", None)
+    if backend is None:
+        settings: RateLimitSettings = app.state.settings.ratelimit
+        redis: Redis | None = getattr(app.state, "redis", None)
+        if redis is None:
+            backend = MemoryRateLimitBackend(settings.memory_max_keys)
+        else:
+            guard = BackendGuard(
+                "rate-limit",
+                timeout_seconds=settings.backend_timeout_seconds,
+                retry_seconds=settings.backend_retry_seconds,
+                errors=RATE_LIMIT_BACKEND_ERRORS,
+                logger=logger,
+            )
+            backend = RedisRateLimitBackend(redis, guard)
+        app.state.ratelimit_backend = backend
+    return backend
+
+
+# -- callers ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a limit counts against: the authenticated principal, else the client IP."""
+
+    principal: Principal | None
+    ip: str
+
+    @property
+    def key(self) -> str:
+        """`user:<id>` when authenticated, else `ip:<address>`."""
+        return f"user:{self.principal.id}" if self.principal else f"ip:{self.ip}"
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def identify_caller(request: Request, session: SessionDep) -> Caller:
+    """The caller of this request. A valid bearer token is resolved here (once per request; the
+    gate reuses it); an invalid one counts as anonymous and the gate still answers 401."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    token = _bearer_token(request)
+    if principal is None and token:
+        try:
+            principal = await request.app.state.authenticator(session, token)
+        except AppError:
+            principal = None
+        else:
+            request.state.principal = principal
+    return Caller(principal=principal, ip=client_ip(request))
+
+
+CallerDep = Annotated[Caller, Depends(identify_caller)]
+KeyFunction = Callable[[Request, Caller], str]
+
+
+def by_caller(_: Request, caller: Caller) -> str:
+    """Key by user id when authenticated, else by client IP (the default)."""
+    return caller.key
+
+
+def by_ip(_: Request, caller: Caller) -> str:
+    """Key by client IP whoever is signed in (registration, login)."""
+    return f"ip:{caller.ip}"
+
+
+def account_key(account: str) -> str:
+    """A bucket key for an account name (e-mail), hashed so Redis holds no addresses."""
+    digest = hashlib.sha256(account.strip().lower().encode()).hexdigest()[:32]
+    return f"account:{digest}"
+
+
+def multiplier_for(principal: Principal | None, multipliers: Mapping[str, float]) -> float:
+    """The largest multiplier among the principal's scopes (1 for anonymous callers)."""
+    if principal is None:
+        return 1.0
+    return max([multipliers.get(scope, 1.0) for scope in principal.scopes], default=1.0)
+
+
+# -- enforcing --------------------------------------------------------------------------------
+
+
+def _settings(connection: HTTPConnection) -> RateLimitSettings:
+    settings: RateLimitSettings = connection.app.state.settings.ratelimit
+    return settings
+
+
+def _set_headers(response: Response | None, decision: Decision) -> None:
+    """Report the tightest limit when several apply to one request."""
+    if response is None:
+        return
+    current = response.headers.get(REMAINING_HEADER)
+    if current is not None and int(current) <= decision.remaining:
+        return
+    response.headers.update(decision.headers())
+
+
+async def enforce(
+    request: Request,
+    buckets: Sequence[Bucket],
+    *,
+    name: str,
+    fail_closed: bool,
+    response: Response | None = None,
+    cost: int = 1,
+) -> Decision | None:
+    """Charge `buckets` (all or none); 429 when any is exhausted. When Redis is unavailable:
+    None (fail open, logged and counted) or 503 when `fail_closed`."""
+    try:
+        decision = await rate_limit_backend(request.app).hit(buckets, cost)
+    except BackendUnavailable as exc:
+        if fail_closed:
+            raise ServiceUnavailable(
+                "Rate limiting is unavailable; try again shortly.", headers={"Retry-After": "5"}
+            ) from exc
+        return None
+    if not decision.allowed:
+        RATE_LIMIT_REJECTIONS.labels(limit=name).inc()
+        retry_after = max(1, math.ceil(decision.retry_after))
+        raise TooManyRequests(
+            f"Rate limit exceeded: {decision.limit} per {buckets[0].rate.seconds:g} seconds. "
+            f"Try again in {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after), **decision.headers()},
+        )
+    _set_headers(response, decision)
+    return decision
+
+
+async def refund(request: Request, buckets: Sequence[Bucket], cost: int = 1) -> None:
+    """Give `cost` back to each bucket; silently skipped when Redis is unavailable."""
+    with suppress(BackendUnavailable):
+        await rate_limit_backend(request.app).refund(buckets, cost)
+
+
+class RateLimiter:
+    """A route dependency: `dependencies=[Depends(RateLimiter(times=5, seconds=60))]`.
+
+    Args:
+        times, seconds: the rate; or `setting` names a rate in RateLimitSettings instead.
+        name: the bucket name; by default each route (method + path template) has its own.
+        key: how callers are told apart (`by_caller` — user, else IP — or `by_ip`, or yours).
+        scope_multipliers: per-scope factors; default RATE_LIMIT_SCOPE_MULTIPLIERS.
+        fail_closed: answer 503 when Redis is unavailable; default: fail open, except limiters
+            with `auth=True`, which follow RATE_LIMIT_FAIL_CLOSED_AUTH.
+    """
+
+    def __init__(
+        self,
+        times: int | None = None,
+        seconds: float | None = None,
+        *,
+        setting: str | None = None,
+        name: str | None = None,
+        key: KeyFunction = by_caller,
+        scope_multipliers: Mapping[str, float] | None = None,
+        fail_closed: bool | None = None,
+        auth: bool = False,
+    ) -> None:
+        if (times is None) != (seconds is None) or (times is None) == (setting is None):
+            raise ValueError("give either times and seconds, or setting")
+        self.rate = Rate(times=times, seconds=seconds) if times and seconds else None
+        self.setting = setting
+        self.name = name
+        self.key = key
+        self.scope_multipliers = scope_multipliers
+        self.fail_closed = fail_closed
+        self.auth = auth
+
+    def rate_for(self, settings: RateLimitSettings, caller: Caller) -> Rate:
+        """The caller's rate, multiplier applied. Override for rates that depend on the caller."""
+        rate = self.rate or getattr(settings, self.setting or "")
+        multipliers = self.scope_multipliers
+        if multipliers is None:
+            multipliers = settings.scope_multipliers
+        return rate.scaled(multiplier_for(caller.principal, multipliers))
+
+    def bucket_name(self, request: Request) -> str:
+        """The bucket's name: `name`, else the route's method and path template."""
+        if self.name:
+            return self.name
+        route = request.scope.get("route")
+        return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+    def is_fail_closed(self, settings: RateLimitSettings) -> bool:
+        if self.fail_closed is not None:
+            return self.fail_closed
+        return self.auth and settings.fail_closed_auth
+
+    async def __call__(self, request: Request, response: Response, caller: CallerDep) -> None:
+        settings = _settings(request)
+        if not settings.enabled:
+            return
+        name = self.bucket_name(request)
+        bucket = Bucket(f"{name}:{self.key(request, caller)}", self.rate_for(settings, caller))
+        await enforce(
+            request,
+            [bucket],
+            name=name,
+            fail_closed=self.is_fail_closed(settings),
+            response=response,
+        )
+
+
+class DefaultRateLimit(RateLimiter):
+    """The API-wide limit: RATE_LIMIT_USER per user (times multipliers), RATE_LIMIT_ANONYMOUS
+    per client IP."""
+
+    def __init__(self) -> None:
+        super().__init__(setting="user", name="api")
+
+    def rate_for(self, settings: RateLimitSettings, caller: Caller) -> Rate:
+        if caller.principal is None:
+            return settings.anonymous
+        return super().rate_for(settings, caller)
+
+
+DEFAULT_RATE_LIMIT = DefaultRateLimit()
+"""Attached to the /api/v1 router: every API route is limited per caller."""
+
+
+class FailedAttemptLimiter:
+    """Limits failures per account and per client IP; a success is given back.
+
+        async with FAILED_LOGINS.attempt(request, email, response):
+            tokens = await auth.login(email, password)
+
+    An attempt is charged up front to both buckets (atomically, so concurrent guesses cannot
+    slip past the limit) and refunded when the block exits without an exception.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        account_setting: str,
+        ip_setting: str,
+        fail_closed: bool | None = None,
+    ) -> None:
+        self.name = name
+        self.account_setting = account_setting
+        self.ip_setting = ip_setting
+        self.fail_closed = fail_closed
+
+    def buckets(self, request: Request, account: str) -> list[Bucket]:
+        settings = _settings(request)
+        return [
+            Bucket(f"{self.name}:{account_key(account)}", getattr(settings, self.account_setting)),
+            Bucket(f"{self.name}:ip:{client_ip(request)}", getattr(settings, self.ip_setting)),
+        ]
+
+    @asynccontextmanager
+    async def attempt(
+        self, request: Request, account: str, response: Response | None = None
+    ) -> AsyncIterator[None]:
+        """Charge one attempt (429 when the account or the IP is out of attempts), run the
+        block, refund it if the block succeeded."""
+        settings = _settings(request)
+        if not settings.enabled:
+            yield
+            return
+        buckets = self.buckets(request, account)
+        fail_closed = self.fail_closed
+        if fail_closed is None:
+            fail_closed = settings.fail_closed_auth
+        decision = await enforce(
+            request, buckets, name=self.name, fail_closed=fail_closed, response=response
+        )
+        yield
+        if decision is not None:
+            await refund(request, buckets)
+
+
+FAILED_LOGINS = FailedAttemptLimiter(
+    name="login", account_setting="login_account", ip_setting="login_ip"
+)
+"""Failed logins: RATE_LIMIT_LOGIN_ACCOUNT per account and RATE_LIMIT_LOGIN_IP per client IP."""
+
+REGISTRATIONS = RateLimiter(setting="register_ip", name="register", key=by_ip, auth=True)
+"""Registrations: RATE_LIMIT_REGISTER_IP per client IP."""
