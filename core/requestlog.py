@@ -69,11 +69,19 @@ class RequestLog(Base):
 
 
 def route_template(scope: Scope) -> str | None:
-    """The matched route's path template (`/api/v1/users/{user_id}`), None before routing or
-    when no route matched."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else None
+    """The matched route's full path template (`/api/v1/users/{user_id}`), None before routing
+    or when no route matched.
+
+    FastAPI ≥ 0.160 keeps included routers nested, so `scope["route"].path` is relative to its
+    router; the full template is on FastAPI's per-request route context (read defensively, it
+    is not public API). Starlette routes and older FastAPI give the full path on the route.
+    """
+    fastapi_scope = scope.get("fastapi")
+    context = (
+        fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
+    )
+    path = getattr(context, "path", None) or getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) and path else None
 
 
 def principal_id(scope: Scope) -> uuid.UUID | None:
@@ -332,17 +340,23 @@ class RequestLogFilters(FilterSet):
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         """Each field to its column, by hand."""
-        conditions = [
-            (self.user_id, RequestLog.user_id == self.user_id),
-            (self.status, RequestLog.status == self.status),
-            (self.min_status, RequestLog.status >= (self.min_status or 0)),
-            (self.route, RequestLog.route == self.route),
-            (self.method, RequestLog.method == (self.method or "").upper()),
-            (self.request_id, RequestLog.request_id == self.request_id),
-            (self.since, RequestLog.created_at >= self.since),
-            (self.until, RequestLog.created_at < self.until),
-        ]
-        return stmt.where(*(condition for value, condition in conditions if value is not None))
+        equal = {
+            RequestLog.user_id: self.user_id,
+            RequestLog.status: self.status,
+            RequestLog.route: self.route,
+            RequestLog.method: self.method.upper() if self.method else None,
+            RequestLog.request_id: self.request_id,
+        }
+        for column, value in equal.items():
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if self.min_status is not None:
+            stmt = stmt.where(RequestLog.status >= self.min_status)
+        if self.since is not None:
+            stmt = stmt.where(RequestLog.created_at >= self.since)
+        if self.until is not None:
+            stmt = stmt.where(RequestLog.created_at < self.until)
+        return stmt
 
 
 async def page_request_logs(
