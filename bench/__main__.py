@@ -1,0 +1,165 @@
+"""`python -m bench` (or `make bench`): the whole benchmark, end to end.
+
+Starts a throwaway PostgreSQL and Redis (tests/servers.py), migrates and seeds once, then for
+each worker count runs the app (compose/start: gunicorn + uvicorn workers, production
+settings) beside the reference (uvicorn, same worker count) and every scenario of issue 7.
+Prints one table, writes bench/results/latest.json and the results section of bench/README.md,
+and profiles the app with py-spy for every target it misses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import report
+from bench.runner import (
+    Options,
+    Session,
+    SessionResult,
+    app_environment,
+    hash_seconds,
+    new_secret,
+    reference_environment,
+)
+from bench.seed import LARGE_THREAD_MESSAGES, seed
+from bench.stack import PROJECT_ROOT, AppServer, ReferenceServer
+from tests.servers import start_postgres, start_redis
+
+PROFILES = PROJECT_ROOT / "bench" / "results" / "profiles"
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--workers", default="1,2", help="worker counts to run (default 1,2)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up before each run")
+    parser.add_argument("--connections", type=int, default=32, help="wrk -c")
+    parser.add_argument("--threads", type=int, default=2, help="wrk -t")
+    parser.add_argument("--rounds", type=int, default=1, help="best of N for app/reference pairs")
+    parser.add_argument(
+        "--messages", type=int, default=LARGE_THREAD_MESSAGES, help="size of the large thread"
+    )
+    parser.add_argument("--no-profile", action="store_true", help="skip py-spy on missed targets")
+    parser.add_argument(
+        "--only", default="", help="run only these scenarios (comma-separated: 1,2,3,4,5,admin)"
+    )
+    parser.add_argument(
+        "--profile", default="", help="also py-spy these scenarios (1,2b,2c,3,4,5,admin)"
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra app setting for a what-if run (repeatable; implies --no-readme)",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=report.RESULTS, help="where to write the JSON results"
+    )
+    parser.add_argument("--no-readme", action="store_true", help="leave bench/README.md untouched")
+    return parser.parse_args(argv)
+
+
+def log(line: str) -> None:
+    print(line, flush=True)
+
+
+def ensure_tools() -> None:
+    env = {**os.environ, "PYTHON": sys.executable}
+    script = PROJECT_ROOT / "bench" / "ensure-tools.sh"
+    subprocess.run(["bash", str(script)], check=True, env=env)
+
+
+def profile_misses(
+    session: Session, result: SessionResult, output_dir: Path, extra: set[str]
+) -> list[str]:
+    """py-spy the app on each scenario whose target was missed; returns the summary paths."""
+    missed = {t.scenario for t in report.targets(result) if t.met is False and t.scenario}
+    written = []
+    for scenario in sorted(missed | extra):
+        log(f"profiling scenario {scenario} ...")
+        path = session.profile(scenario, output_dir)
+        if path is not None:
+            written.append(str(path.relative_to(PROJECT_ROOT)))
+            log(path.read_text())
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    started = time.monotonic()
+    ensure_tools()
+    options = Options(args.seconds, args.warmup, args.connections, args.threads, args.rounds)
+    worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    extra_profiles = {s.strip() for s in args.profile.split(",") if s.strip()}
+    extra_env = dict(item.split("=", 1) for item in args.env)
+    sessions: list[SessionResult] = []
+    profiles: list[str] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="plinth-bench-") as tmp,
+        start_postgres() as pg,
+        start_redis() as redis,
+    ):
+        database_url = pg.create_database("plinth_bench")
+        log(f"seeding {database_url} ...")
+        seeded = asyncio.run(seed(database_url, args.messages))
+        log("  " + ", ".join(f"{k} {v:.1f}s" for k, v in seeded.seconds.items()))
+        hash_s = asyncio.run(hash_seconds(seeded.password))
+        secret = new_secret()
+        for workers in worker_counts:
+            log(f"\n== {workers} worker(s)")
+            data_dir = Path(tmp) / f"w{workers}"
+            data_dir.mkdir()
+            app_env = app_environment(database_url, redis.url(), secret, data_dir)
+            app_env.update(extra_env)
+            ref_env = reference_environment(database_url, secret)
+            with (
+                AppServer(workers, app_env, data_dir) as app,
+                ReferenceServer(workers, ref_env, data_dir) as reference,
+            ):
+                session = Session(app, reference, seeded, secret, options, hash_s, log)
+                try:
+                    result = session.run_all(only)
+                except Exception:
+                    log(f"app log tail:\n{app.log_tail()}")
+                    raise
+                sessions.append(result)
+                if workers == 1 and not args.no_profile:
+                    profiles = profile_misses(session, result, PROFILES, extra_profiles)
+        postgres_version = seeded.postgres_version
+    one_worker = next((s for s in sessions if s.workers == 1), sessions[0])
+    checks = report.targets(one_worker)
+    info = report.machine(postgres_version)
+    meta = {
+        "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "wall_seconds": round(time.monotonic() - started, 1),
+        "seconds": options.seconds,
+        "warmup_seconds": options.warmup_seconds,
+        "connections": options.connections,
+        "threads": options.threads,
+        "rounds": options.rounds,
+        "large_thread_messages": args.messages,
+        "seed_seconds": {k: round(v, 2) for k, v in seeded.seconds.items()},
+        "profiles": profiles,
+        "extra_env": extra_env,
+    }
+    text = report.markdown(sessions, checks, info, meta)
+    print("\n" + text)
+    report.write_json(sessions, checks, info, meta, args.output)
+    if not args.no_readme and not extra_env:
+        report.update_readme(text)
+    log(f"\nwrote {args.output}; total {meta['wall_seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

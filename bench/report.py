@@ -1,0 +1,199 @@
+"""The targets of issue 7, the table, bench/results/latest.json and the README section."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bench.runner import Row, SessionResult, Target
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS = BENCH_DIR / "results" / "latest.json"
+README = BENCH_DIR / "README.md"
+START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+RSS_LIMIT_MB = 150
+
+
+def _find(rows: Sequence[Row], prefix: str, server: str = "app") -> Row | None:
+    return next((r for r in rows if r.scenario.startswith(prefix) and r.server == server), None)
+
+
+def _at_least(name: str, value: float | None, limit: float, scenario: str) -> Target:
+    met = None if value is None else value >= limit
+    return Target(name, value, f">= {limit:g}", met, scenario)
+
+
+def _at_most(name: str, value: float | None, limit: float, scenario: str) -> Target:
+    met = None if value is None else value <= limit
+    return Target(name, value, f"<= {limit:g}", met, scenario)
+
+
+def targets(session: SessionResult) -> list[Target]:
+    """Every target of issue 7, from the 1-worker session."""
+    rows = session.rows
+    me, me_ref = _find(rows, "1 "), _find(rows, "1 ", "reference")
+    p99_ratio = None
+    if me and me_ref and me.p99_ms and me_ref.p99_ms:
+        p99_ratio = round(me.p99_ms / me_ref.p99_ms, 3)
+    health, listing = _find(rows, "5 "), _find(rows, "admin")
+    large, deep = _find(rows, "2b"), _find(rows, "2c")
+    storm, during = _find(rows, "4 login"), _find(rows, "4 users/me probe, during")
+    worst_rss = max(session.rss_mb) if session.rss_mb else None
+    errors = sum(r.errors or 0 for r in rows if r.server == "app")
+    return [
+        _at_least("1 users/me rps / reference", me and me.ratio, 0.5, "1"),
+        _at_least("1 users/me rps / reference (stretch)", me and me.ratio, 0.65, "1"),
+        _at_most("1 users/me p99 / reference p99", p99_ratio, 2.0, "1"),
+        _at_most("1 users/me errors", me and me.errors, 0, "1"),
+        _at_least("5 health/live rps / bare /health", health and health.ratio, 0.8, "5"),
+        _at_least("admin list rps / reference", listing and listing.ratio, 0.6, "admin"),
+        _at_most("2 1M page-1 p50 / 1k page-1 p50", large and large.ratio, 1.2, "2b"),
+        _at_most("2 1M deep-page p50 / 1k page-1 p50", deep and deep.ratio, 1.2, "2c"),
+        _at_least("4 login rps / hash ceiling", storm and storm.ratio, 0.9, "4"),
+        _at_most("4 users/me p99 during storm / alone", during and during.ratio, 2.0, "4"),
+        _at_most("RSS per worker (MB)", worst_rss, RSS_LIMIT_MB, ""),
+        _at_most("app errors, all scenarios", errors, 0, ""),
+    ]
+
+
+def _fmt(value: float | int | None, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}f}"
+
+
+def table(sessions: Sequence[SessionResult]) -> str:
+    """A Markdown table: one row per scenario, server and worker count."""
+    lines = [
+        "| scenario | workers | server | req/s | p50 ms | p99 ms | errors | ratio | ratio of |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for session in sessions:
+        for r in session.rows:
+            lines.append(
+                f"| {r.scenario} | {r.workers} | {r.server} | {_fmt(r.rps)} | {_fmt(r.p50_ms, 2)} "
+                f"| {_fmt(r.p99_ms, 2)} | {_fmt(r.errors)} | {_fmt(r.ratio, 2)} "
+                f"| {r.ratio_of or r.note} |"
+            )
+    return "\n".join(lines)
+
+
+def targets_table(checks: Sequence[Target]) -> str:
+    lines = ["| target (1 worker) | measured | wanted | holds |", "|---|---:|---|---|"]
+    for t in checks:
+        holds = {True: "yes", False: "**no**", None: "not measured"}[t.met]
+        value = _fmt(t.value, 2) if isinstance(t.value, float) else _fmt(t.value)
+        lines.append(f"| {t.name} | {value} | {t.limit} | {holds} |")
+    return "\n".join(lines)
+
+
+def extras(sessions: Sequence[SessionResult]) -> str:
+    lines = []
+    for s in sessions:
+        rss = ", ".join(f"{mb:.0f}" for mb in s.rss_mb) or "-"
+        lines.append(
+            f"- {s.workers} worker(s): RSS per worker after the run {rss} MB; one password "
+            f"hash {_fmt(s.hash_ms, 1)} ms, login ceiling {_fmt(s.login_ceiling_rps)} logins/s"
+        )
+    return "\n".join(lines)
+
+
+def _command_version(command: Sequence[str], pattern: str = r"[\d.]+\S*") -> str:
+    binary = shutil.which(command[0]) or command[0]
+    try:
+        out = subprocess.run(
+            [binary, *command[1:]], capture_output=True, text=True, timeout=10, check=False
+        )
+    except OSError:
+        return "?"
+    match = re.search(pattern, out.stdout + out.stderr)
+    return match.group(0) if match else "?"
+
+
+def machine(postgres_version: str) -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    meminfo = Path("/proc/meminfo").read_text()
+    mem_kb = re.search(r"^MemTotal:\s+(\d+)", meminfo, re.M)
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model.group(1).strip() if model else platform.processor() or "?",
+        "ram_gb": round(int(mem_kb.group(1)) / 1024 / 1024, 1) if mem_kb else None,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "postgresql": postgres_version,
+        "redis": _command_version(["redis-server", "--version"], r"v=([\d.]+)"),
+        "wrk": _command_version(["wrk", "-v"], r"wrk (\S+)"),
+    }
+
+
+def machine_line(info: dict[str, Any]) -> str:
+    return (
+        f"{info['nproc']} CPUs ({info['cpu']}), {info['ram_gb']} GB RAM, Linux {info['kernel']}, "
+        f"Python {info['python']}, PostgreSQL {info['postgresql']}, Redis {info['redis']}, "
+        f"wrk {info['wrk']}"
+    )
+
+
+def write_json(
+    sessions: Sequence[SessionResult],
+    checks: Sequence[Target],
+    info: dict[str, Any],
+    meta: dict[str, Any],
+    path: Path = RESULTS,
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "machine": info,
+        "run": meta,
+        "results": [
+            {**asdict(r), "ratio_to_reference": r.ratio if r.ratio_of == "reference rps" else None}
+            for s in sessions
+            for r in s.rows
+        ],
+        "sessions": [{k: v for k, v in asdict(s).items() if k != "rows"} for s in sessions],
+        "targets": [asdict(t) for t in checks],
+    }
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def markdown(
+    sessions: Sequence[SessionResult],
+    checks: Sequence[Target],
+    info: dict[str, Any],
+    meta: dict[str, Any],
+) -> str:
+    return "\n\n".join(
+        [
+            f"Measured {meta['finished']} in {meta['wall_seconds']:.0f} s "
+            f"(wrk -t{meta['threads']} -c{meta['connections']}, {meta['seconds']:g} s per run "
+            f"after a {meta['warmup_seconds']:g} s warm-up).",
+            f"Machine: {machine_line(info)}.",
+            table(sessions),
+            targets_table(checks),
+            extras(sessions),
+        ]
+    )
+
+
+def update_readme(text: str, path: Path = README) -> None:
+    """Replace the results section of bench/README.md (between the markers)."""
+    if not path.exists():
+        return
+    readme = path.read_text()
+    if START not in readme or END not in readme:
+        return
+    head, _, rest = readme.partition(START)
+    _, _, tail = rest.partition(END)
+    path.write_text(f"{head}{START}\n{text}\n{END}{tail}")

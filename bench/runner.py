@@ -1,0 +1,434 @@
+"""The scenarios of issue 7, run against the app and the reference with the same worker count.
+
+Every ratio compares two figures measured back to back in the same session: the app against
+the reference (or, for the 1M thread, against the 1k thread's page), never across runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from bench import profile
+from bench.seed import Seeded
+from bench.stack import AppServer, ReferenceServer, http
+from bench.wrk import Load, Request, WrkResult, WrkRun
+from core.pagination import CursorCodec
+from core.security import PasswordHasher
+
+API = "/api/v1"
+PROBE_LOAD = Load(connections=4, threads=1)
+HASH_SAMPLES = 8
+
+
+@dataclass
+class Row:
+    """One line of the table (and of latest.json)."""
+
+    scenario: str
+    workers: int
+    server: str  # "app" or "reference"
+    rps: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    errors: int | None = None
+    requests: int | None = None
+    ratio: float | None = None  # to `baseline`, see `ratio_of`
+    ratio_of: str | None = None
+    note: str = ""
+
+    @classmethod
+    def measured(cls, scenario: str, workers: int, server: str, result: WrkResult) -> Row:
+        return cls(
+            scenario=scenario,
+            workers=workers,
+            server=server,
+            rps=round(result.rps, 1),
+            p50_ms=round(result.p50_ms, 2),
+            p99_ms=round(result.p99_ms, 2),
+            errors=result.errors,
+            requests=result.requests,
+        )
+
+
+@dataclass
+class Target:
+    """One target of issue 7, checked at 1 worker."""
+
+    name: str
+    value: float | None
+    limit: str
+    met: bool | None
+    scenario: str  # which app scenario to profile when missed
+
+
+@dataclass
+class Options:
+    seconds: float = 8.0
+    warmup_seconds: float = 2.0
+    connections: int = 32
+    threads: int = 2
+    rounds: int = 1
+
+
+@dataclass
+class SessionResult:
+    workers: int
+    rows: list[Row] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+    login_ceiling_rps: float | None = None
+    hash_ms: float | None = None
+
+
+def app_environment(
+    database_url: str, redis_url: str, secret: str, data_dir: Path
+) -> dict[str, str]:
+    """Production settings; limits raised so the run measures their cost, not 429s."""
+    huge = "1000000000/1m"
+    (data_dir / "prometheus").mkdir(parents=True, exist_ok=True)
+    return {
+        "APP_ENV": "production",
+        "APP_DATA_DIR": str(data_dir / "app"),
+        "AUTH_SECRET_KEY": secret,
+        "DATABASE_URL": database_url,
+        "DATABASE_AUTO_MIGRATE": "false",
+        "REDIS_URL": redis_url,
+        "RATE_LIMIT_ENABLED": "true",
+        "RATE_LIMIT_USER": huge,
+        "RATE_LIMIT_ANONYMOUS": huge,
+        "RATE_LIMIT_LOGIN_ACCOUNT": huge,
+        "RATE_LIMIT_LOGIN_IP": huge,
+        "RATE_LIMIT_REGISTER_IP": huge,
+        "REQUEST_LOG_ENABLED": "true",
+        "LOG_FORMAT": "auto",  # JSON in production
+        "PROMETHEUS_MULTIPROC_DIR": str(data_dir / "prometheus"),
+        "ENV_FILE": "",
+    }
+
+
+def reference_environment(database_url: str, secret: str) -> dict[str, str]:
+    return {
+        "REF_DSN": database_url.replace("postgresql+asyncpg://", "postgresql://", 1),
+        "REF_SECRET": secret,
+    }
+
+
+def new_secret() -> str:
+    """A random 48-byte signing key (URL-safe text)."""
+    return secrets.token_urlsafe(48)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def login(base_url: str, email: str, password: str) -> str:
+    """An access token through the real OAuth2 password flow."""
+    body = urlencode({"username": email, "password": password}).encode()
+    status, data = http(
+        base_url + f"{API}/auth/login",
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=body,
+    )
+    if status != 200 or not isinstance(data, dict):
+        raise RuntimeError(f"login as {email} failed: HTTP {status} {data}")
+    return str(data["access_token"])
+
+
+def login_requests(seeded: Seeded) -> list[Request]:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    return [
+        Request(
+            f"{API}/auth/login",
+            "POST",
+            form,
+            f"username={quote(user.email)}&password={quote(seeded.password)}",
+        )
+        for user in seeded.login_users
+    ]
+
+
+def message_requests(thread: str, token: str) -> list[Request]:
+    headers = {**bearer(token), "Content-Type": "application/json"}
+    return [
+        Request(f"{API}/threads/{thread}/messages", "POST", headers, json.dumps({"body": f"b{i}"}))
+        for i in range(16)
+    ]
+
+
+async def hash_seconds(password: str) -> float:
+    """Median time of one password verification with the app's hasher, one at a time."""
+    hasher = PasswordHasher()
+    hashed = await hasher.hash(password)
+    samples = []
+    for _ in range(HASH_SAMPLES):
+        started = time.perf_counter()
+        await hasher.verify(password, hashed)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+class Session:
+    """One worker count: the app and the reference side by side, every scenario."""
+
+    def __init__(
+        self,
+        app: AppServer,
+        reference: ReferenceServer,
+        seeded: Seeded,
+        secret: str,
+        options: Options,
+        hash_seconds: float,
+        log: Callable[[str], None],
+    ) -> None:
+        self.app, self.reference, self.seeded = app, reference, seeded
+        self.hash_seconds = hash_seconds
+        self.options, self.log = options, log
+        self.workers = app.workers
+        self.result = SessionResult(workers=app.workers)
+        self.codec = CursorCodec(secret)
+        self.member_token = login(app.base_url, seeded.member.email, seeded.password)
+        self.admin_token = login(app.base_url, seeded.admin.email, seeded.password)
+        self.load = Load(options.connections, options.threads, options.seconds)
+
+    # -- measuring ------------------------------------------------------------------------
+
+    def _check(self, base_url: str, request: Request) -> str | None:
+        """One request first: a broken endpoint is reported, not measured at 404 speed."""
+        status, body = http(
+            base_url + request.path,
+            method=request.method,
+            headers=request.headers,
+            body=request.body.encode() if request.body is not None else None,
+        )
+        if 200 <= status < 300:
+            return None
+        return f"skipped: HTTP {status} {str(body)[:120]}"
+
+    def _measure(self, base_url: str, requests: Sequence[Request], load: Load) -> WrkResult:
+        if self.options.warmup_seconds > 0:
+            warm = Load(load.connections, load.threads, self.options.warmup_seconds)
+            WrkRun(base_url, requests, warm).result()
+        return WrkRun(base_url, requests, load).result()
+
+    def measure(
+        self, scenario: str, server: str, requests: Sequence[Request], load: Load | None = None
+    ) -> Row:
+        base_url = self.app.base_url if server == "app" else self.reference.base_url
+        note = self._check(base_url, requests[0])
+        if note is not None:
+            row = Row(scenario, self.workers, server, note=note)
+        else:
+            result = self._measure(base_url, requests, load or self.load)
+            row = Row.measured(scenario, self.workers, server, result)
+        self.log(_row_line(row))
+        self.result.rows.append(row)
+        return row
+
+    def pair(
+        self, scenario: str, reference: Sequence[Request], app: Sequence[Request]
+    ) -> tuple[Row, Row]:
+        """Reference then app, back to back (best of `rounds` each, alternating)."""
+        best: dict[str, Row] = {}
+        for _ in range(self.options.rounds):
+            for server, requests in (("reference", reference), ("app", app)):
+                row = self.measure(scenario, server, requests)
+                self.result.rows.remove(row)
+                if server not in best or (row.rps or 0) > (best[server].rps or 0):
+                    best[server] = row
+        ref_row, app_row = best["reference"], best["app"]
+        if ref_row.rps and app_row.rps:
+            app_row.ratio = round(app_row.rps / ref_row.rps, 3)
+            app_row.ratio_of = "reference rps"
+        self.result.rows += [ref_row, app_row]
+        return ref_row, app_row
+
+    # -- scenarios ------------------------------------------------------------------------
+
+    def run_all(self, only: Sequence[str] = ()) -> SessionResult:
+        """Every scenario (or those whose key is in `only`: 1, 2, 3, 4, 5, admin)."""
+        steps = {
+            "5": self.health,
+            "1": self.users_me,
+            "admin": self.admin_list,
+            "2": self.messages,
+            "3": self.post_message,
+            "4": self.login_storm,
+        }
+        for key, step in steps.items():
+            if not only or key in only:
+                wait_idle(self.app.worker_pids())
+                step()
+        wait_idle(self.app.worker_pids())
+        self.result.rss_mb = [round(mb, 1) for mb in self.app.worker_rss_mb()]
+        return self.result
+
+    def health(self) -> None:
+        self.pair("5 health/live vs bare /health", [Request("/health")], [Request("/health/live")])
+
+    def users_me(self) -> None:
+        headers = bearer(self.member_token)
+        self.pair(
+            "1 GET /users/me", [Request("/me", headers=headers)],
+            [Request(f"{API}/users/me", headers=headers)],
+        )  # fmt: skip
+
+    def admin_list(self) -> None:
+        headers = bearer(self.admin_token)
+        self.pair(
+            "admin list 100 of 10k +total",
+            [Request("/users?limit=100", headers=headers)],
+            [Request(f"{API}/users?limit=100", headers=headers)],
+        )
+
+    def messages(self) -> None:
+        headers = bearer(self.member_token)
+        seeded = self.seeded
+        small = self.measure(
+            "2a messages 1k thread, page 1",
+            "app",
+            [Request(f"{API}/threads/{seeded.small_thread}/messages?limit=50", headers=headers)],
+        )
+        large = self.measure(
+            "2b messages 1M thread, page 1",
+            "app",
+            [Request(f"{API}/threads/{seeded.large_thread}/messages?limit=50", headers=headers)],
+        )
+        cursor = self.codec.encode(list(seeded.deep_key))
+        deep = self.measure(
+            "2c messages 1M thread, deep page",
+            "app",
+            [
+                Request(
+                    f"{API}/threads/{seeded.large_thread}/messages?limit=50&cursor={cursor}",
+                    headers=headers,
+                )
+            ],
+        )
+        for row in (large, deep):
+            if row.p50_ms and small.p50_ms:
+                row.ratio = round(row.p50_ms / small.p50_ms, 3)
+                row.ratio_of = "1k-thread p50"
+
+    def post_message(self) -> None:
+        requests = message_requests(str(self.seeded.write_thread), self.member_token)
+        self.measure("3 POST message", "app", requests)
+
+    def login_storm(self) -> None:
+        """Logins at full concurrency while a small client measures GET /users/me."""
+        probe = [Request(f"{API}/users/me", headers=bearer(self.member_token))]
+        probe_load = Load(PROBE_LOAD.connections, PROBE_LOAD.threads, self.options.seconds)
+        alone = self.measure("4 users/me probe, alone", "app", probe, probe_load)
+        logins = login_requests(self.seeded)
+        note = self._check(self.app.base_url, logins[0])
+        if note is not None:
+            self.result.rows.append(Row("4 login storm", self.workers, "app", note=note))
+            return
+        storm_run = WrkRun(self.app.base_url, logins, self.load)
+        time.sleep(min(1.0, self.options.seconds / 4))  # let the storm build up first
+        probe_short = Load(probe_load.connections, probe_load.threads, self.options.seconds - 2)
+        during_result = WrkRun(self.app.base_url, probe, probe_short).result()
+        storm = Row.measured("4 login storm", self.workers, "app", storm_run.result())
+        during = Row.measured("4 users/me probe, during storm", self.workers, "app", during_result)
+        if alone.p99_ms and during.p99_ms:
+            during.ratio = round(during.p99_ms / alone.p99_ms, 3)
+            during.ratio_of = "p99 alone"
+        hash_s = self.hash_seconds
+        cores = os.cpu_count() or 1
+        hasher_threads = max(2, cores)  # core.security.PasswordHasher's limiter
+        ceiling = min(self.workers * hasher_threads, cores) / hash_s
+        self.result.hash_ms = round(hash_s * 1000, 2)
+        self.result.login_ceiling_rps = round(ceiling, 1)
+        if storm.rps:
+            storm.ratio = round(storm.rps / ceiling, 3)
+            storm.ratio_of = f"hash ceiling {ceiling:.1f}/s"
+        for row in (storm, during):
+            self.log(_row_line(row))
+        self.result.rows += [storm, during]
+
+    # -- profiling ------------------------------------------------------------------------
+
+    def profile(self, scenario: str, output_dir: Path) -> Path | None:
+        """Sample one worker with py-spy while wrk runs `scenario` on the app."""
+        requests = self._requests_for(scenario)
+        if requests is None:
+            return None
+        pid = self.app.worker_pids()[0]
+        wait_idle(self.app.worker_pids())
+        output_dir.mkdir(parents=True, exist_ok=True)
+        slug = "".join(c if c.isalnum() else "-" for c in scenario).strip("-").lower()
+        raw = output_dir / f"{slug}.raw.txt"
+        spy = profile.record(pid, self.options.seconds, raw)
+        time.sleep(0.5)
+        WrkRun(self.app.base_url, requests, self.load).result()
+        _, stderr = spy.communicate(timeout=self.options.seconds + 30)
+        if not raw.exists():
+            self.log(f"py-spy failed: {stderr.decode(errors='replace')[-400:]}")
+            return None
+        summary = output_dir / f"{slug}.txt"
+        summary.write_text(
+            f"{scenario} (workers={self.workers})\n" + profile.summarise(raw.read_text()).render()
+        )
+        return summary
+
+    def _requests_for(self, scenario: str) -> list[Request] | None:
+        member, admin, seeded = bearer(self.member_token), bearer(self.admin_token), self.seeded
+        cursor = self.codec.encode(list(seeded.deep_key))
+        large = f"{API}/threads/{seeded.large_thread}/messages?limit=50"
+        table: dict[str, list[Request]] = {
+            "1": [Request(f"{API}/users/me", headers=member)],
+            "5": [Request("/health/live")],
+            "admin": [Request(f"{API}/users?limit=100", headers=admin)],
+            "2b": [Request(large, headers=member)],
+            "2c": [Request(f"{large}&cursor={cursor}", headers=member)],
+            "3": message_requests(str(seeded.write_thread), self.member_token),
+            "4": login_requests(seeded),
+        }
+        return table.get(scenario.split()[0])
+
+
+def cpu_ticks(pids: Sequence[int]) -> int:
+    """utime + stime of `pids` in clock ticks (from /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def wait_idle(pids: Sequence[int], timeout: float = 15.0) -> None:
+    """Wait until the workers stop burning CPU (requests queued by an earlier run drain)."""
+    deadline = time.monotonic() + timeout
+    before = cpu_ticks(pids)
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = cpu_ticks(pids)
+        if now - before <= 2:  # at most ~2% of a core over 250 ms at 100 Hz
+            return
+        before = now
+
+
+def _row_line(row: Row) -> str:
+    if row.rps is None:
+        return f"  {row.scenario:<36} {row.server:<9} {row.note}"
+    ratio = f"  x{row.ratio} of {row.ratio_of}" if row.ratio is not None else ""
+    return (
+        f"  {row.scenario:<36} {row.server:<9} {row.rps:>9.1f} rps  p50 {row.p50_ms:>7.2f} ms  "
+        f"p99 {row.p99_ms:>8.2f} ms  errors {row.errors}{ratio}"
+    )
+
+
+def as_dict(result: SessionResult) -> dict[str, Any]:
+    return asdict(result)
