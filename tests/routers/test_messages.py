@@ -1,5 +1,6 @@
 """Messages through the HTTP API: sending, history pages, editing, deleting, moderation."""
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -181,3 +182,18 @@ async def test_a_member_who_left_can_no_longer_post_or_read(
     edit = f"{API}/messages/{message['id']}"
     assert (await client.patch(edit, json={"body": "x"}, headers=bob.headers)).status_code == 404
     assert (await client.delete(edit, headers=bob.headers)).status_code == 404
+
+
+async def test_concurrent_posts_leave_the_thread_at_the_newest_message(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    thread = await new_thread(client, alice, bob)
+    posts = [send(client, (alice, bob)[i % 2], thread["id"], f"m{i}") for i in range(8)]
+    sent = await asyncio.gather(*posts)
+
+    newest = max(m["created_at"] for m in sent)
+    after = (await client.get(f"{API}/threads/{thread['id']}", headers=bob.headers)).json()
+    assert after["last_message_at"] == newest
+    history = await client.get(f"{API}/threads/{thread['id']}/messages", headers=bob.headers)
+    assert len(history.json()["items"]) == 8
