@@ -45,9 +45,7 @@ async def update_me(data: MeUpdate, auth: Auth) -> Any:
     """Change `full_name`, and the password with `current_password`. A password change ends
     every session and token, this one included: use the `tokens` pair in the answer."""
     user, tokens = await auth.update_me(data)
-    return MeUpdated.model_validate(
-        {**UserRead.model_validate(user).model_dump(), "tokens": tokens}
-    )
+    return MeUpdated.model_validate(user).model_copy(update={"tokens": tokens})
 
 
 @me_router.delete("", status_code=status.HTTP_204_NO_CONTENT)
