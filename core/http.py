@@ -142,17 +142,19 @@ async def _http_error(_: Request, exc: Exception) -> ProblemResponse:
 
 
 async def _unhandled_error(request: Request, exc: Exception) -> ProblemResponse:
+    # This handler runs outside the request-id middleware, so read the id from the scope.
+    request_id = getattr(request.state, "request_id", None)
     logger.error(
         "unhandled error on %s %s",
         request.method,
         request.url.path,
         exc_info=(type(exc), exc, exc.__traceback__),
+        extra={"request_id": request_id} if request_id else None,
     )
-    # This handler runs outside the request-id middleware, so read the id from the scope.
     return problem(
         500,
         detail="An unexpected error occurred. It has been logged.",
-        request_id=getattr(request.state, "request_id", None),
+        request_id=request_id,
     )
 
 
