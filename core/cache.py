@@ -341,6 +341,9 @@ def cache(
     writers call `invalidate(request, namespace)` after committing.
     """
 
+    if expire < 1:
+        raise ValueError("expire must be at least one second")
+
     def decorator(endpoint: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         signature = inspect.signature(endpoint, eval_str=True)
         extra = [
