@@ -72,11 +72,12 @@ class UserController(BaseController[User, UserRegister, UserAdminUpdate]):
 
     async def create_account(self, data: UserRegister, scopes: Iterable[str]) -> User:
         """Insert a user with exactly `scopes` (never from the request body); 409 if taken."""
+        hashed = await password_hasher().hash(data.password)  # before holding a connection
         if await self.repository.exists(self.repository.by_email(data.email)):
             raise Conflict(self.repository.conflict_detail)
         user = User(
             email=data.email,
-            hashed_password=await password_hasher().hash(data.password),
+            hashed_password=hashed,
             full_name=data.full_name,
             scopes=sorted(set(scopes)),
         )

@@ -9,7 +9,7 @@ from app.users.passwords import check_password_policy
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 from core.security import Scope
 
-MAX_PASSWORD_INPUT = 1024  # hard cap before the policy check, whatever the settings say
+MAX_PASSWORD_INPUT = 1024  # for `current_password`, which the policy does not check
 
 
 def normalise_email(email: str) -> str:
@@ -20,7 +20,7 @@ def normalise_email(email: str) -> str:
 Email = Annotated[EmailStr, AfterValidator(normalise_email)]
 Password = Annotated[
     str,
-    Field(max_length=MAX_PASSWORD_INPUT, description="8 to 128 characters."),
+    Field(description="8 to 128 characters (AUTH_PASSWORD_MIN_LENGTH/MAX_LENGTH)."),
     AfterValidator(check_password_policy),
 ]
 FullName = Annotated[str, Field(max_length=200)]

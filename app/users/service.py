@@ -85,16 +85,17 @@ class AuthService(ControllerService):
                 errors=[field_error(["body", "password"], f"At most {max_length} characters.")]
             )
         repository = self.users.repository
-        async with self.atomic():
+        async with self.atomic():  # read only; ends before hashing so the connection is free
             user = await repository.one_or_none(repository.by_email(normalise_email(email)))
-            valid, new_hash = await password_hasher().verify(
-                password, user.hashed_password if user else None
-            )
-            if user is None or not valid or not user.is_active:
-                raise Unauthorized(LOGIN_FAILED)
-            granted = grant_scopes(requested, user.scopes)
-            if not granted:
-                raise BadRequest("invalid_scope: none of the requested scopes is granted.")
+        valid, new_hash = await password_hasher().verify(
+            password, user.hashed_password if user else None
+        )
+        if user is None or not valid or not user.is_active:
+            raise Unauthorized(LOGIN_FAILED)
+        granted = grant_scopes(requested, user.scopes)
+        if not granted:
+            raise BadRequest("invalid_scope: none of the requested scopes is granted.")
+        async with self.atomic():
             if new_hash:
                 await repository.update(user, {"hashed_password": new_hash})
             return await self._open_session(user, granted)
@@ -196,23 +197,32 @@ class AuthService(ControllerService):
         this one included — and the answer carries a fresh pair for the caller."""
         me = self._me()
         assert self.principal is not None
+        hashed = None
+        if data.password is not None:
+            await self._end_read_transaction()
+            valid, _ = await password_hasher().verify(
+                data.current_password or "", me.hashed_password
+            )
+            if not valid:
+                raise InvalidInput(
+                    errors=[field_error(["body", "current_password"], "Incorrect password.")]
+                )
+            hashed = await password_hasher().hash(data.password)
         tokens = None
         async with self.atomic():
             if data.full_name is not None:
                 await self.users.repository.update(me, {"full_name": data.full_name})
-            if data.password is not None:
-                valid, _ = await password_hasher().verify(
-                    data.current_password or "", me.hashed_password
-                )
-                if not valid:
-                    raise InvalidInput(
-                        errors=[field_error(["body", "current_password"], "Incorrect password.")]
-                    )
-                hashed = await password_hasher().hash(data.password)
+            if hashed is not None:
                 await self.users.repository.update(me, {"hashed_password": hashed})
                 await self.users.revoke_all_sessions(me)
                 tokens = await self._open_session(me, self.principal.scopes)
         return me, tokens
+
+    async def _end_read_transaction(self) -> None:
+        # Hashing takes tens of milliseconds: give the pooled connection back first (the
+        # embedded SQLite default has one). A commit, unlike a rollback, keeps loaded objects.
+        async with self.atomic():
+            pass
 
     async def delete_me(self) -> None:
         """Soft-delete one's own account and end its sessions."""
