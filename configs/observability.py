@@ -15,6 +15,7 @@ class SentrySettings(PlinthSettings):
     traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
     sample_rate: float = Field(default=1.0, ge=0, le=1)
     send_default_pii: bool = False
+    include_local_variables: bool = False  # frame locals can hold headers, tokens, passwords
     release: str | None = None
 
 

@@ -3,8 +3,9 @@
 Both libraries come from `requirements-extras.txt` and are imported only when enabled, so the
 app runs without them installed.
 
-- SENTRY_DSN set: `sentry_sdk.init` with the sample rates from settings and no PII by default;
-  the FastAPI/Starlette integrations report unhandled errors and traces.
+- SENTRY_DSN set: `sentry_sdk.init` with the sample rates from settings; the FastAPI/Starlette
+  integrations report unhandled errors and traces. No PII and no request bodies; stack-frame
+  locals (they hold headers and tokens) only with SENTRY_INCLUDE_LOCAL_VARIABLES=true.
 - OTEL_EXPORTER_OTLP_ENDPOINT set: an SDK tracer provider exporting over OTLP/HTTP to
   `<endpoint>/v1/traces`, with FastAPI, SQLAlchemy and Redis instrumented.
 """
@@ -37,6 +38,9 @@ def init_sentry(settings: Settings) -> bool:
         sample_rate=config.sample_rate,
         traces_sample_rate=config.traces_sample_rate,
         send_default_pii=config.send_default_pii,
+        # Stack-frame locals hold ASGI scopes (Authorization, cookies) and request data.
+        include_local_variables=config.include_local_variables,
+        max_request_body_size="never",
     )
     logger.info("Sentry error reporting is on")
     return True
@@ -87,8 +91,12 @@ def tracing_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncCon
         from opentelemetry.instrumentation.redis import RedisInstrumentor
         from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
+        # The 0.66 instrumentation declares SQLAlchemy < 2.1 and would silently do nothing on
+        # 2.1; it only listens to engine events, which 2.1 keeps (tests/core/test_tracing.py).
         SQLAlchemyInstrumentor().instrument(
-            engine=app.state.database.engine.sync_engine, tracer_provider=provider
+            engine=app.state.database.engine.sync_engine,
+            tracer_provider=provider,
+            skip_dep_check=True,
         )
         redis_instrumentor = RedisInstrumentor()
         if app.state.redis is not None and not redis_instrumentor.is_instrumented_by_opentelemetry:
