@@ -18,7 +18,7 @@ from core.metrics import install_metrics, metrics_lifespan
 from core.middleware import RequestIdMiddleware
 from core.migrations import upgrade_async
 from core.redis import create_redis
-from core.requestlog import install_request_log, peer_ip, request_log_lifespan
+from core.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
 from core.tracing import init_sentry, init_tracing, tracing_lifespan
 
 logger = logging.getLogger("plinth.app")
@@ -87,7 +87,7 @@ def _install_platform_middleware(app: FastAPI, settings: Settings) -> None:
     """Innermost first: body limit, timeout, request log, metrics (request ids stay outermost)."""
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(TimeoutMiddleware, seconds=settings.limits.timeout_seconds)
-    install_request_log(app, settings.request_log, client_ip=peer_ip)
+    install_request_log(app, settings.request_log, client_ip=trusted_client_ip)
     install_metrics(app, settings.metrics, production=settings.app.is_production)
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from configs.requestlog import RequestLogSettings
+from core.clientip import resolve_client_ip, trusted_proxies
 from core.db import Base, Database, new_id, utcnow
 from core.filtering import FilterSet
 from core.pagination import CursorCodec, CursorPage
@@ -96,9 +97,19 @@ ClientIp = Callable[[Scope], str | None]
 
 
 def peer_ip(scope: Scope) -> str | None:
-    """The TCP peer's address (used when no trusted-proxy-aware resolver is configured)."""
+    """The TCP peer's address, ignoring X-Forwarded-For."""
     client = scope.get("client")
     return client[0] if client else None
+
+
+def trusted_client_ip(scope: Scope) -> str | None:
+    """The client address with X-Forwarded-For honoured only from TRUSTED_PROXIES (the same
+    answer the rate limiter keys on)."""
+    settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+    if settings is None:
+        return peer_ip(scope)
+    proxies = trusted_proxies(tuple(settings.ratelimit.trusted_proxies))
+    return resolve_client_ip(peer_ip(scope), scope["headers"], proxies)
 
 
 class RequestLogBuffer:

@@ -168,3 +168,16 @@ async def test_disabled_request_log_writes_nothing(make_app: Any, database: Any)
     async with make_app(REQUEST_LOG_ENABLED="false") as app, client_for(app) as client:
         assert (await client.get(f"{API}/users/me")).status_code == 401
     assert await all_rows(database) == []
+
+
+async def test_client_ip_trusts_forwarded_for_only_from_trusted_proxies(
+    make_app: Any, database: Any
+) -> None:
+    spoofed = {"X-Forwarded-For": "6.6.6.6"}
+    async with make_app(**NO_PERIODIC_FLUSH) as app, client_for(app) as client:
+        await client.get(f"{API}/users/me", headers={**spoofed, "X-Request-ID": "untrusted"})
+    env = {**NO_PERIODIC_FLUSH, "TRUSTED_PROXIES": "127.0.0.1/32"}
+    async with make_app(**env) as app, client_for(app) as client:
+        await client.get(f"{API}/users/me", headers={**spoofed, "X-Request-ID": "via-proxy"})
+    ips = {row.request_id: row.client_ip for row in await all_rows(database)}
+    assert ips == {"untrusted": "127.0.0.1", "via-proxy": "6.6.6.6"}
