@@ -39,11 +39,15 @@ PROFILES = PROJECT_ROOT / "bench" / "results" / "profiles"
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--workers", default="1,2", help="worker counts to run (default 1,2)")
-    parser.add_argument("--seconds", type=float, default=8.0, help="length of each run")
+    parser.add_argument(
+        "--seconds", type=float, default=9.0, help="measured seconds per scenario and server"
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up before each run")
     parser.add_argument("--connections", type=int, default=32, help="wrk -c")
     parser.add_argument("--threads", type=int, default=2, help="wrk -t")
-    parser.add_argument("--rounds", type=int, default=1, help="best of N for app/reference pairs")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds the seconds are split into"
+    )
     parser.add_argument(
         "--messages", type=int, default=LARGE_THREAD_MESSAGES, help="size of the large thread"
     )

@@ -26,9 +26,11 @@ def _find(rows: Sequence[Row], prefix: str, server: str = "app") -> Row | None:
     return next((r for r in rows if r.scenario.startswith(prefix) and r.server == server), None)
 
 
-def _at_least(name: str, value: float | None, limit: float, scenario: str) -> Target:
+def _at_least(
+    name: str, value: float | None, limit: float, scenario: str, cpu: float | None = None
+) -> Target:
     met = None if value is None else value >= limit
-    return Target(name, value, f">= {limit:g}", met, scenario)
+    return Target(name, value, f">= {limit:g}", met, scenario, cpu)
 
 
 def _at_most(name: str, value: float | None, limit: float, scenario: str) -> Target:
@@ -49,15 +51,31 @@ def targets(session: SessionResult) -> list[Target]:
     worst_rss = max(session.rss_mb) if session.rss_mb else None
     errors = sum(r.errors or 0 for r in rows if r.server == "app")
     return [
-        _at_least("1 users/me rps / reference", me and me.ratio, 0.5, "1"),
-        _at_least("1 users/me rps / reference (stretch)", me and me.ratio, 0.65, "1"),
+        _at_least("1 users/me rps / reference", me and me.ratio, 0.5, "1", me and me.cpu_ratio),
+        _at_least(
+            "1 users/me rps / reference (stretch)", me and me.ratio, 0.65, "1", me and me.cpu_ratio
+        ),
         _at_most("1 users/me p99 / reference p99", p99_ratio, 2.0, "1"),
         _at_most("1 users/me errors", me and me.errors, 0, "1"),
-        _at_least("5 health/live rps / bare /health", health and health.ratio, 0.8, "5"),
-        _at_least("admin list rps / reference", listing and listing.ratio, 0.6, "admin"),
+        _at_least(
+            "5 health/live rps / bare /health",
+            health and health.ratio,
+            0.8,
+            "5",
+            health and health.cpu_ratio,
+        ),
+        _at_least(
+            "admin list rps / reference",
+            listing and listing.ratio,
+            0.6,
+            "admin",
+            listing and listing.cpu_ratio,
+        ),
         _at_most("2 1M page-1 p50 / 1k page-1 p50", large and large.ratio, 1.2, "2b"),
         _at_most("2 1M deep-page p50 / 1k page-1 p50", deep and deep.ratio, 1.2, "2c"),
-        _at_least("4 login rps / hash ceiling", storm and storm.ratio, 0.9, "4"),
+        _at_least(
+            "4 login rps / hash ceiling", storm and storm.ratio, 0.9, "4", storm and storm.cpu_ratio
+        ),
         _at_most("4 users/me p99 during storm / alone", during and during.ratio, 2.0, "4"),
         _at_most("RSS per worker (MB)", worst_rss, RSS_LIMIT_MB, ""),
         _at_most("app errors, all scenarios", errors, 0, ""),
@@ -75,25 +93,30 @@ def _fmt(value: float | int | None, digits: int = 1) -> str:
 def table(sessions: Sequence[SessionResult]) -> str:
     """A Markdown table: one row per scenario, server and worker count."""
     lines = [
-        "| scenario | workers | server | req/s | p50 ms | p99 ms | errors | ratio | ratio of |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---|",
+        "| scenario | workers | server | req/s | p50 ms | p99 ms | errors | ratio | ratio of "
+        "| CPU ms/req | CPU ratio |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for session in sessions:
         for r in session.rows:
             lines.append(
                 f"| {r.scenario} | {r.workers} | {r.server} | {_fmt(r.rps)} | {_fmt(r.p50_ms, 2)} "
                 f"| {_fmt(r.p99_ms, 2)} | {_fmt(r.errors)} | {_fmt(r.ratio, 2)} "
-                f"| {r.ratio_of or r.note} |"
+                f"| {r.ratio_of or r.note} | {_fmt(r.cpu_ms_per_request, 2)} "
+                f"| {_fmt(r.cpu_ratio, 2)} |"
             )
     return "\n".join(lines)
 
 
 def targets_table(checks: Sequence[Target]) -> str:
-    lines = ["| target (1 worker) | measured | wanted | holds |", "|---|---:|---|---|"]
+    lines = [
+        "| target (1 worker) | measured | wanted | holds | same ratio by CPU/request |",
+        "|---|---:|---|---|---:|",
+    ]
     for t in checks:
         holds = {True: "yes", False: "**no**", None: "not measured"}[t.met]
         value = _fmt(t.value, 2) if isinstance(t.value, float) else _fmt(t.value)
-        lines.append(f"| {t.name} | {value} | {t.limit} | {holds} |")
+        lines.append(f"| {t.name} | {value} | {t.limit} | {holds} | {_fmt(t.cpu_value, 2)} |")
     return "\n".join(lines)
 
 
@@ -101,9 +124,13 @@ def extras(sessions: Sequence[SessionResult]) -> str:
     lines = []
     for s in sessions:
         rss = ", ".join(f"{mb:.0f}" for mb in s.rss_mb) or "-"
+        rss_start = ", ".join(f"{mb:.0f}" for mb in s.rss_start_mb) or "-"
+        load = " → ".join(f"{x:.1f}" for x in s.loadavg) or "-"
         lines.append(
-            f"- {s.workers} worker(s): RSS per worker after the run {rss} MB; one password "
-            f"hash {_fmt(s.hash_ms, 1)} ms, login ceiling {_fmt(s.login_ceiling_rps)} logins/s"
+            f"- {s.workers} worker(s): RSS per worker after the run {rss} MB (after start-up "
+            f"{rss_start} MB); one password "
+            f"hash {_fmt(s.hash_ms, 1)} ms, login ceiling {_fmt(s.login_ceiling_rps)} logins/s; "
+            f"1-minute load average {load}"
         )
     return "\n".join(lines)
 

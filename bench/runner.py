@@ -26,6 +26,7 @@ from core.security import PasswordHasher
 
 API = "/api/v1"
 PROBE_LOAD = Load(connections=4, threads=1)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 HASH_SAMPLES = 8
 
 
@@ -43,7 +44,37 @@ class Row:
     requests: int | None = None
     ratio: float | None = None  # to `baseline`, see `ratio_of`
     ratio_of: str | None = None
+    cpu_ms_per_request: float | None = None  # the server's own CPU (all workers) per request
+    cpu_ratio: float | None = None  # reference CPU per request / app CPU per request
     note: str = ""
+
+    @classmethod
+    def merged(
+        cls,
+        scenario: str,
+        workers: int,
+        server: str,
+        results: Sequence[WrkResult],
+        cpu_seconds: float | None = None,
+    ) -> Row:
+        """Several short runs of the same thing: summed counts, median percentiles, and the
+        server's CPU time per request."""
+        requests = sum(r.requests for r in results)
+        seconds = sum(r.seconds for r in results)
+        cpu = None
+        if cpu_seconds is not None and requests:
+            cpu = round(cpu_seconds * 1000 / requests, 3)
+        return cls(
+            scenario=scenario,
+            workers=workers,
+            server=server,
+            rps=round(requests / seconds, 1) if seconds else 0.0,
+            p50_ms=round(statistics.median(r.p50_ms for r in results), 2),
+            p99_ms=round(statistics.median(r.p99_ms for r in results), 2),
+            errors=sum(r.errors for r in results),
+            requests=requests,
+            cpu_ms_per_request=cpu,
+        )
 
     @classmethod
     def measured(cls, scenario: str, workers: int, server: str, result: WrkResult) -> Row:
@@ -68,15 +99,16 @@ class Target:
     limit: str
     met: bool | None
     scenario: str  # which app scenario to profile when missed
+    cpu_value: float | None = None  # the same ratio from CPU per request (noise-resistant)
 
 
 @dataclass
 class Options:
-    seconds: float = 8.0
+    seconds: float = 9.0
     warmup_seconds: float = 2.0
     connections: int = 32
     threads: int = 2
-    rounds: int = 1
+    rounds: int = 3
 
 
 @dataclass
@@ -84,8 +116,10 @@ class SessionResult:
     workers: int
     rows: list[Row] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
+    rss_start_mb: list[float] = field(default_factory=list)  # after start-up, before any load
     login_ceiling_rps: float | None = None
     hash_ms: float | None = None
+    loadavg: list[float] = field(default_factory=list)  # 1-minute load at start and end
 
 
 def app_environment(
@@ -166,14 +200,18 @@ def message_requests(thread: str, token: str) -> list[Request]:
 
 
 async def hash_seconds(password: str) -> float:
-    """Median time of one password verification with the app's hasher, one at a time."""
+    """CPU time of one password verification with the app's hasher (median, one at a time).
+
+    CPU time, not wall time: on a busy machine a hash waits for a core, and that wait is not
+    the hash's cost.
+    """
     hasher = PasswordHasher()
     hashed = await hasher.hash(password)
     samples = []
     for _ in range(HASH_SAMPLES):
-        started = time.perf_counter()
+        started = time.process_time()  # every thread of this process: the hash runs in one
         await hasher.verify(password, hashed)
-        samples.append(time.perf_counter() - started)
+        samples.append(time.process_time() - started)
     return statistics.median(samples)
 
 
@@ -214,42 +252,84 @@ class Session:
             return None
         return f"skipped: HTTP {status} {str(body)[:120]}"
 
-    def _measure(self, base_url: str, requests: Sequence[Request], load: Load) -> WrkResult:
+    def _run(self, base_url: str, requests: Sequence[Request], load: Load) -> WrkResult:
+        return WrkRun(base_url, requests, load).result()
+
+    def _run_counting_cpu(
+        self, server: str, requests: Sequence[Request], load: Load
+    ) -> tuple[WrkResult, float]:
+        """One run, and the CPU seconds the server's workers used meanwhile: a cost per
+        request that other processes on a shared machine barely disturb."""
+        pids = (self.app if server == "app" else self.reference).worker_pids()
+        before = cpu_ticks(pids)
+        result = self._run(self._url(server), requests, load)
+        return result, (cpu_ticks(pids) - before) / CLOCK_TICKS
+
+    def _warm(self, base_url: str, requests: Sequence[Request], load: Load) -> None:
         if self.options.warmup_seconds > 0:
             warm = Load(load.connections, load.threads, self.options.warmup_seconds)
-            WrkRun(base_url, requests, warm).result()
-        return WrkRun(base_url, requests, load).result()
+            self._run(base_url, requests, warm)
+
+    def _url(self, server: str) -> str:
+        return self.app.base_url if server == "app" else self.reference.base_url
 
     def measure(
         self, scenario: str, server: str, requests: Sequence[Request], load: Load | None = None
     ) -> Row:
-        base_url = self.app.base_url if server == "app" else self.reference.base_url
-        note = self._check(base_url, requests[0])
-        if note is not None:
-            row = Row(scenario, self.workers, server, note=note)
-        else:
-            result = self._measure(base_url, requests, load or self.load)
-            row = Row.measured(scenario, self.workers, server, result)
-        self.log(_row_line(row))
-        self.result.rows.append(row)
-        return row
+        """One measurement on its own (warm-up, then one run)."""
+        return self.interleave([(scenario, server, requests)], load, rounds=1)[0]
+
+    def interleave(
+        self,
+        runs: Sequence[tuple[str, str, Sequence[Request]]],
+        load: Load | None = None,
+        rounds: int | None = None,
+    ) -> list[Row]:
+        """Measure several (scenario, server, requests) in alternation: `rounds` short runs
+        each, A B A B..., so drifting background load hits every side alike. Requests/s is
+        the total over all rounds; p50 and p99 are the median of the rounds'."""
+        load = load or self.load
+        rounds = rounds or self.options.rounds
+        chunk = Load(load.connections, load.threads, max(1.0, load.seconds / rounds))
+        results: dict[int, list[WrkResult]] = {}
+        cpu: dict[int, float] = {}
+        notes: dict[int, str] = {}
+        for index, (_, server, requests) in enumerate(runs):
+            note = self._check(self._url(server), requests[0])
+            if note is None:
+                self._warm(self._url(server), requests, chunk)
+                results[index], cpu[index] = [], 0.0
+            else:
+                notes[index] = note
+        for _ in range(rounds):
+            for index in results:
+                _, server, requests = runs[index]
+                result, cpu_seconds = self._run_counting_cpu(server, requests, chunk)
+                results[index].append(result)
+                cpu[index] += cpu_seconds
+        rows = []
+        for index, (scenario, server, _) in enumerate(runs):
+            if index in notes:
+                row = Row(scenario, self.workers, server, note=notes[index])
+            else:
+                row = Row.merged(scenario, self.workers, server, results[index], cpu[index])
+            self.log(_row_line(row))
+            rows.append(row)
+        self.result.rows += rows
+        return rows
 
     def pair(
         self, scenario: str, reference: Sequence[Request], app: Sequence[Request]
     ) -> tuple[Row, Row]:
-        """Reference then app, back to back (best of `rounds` each, alternating)."""
-        best: dict[str, Row] = {}
-        for _ in range(self.options.rounds):
-            for server, requests in (("reference", reference), ("app", app)):
-                row = self.measure(scenario, server, requests)
-                self.result.rows.remove(row)
-                if server not in best or (row.rps or 0) > (best[server].rps or 0):
-                    best[server] = row
-        ref_row, app_row = best["reference"], best["app"]
+        """The reference and the app, interleaved; the app's ratio is to the reference."""
+        ref_row, app_row = self.interleave(
+            [(scenario, "reference", reference), (scenario, "app", app)]
+        )
         if ref_row.rps and app_row.rps:
             app_row.ratio = round(app_row.rps / ref_row.rps, 3)
             app_row.ratio_of = "reference rps"
-        self.result.rows += [ref_row, app_row]
+        if ref_row.cpu_ms_per_request and app_row.cpu_ms_per_request:
+            app_row.cpu_ratio = round(ref_row.cpu_ms_per_request / app_row.cpu_ms_per_request, 3)
         return ref_row, app_row
 
     # -- scenarios ------------------------------------------------------------------------
@@ -264,11 +344,14 @@ class Session:
             "3": self.post_message,
             "4": self.login_storm,
         }
+        self.result.loadavg.append(load_average())
+        self.result.rss_start_mb = [round(mb, 1) for mb in self.app.worker_rss_mb()]
         for key, step in steps.items():
             if not only or key in only:
                 wait_idle(self.app.worker_pids())
                 step()
         wait_idle(self.app.worker_pids())
+        self.result.loadavg.append(load_average())
         self.result.rss_mb = [round(mb, 1) for mb in self.app.worker_rss_mb()]
         return self.result
 
@@ -293,26 +376,40 @@ class Session:
     def messages(self) -> None:
         headers = bearer(self.member_token)
         seeded = self.seeded
-        small = self.measure(
-            "2a messages 1k thread, page 1",
-            "app",
-            [Request(f"{API}/threads/{seeded.small_thread}/messages?limit=50", headers=headers)],
-        )
-        large = self.measure(
-            "2b messages 1M thread, page 1",
-            "app",
-            [Request(f"{API}/threads/{seeded.large_thread}/messages?limit=50", headers=headers)],
-        )
         cursor = self.codec.encode(list(seeded.deep_key))
-        deep = self.measure(
-            "2c messages 1M thread, deep page",
-            "app",
+        small, large, deep = self.interleave(
             [
-                Request(
-                    f"{API}/threads/{seeded.large_thread}/messages?limit=50&cursor={cursor}",
-                    headers=headers,
-                )
-            ],
+                (
+                    "2a messages 1k thread, page 1",
+                    "app",
+                    [
+                        Request(
+                            f"{API}/threads/{seeded.small_thread}/messages?limit=50",
+                            headers=headers,
+                        )
+                    ],
+                ),
+                (
+                    "2b messages 1M thread, page 1",
+                    "app",
+                    [
+                        Request(
+                            f"{API}/threads/{seeded.large_thread}/messages?limit=50",
+                            headers=headers,
+                        )
+                    ],
+                ),
+                (
+                    "2c messages 1M thread, deep page",
+                    "app",
+                    [
+                        Request(
+                            f"{API}/threads/{seeded.large_thread}/messages?limit=50&cursor={cursor}",
+                            headers=headers,
+                        )
+                    ],
+                ),
+            ]
         )
         for row in (large, deep):
             if row.p50_ms and small.p50_ms:
@@ -333,12 +430,22 @@ class Session:
         if note is not None:
             self.result.rows.append(Row("4 login storm", self.workers, "app", note=note))
             return
+        pids = self.app.worker_pids()
+        cpu_before = cpu_ticks(pids)
         storm_run = WrkRun(self.app.base_url, logins, self.load)
         time.sleep(min(1.0, self.options.seconds / 4))  # let the storm build up first
         probe_short = Load(probe_load.connections, probe_load.threads, self.options.seconds - 2)
         during_result = WrkRun(self.app.base_url, probe, probe_short).result()
-        storm = Row.measured("4 login storm", self.workers, "app", storm_run.result())
+        storm_result = storm_run.result()
+        cpu_seconds = (cpu_ticks(pids) - cpu_before) / CLOCK_TICKS
+        storm = Row.measured("4 login storm", self.workers, "app", storm_result)
         during = Row.measured("4 users/me probe, during storm", self.workers, "app", during_result)
+        if storm_result.requests:
+            # The probe's share of the CPU, at its cost per request when alone, is not logins'.
+            probe_cpu = during_result.requests * (alone.cpu_ms_per_request or 0) / 1000
+            login_cpu = max(cpu_seconds - probe_cpu, 0.0) / storm_result.requests
+            storm.cpu_ms_per_request = round(login_cpu * 1000, 3)
+            storm.cpu_ratio = round(self.hash_seconds / login_cpu, 3) if login_cpu else None
         if alone.p99_ms and during.p99_ms:
             during.ratio = round(during.p99_ms / alone.p99_ms, 3)
             during.ratio_of = "p99 alone"
@@ -396,6 +503,11 @@ class Session:
         return table.get(scenario.split()[0])
 
 
+def load_average() -> float:
+    """The 1-minute load average: how busy the machine was besides us (2 cores here)."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
 def cpu_ticks(pids: Sequence[int]) -> int:
     """utime + stime of `pids` in clock ticks (from /proc)."""
     total = 0
@@ -424,9 +536,10 @@ def _row_line(row: Row) -> str:
     if row.rps is None:
         return f"  {row.scenario:<36} {row.server:<9} {row.note}"
     ratio = f"  x{row.ratio} of {row.ratio_of}" if row.ratio is not None else ""
+    cpu = f"  cpu {row.cpu_ms_per_request} ms/req" if row.cpu_ms_per_request else ""
     return (
         f"  {row.scenario:<36} {row.server:<9} {row.rps:>9.1f} rps  p50 {row.p50_ms:>7.2f} ms  "
-        f"p99 {row.p99_ms:>8.2f} ms  errors {row.errors}{ratio}"
+        f"p99 {row.p99_ms:>8.2f} ms  errors {row.errors}{cpu}{ratio}"
     )
 
 

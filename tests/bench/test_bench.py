@@ -1,0 +1,118 @@
+"""The benchmark's own parts work: wrk output parsing, the Lua script, the seed's columns, the
+reference app. No timing is asserted here; performance lives in bench/."""
+
+import json
+import uuid
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from bench import seed
+from bench.wrk import RESULT_MARKER, Request, lua_script, parse_output
+from tests.conftest import TEST_SECRET
+from tests.helpers import bearer, create_user
+
+WRK_TEXT = """Running 2s test @ http://127.0.0.1:8000/health
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     6.10ms    2.00ms   1.20s    90.00%
+    Req/Sec     2.70k   200.00     3.00k    70.00%
+  Latency Distribution
+     50%    5.50ms
+     75%    6.60ms
+     90%    8.00ms
+     99%  900.00us
+  10800 requests in 2.00s, 1.50MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+  Non-2xx or 3xx responses: 7
+Requests/sec:   5400.00
+"""
+
+
+def test_done_json_line_is_parsed_in_milliseconds() -> None:
+    data = {"requests": 5000, "duration_us": 2_000_000, "status": 3, "connect": 0, "read": 1}
+    data |= {"write": 0, "timeout": 1, "p50_us": 1500, "p90_us": 3000, "p99_us": 12000}
+    data |= {"max_us": 40000}
+    result = parse_output(f"noise\n{RESULT_MARKER}{json.dumps(data)}\nmore noise\n")
+    assert (result.requests, result.rps) == (5000, 2500.0)
+    assert (result.p50_ms, result.p99_ms, result.max_ms) == (1.5, 12.0, 40.0)
+    assert (result.non_2xx, result.socket_errors, result.errors) == (3, 2, 5)
+
+
+def test_wrk_text_is_the_fallback() -> None:
+    result = parse_output(WRK_TEXT)
+    assert result.requests == 10800
+    assert result.rps == 5400.0
+    assert (result.p50_ms, result.p90_ms, result.p99_ms) == (5.5, 8.0, 0.9)
+    assert result.max_ms == 1200.0
+    assert (result.non_2xx, result.socket_errors) == (7, 3)
+
+
+def test_unrecognised_wrk_output_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unrecognised"):
+        parse_output("wrk: connection refused")
+
+
+def test_lua_script_escapes_headers_and_bodies() -> None:
+    script = lua_script(
+        [Request("/a", "POST", {"Authorization": 'Bearer x"y'}, '{"body": "\\u00e9\n"}')]
+    )
+    assert 'wrk.format("POST", "/a", {["Authorization"] = "Bearer x\\"y"}' in script
+    assert '"{\\"body\\": \\"\\\\u00e9\\010\\"}"' in script
+    assert "latency:percentile(99)" in script
+
+
+def test_seed_columns_match_the_models() -> None:
+    for table, declared in [
+        ("users", seed.USER_COLUMNS),
+        ("threads", seed.THREAD_COLUMNS),
+        ("users_and_threads", seed.PARTICIPANT_COLUMNS),
+        ("messages", seed.MESSAGE_COLUMNS),
+    ]:
+        assert seed.columns(table, declared) == declared
+    with pytest.raises(seed.SchemaDrift, match="lacks"):
+        seed.columns("users", seed.USER_COLUMNS[:-1])
+
+
+def test_seed_ids_are_uuid7_and_ordered() -> None:
+    import random
+    from datetime import timedelta
+
+    rand = random.Random(1)
+    ids = [
+        uuid.UUID(str(seed.uuid7_at(seed.EPOCH + timedelta(milliseconds=i), rand)))
+        for i in range(50)
+    ]
+    assert all(u.version == 7 for u in ids)
+    assert ids == sorted(ids)
+
+
+async def test_reference_app_verifies_the_token_and_reads_the_row(
+    leg, database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not leg.is_services:
+        pytest.skip("the reference app talks to PostgreSQL with asyncpg")
+    from bench import reference
+
+    dsn = leg.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    monkeypatch.setenv("REF_DSN", dsn)
+    monkeypatch.setenv("REF_SECRET", TEST_SECRET)
+    user = await create_user(database, "ref@example.com", full_name="Ref")
+    async with (
+        LifespanManager(reference.app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://ref"
+        ) as client,
+    ):
+        assert (await client.get("/health")).json() == {"status": "ok"}
+        me = await client.get("/me", headers=bearer(user))
+        assert me.status_code == 200
+        assert me.json()["email"] == "ref@example.com"
+        assert me.json()["id"] == str(user.id)
+        assert (await client.get("/me")).status_code == 401
+        forged = {"Authorization": bearer(user)["Authorization"][:-2] + "xx"}
+        assert (await client.get("/me", headers=forged)).status_code == 401
+        page = (await client.get("/users?limit=10", headers=bearer(user))).json()
+        assert page["total"] == 1
+        assert [item["email"] for item in page["items"]] == ["ref@example.com"]
