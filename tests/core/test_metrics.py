@@ -107,3 +107,37 @@ async def test_separate_port_serves_metrics_and_the_main_app_does_not(make_app: 
             response = await outside.get(f"http://127.0.0.1:{port}/metrics")
     assert response.status_code == 200
     assert "plinth_http_requests_total" in response.text
+
+
+async def test_rate_limit_rejections_show_up(make_app: Any) -> None:
+    async with make_app(RATE_LIMIT_ANONYMOUS="2/1m") as app, client_for(app) as client:
+        before = await scrape(client)
+        statuses = [(await client.get(f"{API}/users/me")).status_code for _ in range(4)]
+        after = await scrape(client)
+        exposition = (await client.get("/metrics")).text
+    assert statuses.count(429) == 2
+    rejected = [
+        after[key] - before.get(key, 0.0)
+        for key in after
+        if key[0] == "plinth_ratelimit_rejections_total"
+    ]
+    assert sum(rejected) == 2
+    assert "# TYPE plinth_cache_hits_total counter" in exposition
+    assert "# TYPE plinth_cache_misses_total counter" in exposition
+    assert (
+        value(
+            after,
+            "plinth_http_requests_total",
+            route="/api/v1/users/me",
+            method="GET",
+            status="429",
+        )
+        - value(
+            before,
+            "plinth_http_requests_total",
+            route="/api/v1/users/me",
+            method="GET",
+            status="429",
+        )
+        == 2
+    )
