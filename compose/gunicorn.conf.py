@@ -1,11 +1,15 @@
 """gunicorn settings for `compose/start`: uvicorn workers, all values from Plinth's settings.
 
-APP_HOST / APP_PORT / APP_WORKERS pick the bind address and worker count; SERVER_* the
-timeouts (configs/server.py). Logs use the app's format (LOG_LEVEL / LOG_FORMAT).
+APP_HOST / APP_PORT / APP_WORKERS pick the bind address and worker count, SERVER_* the timeouts
+(configs/server.py). The settings are loaded here, in the master, so a bad configuration (say,
+the placeholder secret in production) stops the server at once instead of crash-looping
+workers. gunicorn's own logs use the app's format (core/logging.py); with several workers,
+Prometheus runs in multiprocess mode (core/metrics.py hooks below).
 """
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +17,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from uvicorn_worker import UvicornWorker
 
-from configs.app import AppSettings
+from configs import get_settings
 from configs.server import ServerSettings
+from core.logging import logging_config
 
-_app = AppSettings.load()
+_settings = get_settings()
 _server = ServerSettings.load()
+
+# Set before prometheus_client is first imported (by core.metrics): each worker then writes its
+# values to files there and /metrics adds them up. The container sets it (compose/Dockerfile).
+if _settings.app.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="plinth-metrics-")
+
+from core.metrics import gunicorn_child_exit as child_exit  # noqa: E402
+from core.metrics import gunicorn_on_starting as on_starting  # noqa: E402
+from core.metrics import gunicorn_when_ready as when_ready  # noqa: E402
 
 # Seconds kept back from the graceful timeout for the app's own shut-down work (flushing the
 # request-log buffer, closing pools) before gunicorn's SIGKILL.
@@ -25,8 +39,8 @@ SHUTDOWN_MARGIN_SECONDS = 5
 
 
 class PlinthWorker(UvicornWorker):
-    """uvicorn worker: the app handles X-Forwarded-For itself (trusted proxies from settings),
-    and in-flight requests get the graceful timeout minus the shut-down margin."""
+    """uvicorn worker: the app reads X-Forwarded-For itself (TRUSTED_PROXIES), and in-flight
+    requests get the graceful timeout minus the shut-down margin."""
 
     CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "proxy_headers": False}
 
@@ -38,8 +52,8 @@ class PlinthWorker(UvicornWorker):
 
 wsgi_app = "main:create_app()"
 worker_class = PlinthWorker
-bind = [f"{_app.host}:{_app.port}"]
-workers = _app.workers
+bind = [f"{_settings.app.host}:{_settings.app.port}"]
+workers = _settings.app.workers
 timeout = _server.timeout_seconds
 graceful_timeout = _server.graceful_timeout_seconds
 keepalive = _server.keepalive_seconds
@@ -48,6 +62,9 @@ max_requests_jitter = _server.max_requests // 10
 # The heartbeat file lives in memory: a slow disk never makes a busy worker look dead.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 control_socket_disable = True
-proc_name = _app.name.lower()
-accesslog = None  # requests are logged by the app (request ids, route templates)
+proc_name = _settings.app.name.lower()
+logconfig_dict = logging_config(_settings)
+accesslog = None  # the app logs requests itself (request ids, route templates, api_request_logs)
 errorlog = "-"
+
+__all__ = ["child_exit", "on_starting", "when_ready"]

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from compose.settings_catalog import all_settings, documented, known_names
+from tests.conftest import reset_settings_caches
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH = ROOT / "launch.yml"
@@ -302,8 +303,9 @@ def test_local_env_file_runs_the_embedded_default(tmp_path: Path) -> None:
 
 
 def test_gunicorn_config_takes_workers_bind_and_timeouts_from_settings(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     for name, value in {
         "APP_HOST": "127.0.0.1",
         "APP_PORT": "9123",
@@ -314,13 +316,20 @@ def test_gunicorn_config_takes_workers_bind_and_timeouts_from_settings(
         "SERVER_MAX_REQUESTS": "1000",
     }.items():
         monkeypatch.setenv(name, value)
-    config = runpy.run_path(str(ROOT / "compose" / "gunicorn.conf.py"))
+    reset_settings_caches()
+    try:
+        config = runpy.run_path(str(ROOT / "compose" / "gunicorn.conf.py"))
+    finally:
+        monkeypatch.undo()
+        reset_settings_caches()
     assert config["bind"] == ["127.0.0.1:9123"]
     assert config["workers"] == 3
     assert (config["timeout"], config["graceful_timeout"], config["keepalive"]) == (41, 17, 4)
     assert (config["max_requests"], config["max_requests_jitter"]) == (1000, 100)
     assert config["wsgi_app"] == "main:create_app()"
     assert config["worker_class"].__mro__[1].__module__.startswith("uvicorn_worker")
+    assert config["logconfig_dict"]["loggers"]["gunicorn.error"]["handlers"] == ["default"]
+    assert config["child_exit"].__module__ == "core.metrics"
 
 
 # -- the image ------------------------------------------------------------------------------
