@@ -42,7 +42,10 @@ START_TIMEOUT = 60.0
 @pytest.fixture(scope="module", autouse=True)
 def services_only(leg: Leg) -> None:
     if not leg.is_services:
-        pytest.skip("gunicorn workers share limits and revocations through PostgreSQL and Redis")
+        pytest.skip(
+            "services leg only: gunicorn workers share limits and revocations through "
+            "PostgreSQL and Redis, which the embedded leg does not run"
+        )
 
 
 def free_port() -> int:
