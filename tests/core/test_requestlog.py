@@ -1,10 +1,18 @@
 """API request logs: one row per API request served, written after a graceful shut-down, never
 bodies or query strings; a bounded buffer that drops (and counts) instead of growing."""
 
+import asyncio
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select
 
@@ -12,6 +20,8 @@ from configs.requestlog import RequestLogSettings
 from core.db import Database, create_engine, utcnow
 from core.requestlog import RequestLog, RequestLogBuffer, RequestLogWriter
 from tests.conftest import client_for
+from tests.core.test_logging import ROOT, wait_for
+from tests.core.test_metrics import free_port
 from tests.helpers import bearer, create_user
 
 API = "/api/v1"
@@ -181,3 +191,52 @@ async def test_client_ip_trusts_forwarded_for_only_from_trusted_proxies(
         await client.get(f"{API}/users/me", headers={**spoofed, "X-Request-ID": "via-proxy"})
     ips = {row.request_id: row.client_ip for row in await all_rows(database)}
     assert ips == {"untrusted": "127.0.0.1", "via-proxy": "6.6.6.6"}
+
+
+@pytest.mark.slow
+def test_a_real_server_stopped_with_sigterm_has_logged_every_request(
+    leg: Any, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        **NO_PERIODIC_FLUSH,
+        "APP_PORT": str(port),
+        "APP_HOST": "127.0.0.1",
+        "DATABASE_AUTO_MIGRATE": "false",
+        "RATE_LIMIT_ENABLED": "false",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "main.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    served = 0
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health/live", process)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            for index in range(25):
+                client.get(f"{API}/users/me", headers={"X-Request-ID": f"real-{index}"})
+                served += 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal: -SIGTERM is a clean exit.
+        assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+    rows = asyncio.run(_count_rows(leg.database_url))
+    assert rows == served
+
+
+async def _count_rows(url: str) -> int:
+    database = Database(create_engine(url, pool_size=1))
+    try:
+        async with database.session() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(RequestLog)
+                .where(RequestLog.request_id.like("real-%"))
+            )
+    finally:
+        await database.dispose()
+    return int(count or 0)
