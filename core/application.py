@@ -17,6 +17,7 @@ from core.limits import BodySizeLimitMiddleware, TimeoutMiddleware
 from core.metrics import install_metrics, metrics_lifespan
 from core.middleware import RequestIdMiddleware
 from core.migrations import upgrade_async
+from core.ratelimit import RateLimitHeadersMiddleware
 from core.redis import create_redis
 from core.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
 from core.tracing import init_sentry, init_tracing, tracing_lifespan
@@ -84,7 +85,9 @@ def _platform_lifespans(settings: Settings) -> list[Lifespan]:
 
 
 def _install_platform_middleware(app: FastAPI, settings: Settings) -> None:
-    """Innermost first: body limit, timeout, request log, metrics (request ids stay outermost)."""
+    """Innermost first: rate-limit headers, body limit, timeout, request log, metrics (request
+    ids stay outermost)."""
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(TimeoutMiddleware, seconds=settings.limits.timeout_seconds)
     install_request_log(app, settings.request_log, client_ip=trusted_client_ip)
@@ -123,7 +126,15 @@ def create_application(
             allow_credentials=settings.cors.allow_credentials,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-ID", "Retry-After", "ETag"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "ETag",
+                "X-Cache",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+            ],
         )
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)

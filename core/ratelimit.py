@@ -27,7 +27,9 @@ from typing import Annotated, Protocol
 from fastapi import Depends, FastAPI, Request, Response
 from prometheus_client import Counter
 from redis.asyncio import Redis
+from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from configs.ratelimit import Rate, RateLimitSettings
 from core.clientip import client_ip
@@ -51,6 +53,7 @@ LIMIT_HEADER = "X-RateLimit-Limit"
 REMAINING_HEADER = "X-RateLimit-Remaining"
 RESET_HEADER = "X-RateLimit-Reset"
 MICROSECONDS = 1_000_000
+HEADERS_STATE = "ratelimit_headers"
 
 # KEYS: the buckets. ARGV[1]: cost; then per bucket: emission interval and period (microseconds).
 # All buckets are updated only if every one allows the request. Numbers are written with %d:
@@ -348,14 +351,39 @@ def _settings(connection: HTTPConnection) -> RateLimitSettings:
     return settings
 
 
-def _set_headers(response: Response | None, decision: Decision) -> None:
-    """Report the tightest limit when several apply to one request."""
-    if response is None:
+def _set_headers(request: Request, response: Response | None, decision: Decision) -> None:
+    """Report the tightest limit when several apply to one request: on the response, and in
+    the request state for `RateLimitHeadersMiddleware` (errors raised later)."""
+    current: dict[str, str] | None = getattr(request.state, HEADERS_STATE, None)
+    if current is not None and int(current[REMAINING_HEADER]) <= decision.remaining:
         return
-    current = response.headers.get(REMAINING_HEADER)
-    if current is not None and int(current) <= decision.remaining:
-        return
-    response.headers.update(decision.headers())
+    setattr(request.state, HEADERS_STATE, decision.headers())
+    if response is not None:
+        response.headers.update(decision.headers())
+
+
+class RateLimitHeadersMiddleware:
+    """Adds the request's X-RateLimit-* headers to responses that lack them: errors raised after
+    the check passed (401 from a gate, 404, 422) are limited responses too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+
+        async def send_with_headers(message: Message) -> None:
+            found = state.get(HEADERS_STATE)
+            if message["type"] == "http.response.start" and found:
+                headers = MutableHeaders(scope=message)
+                if LIMIT_HEADER not in headers:
+                    headers.update(found)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 async def enforce(
@@ -385,7 +413,7 @@ async def enforce(
             f"Try again in {retry_after} seconds.",
             headers={"Retry-After": str(retry_after), **decision.headers()},
         )
-    _set_headers(response, decision)
+    _set_headers(request, response, decision)
     return decision
 
 

@@ -22,7 +22,7 @@ from core.security import Principal
 from tests.conftest import Leg
 
 
-def _guard(timeout: float = 1.0) -> BackendGuard:
+def _guard(timeout: float = 5.0) -> BackendGuard:
     import logging
 
     return BackendGuard(

@@ -15,6 +15,9 @@ from tests.conftest import Leg, client_for
 from tests.helpers import DEFAULT_PASSWORD, bearer, create_user
 
 ME = f"{API}/users/me"
+# Exactness is about the limit, not about a loaded test machine: generous Redis timeouts, so a
+# slow connect under a burst does not fail open (that path has its own tests below).
+PATIENT = {"REDIS_TIMEOUT_SECONDS": "5", "RATE_LIMIT_BACKEND_TIMEOUT_SECONDS": "5"}
 
 
 def client_at(app: FastAPI, ip: str) -> httpx.AsyncClient:
@@ -46,6 +49,15 @@ async def test_api_responses_carry_the_rate_limit_headers(
     assert 0 < int(first.headers["X-RateLimit-Reset"]) <= 60
 
 
+async def test_errors_raised_after_the_check_carry_the_headers_too(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.get(ME)  # the gate answers 401 after the limit was charged
+    assert answer.status_code == 401
+    assert answer.headers["X-RateLimit-Limit"] == "120"
+    assert answer.headers["X-RateLimit-Remaining"] == "119"
+
+
 async def test_remaining_counts_down_to_zero(make_app: Callable[..., Any], database: Any) -> None:
     user = await create_user(database)
     # one request per 12 minutes comes back: no request in this test waits that long
@@ -58,7 +70,8 @@ async def test_remaining_counts_down_to_zero(make_app: Callable[..., Any], datab
 async def test_exactly_the_limit_is_served_under_three_times_concurrent_overload(
     make_app: Callable[..., Any],
 ) -> None:
-    async with make_app(RATE_LIMIT_ANONYMOUS="5/1m") as app, client_for(app) as client:
+    env = {**PATIENT, "RATE_LIMIT_ANONYMOUS": "5/1m"}
+    async with make_app(**env) as app, client_for(app) as client:
         responses = await asyncio.gather(*(client.get(ME) for _ in range(15)))
     assert statuses(responses) == {401: 5, 429: 10}  # limited before the gate answers 401
 
@@ -227,7 +240,8 @@ async def test_concurrent_password_guesses_get_exactly_the_allowed_attempts(
     make_app: Callable[..., Any], database: Any
 ) -> None:
     await create_user(database, "alice@example.com")
-    async with make_app(RATE_LIMIT_LOGIN_ACCOUNT="3/15m") as app, client_for(app) as client:
+    env = {**PATIENT, "RATE_LIMIT_LOGIN_ACCOUNT": "3/15m"}
+    async with make_app(**env) as app, client_for(app) as client:
         answers = await asyncio.gather(
             *(login(client, "alice@example.com", f"guess {n}") for n in range(9))
         )
@@ -251,8 +265,8 @@ async def test_two_app_instances_sharing_redis_hold_one_exact_limit(
     if not leg.is_services:
         pytest.skip("the embedded default is one process with its own counters")
     async with (
-        make_app(RATE_LIMIT_ANONYMOUS="6/1m") as first,
-        make_app(RATE_LIMIT_ANONYMOUS="6/1m") as second,
+        make_app(**PATIENT, RATE_LIMIT_ANONYMOUS="6/1m") as first,
+        make_app(**PATIENT, RATE_LIMIT_ANONYMOUS="6/1m") as second,
         client_for(first) as one,
         client_for(second) as two,
     ):
