@@ -29,8 +29,10 @@ class MessengerService(ControllerService):
         return self.controller(MessageController)
 
     async def _require_active_users(self, ids: Sequence[uuid.UUID], field: str) -> None:
-        """422 naming every id (by position) that is not an existing, active user."""
-        active = await ActiveUserRepository(self.session).active_ids(set(ids))
+        """422 naming every id (by its position in the body) that is not an existing, active
+        user. The caller is active by definition (their token was just checked)."""
+        me = self.threads.me
+        active = await ActiveUserRepository(self.session).active_ids(set(ids) - {me}) | {me}
         bad = [(i, uid) for i, uid in enumerate(ids) if uid not in active]
         if bad:
             raise InvalidInput(
@@ -46,8 +48,7 @@ class MessengerService(ControllerService):
     async def create_thread(self, data: ThreadCreate) -> Thread:
         """The thread, its creator and the (deduplicated) participants, all or nothing."""
         async with self.atomic():
-            others = [uid for uid in data.participant_ids if uid != self.threads.me]
-            await self._require_active_users(others, "participant_ids")
+            await self._require_active_users(data.participant_ids, "participant_ids")
             thread = await self.threads.create(data)
             return await self.threads.reload(thread)
 

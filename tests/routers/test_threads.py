@@ -44,14 +44,14 @@ async def test_a_thread_with_unknown_or_inactive_participants_is_refused_whole(
     ghost = random_id()
     response = await client.post(
         f"{API}/threads",
-        json={"title": "x", "participant_ids": [bob.id, ghost, carol.id]},
+        json={"title": "x", "participant_ids": [alice.id, bob.id, ghost, carol.id]},
         headers=alice.headers,
     )
     assert response.status_code == 422
     errors = response.json()["errors"]
     assert [e["loc"] for e in errors] == [
-        ["body", "participant_ids", 1],
         ["body", "participant_ids", 2],
+        ["body", "participant_ids", 3],
     ]
     assert ghost in errors[0]["msg"]
     assert carol.id in errors[1]["msg"]
