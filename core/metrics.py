@@ -211,9 +211,13 @@ def metrics_port_server(settings: MetricsSettings) -> Callable[[], None] | None:
     """
     if not settings.enabled or settings.port is None:
         return None
-    server, thread = start_http_server(
-        settings.port, addr=settings.host, registry=metrics_registry()
-    )
+    try:
+        server, thread = start_http_server(
+            settings.port, addr=settings.host, registry=metrics_registry()
+        )
+    except OSError as exc:  # e.g. another uvicorn worker holds the port: serve the app anyway
+        logger.warning("metrics port %s unavailable: %s", settings.port, exc)
+        return None
     logger.info("metrics served on %s:%s", settings.host, settings.port)
 
     def stop() -> None:
@@ -254,11 +258,13 @@ def gunicorn_child_exit(server: Any, worker: Any) -> None:
 
 
 def gunicorn_when_ready(server: Any) -> None:
-    """gunicorn `when_ready`: with METRICS_PORT set, serve the aggregated metrics from the
-    master, so one port answers for every worker."""
+    """gunicorn `when_ready`: with METRICS_PORT and PROMETHEUS_MULTIPROC_DIR set, serve the
+    aggregated metrics from the master, so one port answers for every worker. Without the
+    directory (one worker) the worker serves the port itself."""
     from configs import get_settings
 
-    metrics_port_server(get_settings().metrics)
+    if multiprocess_dir():
+        metrics_port_server(get_settings().metrics)
 
 
 def metrics_lifespan(settings: MetricsSettings) -> Callable[[FastAPI], Any]:

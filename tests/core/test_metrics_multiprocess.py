@@ -47,10 +47,12 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError("gunicorn did not start in time")
 
 
-@pytest.fixture
-def gunicorn(leg: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """gunicorn with two uvicorn workers sharing a PROMETHEUS_MULTIPROC_DIR."""
+@pytest.fixture(params=["main-app", "metrics-port"])
+def gunicorn(leg: Any, tmp_path: Path, request: Any) -> Iterator[tuple[str, str, Path]]:
+    """gunicorn with two uvicorn workers sharing a PROMETHEUS_MULTIPROC_DIR; metrics on the
+    main app (token) or on METRICS_PORT served by the master."""
     port = free_port()
+    metrics_port = free_port()
     config = tmp_path / "gunicorn_test.conf.py"
     config.write_text(GUNICORN_CONFIG)
     metrics_dir = tmp_path / "prometheus"
@@ -62,7 +64,12 @@ def gunicorn(leg: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "DATABASE_AUTO_MIGRATE": "false",
         "REQUEST_LOG_ENABLED": "false",
         "RATE_LIMIT_ENABLED": "false",
+        "METRICS_TOKEN": "scrape",
     }
+    metrics_url = f"http://127.0.0.1:{port}/metrics"
+    if request.param == "metrics-port":
+        env["METRICS_PORT"] = str(metrics_port)
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
     command = [
         sys.executable, "-m", "gunicorn", "-c", str(config), "-w", "2",
         "-b", f"127.0.0.1:{port}", "main:create_app()",
@@ -73,24 +80,27 @@ def gunicorn(leg: Any, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/health/live", process)
-        yield base, metrics_dir
+        yield base, metrics_url, metrics_dir
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
 @pytest.mark.slow
-def test_every_scrape_counts_the_requests_of_every_worker(gunicorn: tuple[str, Path]) -> None:
-    base, metrics_dir = gunicorn
+def test_every_scrape_counts_the_requests_of_every_worker(
+    gunicorn: tuple[str, str, Path],
+) -> None:
+    base, metrics_url, metrics_dir = gunicorn
     assert not (metrics_dir / "stale_counter_1.db").exists()  # cleared by on_starting
-    with httpx.Client(base_url=base) as client:
-        # New connections each time, so the kernel spreads them over both workers.
-        served = 0
-        for _ in range(30):
-            with httpx.Client(base_url=base) as fresh:
-                assert fresh.get("/api/v1/users/me").status_code == 401
-            served += 1
-        scrapes = [client.get("/metrics").text for _ in range(4)]
+    # New connections each time, so the kernel spreads them over both workers.
+    served = 0
+    for _ in range(30):
+        with httpx.Client(base_url=base) as fresh:
+            assert fresh.get("/api/v1/users/me").status_code == 401
+        served += 1
+    with httpx.Client() as client:
+        token = {"Authorization": "Bearer scrape"}
+        scrapes = [client.get(metrics_url, headers=token).text for _ in range(4)]
     pids = {path.name.rsplit("_", 1)[-1] for path in metrics_dir.glob("counter_*.db")}
     assert len(pids) >= 2, "both workers should have written counters"
     for exposition in scrapes:
