@@ -131,6 +131,15 @@ async def _table_names(session: AsyncSession) -> list[str]:
     return [name for name in names if name != "alembic_version"]
 
 
+def _children_first(names: list[str]) -> list[str]:
+    """Tables ordered so rows that reference others are deleted before what they reference."""
+    import app.models  # noqa: F401 - every table registered on the metadata
+    from core.db import Base
+
+    known = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in names]
+    return known + [name for name in names if name not in known]
+
+
 @pytest.fixture(autouse=True)
 async def clean_state(leg: Leg, database: Any) -> AsyncIterator[None]:
     """After each test: delete every row and flush Redis."""
@@ -141,10 +150,8 @@ async def clean_state(leg: Leg, database: Any) -> AsyncIterator[None]:
             quoted = ", ".join(f'"{name}"' for name in names)
             await session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         else:
-            await session.execute(text("PRAGMA foreign_keys=OFF"))
-            for name in names:
-                await session.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our own table names
-            await session.execute(text("PRAGMA foreign_keys=ON"))
+            for name in _children_first(names):
+                await session.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our own tables
         await session.commit()
     if leg.redis is not None and leg.redis_url:
         from redis.asyncio import Redis

@@ -7,7 +7,6 @@ import httpx
 from tests.app.messenger.support import (
     API,
     actor,
-    clear_messenger_rows,  # noqa: F401 - autouse cleanup
     new_thread,
     participant_ids,
     random_id,

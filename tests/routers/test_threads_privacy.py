@@ -10,7 +10,6 @@ from tests.app.messenger.support import (
     API,
     Actor,
     actor,
-    clear_messenger_rows,  # noqa: F401 - autouse cleanup
     new_thread,
     problem_without_request_id,
     random_id,

@@ -17,7 +17,6 @@ from tests.app.messenger.support import (
     API,
     Actor,
     actor,
-    clear_messenger_rows,  # noqa: F401 - autouse cleanup
     new_thread,
 )
 

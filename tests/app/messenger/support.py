@@ -5,10 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy import delete
 
-from app.messenger.models import Message, Thread, ThreadParticipant
 from app.users.models import User
 from tests.helpers import bearer, create_user
 
@@ -70,17 +67,3 @@ def problem_without_request_id(response: httpx.Response) -> dict[str, Any]:
 
 def random_id() -> str:
     return str(uuid.uuid4())
-
-
-@pytest.fixture(autouse=True)
-async def clear_messenger_rows(database: Any) -> Any:
-    """Delete messenger rows before the harness deletes users.
-
-    The harness's SQLite cleanup turns foreign keys off inside a transaction, where SQLite
-    ignores it, so `DELETE FROM users` would fail while threads still point at them.
-    """
-    yield
-    async with database.session() as session:
-        for model in (Message, ThreadParticipant, Thread):
-            await session.execute(delete(model))
-        await session.commit()
