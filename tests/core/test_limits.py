@@ -103,3 +103,15 @@ async def test_statement_timeout_is_a_clean_504(make_app: Any, leg: Any) -> None
         body = assert_problem(response, 504)
         assert "database" in body["detail"].lower()
         assert (await client.get("/health/ready")).status_code == 200
+
+
+async def test_other_database_errors_stay_500s(make_app: Any) -> None:
+    async def broken_query(session: SessionDep) -> None:
+        await session.execute(text("SELECT * FROM no_such_table"))
+
+    async with make_app() as app, client_for(app) as client:
+        app.add_api_route(f"{API}/test/broken-query", broken_query)
+        response = await client.get(f"{API}/test/broken-query")
+    body = assert_problem(response, 500)
+    assert "no_such_table" not in response.text
+    assert body["title"] == "Internal server error"
