@@ -53,6 +53,26 @@ asyncio.run(run())
 """
 
 
+# The extras made unimportable, as on an install without requirements-extras.txt.
+WITHOUT_EXTRAS = """
+import sys
+BLOCKED = (
+    "sentry_sdk", "opentelemetry.sdk", "opentelemetry.exporter", "opentelemetry.instrumentation"
+)
+
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith(BLOCKED):
+            raise ImportError(f"{name} is not installed")
+        return None
+
+sys.meta_path.insert(0, Blocker())
+for name in list(sys.modules):
+    if name.startswith(BLOCKED):
+        del sys.modules[name]
+"""
+
+
 class Collector(ThreadingHTTPServer):
     """A local HTTP endpoint recording every POST (path, headers, decoded body)."""
 
@@ -157,3 +177,39 @@ def test_opentelemetry_exports_request_and_database_spans(leg: Any, collector: C
     assert "GET /api/v1/users/me" in names
     assert any("sqlalchemy" in scope for scope, _ in spans)
     assert report["redis_traced"] is leg.is_services  # instrumented when Redis is configured
+
+
+NO_EXTRAS_APP_SCRIPT = """
+import asyncio, json
+import httpx
+from asgi_lifespan import LifespanManager
+from main import create_app
+
+async def run():
+    app = create_app()
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            status = (await client.get("/api/v1/users/me")).status_code
+    loaded = sorted(name for name in sys.modules if name.startswith(BLOCKED))
+    print(json.dumps({"me": status, "extras_loaded": loaded}))
+
+asyncio.run(run())
+"""
+
+
+@pytest.mark.slow
+def test_the_app_runs_without_the_extras_installed(leg: Any) -> None:
+    blocked = subprocess.run([sys.executable, "-c", WITHOUT_EXTRAS + "import sentry_sdk"])
+    assert blocked.returncode != 0  # the blocker works
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRAS + NO_EXTRAS_APP_SCRIPT],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_AUTO_MIGRATE": "false"},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()[-3000:]
+    report = json.loads(result.stdout.decode().splitlines()[-1])
+    assert report == {"me": 401, "extras_loaded": []}
