@@ -830,11 +830,11 @@ async def test_soft_deleted_rows_leave_lists_counts_and_reads(client: Any, datab
 # -- writing and registering -------------------------------------------------------------------
 
 
-def register_model(root: Path, entity: Entity) -> None:
-    """Import the model in app/models.py (sorted) and add it to `__all__`."""
+def register_model(root: Path, module: str, cls: str) -> None:
+    """Import `cls` from `module` in app/models.py (sorted) and add it to `__all__`."""
     path = root / "app" / "models.py"
     text = path.read_text()
-    line = f"from app.{entity.plural}.models import {entity.cls}"
+    line = f"from {module} import {cls}"
     lines = text.splitlines()
     imports = [i for i, existing in enumerate(lines) if re.match(r"from (app|core)\.", existing)]
     position = next((i for i in imports if lines[i] > line), imports[-1] + 1 if imports else 1)
@@ -842,30 +842,30 @@ def register_model(root: Path, entity: Entity) -> None:
     text = "\n".join(lines) + "\n"
     match = re.search(r"__all__ = \[(.*?)\]", text, re.S)
     if match is not None:
-        names = [*re.findall(r"\"([^\"]+)\"", match.group(1)), entity.cls]
+        names = [*re.findall(r"\"([^\"]+)\"", match.group(1)), cls]
         rendered = "__all__ = [\n" + "".join(f'    "{n}",\n' for n in sorted(set(names))) + "]"
         text = text[: match.start()] + rendered + text[match.end() :]
     path.write_text(text)
 
 
-def register_router(root: Path, entity: Entity) -> None:
-    """Import the router module and include it with Gate.AUTHENTICATED."""
+def register_router(root: Path, name: str) -> None:
+    """Import routers/<name>.py and include its `router` with Gate.AUTHENTICATED."""
     path = root / "routers" / "__init__.py"
     text = path.read_text()
     match = re.search(r"^from routers import (\(([^)]*)\)|[^\n]*)$", text, re.M)
     if match is None:
         text = text.replace(
             "from core.deps import Gate\n",
-            f"from core.deps import Gate\nfrom routers import {entity.plural}\n",
+            f"from core.deps import Gate\nfrom routers import {name}\n",
         )
     else:
         names = re.findall(r"\w+", match.group(2) if match.group(2) is not None else match.group(1))
-        names = sorted({*names, entity.plural})
+        names = sorted({*names, name})
         single = f"from routers import {', '.join(names)}"
         if len(single) > 100:
             single = "from routers import (\n" + "".join(f"    {n},\n" for n in names) + ")"
         text = text[: match.start()] + single + text[match.end() :]
-    include = f"    api.include_router({entity.plural}.router, dependencies=Gate.AUTHENTICATED)\n"
+    include = f"    api.include_router({name}.router, dependencies=Gate.AUTHENTICATED)\n"
     anchor = "    app.include_router(api)\n"
     if anchor not in text:
         raise ScaffoldError("routers/__init__.py has no `app.include_router(api)` line to follow")
@@ -950,8 +950,8 @@ def scaffold(entity: Entity, root: Path = PROJECT_ROOT, *, migrate: bool = True)
     for path, content in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
-    register_model(root, entity)
-    register_router(root, entity)
+    register_model(root, f"app.{entity.plural}.models", entity.cls)
+    register_router(root, entity.plural)
     changed = [*files, root / "app" / "models.py", root / "routers" / "__init__.py"]
     _format(root, [path for path in changed if path.suffix == ".py"])
     if migrate:
