@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -53,7 +54,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-profile", action="store_true", help="skip py-spy on missed targets")
     parser.add_argument(
-        "--only", default="", help="run only these scenarios (comma-separated: 1,2,3,4,5,admin)"
+        "--only",
+        default="",
+        help="run only these scenarios (comma-separated: 1,2,3,4,5,admin,cached)",
     )
     parser.add_argument(
         "--profile", default="", help="also py-spy these scenarios (1,2b,2c,3,4,5,admin)"
@@ -83,14 +86,21 @@ def ensure_tools() -> None:
 
 
 def profile_misses(
-    session: Session, result: SessionResult, output_dir: Path, extra: set[str]
+    session: Session,
+    uncached: Session | None,
+    result: SessionResult,
+    output_dir: Path,
+    extra: set[str],
 ) -> list[str]:
     """py-spy the app on each scenario whose target was missed; returns the summary paths."""
     missed = {t.scenario for t in report.targets(result) if t.met is False and t.scenario}
     written = []
+    for stale in output_dir.glob("*.txt"):
+        stale.unlink()
     for scenario in sorted(missed | extra):
         log(f"profiling scenario {scenario} ...")
-        path = session.profile(scenario, output_dir)
+        target = uncached if scenario == "admin" and uncached is not None else session
+        path = target.profile(scenario, output_dir)
         if path is not None:
             written.append(str(path.relative_to(PROJECT_ROOT)))
             log(path.read_text())
@@ -126,10 +136,9 @@ def main(argv: list[str] | None = None) -> int:
             app_env = app_environment(database_url, redis.url(), secret, data_dir)
             app_env.update(extra_env)
             ref_env = reference_environment(database_url, secret)
-            with (
-                AppServer(workers, app_env, data_dir) as app,
-                ReferenceServer(workers, ref_env, data_dir) as reference,
-            ):
+            with contextlib.ExitStack() as servers:
+                app = servers.enter_context(AppServer(workers, app_env, data_dir))
+                reference = servers.enter_context(ReferenceServer(workers, ref_env, data_dir))
                 session = Session(app, reference, seeded, secret, options, hash_s, log)
                 try:
                     result = session.run_all(only)
@@ -137,8 +146,19 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"app log tail:\n{app.log_tail()}")
                     raise
                 sessions.append(result)
+                uncached: Session | None = None
+                if not only or "admin" in only:
+                    # The admin list uncached: the same app with the response cache off.
+                    nocache_env = {**app_env, "CACHE_ENABLED": "false"}
+                    nocache_app = servers.enter_context(
+                        AppServer(workers, nocache_env, data_dir, label="-nocache")
+                    )
+                    uncached = Session(
+                        nocache_app, reference, seeded, secret, options, hash_s, log, result
+                    )
+                    uncached.admin_list()
                 if workers == 1 and not args.no_profile:
-                    profiles = profile_misses(session, result, PROFILES, extra_profiles)
+                    profiles = profile_misses(session, uncached, result, PROFILES, extra_profiles)
         postgres_version = seeded.postgres_version
     one_worker = next((s for s in sessions if s.workers == 1), sessions[0])
     checks = report.targets(one_worker)

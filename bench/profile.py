@@ -36,17 +36,37 @@ def _short(frame: str) -> str:
     return f"{path}:{match['func']}"
 
 
+PROJECT = ("core/", "app/", "routers/", "main.py")
+
+
+def package(name: str) -> str:
+    """`sqlalchemy/orm/state.py:f` → `sqlalchemy`; the project's own code keeps its folder."""
+    head = name.split(":", 1)[0]
+    if head.startswith(PROJECT):
+        return head.split("/", 1)[0] + "/"
+    first = head.split("/", 1)[0]
+    return first.removesuffix(".py") if "/" in head or first.endswith(".py") else head
+
+
 @dataclass(frozen=True)
 class Profile:
     samples: int
     inclusive: list[tuple[str, int]]
     leaf: list[tuple[str, int]]
+    packages: list[tuple[str, int]]
 
     def render(self, top: int = 25) -> str:
-        lines = [f"{self.samples} samples holding the GIL (one worker)", "", "inclusive:"]
-        lines += [f"  {100 * n / self.samples:5.1f}%  {name}" for name, n in self.inclusive[:top]]
+        def pct(n: int) -> str:
+            return f"{100 * n / self.samples:5.1f}%"
+
+        project = [(name, n) for name, n in self.inclusive if name.startswith(PROJECT)]
+        lines = [f"{self.samples} samples holding the GIL (one worker)", ""]
+        lines += ["self time by package (where the CPU goes):"]
+        lines += [f"  {pct(n)}  {name}" for name, n in self.packages[:15]]
+        lines += ["", "project code, inclusive (a function and everything it calls):"]
+        lines += [f"  {pct(n)}  {name}" for name, n in project[:top]]
         lines += ["", "self (leaf frames):"]
-        lines += [f"  {100 * n / self.samples:5.1f}%  {name}" for name, n in self.leaf[:top]]
+        lines += [f"  {pct(n)}  {name}" for name, n in self.leaf[:top]]
         return "\n".join(lines)
 
 
@@ -54,6 +74,7 @@ def summarise(raw: str) -> Profile:
     """Fold py-spy's collapsed stacks into inclusive and self counts per function."""
     inclusive: Counter[str] = Counter()
     leaf: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
     total = 0
     for line in raw.splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -67,7 +88,8 @@ def summarise(raw: str) -> Profile:
         for name in set(frames):
             inclusive[name] += count
         leaf[frames[-1]] += count
-    return Profile(total, inclusive.most_common(), leaf.most_common())
+        packages[package(frames[-1])] += count
+    return Profile(total, inclusive.most_common(), leaf.most_common(), packages.most_common())
 
 
 def record(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:

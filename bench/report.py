@@ -45,7 +45,7 @@ def targets(session: SessionResult) -> list[Target]:
     p99_ratio = None
     if me and me_ref and me.p99_ms and me_ref.p99_ms:
         p99_ratio = round(me.p99_ms / me_ref.p99_ms, 3)
-    health, listing = _find(rows, "5 "), _find(rows, "admin")
+    health, listing = _find(rows, "5 "), _find(rows, "admin list 100")
     large, deep = _find(rows, "2b"), _find(rows, "2c")
     storm, during = _find(rows, "4 login"), _find(rows, "4 users/me probe, during")
     worst_rss = max(session.rss_mb) if session.rss_mb else None
@@ -65,7 +65,7 @@ def targets(session: SessionResult) -> list[Target]:
             health and health.cpu_ratio,
         ),
         _at_least(
-            "admin list rps / reference",
+            "admin list (uncached) rps / reference",
             listing and listing.ratio,
             0.6,
             "admin",
@@ -126,12 +126,18 @@ def extras(sessions: Sequence[SessionResult]) -> str:
         rss = ", ".join(f"{mb:.0f}" for mb in s.rss_mb) or "-"
         rss_start = ", ".join(f"{mb:.0f}" for mb in s.rss_start_mb) or "-"
         load = " → ".join(f"{x:.1f}" for x in s.loadavg) or "-"
+        steps = "; ".join(
+            f"after {key}: {', '.join(f'{mb:.0f}' for mb in values)}"
+            for key, values in s.rss_after_mb.items()
+        )
         lines.append(
             f"- {s.workers} worker(s): RSS per worker after the run {rss} MB (after start-up "
             f"{rss_start} MB); one password "
             f"hash {_fmt(s.hash_ms, 1)} ms, login ceiling {_fmt(s.login_ceiling_rps)} logins/s; "
             f"1-minute load average {load}"
         )
+        if steps:
+            lines.append(f"  - RSS (MB) per worker {steps}")
     return "\n".join(lines)
 
 

@@ -87,11 +87,13 @@ class Server:
 
     name = "server"
 
-    def __init__(self, workers: int, env: Mapping[str, str], log_dir: Path) -> None:
+    def __init__(
+        self, workers: int, env: Mapping[str, str], log_dir: Path, label: str = ""
+    ) -> None:
         self.workers = workers
         self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
-        self.log_path = log_dir / f"{self.name}-{workers}w.log"
+        self.log_path = log_dir / f"{self.name}{label}-{workers}w.log"
         self._env = {**os.environ, **env}
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -186,8 +188,10 @@ class AppServer(Server):
     name = "app"
     health_path = "/health/live"
 
-    def __init__(self, workers: int, env: Mapping[str, str], log_dir: Path) -> None:
-        super().__init__(workers, env, log_dir)
+    def __init__(
+        self, workers: int, env: Mapping[str, str], log_dir: Path, label: str = ""
+    ) -> None:
+        super().__init__(workers, env, log_dir, label)
         bindir = str(Path(sys.executable).parent)
         self._env.update(
             APP_HOST=HOST,
