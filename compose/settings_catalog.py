@@ -1,7 +1,8 @@
 """Every setting the app reads, found in configs/*.py — for the docs table and the deploy tests.
 
-    python compose/settings_catalog.py          # the Markdown table of docs/deploy.md
-    python compose/settings_catalog.py --names  # one variable name per line
+    python compose/settings_catalog.py                 # the Markdown table of every setting
+    python compose/settings_catalog.py --names         # one variable name per line
+    python compose/settings_catalog.py --update-docs   # rewrite the table in docs/deploy.md
 
 A setting's name is its class's `env_prefix` + the field name, upper-case (APP_PORT). Its
 description is the comment block above it in .envs/.production/.env, which documents them all.
@@ -24,6 +25,8 @@ from pydantic_core import PydanticUndefined  # noqa: E402
 from configs.base import PlinthSettings  # noqa: E402
 
 PRODUCTION_ENV = ROOT / ".envs" / ".production" / ".env"
+DEPLOY_DOC = ROOT / "docs" / "deploy.md"
+TABLE_START, TABLE_END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
 ASSIGNMENT = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$")
 
 
@@ -92,13 +95,24 @@ def documented(env_file: Path = PRODUCTION_ENV) -> dict[str, tuple[str, str]]:
         match = ASSIGNMENT.match(line)
         if match:
             result[match.group(1)] = (match.group(2).strip(), " ".join(comments).strip())
-            if not line.startswith("#"):
-                comments = []
+            comments = []
+        elif line.startswith("# ---"):  # a section header
+            comments = []
         elif line.startswith("#"):
             comments.append(line.lstrip("#").strip())
         else:
             comments = []
     return result
+
+
+def _set_in(env_file: Path) -> dict[str, str]:
+    """The variables a file really sets (not the commented `# NAME=default` lines)."""
+    values = {}
+    for line in env_file.read_text().splitlines():
+        if ASSIGNMENT.match(line) and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            values[name] = value
+    return values
 
 
 def _format_default(value: Any) -> str:
@@ -112,18 +126,39 @@ def _format_default(value: Any) -> str:
 
 
 def markdown_table() -> str:
-    """| Variable | Default | Meaning | for every setting."""
+    """| Variable | Default | launch.yml | Meaning | for every setting."""
     docs = documented()
-    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    production = _set_in(PRODUCTION_ENV)
+    lines = [
+        "| Variable | Default | launch.yml | Meaning |",
+        "|---|---|---|---|",
+    ]
     for setting in all_settings():
         meaning = docs.get(setting.name, ("", ""))[1].replace("|", "\\|")
         default = _format_default(setting.default).replace("|", "\\|")
-        lines.append(f"| `{setting.name}` | `{default}` | {meaning} |")
+        value = production.get(setting.name)
+        shown = f"`{value}`" if value is not None else ""
+        lines.append(f"| `{setting.name}` | `{default}` | {shown} | {meaning} |")
     return "\n".join(lines)
+
+
+def documented_table(doc: Path = DEPLOY_DOC) -> str:
+    """The table between the markers of docs/deploy.md."""
+    text = doc.read_text()
+    return text[text.index(TABLE_START) + len(TABLE_START) : text.index(TABLE_END)].strip()
+
+
+def update_docs(doc: Path = DEPLOY_DOC) -> None:
+    """Replace the table between the markers with the current one."""
+    text = doc.read_text()
+    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
+    doc.write_text(f"{text[:start]}\n{markdown_table()}\n{text[end:]}")
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--names"]:
         print("\n".join(s.name for s in all_settings()))
+    elif sys.argv[1:] == ["--update-docs"]:
+        update_docs()
     else:
         print(markdown_table())

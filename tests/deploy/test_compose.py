@@ -438,3 +438,11 @@ def test_trusted_proxies_cover_the_compose_network_only(compose: dict[str, Any])
     trusted = [ipaddress.ip_network(n) for n in production_setting("TRUSTED_PROXIES").split(",")]
     assert trusted == [subnet]
     assert subnet.is_private
+
+
+def test_the_docs_table_lists_every_setting() -> None:
+    from compose.settings_catalog import documented_table, markdown_table
+
+    assert documented_table() == markdown_table(), (
+        "docs/deploy.md is out of date: run `python compose/settings_catalog.py --update-docs`"
+    )
