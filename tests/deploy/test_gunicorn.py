@@ -350,15 +350,19 @@ async def count_request_logs(database_url: str, request_id_prefix: str) -> int:
         await engine.dispose()
 
 
-def logins_across_a_sigterm(server: Server, prefix: str) -> tuple[list[int | str], int]:
+def logins_across_a_sigterm(
+    server: Server, prefix: str
+) -> tuple[list[int | str], list[float], int]:
     """Put a login in flight on three connections per worker, SIGTERM gunicorn, collect every
-    answer (status or connection error) and gunicorn's exit code."""
+    answer (status or connection error), how long after the signal it came, and gunicorn's exit
+    code."""
     pinned = connections_per_worker(server, per_worker=3)
     assert set(pinned) == server.workers
     connections = interleaved(pinned)
     register_and_login(connections[0], "drain@example.com")  # two more API requests
     barrier = threading.Barrier(len(connections) + 1)
     answers: list[int | str] = []
+    answered_at: list[float] = []
 
     def log_in(index: int, connection: Connection) -> None:
         form = urlencode({"username": "drain@example.com", "password": PASSWORD})
@@ -372,16 +376,18 @@ def logins_across_a_sigterm(server: Server, prefix: str) -> tuple[list[int | str
             answers.append(connection.receive()[0])
         except (OSError, http.client.HTTPException) as exc:
             answers.append(type(exc).__name__)
+        answered_at.append(time.monotonic())
 
     threads = [threading.Thread(target=log_in, args=item) for item in enumerate(connections)]
     for thread in threads:
         thread.start()
     barrier.wait()  # every request is on the wire
     time.sleep(0.02)  # and being served (argon2 takes longer than this)
+    signalled_at = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
     for thread in threads:
         thread.join(timeout=40)
-    return answers, stop(server)
+    return answers, [at - signalled_at for at in answered_at], stop(server)
 
 
 async def test_sigterm_finishes_requests_in_flight_and_flushes_request_logs(
@@ -394,11 +400,14 @@ async def test_sigterm_finishes_requests_in_flight_and_flushes_request_logs(
     server = await asyncio.to_thread(start, env, tmp_path)
     prefix = f"sigterm-{uuid.uuid4().hex[:8]}-"
     try:
-        answers, exit_code = await asyncio.to_thread(logins_across_a_sigterm, server, prefix)
+        answers, delays, exit_code = await asyncio.to_thread(
+            logins_across_a_sigterm, server, prefix
+        )
     finally:
         await asyncio.to_thread(stop, server)
     in_flight = WORKERS * 3
     assert answers == [200] * in_flight, server.output()
+    assert all(delay > 0 for delay in delays), f"answered before the signal: {delays}"
     assert exit_code == 0, server.output()
     assert await count_request_logs(server.database_url, prefix) == in_flight
     assert await count_request_logs(server.database_url, "") == in_flight + 2
