@@ -167,17 +167,38 @@ class MemoryCacheBackend:
             self._versions[namespace] = self._versions.get(namespace, 0) + 1
 
 
+class NoCacheBackend:
+    """Stores nothing: the embedded default with several workers, whose in-process caches could
+    not see each other's invalidations."""
+
+    async def version(self, namespace: str) -> int:
+        return 0
+
+    async def get(self, key: str) -> bytes | None:
+        return None
+
+    async def set(self, key: str, value: bytes, expire: int) -> None:
+        return None
+
+    async def bump(self, namespace: str) -> None:
+        return None
+
+
 def _version_key(namespace: str) -> str:
     return f"{KEY_PREFIX}ns:{namespace}"
 
 
 def cache_backend(app: FastAPI) -> CacheBackend:
-    """The app's cache, built on first use: Redis when `app.state.redis` is set, else memory."""
+    """The app's cache, built on first use: Redis when `app.state.redis` is set, else memory
+    (one worker) or nothing (several workers without Redis: no stale reads)."""
     backend: CacheBackend | None = getattr(app.state, "cache_backend", None)
     if backend is None:
         settings: CacheSettings = app.state.settings.cache
         redis: Redis | None = getattr(app.state, "redis", None)
-        if redis is None:
+        if redis is None and app.state.settings.app.workers > 1:
+            logger.warning("response cache off: several workers and no REDIS_URL to share it")
+            backend = NoCacheBackend()
+        elif redis is None:
             backend = MemoryCacheBackend(settings.memory_max_entries)
         else:
             guard = BackendGuard(

@@ -266,6 +266,11 @@ def rate_limit_backend(app: FastAPI) -> RateLimitBackend:
         settings: RateLimitSettings = app.state.settings.ratelimit
         redis: Redis | None = getattr(app.state, "redis", None)
         if redis is None:
+            workers = app.state.settings.app.workers
+            if workers > 1:
+                logger.warning(
+                    "in-process rate limits are per worker (%d workers): set REDIS_URL", workers
+                )
             backend = MemoryRateLimitBackend(settings.memory_max_keys)
         else:
             guard = BackendGuard(
@@ -559,6 +564,9 @@ class FailedAttemptLimiter:
         yield
         if decision is not None:
             await refund(request, buckets)
+            if response is not None and REMAINING_HEADER in response.headers:
+                given_back = min(decision.limit, int(response.headers[REMAINING_HEADER]) + 1)
+                response.headers[REMAINING_HEADER] = str(given_back)
 
 
 FAILED_LOGINS = FailedAttemptLimiter(

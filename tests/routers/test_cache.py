@@ -150,6 +150,17 @@ async def test_caching_can_be_turned_off(make_app: Callable[..., Any], database:
     assert "X-Cache" not in answers[1].headers
 
 
+async def test_several_workers_without_redis_do_not_cache(
+    leg: Leg, make_app: Callable[..., Any], database: Any
+) -> None:
+    if leg.redis_url is not None:
+        pytest.skip("with Redis every worker shares one cache")
+    admin = await create_user(database, "admin@example.com", scopes=["admin"])
+    async with make_app(APP_WORKERS="2") as app, client_for(app) as client:
+        answers = [await client.get(f"{API}/users/{admin.id}", headers=bearer(admin)) for _ in "ab"]
+    assert [r.headers["X-Cache"] for r in answers] == ["MISS", "MISS"]
+
+
 async def test_a_write_through_one_instance_is_seen_by_another(
     leg: Leg, make_app: Callable[..., Any], database: Any
 ) -> None:

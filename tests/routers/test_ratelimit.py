@@ -225,6 +225,7 @@ async def test_successful_logins_do_not_count_as_failures(
         answers = [await login(client, "alice@example.com", DEFAULT_PASSWORD) for _ in range(4)]
         wrong = [await login(client, "alice@example.com", "wrong password") for _ in range(3)]
     assert [r.status_code for r in answers] == [200] * 4
+    assert answers[-1].headers["X-RateLimit-Remaining"] == "2"  # nothing was kept
     assert [r.status_code for r in wrong] == [401, 401, 429]
 
 
