@@ -207,3 +207,29 @@ async def test_redis_down_serves_uncached(
     assert write.status_code == 200
     assert [r.headers["X-Cache"] for r in after] == ["MISS", "HIT"]
     assert after[1].json()["full_name"] == "New"
+
+
+def _sample(text: str, line_start: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(line_start):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_metrics_count_hits_misses_and_rejections(
+    make_app: Callable[..., Any], database: Any
+) -> None:
+    admin = await create_user(database, "admin@example.com", scopes=["admin"])
+    hits = 'plinth_cache_hits_total{namespace="users"}'
+    misses = 'plinth_cache_misses_total{namespace="users"}'
+    rejections = 'plinth_ratelimit_rejections_total{limit="api"}'
+    async with make_app(RATE_LIMIT_ANONYMOUS="1/1m") as app, client_for(app) as client:
+        before = (await client.get("/metrics")).text
+        for _ in range(3):
+            await client.get(f"{API}/users/{admin.id}", headers=bearer(admin))
+        for _ in range(2):
+            await client.get(f"{API}/users/me")
+        after = (await client.get("/metrics")).text
+    assert _sample(after, misses) - _sample(before, misses) == 1
+    assert _sample(after, hits) - _sample(before, hits) == 2
+    assert _sample(after, rejections) - _sample(before, rejections) == 1
