@@ -366,6 +366,8 @@ def cache(
         raise ValueError("expire must be at least one second")
 
     def decorator(endpoint: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        if not inspect.iscoroutinefunction(endpoint):
+            raise TypeError(f"@cache needs an async endpoint; {endpoint.__name__} is not one")
         signature = inspect.signature(endpoint, eval_str=True)
         extra = [
             inspect.Parameter("_cache_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),

@@ -112,6 +112,14 @@ def test_if_none_match_accepts_lists_weak_tags_and_star(header: str | None, matc
     assert _matches(header, '"abc"') is matches
 
 
+def test_only_async_endpoints_can_be_cached() -> None:
+    def endpoint() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(TypeError, match="async"):
+        cache(expire=5)(endpoint)  # type: ignore[arg-type]
+
+
 def test_a_zero_expiry_is_refused() -> None:
     with pytest.raises(ValueError, match="expire"):
         cache(expire=0)
