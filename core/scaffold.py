@@ -328,12 +328,18 @@ def _field_call(*args: str) -> str:
     return f"Field({', '.join(present)})"
 
 
+def _input_type(field: FieldSpec) -> str:
+    """The annotation of a field in the create/update schemas."""
+    return "AwareUTC" if field.kind == "datetime" else field.info.schema
+
+
 def _create_line(field: FieldSpec) -> str:
     kind = field.info
     constraints = kind.constraints
     if field.kind == "str" and field.required:
         constraints = f"min_length=1, {constraints}"
-    annotation = f"{kind.schema} | None" if field.optional else kind.schema
+    schema = _input_type(field)
+    annotation = f"{schema} | None" if field.optional else schema
     if field.default is not None:
         default = field.default
     elif field.optional:
@@ -348,28 +354,31 @@ def _create_line(field: FieldSpec) -> str:
 
 def _update_line(field: FieldSpec) -> str:
     kind = field.info
+    schema = _input_type(field)
     constraints = kind.constraints
     if field.kind == "str" and not field.optional:
         constraints = f"min_length=1, {constraints}"
     if constraints:
-        return f"    {field.name}: {kind.schema} | None = " + _field_call(
-            "default=None", constraints
-        )
-    return f"    {field.name}: {kind.schema} | None = None"
+        return f"    {field.name}: {schema} | None = " + _field_call("default=None", constraints)
+    return f"    {field.name}: {schema} | None = None"
 
 
 def render_schemas(entity: Entity) -> str:
     kinds = {field.kind for field in entity.fields}
     not_null = [field.name for field in entity.fields if not field.optional]
     stdlib = ["import uuid"] if entity.owner or "uuid" in kinds else []
-    dt_names = _pick(date="date" in kinds, datetime="datetime" in kinds)
+    has_datetime = "datetime" in kinds
+    dt_names = _pick(UTC=has_datetime, date="date" in kinds, datetime=has_datetime)
     if dt_names:
         stdlib.append(f"from datetime import {', '.join(dt_names)}")
     if "decimal" in kinds:
         stdlib.append("from decimal import Decimal")
+    if has_datetime:
+        stdlib.append("from typing import Annotated")
     pydantic_names = _pick(
         Field=any(KINDS[k].constraints for k in kinds),
-        AwareDatetime="datetime" in kinds,
+        AfterValidator=has_datetime,
+        AwareDatetime=has_datetime,
         field_validator=bool(not_null),
     )
     third = [f"from pydantic import {', '.join(pydantic_names)}"] if pydantic_names else []
@@ -392,7 +401,13 @@ def render_schemas(entity: Entity) -> str:
             '            raise ValueError("may be omitted but not null")\n'
             "        return value"
         )
-    body = (
+    aware_utc = (
+        "AwareUTC = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]\n"
+        '"""A datetime with its zone, converted to UTC (as it is stored and read back)."""\n\n\n'
+        if has_datetime
+        else ""
+    )
+    body = aware_utc + (
         f"class {entity.cls}Create(CreateSchema):\n{create}\n\n\n"
         f"class {entity.cls}Update(UpdateSchema):\n"
         f'    """Only the fields sent are changed."""\n\n{update}{validator}\n\n\n'

@@ -364,6 +364,7 @@ def test_runtime_runs_as_a_non_root_user() -> None:
     assert users, "the runtime stage sets no USER"
     assert users[-1] not in {"root", "0", "0:0"}
     assert any(f"useradd --system --uid 10001 --gid {users[-1]}" in line for line in runtime)
+    assert "COPY . ." in runtime, "the code is copied owned by root: the app cannot rewrite it"
     last_run = max(i for i, line in enumerate(runtime) if line.startswith("RUN"))
     assert runtime.index(f"USER {users[-1]}") > last_run, "USER comes after every RUN"
 
