@@ -32,7 +32,6 @@ from tests.conftest import TEST_SECRET, Leg
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "bin"
 WORKERS = 2
 PASSWORD = "correct horse battery"
 FAILED_LOGINS_ALLOWED = 4
