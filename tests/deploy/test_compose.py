@@ -447,3 +447,24 @@ def test_the_docs_table_lists_every_setting() -> None:
     assert documented_table() == markdown_table(), (
         "docs/deploy.md is out of date: run `python compose/settings_catalog.py --update-docs`"
     )
+
+
+def test_the_start_script_refuses_the_placeholder_secret_before_forking_workers() -> None:
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "ENV_FILE": str(PRODUCTION_ENV),
+        "APP_HOST": "127.0.0.1",
+        "APP_PORT": str(closed_port()),
+    }
+    result = subprocess.run(
+        [str(ROOT / "compose" / "start")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "AUTH_SECRET_KEY must be set to a random value in production" in result.stderr
+    assert "Booting worker" not in result.stderr
