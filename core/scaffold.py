@@ -993,7 +993,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         entity = make_entity(args.name, args.fields, args.owner, PROJECT_ROOT)
     except ScaffoldError as exc:
         parser.exit(EXIT_BAD_INPUT, f"{parser.prog}: error: {exc}\n")
-    changed = scaffold(entity, PROJECT_ROOT, migrate=not args.no_migration)
+    try:
+        changed = scaffold(entity, PROJECT_ROOT, migrate=not args.no_migration)
+    except RuntimeError as exc:
+        print(
+            f"{parser.prog}: the files are written and registered, but the migration was not "
+            f"generated (fix the cause, then run the two alembic commands of "
+            f"docs/add-an-entity.md):\n{exc}",
+            file=sys.stderr,
+        )
+        return 1
     for path in changed:
         print(f"wrote {path.relative_to(PROJECT_ROOT)}")
     print(
