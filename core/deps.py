@@ -99,7 +99,8 @@ class Gate:
 
 
 def current_principal(request: Request) -> Principal | None:
-    """The principal the router's gate resolved; None on public routes."""
+    """The principal resolved for this request (by a gate, or by the API-wide rate limiter when
+    a public route is called with a valid token); None for anonymous callers."""
     return getattr(request.state, "principal", None)
 
 
