@@ -1,4 +1,6 @@
-"""Seed the benchmark database directly (asyncpg COPY), after `alembic upgrade heads`.
+"""Seed the benchmark database directly, after `alembic upgrade heads`: asyncpg COPY for users,
+threads, participants and the 1k thread; one INSERT … SELECT over generate_series for the 1M
+thread (PostgreSQL builds those rows itself, several times faster than sending them).
 
 Column names come from the SQLAlchemy metadata: each table's rows are built for an explicit
 column list that must equal the table's columns, so a model change breaks the seed loudly
