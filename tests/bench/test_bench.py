@@ -116,3 +116,28 @@ async def test_reference_app_verifies_the_token_and_reads_the_row(
         page = (await client.get("/users?limit=10", headers=bearer(user))).json()
         assert page["total"] == 1
         assert [item["email"] for item in page["items"]] == ["ref@example.com"]
+
+
+def test_targets_read_the_one_worker_rows() -> None:
+    from bench import report
+    from bench.runner import Row, SessionResult
+
+    rows = [
+        Row("1 GET /users/me", 1, "reference", rps=1000.0, p50_ms=5.0, p99_ms=10.0, errors=0),
+        Row("1 GET /users/me", 1, "app", rps=600.0, p50_ms=8.0, p99_ms=30.0, errors=0,
+            ratio=0.6, ratio_of="reference rps", cpu_ratio=0.55),
+        Row("2a messages", 1, "app", rps=100.0, p50_ms=10.0, p99_ms=20.0, errors=0),
+        Row("2b messages", 1, "app", rps=90.0, p50_ms=13.0, p99_ms=20.0, errors=2, ratio=1.3),
+    ]  # fmt: skip
+    session = SessionResult(workers=1, rows=rows, rss_mb=[120.0, 160.0])
+    checks = {t.name: t for t in report.targets(session)}
+    assert checks["1 users/me rps / reference"].met is True
+    assert checks["1 users/me rps / reference"].cpu_value == 0.55
+    assert checks["1 users/me rps / reference (stretch)"].met is False
+    assert checks["1 users/me p99 / reference p99"].value == 3.0
+    assert checks["1 users/me p99 / reference p99"].met is False
+    assert checks["2 1M page-1 p50 / 1k page-1 p50"].met is False
+    assert checks["RSS per worker (MB)"].met is False
+    assert checks["app errors, all scenarios"].value == 2
+    assert checks["5 health/live rps / bare /health"].met is None  # not measured
+    assert "| 1 GET /users/me | 1 | app | 600.0 |" in report.table([session])
