@@ -75,7 +75,7 @@ async def test_refresh_after_logout_is_refused(database: Any) -> None:
             await AuthService(session, None).refresh(refresh_token)
 
 
-async def test_authenticate_costs_two_primary_key_lookups(database: Any) -> None:
+async def test_authenticate_costs_one_indexed_query(database: Any) -> None:
     user = await create_user(database)
     async with database.session() as session:
         pair = await AuthService(session, None).login(user.email, DEFAULT_PASSWORD, [])
@@ -94,8 +94,8 @@ async def test_authenticate_costs_two_primary_key_lookups(database: Any) -> None
     assert principal.id == user.id
     assert principal.session_id is not None
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 2
-    assert all(".id = " in s for s in selects)
+    assert len(selects) == 1
+    assert "LEFT OUTER JOIN auth_sessions" in selects[0]
 
 
 async def test_purge_deletes_only_expired_sessions_and_tokens(database: Any) -> None:
