@@ -15,7 +15,10 @@ class DatabaseSettings(PlinthSettings):
     max_overflow: int = 5
     pool_timeout_seconds: float = 10.0
     pool_recycle_seconds: int = 1800
-    pool_pre_ping: bool = True
+    # Off: a ping costs round trips on every checkout. A connection that died (restart, failover)
+    # fails its request with a 503 and is discarded with the rest of the pool; recycling retires
+    # connections before server-side idle timeouts. Turn on behind proxies that drop idle links.
+    pool_pre_ping: bool = False
     statement_timeout_ms: int = 15000
     echo: bool = False
     auto_migrate: bool | None = None  # None: migrate on start-up only on the embedded default

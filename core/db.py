@@ -150,7 +150,7 @@ def create_engine(
     max_overflow: int = 5,
     pool_timeout: float = 10.0,
     pool_recycle: int = 1800,
-    pool_pre_ping: bool = True,
+    pool_pre_ping: bool = False,
     statement_timeout_ms: int | None = None,
     echo: bool = False,
 ) -> AsyncEngine:

@@ -115,8 +115,17 @@ async def _pool_timeout(_: Request, exc: Exception) -> ProblemResponse:
 
 
 async def _database_error(_: Request, exc: Exception) -> ProblemResponse:
-    """A statement cancelled by DATABASE_STATEMENT_TIMEOUT_MS is a 504; other DB errors crash."""
+    """A statement cancelled by DATABASE_STATEMENT_TIMEOUT_MS is a 504; a connection lost
+    mid-request (database restart, failover) is a 503 — the pool has already discarded it, so a
+    retry gets a fresh one; other database errors crash (500, logged)."""
     assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated:
+        logger.warning("database connection lost: %s", type(exc.orig).__name__)
+        return error_response(
+            ServiceUnavailable(
+                "The database connection was lost; try again.", headers={"Retry-After": "1"}
+            )
+        )
     if getattr(exc.orig, "sqlstate", None) != STATEMENT_TIMEOUT_SQLSTATE:
         raise exc
     logger.warning("database statement timed out: %s", type(exc.orig).__name__)
