@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import AppError, GatewayTimeout, PayloadTooLarge
 from core.http import error_response
+from core.middleware import is_probe
 
 logger = logging.getLogger("plinth.limits")
 
@@ -86,7 +87,8 @@ class TimeoutMiddleware:
     """Cancels a request that has not started its response within `seconds` and answers 504.
 
     Only the time to the first response byte counts: streaming responses are not cut off once
-    they started. `seconds=0` turns it off. WebSockets are not affected.
+    they started. `seconds=0` turns it off. WebSockets and health probes are not affected (the
+    readiness checks carry their own timeouts).
     """
 
     def __init__(self, app: ASGIApp, *, seconds: float) -> None:
@@ -94,7 +96,7 @@ class TimeoutMiddleware:
         self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.seconds <= 0:
+        if scope["type"] != "http" or self.seconds <= 0 or is_probe(scope):
             await self.app(scope, receive, send)
             return
         response_started = False

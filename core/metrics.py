@@ -40,6 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from configs.metrics import MetricsSettings
 from core.errors import Forbidden, Unauthorized
+from core.middleware import is_probe
 from core.requestlog import route_template
 from core.security import constant_time_equals
 
@@ -105,13 +106,14 @@ def render_metrics() -> bytes:
 
 class MetricsMiddleware:
     """Pure ASGI middleware counting requests and timing them by route template (never by raw
-    path, so unknown URLs cannot blow up the number of series)."""
+    path, so unknown URLs cannot blow up the number of series). Health probes and scrapes are
+    not counted."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or is_probe(scope):
             await self.app(scope, receive, send)
             return
         status = 500

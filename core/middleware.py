@@ -6,6 +6,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.context import accept_request_id, request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
+PROBE_PATH_PREFIXES = ("/health/", "/metrics")
+"""Paths polled by orchestrators and scrapers: not measured per request, nor given timeouts."""
+
+
+def is_probe(scope: Scope) -> bool:
+    """Whether the request is a health probe or a metrics scrape."""
+    return str(scope["path"]).startswith(PROBE_PATH_PREFIXES)
 
 
 class RequestIdMiddleware:

@@ -57,6 +57,14 @@ async def test_request_counts_and_latency_move_with_traffic(client: httpx.AsyncC
     assert not any("no-such-thing" in str(key) for key in after)  # raw paths never become labels
 
 
+async def test_health_probes_and_scrapes_are_not_counted(client: httpx.AsyncClient) -> None:
+    for _ in range(3):
+        assert (await client.get("/health/live")).status_code == 200
+    scraped = await scrape(client)
+    await scrape(client)
+    assert not any("/health" in str(key) or "/metrics" in str(key) for key in scraped)
+
+
 async def test_pool_usage_is_read_at_scrape_time(app: Any, client: httpx.AsyncClient) -> None:
     idle = await scrape(client)
     assert value(idle, "plinth_db_pool_size") >= 1
