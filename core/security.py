@@ -6,11 +6,9 @@ told apart by their `type` claim and are never interchangeable.
 """
 
 import asyncio
-import contextlib
 import functools
 import hmac
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -78,42 +76,42 @@ class Principal:
         return scope in self.scopes
 
 
-HASHING_NICENESS = 10
-
-
-def _lower_thread_priority() -> None:
-    """Make the calling thread yield the CPU to the event loop (Linux: per-thread niceness)."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
-
-
 @functools.cache
-def hashing_executor() -> ThreadPoolExecutor:
-    """The process's pool of low-priority hashing threads, one per core."""
-    return ThreadPoolExecutor(
-        max_workers=max(2, os.cpu_count() or 2),
-        thread_name_prefix="password-hash",
-        initializer=_lower_thread_priority,
-    )
+def hashing_executor(threads: int) -> ThreadPoolExecutor:
+    """The process's pool of `threads` hashing threads (one pool per size)."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="password-hash")
+
+
+def hashing_threads_per_worker(workers: int) -> int:
+    """Hashing threads for one of `workers` processes on this machine: the cores shared out,
+    so hashes from every worker together never take the cores the event loops need."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
 class PasswordHasher:
-    """Argon2id hashing and verification on a small pool of low-priority threads.
+    """Argon2id hashing and verification on a small thread pool, off the event loop.
 
-    Argon2 releases the GIL, so hashes use every core; the threads run at a lower priority, so
-    during a login storm the event loop still gets a core at once and other requests stay fast.
+    Argon2 releases the GIL, so hashes run in parallel; `threads` bounds them (see
+    `hashing_threads_per_worker`) so a login storm cannot take every core from the event loops.
     """
 
     def __init__(
-        self, *, memory_cost: int = 19456, time_cost: int = 2, parallelism: int = 1
+        self,
+        *,
+        memory_cost: int = 19456,
+        time_cost: int = 2,
+        parallelism: int = 1,
+        threads: int | None = None,
     ) -> None:
         self._hash = PasswordHash(
             (Argon2Hasher(memory_cost=memory_cost, time_cost=time_cost, parallelism=parallelism),)
         )
         self._dummy_hash = self._hash.hash(os.urandom(16).hex())
+        self.threads = threads or hashing_threads_per_worker(1)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(hashing_executor(), fn, *args)
+        executor = hashing_executor(self.threads)
+        return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
 
     async def hash(self, password: str) -> str:
         """A new Argon2id hash of `password`."""

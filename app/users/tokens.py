@@ -5,7 +5,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from configs import get_settings
-from core.security import PasswordHasher, TokenConfig, TokenService
+from core.security import PasswordHasher, TokenConfig, TokenService, hashing_threads_per_worker
 
 
 @lru_cache(maxsize=1)
@@ -25,7 +25,8 @@ def token_service() -> TokenService:
 
 @lru_cache(maxsize=1)
 def password_hasher() -> PasswordHasher:
-    return PasswordHasher()
+    workers = get_settings().app.workers
+    return PasswordHasher(threads=hashing_threads_per_worker(workers))
 
 
 def refresh_token_hash(jti: str) -> str:

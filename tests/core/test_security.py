@@ -1,16 +1,27 @@
-"""core.security: password hashing never competes with the event loop for a core."""
+"""core.security: password hashing shares the machine's cores out between the workers."""
+
+import os
+
+import pytest
+
+from core.security import PasswordHasher, hashing_threads_per_worker
 
 
-async def test_password_hashing_runs_on_low_priority_threads() -> None:
-    import asyncio
-    import os
-    import threading
+@pytest.mark.parametrize("workers", [1, 2, 3, 64])
+def test_hashing_threads_share_the_cores_between_workers(workers: int) -> None:
+    cores = os.cpu_count() or 1
+    threads = hashing_threads_per_worker(workers)
+    assert threads >= 1
+    assert threads * workers <= max(cores, workers)
 
-    from core.security import HASHING_NICENESS, hashing_executor
 
-    def niceness() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    loop = asyncio.get_running_loop()
-    assert await loop.run_in_executor(hashing_executor(), niceness) == HASHING_NICENESS
-    assert niceness() == 0  # the event loop's thread keeps its priority
+async def test_hash_and_verify_run_off_the_loop_and_upgrade_old_parameters() -> None:
+    old = PasswordHasher(memory_cost=8192, time_cost=1, threads=1)
+    hashed = await old.hash("s3cret-pass")
+    current = PasswordHasher(threads=1)
+    valid, upgraded = await current.verify("s3cret-pass", hashed)
+    assert valid
+    assert upgraded is not None
+    assert "m=19456" in upgraded
+    assert await current.verify("wrong-pass", upgraded) == (False, None)
+    assert (await current.verify("anything", None))[0] is False
