@@ -36,8 +36,8 @@ class Setting:
 
     name: str
     default: Any
-    owner: str  # the settings class, e.g. "AppSettings"
-    module: str  # e.g. "configs.app"
+    owner: type[PlinthSettings]  # the settings class, e.g. AppSettings
+    field: str  # the attribute on it, e.g. "port"
 
 
 def settings_classes() -> list[type[PlinthSettings]]:
@@ -77,7 +77,7 @@ def all_settings() -> list[Setting]:
         for field_name, field in cls.model_fields.items():
             alias = field.validation_alias if isinstance(field.validation_alias, str) else None
             name = (alias or f"{prefix}{field_name}").upper()
-            result.append(Setting(name, _default(field), cls.__name__, cls.__module__))
+            result.append(Setting(name, _default(field), cls, field_name))
     return result
 
 

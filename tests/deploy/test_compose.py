@@ -468,3 +468,22 @@ def test_the_start_script_refuses_the_placeholder_secret_before_forking_workers(
     assert result.returncode != 0
     assert "AUTH_SECRET_KEY must be set to a random value in production" in result.stderr
     assert "Booting worker" not in result.stderr
+
+
+@pytest.mark.parametrize("env_file", [PRODUCTION_ENV, LOCAL_ENV], ids=["production", "local"])
+def test_commented_defaults_in_env_files_are_the_real_defaults(
+    env_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`# NAME=value` promises the default: reading that value must give what the code uses."""
+    settings = {setting.name: setting for setting in all_settings()}
+    for raw in env_file.read_text().splitlines():
+        match = re.match(r"^# ([A-Z][A-Z0-9_]*)=(.+)$", raw)
+        if not match or match.group(1) not in settings:
+            continue
+        name, value = match.groups()
+        setting = settings[name]
+        monkeypatch.delenv("ENV_FILE", raising=False)
+        monkeypatch.delenv(name, raising=False)
+        default = getattr(setting.owner(), setting.field)
+        monkeypatch.setenv(name, value)
+        assert getattr(setting.owner.load(), setting.field) == default, f"{name}={value}"
