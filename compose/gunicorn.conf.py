@@ -64,7 +64,9 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 control_socket_disable = True
 proc_name = _settings.app.name.lower()
 logconfig_dict = logging_config(_settings)
-accesslog = None  # the app logs requests itself (request ids, route templates, api_request_logs)
+# Access lines come from uvicorn's `uvicorn.access` logger, formatted by logconfig_dict (JSON in
+# production, query strings stripped); gunicorn's own access log does not apply to ASGI workers.
+accesslog = None
 errorlog = "-"
 
 __all__ = ["child_exit", "on_starting", "when_ready"]
