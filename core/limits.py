@@ -48,7 +48,7 @@ class BodySizeLimitMiddleware:
         return PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.max_bytes <= 0:
+        if scope["type"] != "http" or self.max_bytes <= 0 or is_probe(scope):
             await self.app(scope, receive, send)
             return
         declared = _declared_length(scope)

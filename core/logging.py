@@ -18,6 +18,7 @@ from typing import Any
 
 from configs import Settings
 from core.context import current_request_id
+from core.middleware import PROBE_PATH_PREFIXES
 
 JSON = "json"
 TEXT = "text"
@@ -53,13 +54,16 @@ def _strip_query(path: object) -> object:
 
 
 class AccessLogFilter(logging.Filter):
-    """uvicorn access records: drops the query string and names the fields for JSON output."""
+    """uvicorn access records: drops the query string and names the fields for JSON output.
+    Health probes and metrics scrapes are not logged (orchestrators poll them constantly)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
             client, method, path, http_version, status = args
             path = _strip_query(path)
+            if str(path).startswith(PROBE_PATH_PREFIXES):
+                return False
             record.args = (client, method, path, http_version, status)
             record.client = client
             record.method = method

@@ -36,6 +36,7 @@ from core.clientip import client_ip
 from core.deps import SessionDep
 from core.errors import AppError, ServiceUnavailable, TooManyRequests
 from core.failopen import BackendGuard, BackendUnavailable
+from core.middleware import is_probe
 from core.security import Principal
 
 logger = logging.getLogger("plinth.ratelimit")
@@ -369,13 +370,14 @@ def _set_headers(request: Request, response: Response | None, decision: Decision
 
 class RateLimitHeadersMiddleware:
     """Adds the request's X-RateLimit-* headers to responses that lack them: errors raised after
-    the check passed (401 from a gate, 404, 422) are limited responses too."""
+    the check passed (401 from a gate, 404, 422) are limited responses too. Probes are never
+    limited, so they pass straight through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or is_probe(scope):
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})

@@ -175,5 +175,7 @@ def test_production_server_writes_json_lines_with_request_ids(leg: Any, tmp_path
     assert access["logger"] == "uvicorn.access"
     assert access["path"] == f"{API}/users/me"
     assert access["status"] == 401
+    # the readiness polling above left no access lines
+    assert not any(str(e.get("path", "")).startswith("/health/") for e in entries)
     assert "do-not-log-me" not in output
     assert TEST_SECRET not in output
