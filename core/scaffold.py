@@ -999,7 +999,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{parser.prog}: the files are written and registered, but the migration was not "
             f"generated (fix the cause, then run the two alembic commands of "
-            f"docs/add-an-entity.md):\n{exc}",
+            f"the README's 'Add an entity'):\n{exc}",
             file=sys.stderr,
         )
         return 1

@@ -1,4 +1,4 @@
-"""Adding an entity: by hand (docs/add-an-entity.md) and with `python -m core.scaffold`.
+"""Adding an entity: by hand (the README's walkthrough) and with `python -m core.scaffold`.
 
 Bad scaffold input is refused cleanly. The full run works on a temporary copy of the project:
 apply the hand-written Todo walkthrough exactly as documented, scaffold two entities (an owned
@@ -31,8 +31,8 @@ from tests.conftest import LEG
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TASK_FIELDS = "title:str, done:bool=false, due:datetime?"
-WALKTHROUGH = ROOT / "docs" / "add-an-entity.md"
-WALKTHROUGH_TEST = '''"""The Todo of docs/add-an-entity.md, through HTTP."""
+WALKTHROUGH = ROOT / "README.md"
+WALKTHROUGH_TEST = '''"""The Todo of the README's "Add an entity", through HTTP."""
 
 from typing import Any
 
