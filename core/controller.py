@@ -74,7 +74,20 @@ class BaseController(Generic[ModelT, CreateT, UpdateT]):
 
     async def perform_update(self, obj: ModelT, data: UpdateT) -> ModelT:
         """Apply only the fields the client sent. Override for derived fields."""
-        return await self.repository.update(obj, data.model_dump(exclude_unset=True))
+        values = data.model_dump(exclude_unset=True)
+        self._refuse_nulls_for_required_columns(values)
+        return await self.repository.update(obj, values)
+
+    def _refuse_nulls_for_required_columns(self, values: Mapping[str, Any]) -> None:
+        """An explicit `null` for a NOT NULL column is the client's mistake: 422, not 409."""
+        columns = self.repository.model.__table__.columns
+        errors = [
+            field_error(["body", name], "This field may be omitted but not null.", "null_value")
+            for name, value in values.items()
+            if value is None and name in columns and not columns[name].nullable
+        ]
+        if errors:
+            raise InvalidInput("Some fields may not be null.", errors=errors)
 
     async def perform_delete(self, obj: ModelT) -> None:
         """Soft-delete the row. Override to cascade or to hard-delete."""

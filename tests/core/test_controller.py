@@ -47,6 +47,15 @@ async def test_update_applies_only_sent_fields(session: AsyncSession) -> None:
     assert (await controller.get(widget.id)).name == "keep"
 
 
+async def test_null_for_a_required_column_is_invalid_input(session: AsyncSession) -> None:
+    controller = WidgetController(session, None)
+    widget = await controller.create(WidgetCreate(name="keep", size=1))
+    with pytest.raises(InvalidInput) as raised:
+        await controller.update(widget.id, WidgetUpdate(name=None))
+    assert raised.value.errors[0]["loc"] == ["body", "name"]
+    assert (await controller.get(widget.id)).name == "keep"
+
+
 async def test_list_sorts_by_allowlisted_fields_with_id_tiebreak(session: AsyncSession) -> None:
     await make(session, ("b", 2), ("a", 2), ("c", 1))
     controller = WidgetController(session, None)
