@@ -20,10 +20,11 @@ from fastapi.security import (
     OAuth2PasswordBearer,
     SecurityScopes,
 )
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
-from core.errors import Forbidden, Unauthorized
+from core.errors import AppError, Forbidden, Unauthorized
 from core.security import SCOPE_DESCRIPTIONS, TOKEN_URL, Principal, Scope, constant_time_equals
 
 Authenticator = Callable[[AsyncSession, str], Awaitable[Principal]]
@@ -50,18 +51,36 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
+def bearer_token(request: Request) -> str | None:
+    """The bearer token of the Authorization header (never the query string), if any."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+    return token or None if scheme.lower() == "bearer" else None
+
+
+async def resolve_principal(request: Request, session: AsyncSession, token: str) -> Principal:
+    """Verify `token` once per request: the outcome, a principal or the `AppError` that
+    refused it, is kept on `request.state` for every later caller (gates, rate limiter)."""
+    outcome: Principal | AppError | None = getattr(request.state, "auth_outcome", None)
+    if outcome is None:
+        authenticator: Authenticator = request.app.state.authenticator
+        try:
+            outcome = await authenticator(session, token)
+        except AppError as exc:
+            outcome = exc
+        else:
+            request.state.principal = outcome
+        request.state.auth_outcome = outcome
+    if isinstance(outcome, AppError):
+        raise outcome
+    return outcome
+
+
 async def _authenticate(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
-    cached: Principal | None = getattr(request.state, "principal", None)
-    if cached is not None:
-        return cached
     if not token:
         raise Unauthorized()
-    authenticator: Authenticator = request.app.state.authenticator
-    principal = await authenticator(session, token)
-    request.state.principal = principal
-    return principal
+    return await resolve_principal(request, session, token)
 
 
 async def require_scopes(

@@ -14,6 +14,7 @@ in a burst, then one per `seconds / times`. The Redis check and update are one L
 limit is exact under concurrency and across processes; the clock is Redis's own.
 """
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -33,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from configs.ratelimit import Rate, RateLimitSettings
 from core.clientip import client_ip
-from core.deps import SessionDep
+from core.deps import SessionDep, bearer_token, resolve_principal
 from core.errors import AppError, ServiceUnavailable, TooManyRequests
 from core.failopen import BackendGuard, BackendUnavailable
 from core.middleware import is_probe
@@ -302,23 +303,14 @@ class Caller:
         return f"user:{self.principal.id}" if self.principal else f"ip:{self.ip}"
 
 
-def _bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
 async def identify_caller(request: Request, session: SessionDep) -> Caller:
     """The caller of this request. A valid bearer token is resolved here (once per request; the
-    gate reuses it); an invalid one counts as anonymous and the gate still answers 401."""
-    principal: Principal | None = getattr(request.state, "principal", None)
-    token = _bearer_token(request)
-    if principal is None and token:
-        try:
-            principal = await request.app.state.authenticator(session, token)
-        except AppError:
-            principal = None
-        else:
-            request.state.principal = principal
+    gate reuses the outcome); an invalid one counts as anonymous and the gate still answers 401."""
+    principal: Principal | None = None
+    token = bearer_token(request)
+    if token:
+        with contextlib.suppress(AppError):
+            principal = await resolve_principal(request, session, token)
     return Caller(principal=principal, ip=client_ip(request))
 
 

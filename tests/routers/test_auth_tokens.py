@@ -182,3 +182,27 @@ async def test_access_tokens_are_not_refresh_tokens_either_way(
     )
     assert response.status_code == 401
     assert (await me(client, pair["access_token"])).status_code == 200
+
+
+async def test_a_refused_token_is_verified_once_per_request(
+    app: Any, client: Any, database: Any
+) -> None:
+    """The API-wide rate limiter and the gate share one verification, refused or not."""
+    user = await create_user(database, "counted@example.com")
+    headers = bearer(user)
+    calls: list[str] = []
+    real = app.state.authenticator
+
+    async def counting(session: Any, token: str) -> Any:
+        calls.append(token)
+        return await real(session, token)
+
+    app.state.authenticator = counting
+    assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 200
+    async with database.session() as session:
+        stored = await session.get(User, user.id)
+        stored.is_active = False
+        await session.commit()
+    refused = await client.get("/api/v1/users/me", headers=headers)
+    assert refused.status_code == 401
+    assert len(calls) == 2
