@@ -10,7 +10,7 @@ from app.users.auth import authenticate
 from app.users.bootstrap import first_superuser
 from configs import Settings, get_settings
 from core.application import create_application
-from core.logging import logging_config
+from core.platform.logging import logging_config
 from routers import include_routes
 
 DESCRIPTION = """

@@ -2,7 +2,7 @@
 
 from app.messenger.models import Message, Thread, ThreadParticipant
 from app.users.models import AuthSession, RefreshToken, User
-from core.requestlog import RequestLog
+from core.platform.requestlog import RequestLog
 
 __all__ = [
     "AuthSession",

@@ -3,8 +3,8 @@
 APP_HOST / APP_PORT / APP_WORKERS pick the bind address and worker count, SERVER_* the timeouts
 (configs/server.py). The settings are loaded here, in the master, so a bad configuration (say,
 the placeholder secret in production) stops the server at once instead of crash-looping
-workers. gunicorn's own logs use the app's format (core/logging.py); with several workers,
-Prometheus runs in multiprocess mode (core/metrics.py hooks below).
+workers. gunicorn's own logs use the app's format (core/platform/logging.py); with several workers,
+Prometheus runs in multiprocess mode (core/platform/metrics.py hooks below).
 """
 
 import os
@@ -19,19 +19,20 @@ from uvicorn_worker import UvicornWorker
 
 from configs import get_settings
 from configs.server import ServerSettings
-from core.logging import logging_config
+from core.platform.logging import logging_config
 
 _settings = get_settings()
 _server = ServerSettings.load()
 
-# Set before prometheus_client is first imported (by core.metrics): each worker then writes its
-# values to files there and /metrics adds them up. The container sets it (compose/Dockerfile).
+# Set before prometheus_client is first imported (by core.platform.metrics): each worker then
+# writes its values to files there and /metrics adds them up. The container sets it
+# (compose/Dockerfile).
 if _settings.app.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="plinth-metrics-")
 
-from core.metrics import gunicorn_child_exit as child_exit  # noqa: E402
-from core.metrics import gunicorn_on_starting as on_starting  # noqa: E402
-from core.metrics import gunicorn_when_ready as when_ready  # noqa: E402
+from core.platform.metrics import gunicorn_child_exit as child_exit  # noqa: E402
+from core.platform.metrics import gunicorn_on_starting as on_starting  # noqa: E402
+from core.platform.metrics import gunicorn_when_ready as when_ready  # noqa: E402
 
 # Seconds kept back from the graceful timeout for the app's own shut-down work (flushing the
 # request-log buffer, closing pools) before gunicorn's SIGKILL.

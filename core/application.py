@@ -13,14 +13,14 @@ from core.db import Database, create_engine
 from core.deps import Authenticator
 from core.docs import install_docs
 from core.http import install_error_handlers
-from core.limits import BodySizeLimitMiddleware, TimeoutMiddleware
-from core.metrics import install_metrics, metrics_lifespan
 from core.middleware import RequestIdMiddleware
 from core.migrations import upgrade_async
-from core.ratelimit import RateLimitHeadersMiddleware
-from core.redis import create_redis
-from core.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
-from core.tracing import init_sentry, init_tracing, tracing_lifespan
+from core.platform.limits import BodySizeLimitMiddleware, TimeoutMiddleware
+from core.platform.metrics import install_metrics, metrics_lifespan
+from core.platform.ratelimit import RateLimitHeadersMiddleware
+from core.platform.redis import create_redis
+from core.platform.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
+from core.platform.tracing import init_sentry, init_tracing, tracing_lifespan
 
 logger = logging.getLogger("plinth.app")
 

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends, FastAPI
 
 from core.deps import Gate
-from core.ratelimit import DEFAULT_RATE_LIMIT
+from core.platform.ratelimit import DEFAULT_RATE_LIMIT
 from routers import admin, auth, messages, root, threads, users
 
 API_PREFIX = "/api/v1"

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from core.deps import SessionDep
 from core.pagination import CursorCodec, CursorPage, CursorParams, cursor_params
-from core.requestlog import RequestLogFilters, RequestLogRead, page_request_logs
+from core.platform.requestlog.admin import RequestLogFilters, RequestLogRead, page_request_logs
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

@@ -5,11 +5,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from app.users.limits import FAILED_LOGINS, REGISTRATIONS
 from app.users.schemas import RefreshRequest, TokenResponse, UserRead, UserRegister
 from app.users.service import AuthService
-from core.cache import invalidates
 from core.deps import provide
-from core.ratelimit import FAILED_LOGINS, REGISTRATIONS
+from core.platform.cache import invalidates
 
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[invalidates("users")])
 """Public: no token needed."""

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, status
 
 from app.users.schemas import SuperuserCreate, UserRead
 from app.users.service import AuthService
-from core.cache import invalidates
 from core.deps import provide
+from core.platform.cache import invalidates
 
 router = APIRouter(prefix="/root", tags=["root"], dependencies=[invalidates("users")])
 """Included with Gate.ROOT (refused entirely while AUTH_ROOT_TOKEN is unset)."""

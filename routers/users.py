@@ -15,10 +15,10 @@ from app.users.schemas import (
     UserRead,
 )
 from app.users.service import AuthService
-from core.cache import cache, invalidates
 from core.deps import PrincipalDep, provide, require_scopes
 from core.filtering import sort_param
 from core.pagination import OffsetPage, OffsetParams, offset_params
+from core.platform.cache import cache, invalidates
 from core.security import Scope
 
 me_router = APIRouter(prefix="/users/me", tags=["users"], dependencies=[invalidates("users")])

@@ -1,4 +1,4 @@
-"""request logs: one row per API request served (core.requestlog)
+"""request logs: one row per API request served (core.platform.requestlog)
 
 Revision ID: 0004
 Revises: 0001

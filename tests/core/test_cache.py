@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.cache import (
+from core.platform.cache import (
     CACHE_BACKEND_ERRORS,
     CacheBackend,
     CachedResponse,
@@ -14,7 +14,7 @@ from core.cache import (
     _matches,
     cache,
 )
-from core.failopen import BackendGuard, BackendUnavailable
+from core.platform.failopen import BackendGuard, BackendUnavailable
 from tests.conftest import Leg
 
 

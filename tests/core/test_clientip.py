@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.clientip import TrustedProxies, resolve_client_ip
+from core.platform.clientip import TrustedProxies, resolve_client_ip
 
 PROXIES = TrustedProxies(["10.0.0.1", "10.1.0.0/16", "fd00::/8"])
 

@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from configs import SettingsError, load_settings
-from core.logging import JsonFormatter, RequestIdFilter, log_format, logging_config
+from core.platform.logging import JsonFormatter, RequestIdFilter, log_format, logging_config
 from tests.conftest import TEST_SECRET, client_for
 from tests.core.test_metrics import free_port
 

@@ -16,9 +16,9 @@ from tests.core.test_metrics import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONFIG = """
-from core.metrics import gunicorn_child_exit as child_exit
-from core.metrics import gunicorn_on_starting as on_starting
-from core.metrics import gunicorn_when_ready as when_ready
+from core.platform.metrics import gunicorn_child_exit as child_exit
+from core.platform.metrics import gunicorn_on_starting as on_starting
+from core.platform.metrics import gunicorn_when_ready as when_ready
 
 worker_class = "uvicorn_worker.UvicornWorker"
 """

@@ -7,17 +7,16 @@ from typing import Any
 import pytest
 
 from configs.ratelimit import Rate, RateLimitSettings
-from core.failopen import BackendGuard
-from core.ratelimit import (
+from core.platform.failopen import BackendGuard
+from core.platform.ratelimit import RateLimiter
+from core.platform.ratelimit.backend import (
     RATE_LIMIT_BACKEND_ERRORS,
     Bucket,
     MemoryRateLimitBackend,
     RateLimitBackend,
-    RateLimiter,
     RedisRateLimitBackend,
-    account_key,
-    multiplier_for,
 )
+from core.platform.ratelimit.limiter import account_key, multiplier_for
 from core.security import Principal
 from tests.conftest import Leg
 
@@ -108,7 +107,7 @@ async def test_an_uneven_rate_still_allows_its_full_burst(backend: RateLimitBack
 async def test_unreachable_redis_raises_backend_unavailable_quickly() -> None:
     from redis.asyncio import Redis
 
-    from core.failopen import BackendUnavailable
+    from core.platform.failopen import BackendUnavailable
 
     client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     try:

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 
 from configs.requestlog import RequestLogSettings
 from core.db import Database, create_engine, utcnow
-from core.requestlog import RequestLog, RequestLogBuffer, RequestLogWriter
+from core.platform.requestlog import RequestLog, RequestLogBuffer, RequestLogWriter
 from tests.conftest import client_for
 from tests.core.test_logging import ROOT, wait_for
 from tests.core.test_metrics import free_port

@@ -329,7 +329,7 @@ def test_gunicorn_config_takes_workers_bind_and_timeouts_from_settings(
     assert config["wsgi_app"] == "main:create_app()"
     assert config["worker_class"].__mro__[1].__module__.startswith("uvicorn_worker")
     assert config["logconfig_dict"]["loggers"]["gunicorn.error"]["handlers"] == ["default"]
-    assert config["child_exit"].__module__ == "core.metrics"
+    assert config["child_exit"].__module__ == "core.platform.metrics"
 
 
 # -- the image ------------------------------------------------------------------------------

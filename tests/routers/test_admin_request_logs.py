@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import insert
 
 from core.db import new_id, utcnow
-from core.requestlog import RequestLog
+from core.platform.requestlog import RequestLog
 from tests.helpers import bearer, create_user
 
 URL = "/api/v1/admin/request-logs"

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from core.cache import cache
 from core.deps import Gate, PrincipalDep
+from core.platform.cache import cache
 from tests.app.users.support import API
 from tests.conftest import Leg, client_for
 from tests.helpers import bearer, create_user

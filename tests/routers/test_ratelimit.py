@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 
-from core.ratelimit import RateLimiter
+from core.platform.ratelimit import RateLimiter
 from tests.app.users.support import API, login
 from tests.conftest import Leg, client_for
 from tests.helpers import DEFAULT_PASSWORD, bearer, create_user

@@ -41,7 +41,7 @@ from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
 from configs.cache import CacheSettings
-from core.failopen import BackendGuard, BackendUnavailable
+from core.platform.failopen import BackendGuard, BackendUnavailable
 
 logger = logging.getLogger("plinth.cache")
 

@@ -8,9 +8,9 @@ the workers start. Every process then writes its values to files there and /metr
 separate metrics port) aggregates them. Under gunicorn use the hooks below:
 
     # compose/gunicorn.conf.py
-    from core.metrics import gunicorn_child_exit as child_exit
-    from core.metrics import gunicorn_on_starting as on_starting
-    from core.metrics import gunicorn_when_ready as when_ready
+    from core.platform.metrics import gunicorn_child_exit as child_exit
+    from core.platform.metrics import gunicorn_on_starting as on_starting
+    from core.platform.metrics import gunicorn_when_ready as when_ready
 """
 
 import logging
@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from configs.metrics import MetricsSettings
 from core.errors import Forbidden, Unauthorized
 from core.middleware import is_probe
-from core.requestlog import route_template
+from core.platform.requestlog import route_template
 from core.security import constant_time_equals
 
 logger = logging.getLogger("plinth.metrics")
