@@ -19,6 +19,8 @@ from configs import get_settings
 from core.db import Database, create_engine
 from core.errors import Conflict
 from core.migrations import upgrade_async
+from core.pagination import CursorCodec
+from core.service import unit_of_work
 
 
 def _prompt_password() -> str:
@@ -32,7 +34,9 @@ async def _database() -> Database:
     settings = get_settings()
     if settings.is_embedded:  # the embedded default migrates itself; it may not have started yet
         await upgrade_async(settings.database_url)
-    return Database(create_engine(settings.database_url))
+    return Database(
+        create_engine(settings.database_url), cursor_codec=CursorCodec(settings.secret_key)
+    )
 
 
 async def create_superuser(email: str, full_name: str) -> int:
@@ -45,7 +49,7 @@ async def create_superuser(email: str, full_name: str) -> int:
         return 2
     database = await _database()
     try:
-        async with database.session() as session:
+        async with unit_of_work(database) as session:
             user = await AuthService(session, None).create_superuser(data)
     except Conflict as exc:
         print(exc.detail, file=sys.stderr)
@@ -60,7 +64,7 @@ async def purge_tokens() -> int:
     """Delete expired sessions and refresh-token rows."""
     database = await _database()
     try:
-        async with database.session() as session:
+        async with unit_of_work(database) as session:
             sessions, tokens = await AuthService(session, None).purge_expired()
     finally:
         await database.dispose()

@@ -15,6 +15,7 @@ from core.docs import install_docs
 from core.http import install_error_handlers
 from core.middleware import RequestIdMiddleware
 from core.migrations import upgrade_async
+from core.pagination import CursorCodec
 from core.platform.limits import BodySizeLimitMiddleware, TimeoutMiddleware
 from core.platform.metrics import install_metrics, metrics_lifespan
 from core.platform.ratelimit import RateLimitHeadersMiddleware
@@ -36,18 +37,17 @@ def _should_migrate(settings: Settings) -> bool:
 
 def _database(settings: Settings) -> Database:
     db = settings.database
-    return Database(
-        create_engine(
-            settings.database_url,
-            pool_size=db.pool_size,
-            max_overflow=db.max_overflow,
-            pool_timeout=db.pool_timeout_seconds,
-            pool_recycle=db.pool_recycle_seconds,
-            pool_pre_ping=db.pool_pre_ping,
-            statement_timeout_ms=db.statement_timeout_ms,
-            echo=db.echo,
-        )
+    engine = create_engine(
+        settings.database_url,
+        pool_size=db.pool_size,
+        max_overflow=db.max_overflow,
+        pool_timeout=db.pool_timeout_seconds,
+        pool_recycle=db.pool_recycle_seconds,
+        pool_pre_ping=db.pool_pre_ping,
+        statement_timeout_ms=db.statement_timeout_ms,
+        echo=db.echo,
     )
+    return Database(engine, cursor_codec=CursorCodec(settings.secret_key))
 
 
 def _lifespan(

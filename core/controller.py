@@ -1,76 +1,155 @@
 """`BaseController[Model, Create, Update]`: the generic CRUD behaviour of one entity.
 
+    class TodoController(BaseController[Todo, TodoCreate, TodoUpdate]):
+        owner_field = "owner_id"
+        sort_fields = {"title": Todo.title, "created_at": Todo.created_at}
+
 Configure with class attributes; change behaviour in the small override points:
 
-- `scope(stmt)` — which rows this principal may see at all (lists and single reads alike).
-- `check_object(obj, action)` — may this principal do `action` to this visible row?
-- `perform_create / perform_update / perform_delete` — how the write is done (owner fields...).
+- `scope(stmt, action)` — which rows this caller may see at all (lists and single reads alike).
+- `check_object(obj, action)` — may this caller do `action` to this visible row?
+- `perform_create / perform_update / perform_delete` — how the write is done.
+- `perform_create_in(parent, data)` — how a child is created inside its (locked) parent.
 
-Controllers never commit: a `ControllerService.atomic()` block around the calls does.
+Controllers never commit: the request's unit of work does (`core.service`).
 """
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
 from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.base import ExecutableOption
 
-from core.db import CommonBase
+from core.db import Entity
 from core.errors import InvalidInput, field_error
 from core.filtering import FilterSet, parse_sort
 from core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from core.repository import BaseRepository, CursorResult, OffsetResult
-from core.security import Principal
+from core.service import RequestBound
 
-ModelT = TypeVar("ModelT", bound=CommonBase)
+ModelT = TypeVar("ModelT", bound=Entity)
 CreateT = TypeVar("CreateT", bound=BaseModel)
 UpdateT = TypeVar("UpdateT", bound=BaseModel)
+Pagination = Literal["offset", "cursor"]
 
 
 class Action(StrEnum):
-    """What a caller wants to do with one object; passed to `check_object`."""
+    """What a caller wants to do; passed to `scope` and `check_object`."""
 
+    LIST = "list"
     READ = "read"
     UPDATE = "update"
     DELETE = "delete"
     RESTORE = "restore"
 
 
-class BaseController(Generic[ModelT, CreateT, UpdateT]):
-    """CRUD over one model for one principal, on the request's session."""
+@dataclass(frozen=True)
+class Parent:
+    """Declares a child collection: rows of this controller belong to a row of `controller`.
 
+    `field` is the child's foreign key. Children are visible exactly when their parent is;
+    `create_in` and `list(parent_id=…)` look the parent up first (404 when the caller cannot
+    see it). With `lock_on_create`, creating a child locks the parent row first, so concurrent
+    children of one parent update it in order.
+    """
+
+    controller: type["BaseController[Any, Any, Any]"]
+    field: str
+    lock_on_create: bool = False
+
+
+class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
+    """CRUD over one model for one caller, in the request's unit of work.
+
+    The model and the Create/Update schemas come from the generic arguments; the repository is
+    a plain `BaseRepository` of the model unless `repository_class` names one.
+    """
+
+    model: ClassVar[type[Any]]
+    """The model (from the first generic argument)."""
+    create_schema: ClassVar[type[BaseModel]]
+    """The Create schema (from the second generic argument)."""
+    update_schema: ClassVar[type[BaseModel]]
+    """The Update schema (from the third generic argument)."""
     repository_class: ClassVar[type[BaseRepository[Any]]]
-    """The repository of the model."""
+    """The repository of the model; a plain `BaseRepository` when not set."""
     read_options: ClassVar[Sequence[ExecutableOption]] = ()
     """Eager loads applied to every read (e.g. `selectinload(Thread.participants)`)."""
+    owner_field: ClassVar[str | None] = None
+    """A column holding the owner's user id: set to the caller on create, and the caller sees
+    only their own rows (others' answer 404)."""
+    created_by_field: ClassVar[str | None] = None
+    """A column set to the caller's id on create, without limiting who sees the row."""
+    parent: ClassVar[Parent | None] = None
+    """Makes this a child collection of another controller's rows (see `Parent`)."""
+    filterset: ClassVar[type[FilterSet] | None] = None
+    """The query filters lists accept (the CRUD router exposes them as query parameters)."""
     sort_fields: ClassVar[Mapping[str, Any]] = {}
     """Allowlist for `?sort=`: public name → column. `id` is always appended as tie-breaker."""
     default_sort: ClassVar[str] = "-created_at"
+    """The order of offset pages when the client sends no `?sort=`."""
+    pagination: ClassVar[Pagination] = "offset"
+    """How lists page: numbered pages with a total, or keyset cursors (the repository's key)."""
     max_limit: ClassVar[int] = MAX_LIMIT
+    """The largest page a client may ask for."""
 
-    def __init__(self, session: AsyncSession, principal: Principal | None) -> None:
-        self.session = session
-        self.principal = principal
-        self.repository: BaseRepository[ModelT] = self.repository_class(session)
+    repository: BaseRepository[ModelT]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            origin, args = get_origin(base), get_args(base)
+            concrete = bool(args) and all(isinstance(arg, type) for arg in args)
+            if isinstance(origin, type) and issubclass(origin, BaseController) and concrete:
+                cls.model, cls.create_schema, cls.update_schema = args
+        declared = getattr(cls, "repository_class", None)
+        if "model" in cls.__dict__ and (declared is None or declared.model is not cls.model):
+            cls.repository_class = type(
+                f"{cls.model.__name__}Repository", (BaseRepository,), {"model": cls.model}
+            )
+        if "model" in cls.__dict__ and not cls.sort_fields:
+            cls.sort_fields = {"created_at": cls.model.created_at}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.repository = self.repository_class(self.session)
 
     # -- override points ----------------------------------------------------------------------
 
-    def scope(self, stmt: Select[ModelT]) -> Select[ModelT]:
-        """Narrow `stmt` to the rows the principal may see. Override for row-level visibility;
-        rows outside the scope answer 404 exactly like rows that do not exist."""
+    def scope(self, stmt: Select[ModelT], action: Action) -> Select[ModelT]:
+        """Narrow `stmt` to the rows the caller may `action`; rows outside answer 404 exactly
+        like rows that do not exist. Default: own rows (`owner_field`) of visible parents
+        (`parent`). Override for other row-level visibility, calling `super()` to keep those."""
+        if self.owner_field is not None:
+            stmt = stmt.where(self._column(self.owner_field) == self.me.id)
+        if self.parent is not None:
+            visible = self.parent_controller.query(action=Action.READ)
+            parent_ids = visible.with_only_columns(self.parent_controller.model.id)
+            stmt = stmt.where(self._column(self.parent.field).in_(parent_ids))
         return stmt
 
     async def check_object(self, obj: ModelT, action: Action) -> None:
-        """Raise `Forbidden` (or `NotFound`) if the principal may not do `action` to `obj`.
+        """Raise `Forbidden` (or `NotFound`) if the caller may not do `action` to `obj`.
         Override for object permissions; lists are never checked here — use `scope`."""
 
-    async def perform_create(self, data: CreateT) -> ModelT:
-        """Build and insert the row. Override to set owner fields from `self.principal`."""
-        return await self.repository.add(self.repository.model(**data.model_dump()))
+    async def perform_create(self, data: CreateT, **values: Any) -> ModelT:
+        """Build and insert the row from `data` plus server-set `values` (never from the
+        client), with the owner/creator set to the caller. Override for derived fields."""
+        for name in (self.owner_field, self.created_by_field):
+            if name is not None:
+                values.setdefault(name, self.me.id)
+        return await self.repository.add(self.model(**data.model_dump(), **values))
+
+    async def perform_create_in(self, parent: Any, data: CreateT, **values: Any) -> ModelT:
+        """Create a child of `parent` (already visible, and locked with `lock_on_create`).
+        Override to update the parent as well (e.g. its latest activity)."""
+        assert self.parent is not None
+        return await self.perform_create(data, **{self.parent.field: parent.id}, **values)
 
     async def perform_update(self, obj: ModelT, data: UpdateT) -> ModelT:
         """Apply only the fields the client sent. Override for derived fields."""
@@ -78,29 +157,47 @@ class BaseController(Generic[ModelT, CreateT, UpdateT]):
         self._refuse_nulls_for_required_columns(values)
         return await self.repository.update(obj, values)
 
-    def _refuse_nulls_for_required_columns(self, values: Mapping[str, Any]) -> None:
-        """An explicit `null` for a NOT NULL column is the client's mistake: 422, not 409."""
-        columns = self.repository.model.__table__.columns
-        errors = [
-            field_error(["body", name], "This field may be omitted but not null.", "null_value")
-            for name, value in values.items()
-            if value is None and name in columns and not columns[name].nullable
-        ]
-        if errors:
-            raise InvalidInput("Some fields may not be null.", errors=errors)
-
     async def perform_delete(self, obj: ModelT) -> None:
-        """Soft-delete the row. Override to cascade or to hard-delete."""
-        await self.repository.soft_delete(obj)
+        """Soft-delete the row (hard-delete a model without soft delete). Override to cascade."""
+        if self.repository.soft_deletes():
+            await self.repository.soft_delete(obj)
+        else:
+            await self.repository.hard_delete(obj)
 
     # -- queries ------------------------------------------------------------------------------
 
+    @property
+    def parent_controller(self) -> "BaseController[Any, Any, Any]":
+        """The controller of the parent rows (see `parent`)."""
+        if self.parent is None:
+            raise TypeError(f"{type(self).__name__} declares no parent")
+        return self.controller(self.parent.controller)
+
+    async def get_parent(self, parent_id: uuid.UUID, *, for_update: bool = False) -> Any:
+        """The parent row the caller can see (404 otherwise), without its read options."""
+        return await self.parent_controller.get(parent_id, for_update=for_update, options=())
+
     def query(
-        self, filters: FilterSet | None = None, *, include_deleted: bool = False
+        self,
+        filters: FilterSet | None = None,
+        *,
+        action: Action = Action.LIST,
+        include_deleted: bool = False,
     ) -> Select[ModelT]:
         """The visible rows, filtered: the base of every list."""
-        stmt = self.scope(self.repository.select(include_deleted=include_deleted))
+        include_deleted = include_deleted or (filters is not None and filters.includes_deleted())
+        stmt = self.scope(self.repository.select(include_deleted=include_deleted), action)
         return filters.apply(stmt) if filters is not None else stmt
+
+    async def _children_of(
+        self, parent_id: uuid.UUID | None, filters: FilterSet | None
+    ) -> Select[ModelT]:
+        stmt = self.query(filters)
+        if parent_id is None:
+            return stmt
+        assert self.parent is not None, f"{type(self).__name__} declares no parent"
+        parent = await self.get_parent(parent_id)
+        return stmt.where(self._column(self.parent.field) == parent.id)
 
     def _check_limit(self, limit: int) -> None:
         if not 1 <= limit <= self.max_limit:
@@ -115,16 +212,25 @@ class BaseController(Generic[ModelT, CreateT, UpdateT]):
         action: Action = Action.READ,
         for_update: bool = False,
         include_deleted: bool = False,
+        options: Sequence[ExecutableOption] | None = None,
     ) -> ModelT:
-        """One visible row the principal may `action`; 404 if missing or out of scope."""
+        """One visible row the caller may `action`; 404 if missing or out of scope.
+
+        `options` replaces `read_options` for this call (`()` reads the row alone)."""
         model = self.repository.model
-        stmt = self.scope(self.repository.by_id(id_, include_deleted=include_deleted))
-        stmt = stmt.options(*self.read_options)
+        stmt = self.scope(self.repository.by_id(id_, include_deleted=include_deleted), action)
+        stmt = stmt.options(*(self.read_options if options is None else options))
         if for_update:
             stmt = stmt.with_for_update(of=model)
         obj = await self.repository.one(stmt)
         await self.check_object(obj, action)
         return obj
+
+    async def reload(self, obj: ModelT) -> ModelT:
+        """`obj` read again with `read_options`, as reads return it (after its related rows
+        changed in this unit of work)."""
+        stmt = self.repository.by_id(obj.id, include_deleted=True).options(*self.read_options)
+        return await self.repository.one(stmt.execution_options(populate_existing=True))
 
     async def list(
         self,
@@ -133,11 +239,13 @@ class BaseController(Generic[ModelT, CreateT, UpdateT]):
         sort: str | None = None,
         limit: int = DEFAULT_LIMIT,
         offset: int = 0,
+        parent_id: uuid.UUID | None = None,
     ) -> OffsetResult[ModelT]:
-        """A numbered page of visible rows in an allowlisted order, with the total."""
+        """A numbered page of visible rows in an allowlisted order, with the total; with
+        `parent_id`, of that parent's children (404 if the caller cannot see the parent)."""
         self._check_limit(limit)
         order = [*parse_sort(sort, self.sort_fields, self.default_sort), self.repository.model.id]
-        stmt = self.query(filters).order_by(*order)
+        stmt = (await self._children_of(parent_id, filters)).order_by(*order)
         return await self.repository.page_offset(
             stmt, limit=limit, offset=offset, options=self.read_options
         )
@@ -149,11 +257,13 @@ class BaseController(Generic[ModelT, CreateT, UpdateT]):
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
         descending: bool = True,
+        parent_id: uuid.UUID | None = None,
     ) -> CursorResult[ModelT]:
-        """A keyset page of visible rows in the repository's fixed key order."""
+        """A keyset page of visible rows in the repository's fixed key order; with
+        `parent_id`, of that parent's children (404 if the caller cannot see the parent)."""
         self._check_limit(limit)
         return await self.repository.page_keyset(
-            self.query(filters),
+            await self._children_of(parent_id, filters),
             limit=limit,
             cursor=cursor,
             descending=descending,
@@ -162,21 +272,48 @@ class BaseController(Generic[ModelT, CreateT, UpdateT]):
 
     # -- writes -------------------------------------------------------------------------------
 
-    async def create(self, data: CreateT) -> ModelT:
-        """Create a row from validated input."""
-        return await self.perform_create(data)
+    async def create(self, data: CreateT, **values: Any) -> ModelT:
+        """Create a row from validated input plus server-set `values`; returned as reads
+        return it."""
+        return await self._as_read(await self.perform_create(data, **values))
+
+    async def create_in(self, parent_id: uuid.UUID, data: CreateT, **values: Any) -> ModelT:
+        """Create a child of the parent `parent_id` (404 if the caller cannot see it)."""
+        assert self.parent is not None, f"{type(self).__name__} declares no parent"
+        parent = await self.get_parent(parent_id, for_update=self.parent.lock_on_create)
+        return await self._as_read(await self.perform_create_in(parent, data, **values))
 
     async def update(self, id_: uuid.UUID, data: UpdateT) -> ModelT:
-        """Partially update a visible row the principal may update."""
+        """Partially update a visible row the caller may update."""
         obj = await self.get(id_, action=Action.UPDATE, for_update=True)
         return await self.perform_update(obj, data)
 
     async def delete(self, id_: uuid.UUID) -> None:
-        """Soft-delete a visible row the principal may delete."""
+        """Delete (soft, where the model has it) a visible row the caller may delete."""
         obj = await self.get(id_, action=Action.DELETE, for_update=True)
         await self.perform_delete(obj)
 
     async def restore(self, id_: uuid.UUID) -> ModelT:
-        """Bring back a soft-deleted row the principal may restore."""
+        """Bring back a soft-deleted row the caller may restore."""
         obj = await self.get(id_, action=Action.RESTORE, for_update=True, include_deleted=True)
         return await self.repository.restore(obj)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _column(self, name: str) -> InstrumentedAttribute[Any]:
+        column: InstrumentedAttribute[Any] = getattr(self.model, name)
+        return column
+
+    async def _as_read(self, obj: ModelT) -> ModelT:
+        return await self.reload(obj) if self.read_options else obj
+
+    def _refuse_nulls_for_required_columns(self, values: Mapping[str, Any]) -> None:
+        """An explicit `null` for a NOT NULL column is the client's mistake: 422, not 409."""
+        columns = self.model.__table__.columns
+        errors = [
+            field_error(["body", name], "This field may be omitted but not null.", "null_value")
+            for name, value in values.items()
+            if value is None and name in columns and not columns[name].nullable
+        ]
+        if errors:
+            raise InvalidInput("Some fields may not be null.", errors=errors)

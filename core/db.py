@@ -17,6 +17,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 from sqlalchemy.sql import ColumnElement
 from uuid_utils.compat import uuid7
 
+from core.pagination import CursorCodec
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -71,7 +73,23 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: Uuid()}
 
 
-class CommonBase(Base):
+class Entity(Base):
+    """Abstract base of every table with an identity: a UUIDv7 `id` and `created_at`.
+
+    Subclass it directly for append-only rows (a request log); entities that are edited and
+    soft-deleted use `CommonBase`. `BaseRepository` works with both.
+    """
+
+    __abstract__ = True
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"
+
+
+class CommonBase(Entity):
     """Abstract base of every entity: UUIDv7 `id`, `created_at`, `updated_at`, soft delete.
 
     Timestamps are set in Python, never by the server, so they are readable after a flush in
@@ -81,8 +99,6 @@ class CommonBase(Base):
 
     __abstract__ = True
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -95,9 +111,6 @@ class CommonBase(Base):
     @classmethod
     def _deleted_expression(cls) -> ColumnElement[bool]:
         return cls.deleted_at.is_not(None)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.id}>"
 
 
 IMPLICIT_LOADING = frozenset({"select", True})
@@ -185,17 +198,28 @@ def create_engine(
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+SESSION_CURSOR_CODEC = "cursor_codec"
+"""Key of the cursor codec in `AsyncSession.info` (see `Database`)."""
+
+
+def create_sessionmaker(
+    engine: AsyncEngine, *, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit (no surprise lazy loads in async code)."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
 
 
 class Database:
-    """The engine and session factory of one process; opened and closed by the app lifespan."""
+    """The engine and session factory of one process; opened and closed by the app lifespan.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    `cursor_codec` signs keyset cursors (the app factory builds it from the app's secret):
+    every session made here carries it in `session.info`, where repositories find it.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, cursor_codec: CursorCodec | None = None) -> None:
         self.engine = engine
-        self.sessionmaker = create_sessionmaker(engine)
+        info = {SESSION_CURSOR_CODEC: cursor_codec} if cursor_codec is not None else None
+        self.sessionmaker = create_sessionmaker(engine, info=info)
 
     @property
     def is_sqlite(self) -> bool:

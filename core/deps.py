@@ -2,14 +2,15 @@
 
 Gates are attached when a router is included, so no route is public by accident:
 
-    api.include_router(users_router, dependencies=Gate.ADMIN)
+    gates = Gates(token_url="/api/v1/auth/login", scopes={"regular": "Use the API", ...})
+    api.include_router(users_router, dependencies=gates.ADMIN)
 
 Controllers and services reach handlers through one dependency:
 
     Users = Annotated[UserController, Depends(provide(UserController))]
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Request, Security
@@ -25,30 +26,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
 from core.errors import AppError, Forbidden, Unauthorized
-from core.security import SCOPE_DESCRIPTIONS, TOKEN_URL, Principal, Scope, constant_time_equals
+from core.security import Principal, Scope, constant_time_equals
+from core.service import unit_of_work
 
 Authenticator = Callable[[AsyncSession, str], Awaitable[Principal]]
 """Turns a bearer access token into a `Principal` (the app sets `app.state.authenticator`)."""
 
-oauth2_scheme = OAuth2PasswordBearer(
-    tokenUrl=TOKEN_URL,
-    scopes={scope.value: text for scope, text in SCOPE_DESCRIPTIONS.items()},
-    auto_error=False,
-)
 root_scheme = HTTPBearer(
     scheme_name="RootToken", description="The static root token from settings.", auto_error=False
 )
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request. It only closes (rolling back leftovers); commits happen in
-    `ControllerService.atomic()`, before the response is sent."""
+    """The request's session, in its unit of work: committed when the route returns — after
+    the response body is built, before it is sent — and rolled back on any error."""
     database: Database = request.app.state.database
-    async with database.session() as session:
+    async with unit_of_work(database) as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -75,24 +72,6 @@ async def resolve_principal(request: Request, session: AsyncSession, token: str)
     return outcome
 
 
-async def _authenticate(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal:
-    if not token:
-        raise Unauthorized()
-    return await resolve_principal(request, session, token)
-
-
-async def require_scopes(
-    security_scopes: SecurityScopes, principal: Annotated[Principal, Depends(_authenticate)]
-) -> Principal:
-    """Gate: a valid access token holding every scope the route declares (else 401/403)."""
-    missing = [scope for scope in security_scopes.scopes if not principal.has(scope)]
-    if missing:
-        raise Forbidden(f"This requires the scope: {', '.join(missing)}.")
-    return principal
-
-
 async def require_root(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(root_scheme)],
@@ -107,14 +86,48 @@ async def require_root(
         raise Unauthorized("A valid root token is required.")
 
 
-class Gate:
-    """The dependency lists to attach when including a router."""
+class Gates:
+    """The dependency lists to attach when including a router, for one OAuth2 password flow.
+
+    Args:
+        token_url: where Swagger's Authorize dialog posts the password form.
+        scopes: every scope name with the description the dialog shows.
+    """
 
     PUBLIC: Sequence[DependsParam] = ()
-    AUTHENTICATED: Sequence[DependsParam] = (Security(require_scopes, scopes=[Scope.REGULAR]),)
-    ADMIN: Sequence[DependsParam] = (Security(require_scopes, scopes=[Scope.ADMIN]),)
-    SUPERUSER: Sequence[DependsParam] = (Security(require_scopes, scopes=[Scope.SUPERUSER]),)
     ROOT: Sequence[DependsParam] = (Depends(require_root),)
+
+    def __init__(self, *, token_url: str, scopes: Mapping[str, str]) -> None:
+        self.scheme = OAuth2PasswordBearer(
+            tokenUrl=token_url, scopes=dict(scopes), auto_error=False
+        )
+        self.require_scopes = _scope_gate(self.scheme)
+        self.AUTHENTICATED = self.scopes(Scope.REGULAR)
+        self.ADMIN = self.scopes(Scope.ADMIN)
+        self.SUPERUSER = self.scopes(Scope.SUPERUSER)
+
+    def scopes(self, *names: str) -> Sequence[DependsParam]:
+        """A gate: a valid access token holding every one of `names` (else 401/403)."""
+        return (Security(self.require_scopes, scopes=list(names)),)
+
+
+def _scope_gate(scheme: OAuth2PasswordBearer) -> Callable[..., Awaitable[Principal]]:
+    async def authenticate(
+        request: Request, session: SessionDep, token: Annotated[str | None, Depends(scheme)]
+    ) -> Principal:
+        if not token:
+            raise Unauthorized()
+        return await resolve_principal(request, session, token)
+
+    async def require_scopes(
+        security_scopes: SecurityScopes, principal: Annotated[Principal, Depends(authenticate)]
+    ) -> Principal:
+        missing = [scope for scope in security_scopes.scopes if not principal.has(scope)]
+        if missing:
+            raise Forbidden(f"This requires the scope: {', '.join(missing)}.")
+        return principal
+
+    return require_scopes
 
 
 def current_principal(request: Request) -> Principal | None:

@@ -34,6 +34,11 @@ class FilterSet(BaseModel):
         """Add this filter set's WHERE clauses to `stmt`. Override; the base filters nothing."""
         return stmt
 
+    def includes_deleted(self) -> bool:
+        """Whether these filters look at soft-deleted rows too (e.g. `?deleted=true`), which
+        lists otherwise hide. Override with the field that asks for them."""
+        return False
+
 
 def contains(column: Any, text: str) -> ColumnElement[bool]:
     """Case-insensitive substring match with LIKE wildcards in `text` escaped."""

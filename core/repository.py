@@ -1,17 +1,19 @@
 """`BaseRepository[Model]`: statement builders and executors over one `AsyncSession`.
 
 Builders (`select`, `by_id`) return statements that callers keep composing; executors run them.
-Writes flush and never commit — the unit of work (`ControllerService.atomic`) commits once.
+Writes flush and never commit — the request's unit of work (`core.service`) commits once.
 A flush that violates a constraint raises `Conflict`; the unit of work then rolls back.
 
     class TodoRepository(BaseRepository[Todo]):
         model = Todo
+
+Any `Entity` works; soft delete applies to models that have it (`CommonBase`).
 """
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Select, bindparam, exists, func, inspect, select, tuple_
@@ -20,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.base import ExecutableOption
 
-from core.db import CommonBase, utcnow
+from core.db import SESSION_CURSOR_CODEC, CommonBase, Entity, utcnow
 from core.errors import Conflict, NotFound
 from core.pagination import CursorCodec
 
-ModelT = TypeVar("ModelT", bound=CommonBase)
+ModelT = TypeVar("ModelT", bound=Entity)
 
 _PROTECTED_FIELDS = frozenset({"id", "created_at", "updated_at", "deleted_at"})
 
@@ -48,35 +50,44 @@ class CursorResult(Generic[ModelT]):
     has_more: bool
 
 
-@lru_cache(maxsize=1)
-def _default_codec() -> CursorCodec:
-    from configs import get_settings
-
-    return CursorCodec(get_settings().secret_key)
-
-
 class BaseRepository(Generic[ModelT]):
     """Data access for one model. Subclass with `model = YourModel` and add query builders."""
 
     model: type[ModelT]
     not_found_detail: ClassVar[str] = "The resource does not exist."
+    """The 404 detail; "The <model name> does not exist." unless set."""
     conflict_detail: ClassVar[str] = "The change conflicts with existing data."
+    """The 409 detail of a constraint violation."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "model" in cls.__dict__ and "not_found_detail" not in cls.__dict__:
+            words = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.model.__name__).lower()
+            cls.not_found_detail = f"The {words} does not exist."
 
     def __init__(self, session: AsyncSession, *, cursor_codec: CursorCodec | None = None) -> None:
         self.session = session
         self._codec = cursor_codec
 
+    @classmethod
+    def soft_deletes(cls) -> bool:
+        """Whether the model has soft delete (a `CommonBase`): reads then hide deleted rows."""
+        return issubclass(cls.model, CommonBase)
+
     @property
     def cursor_codec(self) -> CursorCodec:
-        """Signs keyset cursors (the app's secret by default)."""
-        return self._codec or _default_codec()
+        """Signs keyset cursors: the one given, else the session's (see `core.db.Database`)."""
+        codec = self._codec or self.session.info.get(SESSION_CURSOR_CODEC)
+        if not isinstance(codec, CursorCodec):
+            raise RuntimeError("keyset pages need a cursor codec: build Database(cursor_codec=…)")
+        return codec
 
     # -- statement builders -------------------------------------------------------------------
 
     def select(self, *, include_deleted: bool = False) -> Select[ModelT]:
         """`SELECT model`, hiding soft-deleted rows unless `include_deleted`."""
         stmt = select(self.model)
-        if not include_deleted:
+        if not include_deleted and issubclass(self.model, CommonBase):
             stmt = stmt.where(self.model.deleted_at.is_(None))
         return stmt
 
@@ -208,20 +219,22 @@ class BaseRepository(Generic[ModelT]):
             if name in _PROTECTED_FIELDS or name not in columns:
                 raise ValueError(f"{self.model.__name__}.{name} cannot be updated this way")
             setattr(obj, name, value)
-        obj.updated_at = utcnow()
+        if isinstance(obj, CommonBase):
+            obj.updated_at = utcnow()
         await self.flush()
         return obj
 
     async def soft_delete(self, obj: ModelT) -> ModelT:
         """Mark the row deleted; it disappears from default queries."""
-        obj.deleted_at = obj.updated_at = utcnow()
+        _soft_deletable(obj).deleted_at = _soft_deletable(obj).updated_at = utcnow()
         await self.flush()
         return obj
 
     async def restore(self, obj: ModelT) -> ModelT:
         """Undo a soft delete."""
-        obj.deleted_at = None
-        obj.updated_at = utcnow()
+        row = _soft_deletable(obj)
+        row.deleted_at = None
+        row.updated_at = utcnow()
         await self.flush()
         return obj
 
@@ -229,3 +242,9 @@ class BaseRepository(Generic[ModelT]):
         """Delete the row for good."""
         await self.session.delete(obj)
         await self.flush()
+
+
+def _soft_deletable(obj: Entity) -> CommonBase:
+    if not isinstance(obj, CommonBase):
+        raise TypeError(f"{type(obj).__name__} has no soft delete (it is not a CommonBase)")
+    return obj

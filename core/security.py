@@ -24,7 +24,6 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from core.db import utcnow
 from core.errors import Unauthorized
 
-TOKEN_URL = "/api/v1/auth/login"  # noqa: S105 - a route, not a secret
 T = TypeVar("T")
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "iss", "aud", "type")
 
@@ -37,11 +36,6 @@ class Scope(StrEnum):
     SUPERUSER = "superuser"
 
 
-SCOPE_DESCRIPTIONS = {
-    Scope.REGULAR: "Use the API as a signed-in user.",
-    Scope.ADMIN: "Manage users and read request logs.",
-    Scope.SUPERUSER: "Change scopes and restore deleted users.",
-}
 _IMPLIES: Mapping[str, frozenset[str]] = {
     Scope.SUPERUSER: frozenset({Scope.SUPERUSER, Scope.ADMIN, Scope.REGULAR}),
     Scope.ADMIN: frozenset({Scope.ADMIN, Scope.REGULAR}),

@@ -1,47 +1,90 @@
-"""`ControllerService`: several controllers over one session, committed as one unit of work.
+"""The unit of work, and `ControllerService`: several controllers over one session.
 
-class MessengerService(ControllerService):
-    async def send(self, thread_id, data):
-        async with self.atomic():
-            thread = await self.controller(ThreadController).get(thread_id)
-            message = await self.controller(MessageController).create_in(thread, data)
-        return message
+Every request runs in one unit of work: `core.deps.get_session` opens it, the route's
+controllers and services write through it, and it commits before the response is sent — or
+rolls back on any error. Nothing opens a transaction by hand:
+
+    class MessengerService(ControllerService):
+        async def send(self, thread_id, data):
+            thread = await self.controller(ThreadController).get(thread_id, for_update=True)
+            return await self.controller(MessageController).create(data, thread_id=thread.id)
+
+Code outside a request (CLI, jobs, tests) opens the same unit with `unit_of_work(database)`.
+`atomic()` remains for nesting and savepoints; `after_commit()` for side effects (publish,
+enqueue) that must happen only once the data is committed.
 """
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.security import Principal
+from core.db import Database
+from core.errors import Conflict, Unauthorized
+from core.security import Principal, Scope
 
 logger = logging.getLogger("plinth.service")
 
 ControllerT = TypeVar("ControllerT")
 AfterCommit = Callable[[], Awaitable[None]]
+_SESSION_KEY = "unit_of_work"
 
 
-class ControllerService:
-    """The unit of work of a request: the only place that commits."""
+class UnitOfWork:
+    """The transaction of one session: commit once, roll back everything on error, then run
+    the after-commit hooks. One per session (`UnitOfWork.of(session)`)."""
 
-    def __init__(self, session: AsyncSession, principal: Principal | None) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.principal = principal
-        self._controllers: dict[type[Any], Any] = {}
         self._depth = 0
         self._after_commit: list[AfterCommit] = []
+        self._bound: dict[tuple[type[Any], Principal | None], Any] = {}
 
-    def controller(self, cls: type[ControllerT]) -> ControllerT:
-        """The controller of `cls` bound to this service's session and principal (one each)."""
-        if cls not in self._controllers:
-            self._controllers[cls] = cls(self.session, self.principal)  # type: ignore[call-arg]
-        return self._controllers[cls]  # type: ignore[no-any-return]
+    @classmethod
+    def of(cls, session: AsyncSession) -> "UnitOfWork":
+        """The session's unit of work (made on first use)."""
+        work = session.info.get(_SESSION_KEY)
+        if work is None:
+            work = session.info[_SESSION_KEY] = cls(session)
+        return work
+
+    def bound(self, cls: type[ControllerT], principal: Principal | None) -> ControllerT:
+        """One `cls(session, principal)` per unit of work, shared by everything in it."""
+        key = (cls, principal)
+        if key not in self._bound:
+            self._bound[key] = cls(self.session, principal)  # type: ignore[call-arg]
+        return self._bound[key]  # type: ignore[no-any-return]
+
+    async def commit(self) -> None:
+        """Commit now and run the after-commit hooks. The request's unit of work does this
+        before the response; call it mid-way only to end a transaction early (e.g. to free
+        the connection before slow work). A constraint violation at commit is a `Conflict`."""
+        try:
+            await self.session.commit()
+        except IntegrityError as exc:
+            await self.rollback()
+            raise Conflict("The change conflicts with existing data.") from exc
+        except BaseException:
+            await self.rollback()
+            raise
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            try:
+                await hook()
+            except Exception:
+                logger.exception("after-commit hook failed")
+
+    async def rollback(self) -> None:
+        """Undo everything since the last commit and drop the pending after-commit hooks."""
+        self._after_commit.clear()
+        await self.session.rollback()
 
     @asynccontextmanager
     async def atomic(self, *, savepoint: bool = False) -> AsyncIterator[None]:
-        """Commit once when the outermost block exits; roll everything back on any error.
+        """A block that commits when it is the outermost one and rolls back on any error.
 
         Nested blocks join the outer transaction. `savepoint=True` on a nested block lets the
         caller catch its failure and go on: only that block's writes are undone.
@@ -60,23 +103,78 @@ class ControllerService:
         self._depth = 1
         try:
             yield
-            await self.session.commit()
         except BaseException:
-            self._after_commit.clear()
-            await self.session.rollback()
-            raise
-        finally:
             self._depth = 0
-        await self._run_after_commit()
+            await self.rollback()
+            raise
+        self._depth = 0
+        await self.commit()
 
     def after_commit(self, hook: AfterCommit) -> None:
-        """Run `hook` once the outermost `atomic()` commits; dropped if it rolls back."""
+        """Run `hook` once the unit of work commits; dropped if it rolls back."""
         self._after_commit.append(hook)
 
-    async def _run_after_commit(self) -> None:
-        hooks, self._after_commit = self._after_commit, []
-        for hook in hooks:
-            try:
-                await hook()
-            except Exception:
-                logger.exception("after-commit hook failed")
+
+@asynccontextmanager
+async def unit_of_work(database: Database) -> AsyncIterator[AsyncSession]:
+    """A session whose work commits when the block exits normally and rolls back otherwise —
+    what every request gets (`core.deps.get_session`), for CLI commands, jobs and tests."""
+    async with database.session() as session:
+        work = UnitOfWork.of(session)
+        try:
+            yield session
+        except BaseException:
+            await work.rollback()
+            raise
+        await work.commit()
+
+
+class RequestBound:
+    """Built per request (or job) from its session and caller: the base of controllers and
+    services. Gives every one of them the same spelling of "the caller" and of the unit of
+    work."""
+
+    def __init__(self, session: AsyncSession, principal: Principal | None) -> None:
+        self.session = session
+        self.principal = principal
+
+    @property
+    def me(self) -> Principal:
+        """The authenticated caller; 401 for anonymous callers."""
+        if self.principal is None:
+            raise Unauthorized()
+        return self.principal
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the caller holds the `admin` scope (or a higher one)."""
+        return self.principal is not None and self.principal.has(Scope.ADMIN)
+
+    @property
+    def unit_of_work(self) -> UnitOfWork:
+        """The unit of work of this session."""
+        return UnitOfWork.of(self.session)
+
+    def controller(self, cls: type[ControllerT]) -> ControllerT:
+        """The `cls` controller (or service) on this session for this caller, one instance
+        per unit of work."""
+        return self.unit_of_work.bound(cls, self.principal)
+
+    def atomic(self, *, savepoint: bool = False) -> AbstractAsyncContextManager[None]:
+        """See `UnitOfWork.atomic`: for nesting and savepoints, never needed around a route."""
+        return self.unit_of_work.atomic(savepoint=savepoint)
+
+    async def commit(self) -> None:
+        """See `UnitOfWork.commit`: end the transaction early (before slow work)."""
+        await self.unit_of_work.commit()
+
+    def after_commit(self, hook: AfterCommit) -> None:
+        """Run `hook` once this unit of work commits; dropped if it rolls back."""
+        self.unit_of_work.after_commit(hook)
+
+
+class ControllerService(RequestBound):
+    """Use cases that span several controllers or repositories, in the request's unit of work.
+
+    Reach controllers with `self.controller(Cls)`; they share this session and caller.
+    """

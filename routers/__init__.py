@@ -2,22 +2,21 @@
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from core.deps import Gate
 from core.platform.ratelimit import DEFAULT_RATE_LIMIT
 from routers import admin, auth, messages, root, threads, users
-
-API_PREFIX = "/api/v1"
+from routers.gates import API_PREFIX, gates
 
 
 def include_routes(app: FastAPI) -> None:
     """Attach every router with the gate it needs; nothing is public unless it says so."""
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(DEFAULT_RATE_LIMIT)])
-    api.include_router(auth.router, dependencies=Gate.PUBLIC)
-    api.include_router(auth.session_router, dependencies=Gate.AUTHENTICATED)
-    api.include_router(users.me_router, dependencies=Gate.AUTHENTICATED)
-    api.include_router(users.admin_router, dependencies=Gate.ADMIN)
-    api.include_router(admin.router, dependencies=Gate.ADMIN)
-    api.include_router(root.router, dependencies=Gate.ROOT)
-    api.include_router(threads.router, dependencies=Gate.AUTHENTICATED)
-    api.include_router(messages.router, dependencies=Gate.AUTHENTICATED)
+    api.include_router(auth.router, dependencies=gates.PUBLIC)
+    api.include_router(auth.session_router, dependencies=gates.AUTHENTICATED)
+    api.include_router(users.me_router, dependencies=gates.AUTHENTICATED)
+    api.include_router(users.admin_router, dependencies=gates.ADMIN)
+    api.include_router(admin.router, dependencies=gates.ADMIN)
+    api.include_router(root.router, dependencies=gates.ROOT)
+    api.include_router(threads.router, dependencies=gates.AUTHENTICATED)
+    api.include_router(messages.thread_messages, dependencies=gates.AUTHENTICATED)
+    api.include_router(messages.router, dependencies=gates.AUTHENTICATED)
     app.include_router(api)

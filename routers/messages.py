@@ -1,28 +1,25 @@
-"""One message by id: edit (author) and delete (author, or an admin moderating)."""
+"""Messages: listed and posted inside their thread (members only), edited and deleted by id."""
 
-import uuid
-from typing import Annotated
+from app.messenger.controller import MessageController
+from app.messenger.schemas import MessageRead
+from core.crud import CrudRouter
 
-from fastapi import APIRouter, Depends, status
+thread_messages = CrudRouter(
+    MessageController,
+    MessageRead,
+    prefix="/threads/{thread_id}/messages",
+    parent_param="thread_id",
+    name="thread_messages",
+    tags=["threads"],
+)
+"""The thread's messages, newest first (`?since=` keeps those at or after a time); post as
+yourself — the thread's activity moves to the new message."""
 
-from app.messenger.schemas import MessageRead, MessageUpdate
-from app.messenger.service import MessengerService
-from core.deps import provide
-
-router = APIRouter(prefix="/messages", tags=["messages"])
-
-Messenger = Annotated[MessengerService, Depends(provide(MessengerService))]
-
-
-@router.patch("/{message_id}")
-async def edit_message(
-    message_id: uuid.UUID, data: MessageUpdate, messenger: Messenger
-) -> MessageRead:
-    """Edit your own message; `edited_at` is set."""
-    return MessageRead.model_validate(await messenger.edit_message(message_id, data))
-
-
-@router.delete("/{message_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_message(message_id: uuid.UUID, messenger: Messenger) -> None:
-    """Delete your own message, or any message as an admin (soft)."""
-    await messenger.delete_message(message_id)
+router = CrudRouter(
+    MessageController,
+    MessageRead,
+    prefix="/messages",
+    tags=["messages"],
+    exclude=["list", "create", "get", "restore"],
+)
+"""Edit your own message (`edited_at` is set); delete your own, or any as an admin (soft)."""

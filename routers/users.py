@@ -3,34 +3,39 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Security, status
+from fastapi import APIRouter, Depends, status
 
-from app.users.controller import UserController, UserFilters
-from app.users.schemas import (
-    MeUpdate,
-    MeUpdated,
-    ScopesUpdate,
-    UserAdminRead,
-    UserAdminUpdate,
-    UserRead,
-)
+from app.users.controller import UserController
+from app.users.schemas import MeUpdate, MeUpdated, ScopesUpdate, UserAdminRead, UserRead
 from app.users.service import AuthService
-from core.deps import PrincipalDep, provide, require_scopes
-from core.filtering import sort_param
-from core.pagination import OffsetPage, OffsetParams, offset_params
+from core.crud import CrudRouter
+from core.deps import PrincipalDep, provide
+from core.openapi import problem_responses
 from core.platform.cache import cache, invalidates
-from core.security import Scope
+from routers.gates import gates
 
+USERS_CACHE = cache(expire=60, namespace="users")
 me_router = APIRouter(prefix="/users/me", tags=["users"], dependencies=[invalidates("users")])
-"""Included with Gate.AUTHENTICATED."""
-admin_router = APIRouter(
-    prefix="/users", tags=["users: admin"], dependencies=[invalidates("users")]
+"""Included with the authenticated gate."""
+admin_router = CrudRouter(
+    UserController,
+    UserAdminRead,
+    prefix="/users",
+    tags=["users: admin"],
+    dependencies=[invalidates("users")],
+    exclude=["create"],
+    route_dependencies={"restore": gates.SUPERUSER},
+    decorate={
+        "list": cache(expire=60, namespace="users"),
+        "get": cache(expire=60, namespace="users"),
+    },
 )
-"""Included with Gate.ADMIN; scope changes and restores also need `superuser`."""
+"""Included with the admin gate: users a numbered page at a time (filtered, sorted), one user,
+change `full_name` or `is_active` (deactivating ends their tokens at once), soft-delete (ending
+their sessions); restoring and scope changes also need `superuser`."""
 
 Auth = Annotated[AuthService, Depends(provide(AuthService))]
 Users = Annotated[UserController, Depends(provide(UserController))]
-SUPERUSER_ONLY = [Security(require_scopes, scopes=[Scope.SUPERUSER])]
 
 
 @me_router.get("", response_model=UserRead)
@@ -54,43 +59,12 @@ async def delete_me(auth: Auth) -> None:
     await auth.delete_me()
 
 
-@admin_router.get("", response_model=OffsetPage[UserAdminRead])
-@cache(expire=60, namespace="users")
-async def list_users(
-    users: Users,
-    filters: Annotated[UserFilters, Query()],
-    page: Annotated[OffsetParams, Depends(offset_params)],
-    sort: Annotated[str, Depends(sort_param(UserController.sort_fields, "-created_at"))],
-) -> Any:
-    """Users, a numbered page at a time, filtered and sorted."""
-    return await users.list(filters=filters, sort=sort, limit=page.limit, offset=page.offset)
-
-
-@admin_router.get("/{user_id}", response_model=UserAdminRead)
-@cache(expire=60, namespace="users")
-async def read_user(user_id: uuid.UUID, users: Users) -> Any:
-    return await users.get(user_id)
-
-
-@admin_router.patch("/{user_id}", response_model=UserAdminRead)
-async def update_user(user_id: uuid.UUID, data: UserAdminUpdate, auth: Auth) -> Any:
-    """Change `full_name` or `is_active`; deactivating ends the user's tokens at once."""
-    return await auth.admin_update(user_id, data)
-
-
-@admin_router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_user(user_id: uuid.UUID, auth: Auth) -> None:
-    """Soft-delete a user and end their sessions."""
-    await auth.admin_delete(user_id)
-
-
-@admin_router.patch("/{user_id}/scopes", response_model=UserAdminRead, dependencies=SUPERUSER_ONLY)
-async def set_scopes(user_id: uuid.UUID, data: ScopesUpdate, auth: Auth) -> Any:
+@admin_router.patch(
+    "/{user_id}/scopes",
+    response_model=UserAdminRead,
+    dependencies=gates.SUPERUSER,
+    responses=problem_responses(403, 404, 422),
+)
+async def set_scopes(user_id: uuid.UUID, data: ScopesUpdate, users: Users) -> Any:
     """Superuser: replace the user's scopes. Losing a scope ends their tokens at once."""
-    return await auth.set_scopes(user_id, data)
-
-
-@admin_router.post("/{user_id}/restore", response_model=UserAdminRead, dependencies=SUPERUSER_ONLY)
-async def restore_user(user_id: uuid.UUID, auth: Auth) -> Any:
-    """Superuser: bring back a soft-deleted user."""
-    return await auth.restore(user_id)
+    return await users.set_scopes(user_id, data)

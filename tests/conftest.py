@@ -99,9 +99,8 @@ def reset_settings_caches() -> None:
     """Forget settings and everything built from them (after changing the environment)."""
     from app.users.tokens import password_hasher, token_service
     from configs import get_settings
-    from core.repository import _default_codec
 
-    for cached in (get_settings, token_service, password_hasher, _default_codec):
+    for cached in (get_settings, token_service, password_hasher):
         cached.cache_clear()
 
 
@@ -109,8 +108,10 @@ def reset_settings_caches() -> None:
 async def database(leg: Leg) -> AsyncIterator[Any]:
     """The test database (engine + sessionmaker), shared by the run."""
     from core.db import Database, create_engine
+    from core.pagination import CursorCodec
 
-    db = Database(create_engine(leg.database_url, pool_size=5))
+    codec = CursorCodec("test-cursor-secret")
+    db = Database(create_engine(leg.database_url, pool_size=5), cursor_codec=codec)
     yield db
     await db.dispose()
 

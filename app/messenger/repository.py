@@ -1,14 +1,12 @@
 """Statements over the messenger tables; builders return `Select`s that controllers compose."""
 
 import uuid
-from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.messenger.models import Message, Thread, ThreadParticipant
-from app.users.models import User
+from app.messenger.models import Thread, ThreadParticipant
 from core.repository import BaseRepository
 
 
@@ -44,27 +42,4 @@ class ParticipantRepository(BaseRepository[ThreadParticipant]):
     async def member_ids(self, thread_id: uuid.UUID) -> set[uuid.UUID]:
         """The ids of the thread's live participants."""
         stmt = self.of_thread(thread_id).with_only_columns(ThreadParticipant.user_id)
-        return set((await self.session.scalars(stmt)).all())
-
-
-class MessageRepository(BaseRepository[Message]):
-    model = Message
-    not_found_detail = "The message does not exist."
-
-    def in_thread(self, thread_id: uuid.UUID) -> Select[Message]:
-        return self.select().where(Message.thread_id == thread_id)
-
-
-class ActiveUserRepository(BaseRepository[User]):
-    """The messenger's read-only view of users: who may be added to a thread."""
-
-    model = User
-
-    async def active_ids(self, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
-        """Those of `ids` that are existing, active, not deleted users — one query."""
-        if not ids:
-            return set()
-        stmt = select(User.id).where(
-            User.id.in_(ids), User.is_active.is_(True), User.deleted_at.is_(None)
-        )
         return set((await self.session.scalars(stmt)).all())

@@ -2,11 +2,13 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import Select
 
-from app.messenger.models import Role
+from app.messenger.models import Message, Role
+from core.filtering import FilterSet
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -60,3 +62,12 @@ class MessageRead(ReadSchema):
     author_id: uuid.UUID
     body: str
     edited_at: datetime | None
+
+
+class MessageFilters(FilterSet):
+    since: AwareDatetime | None = Field(
+        default=None, description="Only messages created at or after this time (with a time zone)."
+    )
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        return stmt if self.since is None else stmt.where(Message.created_at >= self.since)

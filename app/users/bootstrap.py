@@ -12,6 +12,7 @@ from app.users.service import AuthService
 from configs import Settings
 from core.db import Database
 from core.errors import Conflict
+from core.service import unit_of_work
 
 logger = logging.getLogger("plinth.users")
 
@@ -29,11 +30,11 @@ async def ensure_first_superuser(database: Database, settings: Settings) -> bool
     except ValidationError:
         logger.error("AUTH_FIRST_SUPERUSER_EMAIL/PASSWORD are invalid; no superuser created")
         return False
-    async with database.session() as session:
-        try:
+    try:
+        async with unit_of_work(database) as session:
             await AuthService(session, None).create_superuser(data)
-        except Conflict:
-            return False
+    except Conflict:
+        return False
     logger.info("created the first superuser %s", data.email)
     return True
 

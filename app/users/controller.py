@@ -1,5 +1,6 @@
 """`UserController`: users as admins see them, and the account writes every flow shares."""
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -8,12 +9,12 @@ from sqlalchemy import Select
 
 from app.users.models import User
 from app.users.repository import AuthSessionRepository, UserRepository
-from app.users.schemas import UserAdminUpdate, UserRegister
+from app.users.schemas import ScopesUpdate, UserAdminUpdate, UserRegister
 from app.users.tokens import password_hasher
 from core.controller import Action, BaseController
 from core.errors import Conflict, Forbidden
 from core.filtering import FilterSet, contains
-from core.security import Scope
+from core.security import Scope, expand_scopes
 
 
 class UserFilters(FilterSet):
@@ -22,6 +23,9 @@ class UserFilters(FilterSet):
     email: str | None = Field(default=None, max_length=320)
     is_active: bool | None = None
     deleted: bool | None = None
+
+    def includes_deleted(self) -> bool:
+        return self.deleted is not None
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         if self.email:
@@ -36,19 +40,13 @@ class UserFilters(FilterSet):
 
 
 class UserController(BaseController[User, UserRegister, UserAdminUpdate]):
+    """Users as admins see them: every user, filtered and sorted; writes revoke tokens."""
+
     repository_class = UserRepository
+    filterset = UserFilters
     sort_fields = {"created_at": User.created_at, "email": User.email, "full_name": User.full_name}
-    default_sort = "-created_at"
 
     repository: UserRepository
-
-    def query(
-        self, filters: FilterSet | None = None, *, include_deleted: bool = False
-    ) -> Select[User]:
-        # `?deleted=` must see soft-deleted rows, which the base query hides.
-        if isinstance(filters, UserFilters) and filters.deleted is not None:
-            include_deleted = True
-        return super().query(filters, include_deleted=include_deleted)
 
     async def check_object(self, obj: User, action: Action) -> None:
         # Only a superuser may change, delete or restore a superuser.
@@ -68,10 +66,9 @@ class UserController(BaseController[User, UserRegister, UserAdminUpdate]):
         await self.revoke_all_sessions(obj)
         await self.repository.soft_delete(obj)
 
-    # -- shared account writes ----------------------------------------------------------------
-
-    async def create_account(self, data: UserRegister, scopes: Iterable[str]) -> User:
+    async def perform_create(self, data: UserRegister, **values: Any) -> User:
         """Insert a user with exactly `scopes` (never from the request body); 409 if taken."""
+        scopes: Iterable[str] = values.pop("scopes")
         hashed = await password_hasher().hash(data.password)  # before holding a connection
         if await self.repository.exists(self.repository.by_email(data.email)):
             raise Conflict(self.repository.conflict_detail)
@@ -82,6 +79,14 @@ class UserController(BaseController[User, UserRegister, UserAdminUpdate]):
             scopes=sorted(set(scopes)),
         )
         return await self.repository.add(user)
+
+    async def set_scopes(self, user_id: uuid.UUID, data: ScopesUpdate) -> User:
+        """Replace a user's scopes; losing any scope revokes their tokens at once."""
+        user = await self.get(user_id, action=Action.UPDATE, for_update=True)
+        new_scopes = sorted({scope.value for scope in data.scopes})
+        if expand_scopes(user.scopes) - expand_scopes(new_scopes):
+            await self.revoke_all_sessions(user)
+        return await self.repository.update(user, {"scopes": new_scopes})
 
     async def revoke_all_sessions(self, user: User) -> None:
         """Kill every token of the user at once: bump the version, close every session."""

@@ -1,6 +1,7 @@
 """Data access for users, login sessions and refresh tokens."""
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Select, delete, select, update
@@ -17,6 +18,15 @@ class UserRepository(BaseRepository[User]):
 
     def by_email(self, email: str) -> Select[User]:
         return self.select().where(User.email == email)
+
+    async def active_ids(self, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of `ids` that are existing, active, not deleted users — one query."""
+        if not ids:
+            return set()
+        stmt = select(User.id).where(
+            User.id.in_(ids), User.is_active.is_(True), User.deleted_at.is_(None)
+        )
+        return set((await self.session.scalars(stmt)).all())
 
     async def revoke_all_tokens(self, user: User) -> None:
         """Bump the token version: every access and refresh token issued so far stops working."""

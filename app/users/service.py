@@ -1,4 +1,4 @@
-"""`AuthService`: the multi-step account flows, each one unit of work.
+"""`AuthService`: the multi-step account flows, each in the request's unit of work.
 
 Login opens a session (a refresh-token family, whose id is the tokens' `sid`). Refresh rotates:
 the presented token is claimed with one conditional UPDATE, so of two concurrent refreshes
@@ -15,10 +15,8 @@ from app.users.models import AuthSession, RefreshToken, User
 from app.users.repository import AuthSessionRepository, RefreshTokenRepository
 from app.users.schemas import (
     MeUpdate,
-    ScopesUpdate,
     SuperuserCreate,
     TokenResponse,
-    UserAdminUpdate,
     UserRegister,
     normalise_email,
 )
@@ -57,22 +55,23 @@ class AuthService(ControllerService):
     def refresh_tokens(self) -> RefreshTokenRepository:
         return RefreshTokenRepository(self.session)
 
-    def _me(self) -> User:
-        if self.principal is None or not isinstance(self.principal.account, User):
+    @property
+    def account(self) -> User:
+        """The caller's user row (loaded when their token was checked); 401 if anonymous."""
+        account = self.me.account
+        if not isinstance(account, User):
             raise Unauthorized()
-        return self.principal.account
+        return account
 
     # -- accounts -----------------------------------------------------------------------------
 
     async def register(self, data: UserRegister) -> User:
         """A new `regular` user; the body can never grant more."""
-        async with self.atomic():
-            return await self.users.create_account(data, scopes=[Scope.REGULAR])
+        return await self.users.create(data, scopes=[Scope.REGULAR])
 
     async def create_superuser(self, data: SuperuserCreate) -> User:
         """A new superuser (root token, CLI, first start of the embedded default)."""
-        async with self.atomic():
-            return await self.users.create_account(data, scopes=[Scope.SUPERUSER])
+        return await self.users.create(data, scopes=[Scope.SUPERUSER])
 
     # -- tokens -------------------------------------------------------------------------------
 
@@ -85,8 +84,8 @@ class AuthService(ControllerService):
                 errors=[field_error(["body", "password"], f"At most {max_length} characters.")]
             )
         repository = self.users.repository
-        async with self.atomic():  # read only; ends before hashing so the connection is free
-            user = await repository.one_or_none(repository.by_email(normalise_email(email)))
+        user = await repository.one_or_none(repository.by_email(normalise_email(email)))
+        await self.commit()  # end the read: the connection is free while the hash runs
         valid, new_hash = await password_hasher().verify(
             password, user.hashed_password if user else None
         )
@@ -95,48 +94,39 @@ class AuthService(ControllerService):
         granted = grant_scopes(requested, user.scopes)
         if not granted:
             raise BadRequest("invalid_scope: none of the requested scopes is granted.")
-        async with self.atomic():
-            if new_hash:
-                await repository.update(user, {"hashed_password": new_hash})
-            return await self._open_session(user, granted)
+        if new_hash:
+            await repository.update(user, {"hashed_password": new_hash})
+        return await self._open_session(user, granted)
 
     async def refresh(self, token: str) -> TokenResponse:
         """Rotate a refresh token. A token already used means it leaked: 401, family revoked."""
         claims = token_service().verify(token, TokenType.REFRESH)
         token_hash = refresh_token_hash(claims["jti"])
-        reused = False
-        async with self.atomic():
-            if await self.refresh_tokens.mark_used(token_hash, utcnow()):
-                return await self._rotate(claims)
-            row = await self.refresh_tokens.one_or_none(self.refresh_tokens.by_hash(token_hash))
-            if row is not None and row.used_at is not None:
-                await self.sessions.revoke(row.session_id)
-                reused = True
-        if reused:
+        if await self.refresh_tokens.mark_used(token_hash, utcnow()):
+            return await self._rotate(claims)
+        row = await self.refresh_tokens.one_or_none(self.refresh_tokens.by_hash(token_hash))
+        if row is not None and row.used_at is not None:
+            await self.sessions.revoke(row.session_id)
+            await self.commit()  # the revocation stands although the request fails
             raise Unauthorized("The refresh token was already used; the session is revoked.")
         raise Unauthorized(REFRESH_FAILED)
 
     async def logout(self) -> None:
         """End the caller's session: its refresh tokens and access tokens stop working."""
-        me = self._me()
-        assert self.principal is not None
-        async with self.atomic():
-            if self.principal.session_id:
-                await self.sessions.revoke(_session_uuid(self.principal.session_id))
-            else:  # a token issued outside any session: the only way to end it is to end all
-                await self.users.revoke_all_sessions(me)
+        if self.me.session_id:
+            await self.sessions.revoke(_session_uuid(self.me.session_id))
+        else:  # a token issued outside any session: the only way to end it is to end all
+            await self.users.revoke_all_sessions(self.account)
 
     async def logout_all(self) -> None:
         """End every session of the caller, on every device."""
-        async with self.atomic():
-            await self.users.revoke_all_sessions(self._me())
+        await self.users.revoke_all_sessions(self.account)
 
     async def purge_expired(self) -> tuple[int, int]:
         """Delete expired sessions and refresh-token rows; returns how many of each."""
         now = utcnow()
-        async with self.atomic():
-            tokens = await self.refresh_tokens.purge_expired(now)
-            sessions = await self.sessions.purge_expired(now)
+        tokens = await self.refresh_tokens.purge_expired(now)
+        sessions = await self.sessions.purge_expired(now)
         return sessions, tokens
 
     async def _open_session(self, user: User, scopes: frozenset[str]) -> TokenResponse:
@@ -195,11 +185,12 @@ class AuthService(ControllerService):
     async def update_me(self, data: MeUpdate) -> tuple[User, TokenResponse | None]:
         """Change one's name and/or password. A new password ends every session and token —
         this one included — and the answer carries a fresh pair for the caller."""
-        me = self._me()
-        assert self.principal is not None
+        me = self.account
         hashed = None
         if data.password is not None:
-            await self._end_read_transaction()
+            # Hashing takes tens of milliseconds: give the pooled connection back first (the
+            # embedded SQLite default has one). A commit, unlike a rollback, keeps loaded rows.
+            await self.commit()
             valid, _ = await password_hasher().verify(
                 data.current_password or "", me.hashed_password
             )
@@ -209,51 +200,17 @@ class AuthService(ControllerService):
                 )
             hashed = await password_hasher().hash(data.password)
         tokens = None
-        async with self.atomic():
-            if data.full_name is not None:
-                await self.users.repository.update(me, {"full_name": data.full_name})
-            if hashed is not None:
-                await self.users.repository.update(me, {"hashed_password": hashed})
-                await self.users.revoke_all_sessions(me)
-                tokens = await self._open_session(me, self.principal.scopes)
+        if data.full_name is not None:
+            await self.users.repository.update(me, {"full_name": data.full_name})
+        if hashed is not None:
+            await self.users.repository.update(me, {"hashed_password": hashed})
+            await self.users.revoke_all_sessions(me)
+            tokens = await self._open_session(me, self.me.scopes)
         return me, tokens
-
-    async def _end_read_transaction(self) -> None:
-        # Hashing takes tens of milliseconds: give the pooled connection back first (the
-        # embedded SQLite default has one). A commit, unlike a rollback, keeps loaded objects.
-        async with self.atomic():
-            pass
 
     async def delete_me(self) -> None:
         """Soft-delete one's own account and end its sessions."""
-        me = self._me()
-        async with self.atomic():
-            await self.users.perform_delete(me)
-
-    # -- administration -----------------------------------------------------------------------
-
-    async def admin_update(self, user_id: uuid.UUID, data: UserAdminUpdate) -> User:
-        """Name and active flag; deactivation revokes the user's tokens at once."""
-        async with self.atomic():
-            return await self.users.update(user_id, data)
-
-    async def admin_delete(self, user_id: uuid.UUID) -> None:
-        async with self.atomic():
-            await self.users.delete(user_id)
-
-    async def set_scopes(self, user_id: uuid.UUID, data: ScopesUpdate) -> User:
-        """Replace a user's scopes; losing any scope revokes their tokens at once."""
-        async with self.atomic():
-            user = await self.users.get(user_id, for_update=True)
-            new_scopes = sorted({scope.value for scope in data.scopes})
-            if expand_scopes(user.scopes) - expand_scopes(new_scopes):
-                await self.users.revoke_all_sessions(user)
-            return await self.users.repository.update(user, {"scopes": new_scopes})
-
-    async def restore(self, user_id: uuid.UUID) -> User:
-        """Bring back a soft-deleted user (409 if a live user took the email meanwhile)."""
-        async with self.atomic():
-            return await self.users.restore(user_id)
+        await self.users.perform_delete(self.account)
 
 
 def _session_uuid(value: object) -> uuid.UUID:

@@ -3,14 +3,17 @@ from typing import Any
 
 import pytest
 
-from tests.core.models import Widget
+from tests.core.models import Gadget, Widget
 
 
 @pytest.fixture(scope="session", autouse=True)
 async def widget_table(database: Any) -> AsyncIterator[None]:
     """The test-only table, created for the core tests and dropped after them."""
+    tables = [Widget.__table__, Gadget.__table__]
     async with database.engine.begin() as connection:
-        await connection.run_sync(Widget.__table__.create, checkfirst=True)
+        for table in tables:
+            await connection.run_sync(table.create, checkfirst=True)
     yield
     async with database.engine.begin() as connection:
-        await connection.run_sync(Widget.__table__.drop, checkfirst=True)
+        for table in reversed(tables):
+            await connection.run_sync(table.drop, checkfirst=True)

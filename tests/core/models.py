@@ -1,12 +1,13 @@
 """A test-only entity exercising every core base (its table is created by the core tests)."""
 
 import uuid
+from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Select, String
+from sqlalchemy import ForeignKey, Select, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.controller import Action, BaseController
+from core.controller import Action, BaseController, Parent
 from core.db import CommonBase
 from core.errors import Forbidden
 from core.filtering import FilterSet, contains
@@ -55,21 +56,52 @@ class WidgetFilters(FilterSet):
 
 class WidgetController(BaseController[Widget, WidgetCreate, WidgetUpdate]):
     repository_class = WidgetRepository
+    filterset = WidgetFilters
     sort_fields = {"name": Widget.name, "size": Widget.size, "created_at": Widget.created_at}
 
 
 class OwnedWidgetController(WidgetController):
     """Rows are visible to their owner only; big widgets cannot be deleted."""
 
-    def scope(self, stmt: Select[Widget]) -> Select[Widget]:
-        assert self.principal is not None
-        return stmt.where(Widget.owner_id == self.principal.id)
+    owner_field = "owner_id"
 
     async def check_object(self, obj: Widget, action: Action) -> None:
         if action is Action.DELETE and obj.size > 100:
             raise Forbidden("Big widgets stay.")
 
-    async def perform_create(self, data: WidgetCreate) -> Widget:
-        assert self.principal is not None
-        widget = Widget(**data.model_dump(), owner_id=self.principal.id)
-        return await self.repository.add(widget)
+
+class Gadget(CommonBase):
+    """A child of a widget (a parent/child collection)."""
+
+    __tablename__ = "test_gadgets"
+
+    widget_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("test_widgets.id"))
+    label: Mapped[str] = mapped_column(String(50))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+
+
+class GadgetCreate(CreateSchema):
+    label: str = Field(min_length=1, max_length=50)
+
+
+class GadgetUpdate(UpdateSchema):
+    label: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class GadgetRead(ReadSchema):
+    widget_id: uuid.UUID
+    label: str
+    author_id: uuid.UUID | None
+
+
+class GadgetController(BaseController[Gadget, GadgetCreate, GadgetUpdate]):
+    """Gadgets of widgets the caller owns; creating one bumps its widget's size."""
+
+    parent = Parent(OwnedWidgetController, "widget_id", lock_on_create=True)
+    created_by_field = "author_id"
+    pagination = "cursor"
+
+    async def perform_create_in(self, parent: Widget, data: GadgetCreate, **values: Any) -> Gadget:
+        gadget = await super().perform_create_in(parent, data, **values)
+        await self.parent_controller.repository.update(parent, {"size": parent.size + 1})
+        return gadget

@@ -1,4 +1,4 @@
-"""The core through HTTP: one error shape everywhere, provide(), gates, atomic commits, docs."""
+"""The core through HTTP: one error shape everywhere, provide(), gates, commits, docs."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -12,27 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from configs import get_settings
 from core.application import create_application
-from core.deps import Gate, provide
+from core.crud import CrudRouter
+from core.deps import Gates, provide
 from core.errors import Unauthorized
-from core.filtering import sort_param
-from core.pagination import (
-    CursorPage,
-    CursorParams,
-    OffsetPage,
-    OffsetParams,
-    cursor_params,
-    offset_params,
-)
+from core.pagination import CursorPage, CursorParams, cursor_params
 from core.security import Principal
-from core.service import ControllerService
 from tests.conftest import client_for
-from tests.core.models import (
-    WidgetController,
-    WidgetCreate,
-    WidgetFilters,
-    WidgetRead,
-    WidgetUpdate,
-)
+from tests.core.models import WidgetController, WidgetRead
 
 USER_ID = uuid.uuid4()
 
@@ -45,40 +31,12 @@ async def token_authenticator(_: AsyncSession, token: str) -> Principal:
 
 
 Widgets = Annotated[WidgetController, Depends(provide(WidgetController))]
-Service = Annotated[ControllerService, Depends(provide(ControllerService))]
-router = APIRouter(prefix="/widgets")
-
-
-@router.get("", response_model=OffsetPage[WidgetRead])
-async def list_widgets(
-    widgets: Widgets,
-    filters: Annotated[WidgetFilters, Depends()],
-    page: Annotated[OffsetParams, Depends(offset_params)],
-    sort: Annotated[str, Depends(sort_param(WidgetController.sort_fields, "-created_at"))],
-) -> Any:
-    return await widgets.list(filters=filters, sort=sort, limit=page.limit, offset=page.offset)
+router = CrudRouter(WidgetController, WidgetRead, prefix="/widgets")
 
 
 @router.get("/feed", response_model=CursorPage[WidgetRead])
 async def feed(widgets: Widgets, page: Annotated[CursorParams, Depends(cursor_params)]) -> Any:
     return await widgets.list_after(cursor=page.cursor, limit=page.limit)
-
-
-@router.post("", status_code=201, response_model=WidgetRead)
-async def create_widget(data: WidgetCreate, service: Service) -> Any:
-    async with service.atomic():
-        return await service.controller(WidgetController).create(data)
-
-
-@router.patch("/{widget_id}", response_model=WidgetRead)
-async def update_widget(widget_id: uuid.UUID, data: WidgetUpdate, service: Service) -> Any:
-    async with service.atomic():
-        return await service.controller(WidgetController).update(widget_id, data)
-
-
-@router.get("/{widget_id}", response_model=WidgetRead)
-async def get_widget(widget_id: uuid.UUID, widgets: Widgets) -> Any:
-    return await widgets.get(widget_id)
 
 
 @router.get("/boom/crash")
@@ -94,9 +52,12 @@ async def admin_only() -> dict[str, str]:
     return {"ok": "yes"}
 
 
+gates = Gates(token_url="/token", scopes={"regular": "Use it.", "admin": "Run it."})
+
+
 def include(app: FastAPI) -> None:
-    app.include_router(router, prefix="/api", dependencies=Gate.AUTHENTICATED)
-    app.include_router(admin_router, prefix="/api", dependencies=Gate.ADMIN)
+    app.include_router(router, prefix="/api", dependencies=gates.AUTHENTICATED)
+    app.include_router(admin_router, prefix="/api", dependencies=gates.ADMIN)
 
 
 @pytest.fixture

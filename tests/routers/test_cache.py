@@ -7,8 +7,9 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from core.deps import Gate, PrincipalDep
+from core.deps import PrincipalDep
 from core.platform.cache import cache
+from routers.gates import gates
 from tests.app.users.support import API
 from tests.conftest import Leg, client_for
 from tests.helpers import bearer, create_user
@@ -24,7 +25,7 @@ def add_whoami(app: FastAPI) -> None:
         assert principal is not None
         return {"id": str(principal.id)}
 
-    app.include_router(router, prefix="/test", dependencies=Gate.AUTHENTICATED)
+    app.include_router(router, prefix="/test", dependencies=gates.AUTHENTICATED)
 
 
 async def test_one_users_cached_answer_is_never_served_to_another(

@@ -1,16 +1,15 @@
-"""Reading request logs: the admin API's row schema, filters and keyset page."""
+"""Reading request logs: the admin API's row schema, filters and repository."""
 
 import uuid
 from datetime import datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import Select, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select
 
 from core.filtering import FilterSet
-from core.pagination import CursorCodec, CursorPage
 from core.platform.requestlog.models import MAX_ROUTE_LENGTH, RequestLog
+from core.repository import BaseRepository
 
 
 class RequestLogRead(BaseModel):
@@ -62,26 +61,7 @@ class RequestLogFilters(FilterSet):
         return stmt
 
 
-async def page_request_logs(
-    session: AsyncSession,
-    filters: RequestLogFilters,
-    *,
-    limit: int,
-    cursor: str | None,
-    codec: CursorCodec,
-) -> CursorPage[RequestLogRead]:
-    """Newest first, keyset-paged over `(created_at, id)`: deep pages cost what the first does."""
-    stmt = filters.apply(select(RequestLog))
-    if cursor is not None:
-        created_at, id_ = codec.decode(cursor, [datetime, uuid.UUID])
-        stmt = stmt.where(tuple_(RequestLog.created_at, RequestLog.id) < tuple_(created_at, id_))
-    stmt = stmt.order_by(RequestLog.created_at.desc(), RequestLog.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).scalars())
-    has_more = len(rows) > limit
-    items = rows[:limit]
-    next_cursor = codec.encode([items[-1].created_at, items[-1].id]) if has_more else None
-    return CursorPage[RequestLogRead](
-        items=[RequestLogRead.model_validate(row) for row in items],
-        next_cursor=next_cursor,
-        has_more=has_more,
-    )
+class RequestLogRepository(BaseRepository[RequestLog]):
+    """Request-log rows; keyset pages walk `(created_at, id)`, newest first."""
+
+    model = RequestLog

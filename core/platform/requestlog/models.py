@@ -6,13 +6,13 @@ from datetime import datetime
 from sqlalchemy import Float, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, new_id, utcnow
+from core.db import Entity, utcnow
 
 MAX_ROUTE_LENGTH = 200
 MAX_IP_LENGTH = 45
 
 
-class RequestLog(Base):
+class RequestLog(Entity):
     """One API request served: who, what route, how it ended and how long it took."""
 
     __tablename__ = "api_request_logs"
@@ -22,7 +22,6 @@ class RequestLog(Base):
         Index("ix_api_request_logs_status_created_at", "status", "created_at"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     method: Mapped[str] = mapped_column(String(10))
     route: Mapped[str] = mapped_column(String(MAX_ROUTE_LENGTH))

@@ -13,6 +13,7 @@ from app.users.repository import RefreshTokenRepository
 from app.users.service import AuthService, grant_scopes
 from core.db import utcnow
 from core.errors import Unauthorized
+from core.service import unit_of_work
 from tests.helpers import DEFAULT_PASSWORD, create_user
 
 
@@ -36,18 +37,18 @@ def test_granted_scopes_are_requested_and_held(
 
 async def _session_with_token(database: Any) -> str:
     user = await create_user(database)
-    async with database.session() as session:
+    async with unit_of_work(database) as session:
         pair = await AuthService(session, None).login(user.email, DEFAULT_PASSWORD, [])
     return pair.refresh_token
 
 
 async def test_only_one_of_two_concurrent_claims_wins(database: Any) -> None:
     await _session_with_token(database)
-    async with database.session() as session:
+    async with unit_of_work(database) as session:
         row = (await session.scalars(select(RefreshToken))).one()
 
     async def claim() -> bool:
-        async with database.session() as session:
+        async with unit_of_work(database) as session:
             won = await RefreshTokenRepository(session).mark_used(row.token_hash, utcnow())
             await asyncio.sleep(0)  # let the other claim run while this transaction is open
             await session.commit()
@@ -58,7 +59,7 @@ async def test_only_one_of_two_concurrent_claims_wins(database: Any) -> None:
 
 async def test_an_expired_refresh_row_cannot_be_claimed(database: Any) -> None:
     await _session_with_token(database)
-    async with database.session() as session:
+    async with unit_of_work(database) as session:
         row = (await session.scalars(select(RefreshToken))).one()
         later = row.expires_at + timedelta(seconds=1)
         assert not await RefreshTokenRepository(session).mark_used(row.token_hash, later)
@@ -66,18 +67,18 @@ async def test_an_expired_refresh_row_cannot_be_claimed(database: Any) -> None:
 
 async def test_refresh_after_logout_is_refused(database: Any) -> None:
     refresh_token = await _session_with_token(database)
-    async with database.session() as session:
+    async with unit_of_work(database) as session:
         auth_session = (await session.scalars(select(AuthSession))).one()
         auth_session.revoked_at = utcnow()
         await session.commit()
-    async with database.session() as session:
+    async with unit_of_work(database) as session:
         with pytest.raises(Unauthorized):
             await AuthService(session, None).refresh(refresh_token)
 
 
 async def test_authenticate_costs_one_indexed_query(database: Any) -> None:
     user = await create_user(database)
-    async with database.session() as session:
+    async with unit_of_work(database) as session:
         pair = await AuthService(session, None).login(user.email, DEFAULT_PASSWORD, [])
     statements: list[str] = []
 
@@ -87,7 +88,7 @@ async def test_authenticate_costs_one_indexed_query(database: Any) -> None:
     engine = database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        async with database.session() as session:
+        async with unit_of_work(database) as session:
             principal = await authenticate(session, pair.access_token)
     finally:
         event.remove(engine, "before_cursor_execute", record)
@@ -100,11 +101,11 @@ async def test_authenticate_costs_one_indexed_query(database: Any) -> None:
 
 async def test_purge_deletes_only_expired_sessions_and_tokens(database: Any) -> None:
     user = await create_user(database)
-    async with database.session() as session:
+    async with unit_of_work(database) as session:
         service = AuthService(session, None)
         await service.login(user.email, DEFAULT_PASSWORD, [])
         await service.login(user.email, DEFAULT_PASSWORD, [])
-    async with database.session() as session:
+    async with unit_of_work(database) as session:
         old = (await session.scalars(select(AuthSession))).first()
         assert old is not None
         past = utcnow() - timedelta(days=1)
@@ -114,9 +115,9 @@ async def test_purge_deletes_only_expired_sessions_and_tokens(database: Any) -> 
                 row.expires_at = past
         await session.commit()
         old_id = old.id
-    async with database.session() as session:
+    async with unit_of_work(database) as session:
         assert await AuthService(session, None).purge_expired() == (1, 1)
-    async with database.session() as session:
+    async with unit_of_work(database) as session:
         sessions = (await session.scalars(select(AuthSession))).all()
         tokens = (await session.scalars(select(RefreshToken))).all()
     assert len(sessions) == 1 and sessions[0].id != old_id

@@ -1,0 +1,144 @@
+"""Thread and message rules. Visibility lives in `scope()`: a non-member cannot tell a thread or
+message from one that does not exist (404 either way). Permissions on a visible row live in
+`check_object()` (403: the caller already knows the row exists)."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import selectinload
+
+from app.messenger.models import Message, Role, Thread, ThreadParticipant
+from app.messenger.repository import ParticipantRepository, ThreadRepository, is_live_member
+from app.messenger.schemas import (
+    MessageCreate,
+    MessageFilters,
+    MessageUpdate,
+    ParticipantsAdd,
+    ThreadCreate,
+    ThreadUpdate,
+)
+from app.users.repository import UserRepository
+from core.controller import Action, BaseController, Parent
+from core.db import utcnow
+from core.errors import Forbidden, InvalidInput, field_error
+
+
+class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
+    repository_class = ThreadRepository
+    read_options = (selectinload(Thread.participants).selectinload(ThreadParticipant.user),)
+    pagination = "cursor"  # most recent activity first (ThreadRepository.keyset_key)
+
+    def scope(self, stmt: Select[Thread], action: Action) -> Select[Thread]:
+        # Only threads the caller takes part in exist for them.
+        return stmt.where(is_live_member(Thread.id, self.me.id))
+
+    async def check_object(self, obj: Thread, action: Action) -> None:
+        if action in (Action.UPDATE, Action.DELETE) and obj.created_by != self.me.id:
+            raise Forbidden("Only the thread's creator may rename or delete it.")
+
+    async def perform_create(self, data: ThreadCreate, **values: Any) -> Thread:
+        """The thread, its creator and the (deduplicated) participants."""
+        await self._require_active_users(data.participant_ids, "participant_ids")
+        now = utcnow()
+        thread = await self.repository.add(
+            Thread(
+                title=data.title,
+                created_by=self.me.id,
+                created_at=now,
+                updated_at=now,
+                last_activity_at=now,  # never NULL: the thread list is a keyset walk over it
+            )
+        )
+        creator = ThreadParticipant(thread_id=thread.id, user_id=self.me.id, role=Role.CREATOR)
+        others = [uid for uid in data.participant_ids if uid != self.me.id]
+        await self._add_members(thread, others, creator)
+        return thread
+
+    # -- participants -------------------------------------------------------------------------
+
+    async def add_participants(self, thread_id: uuid.UUID, data: ParticipantsAdd) -> Thread:
+        """Add active users (creator or admin); users already in the thread are skipped."""
+        thread = await self.get(thread_id, for_update=True, options=())
+        self._require_manager(thread)  # before telling anyone which user ids exist
+        await self._require_active_users(data.user_ids, "user_ids")
+        present = await self._participants.member_ids(thread.id)
+        await self._add_members(thread, [uid for uid in data.user_ids if uid not in present])
+        return await self.reload(thread)
+
+    async def remove_participant(self, thread_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """Leave (any member, for themselves) or remove someone (creator or admin)."""
+        thread = await self.get(thread_id, for_update=True, options=())
+        if user_id != self.me.id:
+            self._require_manager(thread)
+            if user_id == thread.created_by:
+                raise Forbidden("The creator cannot be removed; they may leave the thread.")
+        participants = self._participants
+        await participants.soft_delete(
+            await participants.one(participants.membership(thread.id, user_id))
+        )
+
+    @property
+    def _participants(self) -> ParticipantRepository:
+        return ParticipantRepository(self.session)
+
+    async def _add_members(
+        self, thread: Thread, user_ids: Sequence[uuid.UUID], *rows: ThreadParticipant
+    ) -> None:
+        """Insert `rows` and a member row for each of `user_ids` (duplicates collapsed)."""
+        members = [
+            ThreadParticipant(thread_id=thread.id, user_id=u) for u in dict.fromkeys(user_ids)
+        ]
+        await self._participants.add_many([*rows, *members])
+
+    def _require_manager(self, thread: Thread) -> None:
+        if thread.created_by != self.me.id and not self.is_admin:
+            raise Forbidden("Only the thread's creator or an admin may manage participants.")
+
+    async def _require_active_users(self, ids: Sequence[uuid.UUID], field: str) -> None:
+        """422 naming every id (by its position in the body) that is not an existing, active
+        user. The caller is active by definition (their token was just checked)."""
+        me = self.me.id
+        active = await UserRepository(self.session).active_ids(set(ids) - {me}) | {me}
+        bad = [(i, uid) for i, uid in enumerate(ids) if uid not in active]
+        if bad:
+            raise InvalidInput(
+                "Some users do not exist or are not active.",
+                errors=[
+                    field_error(["body", field, i], f"User {uid} does not exist or is not active.")
+                    for i, uid in bad
+                ],
+            )
+
+
+class MessageController(BaseController[Message, MessageCreate, MessageUpdate]):
+    parent = Parent(ThreadController, "thread_id", lock_on_create=True)
+    created_by_field = "author_id"
+    pagination = "cursor"  # newest first over (created_at, id): one index range per page
+    filterset = MessageFilters
+
+    def scope(self, stmt: Select[Message], action: Action) -> Select[Message]:
+        # Moderation: admins may delete any live message, member of its thread or not.
+        if action is Action.DELETE and self.is_admin:
+            return stmt
+        return super().scope(stmt, action)  # messages of live threads the caller takes part in
+
+    async def check_object(self, obj: Message, action: Action) -> None:
+        if obj.author_id == self.me.id or action is Action.READ:
+            return
+        if action is Action.DELETE and self.is_admin:
+            return
+        raise Forbidden("Only the author may change this message.")
+
+    async def perform_create_in(
+        self, parent: Thread, data: MessageCreate, **values: Any
+    ) -> Message:
+        """Post, and move the (locked) thread's activity to the new message."""
+        message = await super().perform_create_in(parent, data, **values)
+        moment = {"last_message_at": message.created_at, "last_activity_at": message.created_at}
+        await self.parent_controller.repository.update(parent, moment)
+        return message
+
+    async def perform_update(self, obj: Message, data: MessageUpdate) -> Message:
+        return await self.repository.update(obj, {"body": data.body, "edited_at": utcnow()})
