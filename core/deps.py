@@ -130,7 +130,7 @@ def _scope_gate(scheme: OAuth2PasswordBearer) -> Callable[..., Awaitable[Princip
     return require_scopes
 
 
-def current_principal(request: Request) -> Principal | None:
+async def current_principal(request: Request) -> Principal | None:
     """The principal resolved for this request (by a gate, or by the API-wide rate limiter when
     a public route is called with a valid token); None for anonymous callers."""
     return getattr(request.state, "principal", None)
@@ -151,7 +151,7 @@ BoundT = TypeVar("BoundT", bound=SessionBound)
 def provide(cls: type[BoundT]) -> Callable[..., Any]:
     """A dependency that builds `cls(session, principal)` for the current request."""
 
-    def build(session: SessionDep, principal: PrincipalDep) -> BoundT:
+    async def build(session: SessionDep, principal: PrincipalDep) -> BoundT:
         return cls(session, principal)
 
     build.__name__ = f"provide_{cls.__name__}"

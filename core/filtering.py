@@ -12,7 +12,7 @@ A filter set maps each field to a column by hand — user input never picks a co
 """
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -68,14 +68,14 @@ def parse_sort(
     return clauses
 
 
-def sort_param(allowed: Iterable[str], default: str) -> Callable[..., str]:
+def sort_param(allowed: Iterable[str], default: str) -> Callable[..., Awaitable[str]]:
     """A dependency for `?sort=` that lists the allowed fields in OpenAPI and 422s on others."""
     names = sorted(allowed)
     alternatives = "|".join(re.escape(name) for name in names)
     pattern = rf"^-?({alternatives})(,-?({alternatives})){{0,{MAX_SORT_KEYS - 1}}}$"
     description = f"Comma-separated fields, `-` for descending. Allowed: {', '.join(names)}."
 
-    def sort(
+    async def sort(
         sort: Annotated[str, Query(pattern=pattern, description=description)] = default,
     ) -> str:
         return sort

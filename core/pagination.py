@@ -54,7 +54,7 @@ class OffsetParams(BaseModel):
     offset: int = 0
 
 
-def offset_params(
+async def offset_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip.")] = 0,
 ) -> OffsetParams:
@@ -69,7 +69,7 @@ class CursorParams(BaseModel):
     cursor: str | None = None
 
 
-def cursor_params(
+async def cursor_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
