@@ -96,10 +96,35 @@ class JobQueue:
         )
 
     def _register(self, job: Job) -> AsyncTaskiqDecoratedTask[Any, Any]:
-        async def deliver(context: Annotated[Context, TaskiqDepends()], **kwargs: Any) -> None:
-            await self.deliver(job, context.message.task_id, context.message.labels, kwargs)
+        async def receive(context: Annotated[Context, TaskiqDepends()], **kwargs: Any) -> None:
+            await self._receive(job, context, kwargs)
 
-        return self.broker.register_task(deliver, task_name=job.name)
+        return self.broker.register_task(receive, task_name=job.name)
+
+    async def _receive(self, job: Job, context: Context, kwargs: dict[str, Any]) -> None:
+        """Deliver, then acknowledge (workers acknowledge by hand: taskiq would also
+        acknowledge a cancelled job). Cancelled — the worker is stopping — hand it back."""
+        message = context.message
+        try:
+            await self.deliver(job, message.task_id, message.labels, kwargs)
+        except asyncio.CancelledError:
+            if context.is_ackable:
+                await asyncio.shield(self._hand_back(context))
+            raise
+        if context.is_ackable:
+            await context.ack()
+
+    async def _hand_back(self, context: Context) -> None:
+        """Put the message back on the queue for another worker, then drop this delivery. If
+        that fails the message stays unacknowledged and is re-claimed after
+        JOBS_REDELIVER_AFTER_SECONDS."""
+        try:
+            await self.broker.kick(self.broker.formatter.dumps(context.message))
+            await context.ack()
+        except Exception as exc:
+            logger.warning("could not hand back %s: %s", context.message.task_id, exc)
+            return
+        logger.info("handed back %s (%s)", context.message.task_name, context.message.task_id)
 
     def _check_redelivery_window(self) -> None:
         window = self.settings.jobs.redeliver_after_seconds

@@ -1,9 +1,9 @@
 """Running one delivery of a job: attempts with exponential backoff, a timeout per attempt,
 metrics, and a `failed_jobs` row when the last attempt fails.
 
-Errors never escape to the broker, so the message is acknowledged once this returns. A
-cancellation (the worker stopped before the job finished) does escape: the message stays
-unacknowledged and another worker picks it up after JOBS_REDELIVER_AFTER_SECONDS.
+Errors never escape, so the message is acknowledged once this returns. A cancellation (the
+worker is stopping and the grace period is over) does escape: `JobQueue` hands the message
+back to the queue instead.
 """
 
 import asyncio

@@ -2,8 +2,10 @@
 
 It reads jobs from the Redis stream (JOBS_CONCURRENCY at a time), runs the cron scheduler and
 writes a heartbeat every JOBS_HEARTBEAT_SECONDS. On SIGTERM or SIGINT it stops taking jobs,
-lets the running ones finish for up to JOBS_SHUTDOWN_GRACE_SECONDS, and cancels the rest
-without acknowledging them: another worker runs them after JOBS_REDELIVER_AFTER_SECONDS.
+lets the running ones finish for up to JOBS_SHUTDOWN_GRACE_SECONDS, and hands the rest back to
+the queue (cancelled, re-sent, then acknowledged) for another worker. A worker that dies
+without that (SIGKILL, OOM) leaves its jobs unacknowledged: another worker re-claims them after
+JOBS_REDELIVER_AFTER_SECONDS.
 Run as many as you like (`docker compose up --scale worker=N`).
 """
 
@@ -16,6 +18,7 @@ import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 
 from configs import Settings, get_settings
@@ -64,6 +67,7 @@ class Worker:
             max_prefetch=0,
             propagate_exceptions=False,
             run_startup=False,
+            ack_type=AcknowledgeType.MANUAL,
             wait_tasks_timeout=jobs.shutdown_grace_seconds,
         )
 
