@@ -25,7 +25,7 @@ async def fail(ctx: JobContext) -> None:
 async def hold(ctx: JobContext, key: str) -> None:
     """Start, wait until the test releases `key`, then finish (counted once per completion)."""
     await ctx.redis.rpush(f"test:hold:{key}:started", os.getpid())
-    while not await ctx.redis.exists(f"test:hold:{key}:release"):
+    while not await ctx.redis.exists(f"test:hold:{key}:release"):  # noqa: ASYNC110 - set by another process
         await asyncio.sleep(0.02)
     await ctx.redis.incr(f"test:hold:{key}:done")
 
