@@ -9,8 +9,9 @@ from pydantic import BaseModel
 from core.deps import SessionDep
 from core.errors import Conflict, NotFound
 from core.pagination import CursorCodec, CursorPage, CursorParams, cursor_params
-from core.platform.jobs import FailedJob, JobQueue
+from core.platform.jobs import FailedJob, JobQueue, current_queue, enqueue_after_commit
 from core.platform.jobs.admin import FailedJobRead, JobsStatus, page_failed_jobs
+from core.service import UnitOfWork
 
 router = APIRouter(prefix="/admin/jobs", tags=["admin"])
 
@@ -72,13 +73,14 @@ async def read_failed_job(failed: Failed) -> FailedJob:
 @router.post(
     "/failed/{failed_id}/retry", response_model=Enqueued, status_code=status.HTTP_202_ACCEPTED
 )
-async def retry_failed_job(session: SessionDep, queue: Queue, failed: Failed) -> Enqueued:
-    """Send the job again with its arguments (fresh attempts) and drop the record."""
-    if failed.job not in queue.registry.jobs:
+async def retry_failed_job(session: SessionDep, failed: Failed) -> Enqueued:
+    """Send the job again with its arguments (fresh attempts) once the record is dropped."""
+    if failed.job not in current_queue().registry.jobs:
         raise Conflict(f"No job named {failed.job!r} is registered any more.")
-    task_id = await queue.enqueue(failed.job, **failed.arguments)
+    task_id = uuid.uuid4().hex
+    job = current_queue().registry.jobs[failed.job]
+    enqueue_after_commit(UnitOfWork.of(session), job, task_id=task_id, **failed.arguments)
     await session.delete(failed)
-    await session.commit()
     return Enqueued(task_id=task_id)
 
 
@@ -86,4 +88,3 @@ async def retry_failed_job(session: SessionDep, queue: Queue, failed: Failed) ->
 async def delete_failed_job(session: SessionDep, failed: Failed) -> None:
     """Forget a failed job."""
     await session.delete(failed)
-    await session.commit()

@@ -6,6 +6,7 @@ from datetime import timedelta
 from app.users.repository import AuthSessionRepository, RefreshTokenRepository
 from core.db import utcnow
 from core.platform.jobs import JobContext, JobRegistry
+from core.service import unit_of_work
 
 logger = logging.getLogger("plinth.users.jobs")
 
@@ -18,12 +19,11 @@ jobs = JobRegistry()
 async def purge_tokens(ctx: JobContext) -> None:
     """Delete expired refresh tokens, expired sessions and sessions revoked over a day ago."""
     now = utcnow()
-    async with ctx.database.session() as session:
+    async with unit_of_work(ctx.database) as session:
         tokens = await RefreshTokenRepository(session).purge_expired(now)
         sessions = AuthSessionRepository(session)
         expired = await sessions.purge_expired(now)
         revoked = await sessions.purge_revoked(now - REVOKED_KEPT_FOR)
-        await session.commit()
     logger.info(
         "purged %d refresh tokens, %d expired and %d revoked sessions", tokens, expired, revoked
     )

@@ -19,7 +19,7 @@ from core.platform.jobs import (
 from core.platform.jobs.queue import set_current_queue
 from core.platform.jobs.runner import backoff_seconds
 from core.platform.jobs.scheduler import Scheduler, check_expression, next_tick
-from core.service import ControllerService
+from core.service import ControllerService, unit_of_work
 from tests.jobs_support import job_queue, job_settings, working
 
 calls: list[tuple[str, dict[str, Any], int]] = []
@@ -168,14 +168,14 @@ async def test_enqueue_after_commit_sends_only_committed_work(database: Any) -> 
     async with job_queue(registry, database) as queue, working(queue) as settle:
         set_current_queue(queue)
         try:
-            async with database.session() as session:
-                service = ControllerService(session, None)
-                with pytest.raises(RuntimeError):
-                    async with service.atomic():
-                        enqueue_after_commit(service, record, step="rolled back")
-                        raise RuntimeError("the request failed")
-                async with service.atomic():
-                    enqueue_after_commit(service, record, step="committed")
+            with pytest.raises(RuntimeError):
+                async with unit_of_work(database) as session:
+                    service = ControllerService(session, None)
+                    enqueue_after_commit(service, record, step="rolled back")
+                    raise RuntimeError("the request failed")
+            async with unit_of_work(database) as session:
+                enqueue_after_commit(ControllerService(session, None), record, step="committed")
+                assert calls == []  # not before the commit
             await settle()
         finally:
             set_current_queue(None)

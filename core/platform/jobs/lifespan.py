@@ -16,23 +16,33 @@ AfterCommit = Callable[[], Awaitable[None]]
 
 
 class CommitHooks(Protocol):
-    """Anything that runs hooks after its transaction commits (`ControllerService`)."""
+    """A unit of work: runs hooks once its transaction commits (`core.service.UnitOfWork`)."""
 
     def after_commit(self, hook: AfterCommit) -> None: ...
 
 
-def enqueue_after_commit(unit: CommitHooks, job: Job, /, **kwargs: Any) -> None:
-    """Enqueue `job` once `unit` commits; nothing is sent if it rolls back.
+class InUnitOfWork(Protocol):
+    """A controller or service: reaches its request's unit of work."""
 
-    The queue is looked up now, so a process without one fails inside the request, not after
-    the commit.
+    @property
+    def unit_of_work(self) -> CommitHooks: ...
+
+
+def enqueue_after_commit(
+    work: CommitHooks | InUnitOfWork, job: Job, /, *, task_id: str | None = None, **kwargs: Any
+) -> None:
+    """Enqueue `job` once the unit of work commits; nothing is sent if it rolls back.
+
+    `work` is a controller or service (`self`), or a `UnitOfWork`. The queue is looked up now,
+    so a process without one fails inside the request, not after the commit.
     """
     queue = current_queue()
+    hooks = work.unit_of_work if hasattr(work, "unit_of_work") else work
 
     async def send() -> None:
-        await queue.enqueue(job, **kwargs)
+        await queue.enqueue(job, task_id=task_id, **kwargs)
 
-    unit.after_commit(send)
+    hooks.after_commit(send)
 
 
 async def _in_process(queue: JobQueue, stop: asyncio.Event) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from core.db import Base, CommonBase, utcnow
 from core.platform.jobs.registry import JobContext, JobRegistry
 from core.platform.requestlog.models import RequestLog
+from core.service import unit_of_work
 
 logger = logging.getLogger("plinth.jobs.maintenance")
 
@@ -26,11 +27,10 @@ async def purge_request_logs(ctx: JobContext) -> None:
     if days <= 0:
         return
     cutoff = utcnow() - timedelta(days=days)
-    async with ctx.database.session() as session:
+    async with unit_of_work(ctx.database) as session:
         result: Any = await session.execute(
             delete(RequestLog).where(RequestLog.created_at < cutoff)
         )
-        await session.commit()
     logger.info("deleted %d request-log rows older than %d days", result.rowcount, days)
 
 
@@ -53,7 +53,7 @@ async def purge_deleted(ctx: JobContext) -> None:
     unknown = sorted(set(retentions) - set(models))
     if unknown:
         raise ValueError(f"JOBS_PURGE_DELETED_AFTER_DAYS names unknown tables: {unknown}")
-    async with ctx.database.session() as session:
+    async with unit_of_work(ctx.database) as session:
         for table, days in retentions.items():
             model = models[table]
             cutoff = utcnow() - timedelta(days=days)
@@ -61,7 +61,6 @@ async def purge_deleted(ctx: JobContext) -> None:
             logger.info(
                 "hard-deleted %d rows of %s soft-deleted before %s", result.rowcount, table, cutoff
             )
-        await session.commit()
 
 
 maintenance.schedule(purge_request_logs, cron=lambda s: s.jobs.purge_request_logs_cron)

@@ -147,15 +147,24 @@ class JobQueue:
         await self.broker.shutdown()
 
     async def enqueue(
-        self, job: Job | str, /, *, labels: dict[str, str] | None = None, **kwargs: Any
+        self,
+        job: Job | str,
+        /,
+        *,
+        labels: dict[str, str] | None = None,
+        task_id: str | None = None,
+        **kwargs: Any,
     ) -> str:
-        """Send `job` with JSON-serialisable `kwargs`; returns its task id."""
+        """Send `job` with JSON-serialisable `kwargs`; returns its task id (`task_id`, when
+        given, e.g. to answer with it before the send happens after the commit)."""
         name = job if isinstance(job, str) else job.name
         if name not in self.tasks:
             raise KeyError(f"unknown job {name!r}: register it in the job registry")
         kicker = self.tasks[name].kicker()
         if labels:
             kicker = kicker.with_labels(**labels)
+        if task_id:
+            kicker = kicker.with_task_id(task_id)
         sent = await kicker.kiq(**kwargs)
         return sent.task_id
 

@@ -4,7 +4,7 @@
 
     @registry.job("users.purge_tokens")
     async def purge_tokens(ctx: JobContext) -> None:
-        async with ctx.database.session() as session:
+        async with unit_of_work(ctx.database) as session:
             ...
 
     registry.schedule(purge_tokens, cron=lambda settings: settings.jobs.purge_tokens_cron)

@@ -16,6 +16,7 @@ from configs.jobs import JobSettings
 from core.platform.jobs.metrics import JOB_DURATION, JOB_FAILURES, JOB_RUNS
 from core.platform.jobs.models import MAX_ERROR_LENGTH, FailedJob
 from core.platform.jobs.registry import Job, JobContext
+from core.service import unit_of_work
 
 logger = logging.getLogger("plinth.jobs")
 
@@ -54,9 +55,8 @@ async def record_failure(
         worker=worker,
     )
     try:
-        async with ctx.database.session() as session:
+        async with unit_of_work(ctx.database) as session:
             session.add(row)
-            await session.commit()
     except Exception:
         logger.exception("could not record the failed job %s (%s)", ctx.job, ctx.task_id)
 
