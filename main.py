@@ -6,10 +6,12 @@ Production runs `gunicorn "main:create_app()"` with uvicorn workers (see compose
 import uvicorn
 from fastapi import FastAPI
 
+from app.jobs import registry as jobs
 from app.users.auth import authenticate
 from app.users.bootstrap import first_superuser
 from configs import Settings, get_settings
 from core.application import create_application
+from core.platform.jobs import jobs_lifespan
 from core.platform.logging import logging_config
 from routers import include_routes
 
@@ -27,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         authenticator=authenticate,
         include_routes=include_routes,
-        lifespans=[first_superuser],
+        lifespans=[jobs_lifespan(jobs), first_superuser],
         description=DESCRIPTION,
     )
 

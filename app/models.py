@@ -2,10 +2,12 @@
 
 from app.messenger.models import Message, Thread, ThreadParticipant
 from app.users.models import AuthSession, RefreshToken, User
+from core.platform.jobs.models import FailedJob
 from core.platform.requestlog import RequestLog
 
 __all__ = [
     "AuthSession",
+    "FailedJob",
     "Message",
     "RefreshToken",
     "RequestLog",

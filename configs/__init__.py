@@ -16,6 +16,7 @@ from configs.auth import PLACEHOLDER_SECRET, AuthSettings
 from configs.cache import CacheSettings
 from configs.cors import CorsSettings
 from configs.database import DatabaseSettings
+from configs.jobs import JobSettings
 from configs.limits import LimitSettings
 from configs.logging import LoggingSettings
 from configs.metrics import MetricsSettings
@@ -50,6 +51,7 @@ class Settings:
     tracing: TracingSettings = field(default_factory=TracingSettings)
     ratelimit: RateLimitSettings = field(default_factory=RateLimitSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    jobs: JobSettings = field(default_factory=JobSettings)
 
     @property
     def database_url(self) -> str:
@@ -111,6 +113,7 @@ def load_settings() -> Settings:
         tracing=TracingSettings.load(),
         ratelimit=RateLimitSettings.load(),
         cache=CacheSettings.load(),
+        jobs=JobSettings.load(),
     )
     _check(settings)
     return settings

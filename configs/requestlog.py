@@ -19,8 +19,7 @@ class RequestLogSettings(PlinthSettings):
     batch_size: int = Field(default=500, ge=1)
     flush_interval_seconds: float = Field(default=2.0, gt=0)
     flush_timeout_seconds: float = Field(default=10.0, gt=0)
-    retention_days: int = Field(default=30, ge=0)  # 0 keeps rows forever
-    purge_interval_seconds: float = Field(default=3600.0, gt=0)
+    retention_days: int = Field(default=30, ge=0)  # 0 keeps rows forever (JOBS_* schedules it)
 
     @field_validator("path_prefixes", mode="before")
     @classmethod

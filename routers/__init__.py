@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends, FastAPI
 
 from core.platform.ratelimit import DEFAULT_RATE_LIMIT
-from routers import admin, auth, messages, root, threads, users
+from routers import admin, auth, jobs, messages, root, threads, users
 from routers.gates import API_PREFIX, gates
 
 
@@ -15,6 +15,7 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(users.me_router, dependencies=gates.AUTHENTICATED)
     api.include_router(users.admin_router, dependencies=gates.ADMIN)
     api.include_router(admin.router, dependencies=gates.ADMIN)
+    api.include_router(jobs.router, dependencies=gates.ADMIN)
     api.include_router(root.router, dependencies=gates.ROOT)
     api.include_router(threads.router, dependencies=gates.AUTHENTICATED)
     api.include_router(messages.thread_messages, dependencies=gates.AUTHENTICATED)

@@ -36,6 +36,7 @@ BASE_ENV = {
     "APP_ENV": "test",
     "AUTH_SECRET_KEY": TEST_SECRET,
     "LOG_LEVEL": "WARNING",
+    "JOBS_SCHEDULER_ENABLED": "false",  # cron ticks would fire at random points of the suite
 }
 
 

@@ -68,6 +68,15 @@ class AuthSessionRepository(BaseRepository[AuthSession]):
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def purge_revoked(self, before: datetime) -> int:
+        """Delete sessions revoked before `before`, with their refresh tokens (refused anyway)."""
+        revoked = select(AuthSession.id).where(AuthSession.revoked_at <= before)
+        await self.session.execute(delete(RefreshToken).where(RefreshToken.session_id.in_(revoked)))
+        result = await self.session.execute(
+            delete(AuthSession).where(AuthSession.revoked_at <= before)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
 
 class RefreshTokenRepository(BaseRepository[RefreshToken]):
     model = RefreshToken

@@ -36,9 +36,25 @@ async def test_liveness(client: httpx.AsyncClient) -> None:
 
 
 async def test_readiness_reports_each_dependency(client: httpx.AsyncClient, leg: Any) -> None:
+    response = await client.get("/health/ready")
+    if leg.is_services:  # no job worker runs in this test: degraded, still ready
+        expected = {"database": "ok", "redis": "ok", "jobs": "degraded"}
+        assert response.json() == {"status": "degraded", "checks": expected}
+    else:  # jobs run in-process
+        assert response.json() == {"status": "ok", "checks": {"database": "ok", "jobs": "ok"}}
+    assert response.status_code == 200
+
+
+async def test_readiness_is_ok_while_a_job_worker_beats(
+    app: FastAPI, client: httpx.AsyncClient, leg: Any
+) -> None:
+    if not leg.is_services:
+        pytest.skip("the embedded default runs jobs in-process")
+    await app.state.jobs.store.beat("worker-1")
     body = (await client.get("/health/ready")).json()
-    expected = {"database": "ok", "redis": "ok"} if leg.is_services else {"database": "ok"}
-    assert body == {"status": "ok", "checks": expected}
+    assert body == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "jobs": "ok"}}
+    await app.state.jobs.store.leave("worker-1")
+    assert (await client.get("/health/ready")).json()["checks"]["jobs"] == "degraded"
 
 
 async def test_readiness_is_503_when_the_database_is_down(

@@ -7,17 +7,16 @@ import signal
 import subprocess
 import sys
 import uuid
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from configs.requestlog import RequestLogSettings
-from core.db import Database, create_engine, utcnow
+from core.db import Database, create_engine
 from core.platform.requestlog import RequestLog, RequestLogBuffer, RequestLogWriter
 from tests.conftest import client_for
 from tests.core.test_logging import ROOT, wait_for
@@ -151,27 +150,6 @@ async def test_pool_exhausted_requests_503_and_their_rows_are_dropped_not_queued
     assert dropped("write_failed") - before == 1
     [row] = await all_rows(database)
     assert row.status == 200
-
-
-async def test_purge_deletes_rows_older_than_the_retention(database: Any) -> None:
-    now = utcnow()
-    base = {"method": "GET", "route": "/api/v1/x", "status": 200, "duration_ms": 1.0}
-    async with database.session() as session:
-        await session.execute(
-            insert(RequestLog),
-            [
-                {**base, "created_at": now - timedelta(days=40)},
-                {**base, "created_at": now - timedelta(days=31)},
-                {**base, "created_at": now - timedelta(days=2)},
-                {**base, "created_at": now},
-            ],
-        )
-        await session.commit()
-    settings = RequestLogSettings(retention_days=30)
-    writer = RequestLogWriter(database, RequestLogBuffer(10, 10), settings)
-    assert await writer.purge() == 2
-    async with database.session() as session:
-        assert await session.scalar(select(func.count()).select_from(RequestLog)) == 2
 
 
 async def test_disabled_request_log_writes_nothing(make_app: Any, database: Any) -> None:

@@ -25,7 +25,7 @@ LAUNCH = ROOT / "launch.yml"
 PRODUCTION_ENV = ROOT / ".envs" / ".production" / ".env"
 LOCAL_ENV = ROOT / ".envs" / ".local" / ".env"
 POSTGRES_ENV = ROOT / ".envs" / ".production" / ".postgres"
-APP_SERVICES = ("migrate", "app")
+APP_SERVICES = ("migrate", "app", "worker")
 SCALE_OUT_REPLICAS = 3
 STRONG_SECRET = "x" * 48
 
@@ -77,8 +77,8 @@ def dockerfile_stages() -> list[list[str]]:
 # -- files the compose file references ---------------------------------------------------------
 
 
-def test_launch_has_the_five_services(services: dict[str, Any]) -> None:
-    assert set(services) == {"postgres", "redis", "migrate", "app", "nginx"}
+def test_launch_has_the_six_services(services: dict[str, Any]) -> None:
+    assert set(services) == {"postgres", "redis", "migrate", "app", "worker", "nginx"}
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -104,7 +104,7 @@ def test_app_services_read_the_production_env_file(services: dict[str, Any]) -> 
 
 
 def test_container_scripts_exist_are_executable_and_parse() -> None:
-    for script in ("entrypoint", "start"):
+    for script in ("entrypoint", "start", "start-worker"):
         path = ROOT / "compose" / script
         assert path.is_file()
         assert os.access(path, os.X_OK), f"compose/{script} is not executable"
@@ -154,6 +154,19 @@ def test_app_starts_after_healthy_services_and_a_successful_migration(
     }
     assert services["nginx"]["depends_on"] == {"app": {"condition": "service_healthy"}}
     assert services["app"]["command"] == ["/app/compose/start"]
+
+
+def test_the_job_worker_is_its_own_scalable_service(services: dict[str, Any]) -> None:
+    """`--scale worker=N`: no port, no name; starts after the migration; outlasts its grace."""
+    worker = services["worker"]
+    assert worker["command"] == ["/app/compose/start-worker"]
+    assert worker["depends_on"] == services["app"]["depends_on"]
+    assert "ports" not in worker
+    assert "container_name" not in worker
+    grace = int(worker["stop_grace_period"].rstrip("s"))
+    assert grace > float(production_setting("JOBS_SHUTDOWN_GRACE_SECONDS"))
+    start = (ROOT / "compose" / "start-worker").read_text()
+    assert re.search(r"^exec python -m core.platform.jobs app.jobs:registry$", start, re.M)
 
 
 @pytest.mark.parametrize("name", ["postgres", "redis", "app"])
@@ -216,7 +229,9 @@ def test_postgres_has_a_named_volume_and_room_for_three_app_containers(
     )
     workers = int(production_setting("APP_WORKERS"))
     migrate_connection = 1
-    assert SCALE_OUT_REPLICAS * workers * per_worker + migrate_connection < max_connections
+    job_workers = SCALE_OUT_REPLICAS * per_worker  # `--scale worker=3`: one pool each
+    app = SCALE_OUT_REPLICAS * workers * per_worker
+    assert app + job_workers + migrate_connection < max_connections
 
 
 def test_database_url_matches_the_postgres_container(services: dict[str, Any]) -> None:

@@ -2,8 +2,10 @@
 
 The middleware appends one small row per request to an in-memory buffer and never waits for the
 database. A background task (started by `request_log_lifespan`) inserts the buffer in batches —
-when `batch_size` rows are waiting or every `flush_interval_seconds` — flushes what is left on
-shut-down, and purges rows older than `retention_days`. When the buffer is full, or a batch
+when `batch_size` rows are waiting or every `flush_interval_seconds` — and flushes what is left
+on shut-down. Rows older than `retention_days` are deleted by a scheduled job
+(`core.platform.jobs.maintenance`), once per tick for the whole deployment. When the buffer is
+full, or a batch
 cannot be written (database down, pool exhausted), rows are dropped and counted in
 `plinth_request_log_dropped_total`: the app neither crashes nor grows.
 
@@ -18,12 +20,12 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import Counter
-from sqlalchemy import delete, insert
+from sqlalchemy import insert
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from configs.requestlog import RequestLogSettings
@@ -126,7 +128,7 @@ class RequestLogBuffer:
 
 
 class RequestLogWriter:
-    """Writes the buffer to `api_request_logs` in batches and purges old rows."""
+    """Writes the buffer to `api_request_logs` in batches."""
 
     def __init__(
         self, database: Database, buffer: RequestLogBuffer, settings: RequestLogSettings
@@ -134,7 +136,6 @@ class RequestLogWriter:
         self.database = database
         self.buffer = buffer
         self.settings = settings
-        self._last_purge = 0.0
         self._stopping = False
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> bool:
@@ -158,38 +159,16 @@ class RequestLogWriter:
         while len(self.buffer):
             await self.write(self.buffer.take())
 
-    async def purge(self) -> int:
-        """Delete rows older than `retention_days` (0 keeps everything); returns the count."""
-        if self.settings.retention_days <= 0:
-            return 0
-        cutoff = utcnow() - timedelta(days=self.settings.retention_days)
-        try:
-            async with self.database.session() as session:
-                result = await session.execute(
-                    delete(RequestLog).where(RequestLog.created_at < cutoff)
-                )
-                await session.commit()
-        except Exception as exc:
-            logger.warning("request-log purge failed: %s", type(exc).__name__)
-            return 0
-        return int(getattr(result, "rowcount", 0) or 0)
-
     def stop(self) -> None:
         """Ask `run` to return after the batch it is writing (then `flush` the rest)."""
         self._stopping = True
         self.buffer.wake()
 
     async def run(self) -> None:
-        """Flush by size or interval and purge periodically, until `stop`."""
+        """Flush by size or interval, until `stop`."""
         while not self._stopping:
             await self.buffer.wait_for_batch(self.settings.flush_interval_seconds)
             await self.write(self.buffer.take())
-            if self._stopping:
-                return
-            now = time.monotonic()
-            if now - self._last_purge >= self.settings.purge_interval_seconds:
-                self._last_purge = now
-                await self.purge()
 
 
 class RequestLogMiddleware:

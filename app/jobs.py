@@ -1,0 +1,8 @@
+"""Every job of the app, for the API process and the worker
+(`python -m core.platform.jobs app.jobs:registry`)."""
+
+import app.models  # noqa: F401 - every model mapped (purge_deleted looks tables up)
+from app.users.jobs import jobs as users_jobs
+from core.platform.jobs import JobRegistry, maintenance
+
+registry = JobRegistry().include(maintenance, users_jobs)

@@ -1,0 +1,61 @@
+"""Reading failed jobs: the admin API's schema and keyset page, newest first."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.pagination import CursorCodec, CursorPage
+from core.platform.jobs.models import FailedJob
+
+
+class FailedJobRead(BaseModel):
+    """One job given up on, as admins see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    created_at: datetime
+    job: str
+    task_id: str
+    arguments: dict[str, Any]
+    error: str
+    attempts: int
+    worker: str
+
+
+class JobsStatus(BaseModel):
+    """The queue at a glance."""
+
+    queue_depth: int
+    workers_alive: int
+    in_process: bool
+
+
+async def page_failed_jobs(
+    session: AsyncSession,
+    *,
+    job: str | None,
+    limit: int,
+    cursor: str | None,
+    codec: CursorCodec,
+) -> CursorPage[FailedJobRead]:
+    """Newest first over `(created_at, id)`, optionally one job's failures only."""
+    stmt = select(FailedJob)
+    if job is not None:
+        stmt = stmt.where(FailedJob.job == job)
+    if cursor is not None:
+        created_at, id_ = codec.decode(cursor, [datetime, uuid.UUID])
+        stmt = stmt.where(tuple_(FailedJob.created_at, FailedJob.id) < tuple_(created_at, id_))
+    stmt = stmt.order_by(FailedJob.created_at.desc(), FailedJob.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(stmt)).scalars())
+    items = rows[:limit]
+    has_more = len(rows) > limit
+    return CursorPage[FailedJobRead](
+        items=[FailedJobRead.model_validate(row) for row in items],
+        next_cursor=codec.encode([items[-1].created_at, items[-1].id]) if has_more else None,
+        has_more=has_more,
+    )

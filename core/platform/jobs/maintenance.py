@@ -1,0 +1,70 @@
+"""The platform's own scheduled jobs: request-log retention and hard deletion of soft-deleted
+rows past a per-table retention. Include them in the project's registry:
+
+    registry = JobRegistry().include(maintenance)
+"""
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+
+from core.db import Base, CommonBase, utcnow
+from core.platform.jobs.registry import JobContext, JobRegistry
+from core.platform.requestlog.models import RequestLog
+from core.service import unit_of_work
+
+logger = logging.getLogger("plinth.jobs.maintenance")
+
+maintenance = JobRegistry()
+
+
+@maintenance.job("platform.purge_request_logs")
+async def purge_request_logs(ctx: JobContext) -> None:
+    """Delete request-log rows older than REQUEST_LOG_RETENTION_DAYS (0 keeps them all)."""
+    days = ctx.settings.request_log.retention_days
+    if days <= 0:
+        return
+    cutoff = utcnow() - timedelta(days=days)
+    async with unit_of_work(ctx.database) as session:
+        result: Any = await session.execute(
+            delete(RequestLog).where(RequestLog.created_at < cutoff)
+        )
+    logger.info("deleted %d request-log rows older than %d days", result.rowcount, days)
+
+
+def soft_deleting_models() -> dict[str, type[CommonBase]]:
+    """Every mapped `CommonBase` model (they all soft-delete), by table name."""
+    models: dict[str, type[CommonBase]] = {}
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        if issubclass(cls, CommonBase) and isinstance(getattr(cls, "__tablename__", None), str):
+            models[cls.__tablename__] = cls
+    return models
+
+
+@maintenance.job("platform.purge_deleted")
+async def purge_deleted(ctx: JobContext) -> None:
+    """Hard-delete rows soft-deleted longer ago than their table's retention in
+    JOBS_PURGE_DELETED_AFTER_DAYS (`messages=90,threads=30`); tables not listed keep theirs."""
+    retentions = ctx.settings.jobs.purge_deleted_after_days
+    models = soft_deleting_models()
+    unknown = sorted(set(retentions) - set(models))
+    if unknown:
+        raise ValueError(f"JOBS_PURGE_DELETED_AFTER_DAYS names unknown tables: {unknown}")
+    async with unit_of_work(ctx.database) as session:
+        for table, days in retentions.items():
+            model = models[table]
+            cutoff = utcnow() - timedelta(days=days)
+            result: Any = await session.execute(delete(model).where(model.deleted_at < cutoff))
+            logger.info(
+                "hard-deleted %d rows of %s soft-deleted before %s", result.rowcount, table, cutoff
+            )
+
+
+maintenance.schedule(purge_request_logs, cron=lambda s: s.jobs.purge_request_logs_cron)
+maintenance.schedule(
+    purge_deleted,
+    cron=lambda s: s.jobs.purge_deleted_cron if s.jobs.purge_deleted_after_days else "",
+)

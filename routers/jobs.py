@@ -1,0 +1,90 @@
+"""/admin/jobs: the job queue and the jobs given up on. Included with Gate.ADMIN."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import BaseModel
+
+from core.deps import SessionDep
+from core.errors import Conflict, NotFound
+from core.pagination import CursorCodec, CursorPage, CursorParams, cursor_params
+from core.platform.jobs import FailedJob, JobQueue, current_queue, enqueue_after_commit
+from core.platform.jobs.admin import FailedJobRead, JobsStatus, page_failed_jobs
+from core.service import UnitOfWork
+
+router = APIRouter(prefix="/admin/jobs", tags=["admin"])
+
+
+class Enqueued(BaseModel):
+    """The task id a retried job was sent under."""
+
+    task_id: str
+
+
+def _queue(request: Request) -> JobQueue:
+    queue: JobQueue = request.app.state.jobs
+    return queue
+
+
+Queue = Annotated[JobQueue, Depends(_queue)]
+
+
+async def _failed(session: SessionDep, failed_id: uuid.UUID) -> FailedJob:
+    row = await session.get(FailedJob, failed_id)
+    if row is None:
+        raise NotFound("The failed job does not exist.")
+    return row
+
+
+Failed = Annotated[FailedJob, Depends(_failed)]
+
+
+@router.get("", response_model=JobsStatus)
+async def jobs_status(queue: Queue) -> JobsStatus:
+    """Jobs waiting or running, and workers with a current heartbeat."""
+    return JobsStatus(
+        queue_depth=await queue.depth(),
+        workers_alive=await queue.workers_alive(),
+        in_process=queue.in_process,
+    )
+
+
+@router.get("/failed", response_model=CursorPage[FailedJobRead])
+async def list_failed_jobs(
+    request: Request,
+    session: SessionDep,
+    page: Annotated[CursorParams, Depends(cursor_params)],
+    job: Annotated[str | None, Query(max_length=200, description="One job's name")] = None,
+) -> CursorPage[FailedJobRead]:
+    """Jobs given up on after their last attempt, newest first, with error and attempts."""
+    codec = CursorCodec(request.app.state.settings.secret_key)
+    return await page_failed_jobs(
+        session, job=job, limit=page.limit, cursor=page.cursor, codec=codec
+    )
+
+
+@router.get("/failed/{failed_id}", response_model=FailedJobRead)
+async def read_failed_job(failed: Failed) -> FailedJob:
+    """One failed job."""
+    return failed
+
+
+@router.post(
+    "/failed/{failed_id}/retry", response_model=Enqueued, status_code=status.HTTP_202_ACCEPTED
+)
+async def retry_failed_job(session: SessionDep, failed: Failed) -> Enqueued:
+    """Send the job again with its arguments (fresh attempts) once the record is dropped."""
+    if failed.job not in current_queue().registry.jobs:
+        raise Conflict(f"No job named {failed.job!r} is registered any more.")
+    task_id = uuid.uuid4().hex
+    job = current_queue().registry.jobs[failed.job]
+    enqueue_after_commit(UnitOfWork.of(session), job, task_id=task_id, **failed.arguments)
+    await session.delete(failed)
+    return Enqueued(task_id=task_id)
+
+
+@router.delete("/failed/{failed_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_failed_job(session: SessionDep, failed: Failed) -> None:
+    """Forget a failed job."""
+    await session.delete(failed)
