@@ -13,6 +13,7 @@ separate metrics port) aggregates them. Under gunicorn use the hooks below:
     from core.platform.metrics import gunicorn_when_ready as when_ready
 """
 
+import asyncio
 import logging
 import os
 import shutil
@@ -157,16 +158,29 @@ def update_pool_gauges(engine: AsyncEngine) -> None:
     POOL_OVERFLOW.set(_pool_reading(pool, "overflow"))
 
 
+POOL_REFRESH_SECONDS = 1.0
+"""How often each worker copies its pool readings into the gauges (between scrapes)."""
+
+
 def observe_pool(engine: AsyncEngine) -> None:
-    """Keep the pool gauges current on every checkout and checkin (cheap counter reads), so
-    they are right in multiprocess mode too, where the scraped worker cannot read the others."""
+    """Update the pool gauges when connections open or close. Checkouts and checkins (two
+    per request) are not hooked: in multiprocess mode every gauge write is an mmap write under
+    a lock, so `refresh_pool_gauges` copies the readings once a second instead, and the
+    scraping worker reads its own at scrape time."""
 
     def refresh(*_: Any) -> None:
         update_pool_gauges(engine)
 
-    for name in ("connect", "checkout", "checkin", "close"):
+    for name in ("connect", "close"):
         event.listen(engine.sync_engine.pool, name, refresh)
     refresh()
+
+
+async def refresh_pool_gauges(engine: AsyncEngine, seconds: float = POOL_REFRESH_SECONDS) -> None:
+    """Copy the pool readings into the gauges every `seconds`, until cancelled."""
+    while True:
+        await asyncio.sleep(seconds)
+        update_pool_gauges(engine)
 
 
 # -- GET /metrics -----------------------------------------------------------------------------
@@ -275,12 +289,16 @@ def metrics_lifespan(settings: MetricsSettings) -> Callable[[FastAPI], Any]:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        refresher = None
         if settings.enabled:
             observe_pool(app.state.database.engine)
+            refresher = asyncio.create_task(refresh_pool_gauges(app.state.database.engine))
         stop = None if multiprocess_dir() else metrics_port_server(settings)
         try:
             yield
         finally:
+            if refresher is not None:
+                refresher.cancel()
             if stop is not None:
                 stop()
 
