@@ -6,6 +6,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.conftest import Leg
+from tests.ports import refused_port
+
 
 async def test_docs_are_served_by_the_app_under_a_strict_csp(client: httpx.AsyncClient) -> None:
     page = await client.get("/docs")
@@ -57,18 +60,28 @@ async def test_readiness_is_ok_while_a_job_worker_beats(
     assert (await client.get("/health/ready")).json()["checks"]["jobs"] == "degraded"
 
 
+def unreachable_database_url(leg: Leg, port: int) -> str:
+    """A URL of the leg's own dialect that cannot be opened: a refused port, or a directory."""
+    if leg.is_services:
+        return f"postgresql+asyncpg://nobody@127.0.0.1:{port}/none"
+    directory = leg.data_dir / "a-directory-not-a-database"
+    directory.mkdir(exist_ok=True)
+    return f"sqlite+aiosqlite:///{directory}"
+
+
 async def test_readiness_is_503_when_the_database_is_down(
-    app: FastAPI, client: httpx.AsyncClient
+    app: FastAPI, client: httpx.AsyncClient, leg: Leg
 ) -> None:
     from core.db import Database, create_engine
 
     healthy = app.state.database
-    app.state.database = Database(create_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none"))
-    try:
-        response = await client.get("/health/ready")
-    finally:
-        await app.state.database.dispose()
-        app.state.database = healthy
+    with refused_port() as port:
+        app.state.database = Database(create_engine(unreachable_database_url(leg, port)))
+        try:
+            response = await client.get("/health/ready")
+        finally:
+            await app.state.database.dispose()
+            app.state.database = healthy
     assert response.status_code == 503
     body = response.json()
     assert body["checks"]["database"] == "unavailable"

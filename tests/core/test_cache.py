@@ -16,6 +16,7 @@ from core.platform.cache import (
 )
 from core.platform.failopen import BackendGuard, BackendUnavailable
 from tests.conftest import Leg
+from tests.ports import refused_port
 
 
 def _guard() -> BackendGuard:
@@ -73,12 +74,13 @@ async def test_memory_entries_expire_and_stay_bounded() -> None:
 async def test_an_unreachable_redis_raises_backend_unavailable() -> None:
     from redis.asyncio import Redis
 
-    client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-    try:
-        with pytest.raises(BackendUnavailable):
-            await RedisCacheBackend(client, _guard()).version("users")
-    finally:
-        await client.aclose()
+    with refused_port() as port:
+        client = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.2)
+        try:
+            with pytest.raises(BackendUnavailable):
+                await RedisCacheBackend(client, _guard()).version("users")
+        finally:
+            await client.aclose()
 
 
 async def test_a_failed_bump_is_retried_before_the_next_read(leg: Leg) -> None:

@@ -19,6 +19,7 @@ from core.platform.ratelimit.backend import (
 from core.platform.ratelimit.limiter import account_key, multiplier_for
 from core.security import Principal
 from tests.conftest import Leg
+from tests.ports import refused_port
 
 
 def _guard(timeout: float = 5.0) -> BackendGuard:
@@ -109,13 +110,14 @@ async def test_unreachable_redis_raises_backend_unavailable_quickly() -> None:
 
     from core.platform.failopen import BackendUnavailable
 
-    client = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
-    try:
-        unreachable = RedisRateLimitBackend(client, _guard(timeout=0.3))
-        with pytest.raises(BackendUnavailable):
-            await unreachable.hit(per_minute(1))
-    finally:
-        await client.aclose()
+    with refused_port() as port:
+        client = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.2)
+        try:
+            unreachable = RedisRateLimitBackend(client, _guard(timeout=0.3))
+            with pytest.raises(BackendUnavailable):
+                await unreachable.hit(per_minute(1))
+        finally:
+            await client.aclose()
 
 
 def test_memory_backend_keeps_a_bounded_number_of_keys() -> None:

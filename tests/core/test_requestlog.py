@@ -22,6 +22,7 @@ from tests.conftest import client_for
 from tests.core.test_logging import ROOT, wait_for
 from tests.core.test_metrics import free_port
 from tests.helpers import bearer, create_user
+from tests.ports import refused_port
 
 API = "/api/v1"
 # Nothing is flushed by size or interval during these tests: rows reach the table at shut-down.
@@ -101,25 +102,26 @@ async def test_full_buffer_drops_and_counts_and_the_api_keeps_answering(
     assert len(await all_rows(database)) == 2
 
 
-def unreachable_database() -> Database:
-    """A PostgreSQL URL where nothing listens: every connection attempt is refused."""
+def unreachable_database(port: int) -> Database:
+    """A PostgreSQL URL on `port`, where nothing listens: every connection attempt is refused."""
     return Database(
-        create_engine("postgresql+asyncpg://plinth:x@127.0.0.1:9/none", pool_pre_ping=False)
+        create_engine(f"postgresql+asyncpg://plinth:x@127.0.0.1:{port}/none", pool_pre_ping=False)
     )
 
 
 async def test_unavailable_database_drops_batches_without_raising_or_growing() -> None:
     settings = RequestLogSettings(buffer_size=3, batch_size=2, flush_timeout_seconds=5)
     buffer = RequestLogBuffer(settings.buffer_size, settings.batch_size)
-    database = unreachable_database()
-    writer = RequestLogWriter(database, buffer, settings)
     before_full, before_failed = dropped("buffer_full"), dropped("write_failed")
     row = {"method": "GET", "route": "/x", "status": 200, "duration_ms": 1.0}
-    try:
-        accepted = [buffer.add(dict(row)) for _ in range(5)]
-        await writer.flush()
-    finally:
-        await database.dispose()
+    with refused_port() as port:
+        database = unreachable_database(port)
+        writer = RequestLogWriter(database, buffer, settings)
+        try:
+            accepted = [buffer.add(dict(row)) for _ in range(5)]
+            await writer.flush()
+        finally:
+            await database.dispose()
     assert accepted == [True, True, True, False, False]
     assert len(buffer) == 0
     assert dropped("buffer_full") - before_full == 2
