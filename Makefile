@@ -34,10 +34,13 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
+## The PostgreSQL+Redis leg: installs both with apt-get when missing (as root), else fails
 test-services: $(VENV)/.dev
+	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
 	PLINTH_TEST_LEG=services $(BIN)/pytest -q
 
+## The embedded leg alone (SQLite + in-process stand-ins): needs neither server
 test-embedded: $(VENV)/.dev
 	PLINTH_TEST_LEG=embedded $(BIN)/pytest -q
 
@@ -45,6 +48,7 @@ test-embedded: $(VENV)/.dev
 test: lint typecheck test-services test-embedded
 
 bench: $(VENV)/.dev
+	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
 	$(BIN)/python -m bench
 

@@ -63,17 +63,21 @@ STOP_TIMEOUT = 10.0
 PORT_ATTEMPTS = 3  # a freshly probed free port can be stolen before the server binds it
 UNIX_SOCKET_PATH_MAX = 100  # sun_path is 108 bytes including ".s.PGSQL.NNNNN"
 
+PG_VERSION = 15
+PG_BINDIR_VARIABLE = "PLINTH_TEST_POSTGRES_BINDIR"
+REDIS_BINARY_VARIABLE = "PLINTH_TEST_REDIS_SERVER"
 PG_INSTALL_HINT = (
-    "PostgreSQL server binaries (initdb, postgres) were not found on PATH or in "
-    "/usr/lib/postgresql/*/bin. Install PostgreSQL 15: `apt-get install -y postgresql-15` "
-    "(Debian 12), then put /usr/lib/postgresql/15/bin on PATH."
+    "PostgreSQL server binaries (initdb, postgres) were not found in $PLINTH_TEST_POSTGRES_BINDIR, "
+    "/usr/lib/postgresql/15/bin, on PATH or in /usr/lib/postgresql/*/bin. Install PostgreSQL 15: "
+    "run `scripts/ensure-postgres.sh` as root, or `apt-get install -y postgresql-15` (Debian 12)."
 )
 PSQL_INSTALL_HINT = (
     "psql was not found next to initdb or on PATH. Install it: "
     "`apt-get install -y postgresql-client-15`."
 )
 REDIS_INSTALL_HINT = (
-    "redis-server was not found on PATH. Install it: run `scripts/ensure-redis.sh` as root, "
+    "redis-server was not found ($PLINTH_TEST_REDIS_SERVER, PATH, /usr/bin). Install it: "
+    "run `scripts/ensure-redis.sh` as root, "
     "or `apt-get install -y redis-server` (Debian/Ubuntu; the system service is not needed), "
     "or `brew install redis` (macOS)."
 )
@@ -293,15 +297,24 @@ def _watchdog_main() -> int:
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def _pg_bindir() -> Path:
-    """Directory holding initdb and postgres (PATH first, then Debian's layout)."""
-    candidates: list[Path] = []
+def _pg_candidates() -> list[Path]:
+    """Where to look for initdb and postgres: PLINTH_TEST_POSTGRES_BINDIR alone when set, else
+    Debian's PostgreSQL 15 (/usr/lib/postgresql/15/bin, not on PATH), PATH, other versions."""
+    explicit = os.environ.get(PG_BINDIR_VARIABLE)
+    if explicit:
+        return [Path(explicit)]
+    candidates = [Path(f"/usr/lib/postgresql/{PG_VERSION}/bin")]
     initdb = shutil.which("initdb")
     if initdb:
         candidates += [Path(initdb).resolve().parent, Path(initdb).parent]
     versions = Path("/usr/lib/postgresql").glob("*/bin")
     candidates += sorted(versions, key=lambda p: int(re.sub(r"\D", "", p.parent.name) or 0))[::-1]
-    for bindir in candidates:
+    return candidates
+
+
+def _pg_bindir() -> Path:
+    """Directory holding initdb and postgres (see `_pg_candidates`)."""
+    for bindir in _pg_candidates():
         if all(os.access(bindir / tool, os.X_OK) for tool in ("initdb", "postgres")):
             return bindir
     raise ServerUnavailable(PG_INSTALL_HINT)
@@ -581,7 +594,11 @@ def start_postgres(base_dir: Path | None = None) -> PostgresServer:
 
 
 def redis_server_binary() -> str | None:
-    """Path of ``redis-server`` (PATH first, then common locations), or None."""
+    """Path of ``redis-server`` ($PLINTH_TEST_REDIS_SERVER alone when set, else PATH first, then
+    common locations), or None."""
+    explicit = os.environ.get(REDIS_BINARY_VARIABLE)
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
     found = shutil.which("redis-server")
     if found:
         return found
