@@ -9,9 +9,11 @@ from core.errors import Forbidden, InvalidInput, NotFound
 from core.security import Principal
 from tests.core.models import (
     OwnedWidgetController,
+    Widget,
     WidgetController,
     WidgetCreate,
     WidgetFilters,
+    WidgetRepository,
     WidgetUpdate,
 )
 
@@ -63,6 +65,16 @@ async def test_list_sorts_by_allowlisted_fields_with_id_tiebreak(session: AsyncS
     assert [w.name for w in page.items] == ["a", "b", "c"]
     page = await controller.list(sort="name")
     assert [w.name for w in page.items] == ["a", "b", "c"]
+
+
+async def test_rows_equal_on_every_sort_field_come_in_id_order(session: AsyncSession) -> None:
+    ids = sorted(uuid.uuid4() for _ in range(4))
+    repo = WidgetRepository(session)
+    await repo.add_many(Widget(id=ids[i], name=f"w{i}", size=1) for i in (3, 1, 0, 2))
+    await session.commit()
+    for sort in ("size", "-size"):
+        page = await WidgetController(session, None).list(sort=sort)
+        assert [w.id for w in page.items] == ids
 
 
 @pytest.mark.parametrize("sort", ["owner_id", "-deleted_at", "name,__class__", "a,b,c,d"])

@@ -1,5 +1,6 @@
 """Keyset (cursor) pages: fixed order, limit + 1, stable under inserts, tamper-proof cursors."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -57,13 +58,17 @@ async def test_exact_multiple_of_limit_has_no_empty_last_page(session: AsyncSess
 
 
 async def test_equal_timestamps_are_ordered_by_id(session: AsyncSession) -> None:
+    """Inserted out of id order, so only the id in the key can put them in order."""
     same = utcnow()
+    ids = sorted(uuid.uuid4() for _ in range(5))
+    shuffled = [ids[i] for i in (2, 0, 4, 1, 3)]
     await WidgetRepository(session).add_many(
-        Widget(name=f"t{i}", created_at=same) for i in range(5)
+        Widget(id=ident, name=f"t{ids.index(ident)}", created_at=same) for ident in shuffled
     )
     await session.commit()
-    names = await walk(WidgetRepository(session), limit=2)
-    assert sorted(names) == [f"t{i}" for i in range(5)] and len(set(names)) == 5
+    repo = WidgetRepository(session)
+    assert await walk(repo, limit=2) == ["t4", "t3", "t2", "t1", "t0"]
+    assert await walk(repo, limit=2, descending=False) == ["t0", "t1", "t2", "t3", "t4"]
 
 
 async def test_cursor_stays_correct_while_rows_are_inserted_before_it(

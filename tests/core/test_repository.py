@@ -5,6 +5,8 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
@@ -130,9 +132,20 @@ async def test_offset_pages_count_separately_and_slice(session: AsyncSession) ->
     assert [w.name for w in last.items] == ["w06"]
 
 
-async def test_for_update_lock_reads_the_row(session: AsyncSession) -> None:
+async def test_for_update_locks_the_row_until_the_transaction_ends(
+    session: AsyncSession, database: Any
+) -> None:
+    if database.is_sqlite:
+        pytest.skip("SQLite has no row locks: its one writer at a time is the lock")
     (a,) = await add_widgets(session, "a")
     assert (await WidgetRepository(session).get(a.id, for_update=True)).id == a.id
+    grab = text("SELECT id FROM test_widgets WHERE id = :id FOR UPDATE NOWAIT")
+    async with database.session() as other:
+        with pytest.raises(DBAPIError, match="could not obtain lock"):
+            await other.execute(grab, {"id": a.id})
+        await other.rollback()
+        await session.commit()
+        assert (await other.execute(grab, {"id": a.id})).scalar_one() == a.id
 
 
 async def test_timestamps_round_trip_in_utc(session: AsyncSession) -> None:

@@ -1,5 +1,6 @@
 """core.security: password hashing shares the machine's cores out between the workers."""
 
+import asyncio
 import os
 
 import pytest
@@ -15,7 +16,20 @@ def test_hashing_threads_share_the_cores_between_workers(workers: int) -> None:
     assert threads * workers <= max(cores, workers)
 
 
-async def test_hash_and_verify_run_off_the_loop_and_upgrade_old_parameters() -> None:
+async def test_hashing_leaves_the_event_loop_free_while_it_runs() -> None:
+    """A task queued behind the hash runs before the hash is done: the hash is on a thread."""
+    hasher = PasswordHasher(threads=1)
+    hashing = asyncio.create_task(hasher.hash("s3cret-pass"))
+    observed = asyncio.create_task(_done_yet(hashing))
+    assert await observed is False
+    assert (await hashing).startswith("$argon2id$")
+
+
+async def _done_yet(task: "asyncio.Task[str]") -> bool:
+    return task.done()
+
+
+async def test_hash_and_verify_upgrade_old_parameters() -> None:
     old = PasswordHasher(memory_cost=8192, time_cost=1, threads=1)
     hashed = await old.hash("s3cret-pass")
     current = PasswordHasher(threads=1)

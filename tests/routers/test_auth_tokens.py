@@ -13,6 +13,7 @@ import pytest
 
 from app.users.models import User
 from app.users.tokens import token_service
+from core.db import utcnow
 from tests.app.users.support import API, me, tokens
 from tests.conftest import TEST_SECRET
 from tests.helpers import bearer, create_user
@@ -151,6 +152,22 @@ async def test_token_of_a_deleted_user_is_401(client: httpx.AsyncClient, databas
     user = await create_user(database)
     headers = bearer(user)
     assert (await client.delete(f"{API}/users/me", headers=headers)).status_code == 204
+    response = await client.get(f"{API}/users/me", headers=headers)
+    assert response.status_code == 401
+
+
+async def test_a_soft_deleted_account_is_refused_although_its_token_is_current(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    """Deleting through the API also bumps token_version; here only `deleted_at` changes."""
+    user = await create_user(database)
+    headers = bearer(user)
+    assert (await client.get(f"{API}/users/me", headers=headers)).status_code == 200
+    async with database.session() as session:
+        stored = await session.get(User, user.id)
+        stored.deleted_at = utcnow()
+        await session.commit()
+        assert stored.token_version == user.token_version and stored.is_active
     response = await client.get(f"{API}/users/me", headers=headers)
     assert response.status_code == 401
 
