@@ -4,6 +4,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from sqlalchemy import event, text
 
 from app.messenger.models import Message, Role, Thread, ThreadParticipant
 from app.users.models import User
+from core.db import utcnow
 from tests.app.messenger.support import (
     API,
     Actor,
@@ -105,12 +107,29 @@ def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from plan_nodes(child)
 
 
+async def second_history_page(
+    app: FastAPI, client: httpx.AsyncClient, alice: Actor, thread_id: str
+) -> tuple[str, Any]:
+    """The one statement (and its parameters) that reads the second page of a thread's history."""
+    url = f"{API}/threads/{thread_id}/messages"
+    first = await client.get(url, headers=alice.headers)
+    with recorded_statements(app) as seen:
+        second = await client.get(
+            url, params={"cursor": first.json()["next_cursor"]}, headers=alice.headers
+        )
+    assert second.status_code == 200
+    assert len(second.json()["items"]) == 50
+    page_query = [(sql, params) for sql, params in seen if "FROM messages" in sql]
+    assert len(page_query) == 1
+    return page_query[0]
+
+
 @pytest.mark.postgres_only
 async def test_the_history_page_query_reads_the_thread_index(
     app: FastAPI, client: httpx.AsyncClient, database: Any, leg: Any
 ) -> None:
     if not leg.is_services:
-        pytest.skip("EXPLAIN plans are read on PostgreSQL")
+        pytest.skip("EXPLAIN ANALYZE plans are read on PostgreSQL (SQLite: the test below)")
     alice = await actor(database, "alice")
     busy = await new_thread(client, alice, title="busy")
     other = await new_thread(client, alice, title="other")
@@ -129,18 +148,7 @@ async def test_the_history_page_query_reads_the_thread_index(
         await session.execute(text("ANALYZE messages"))
         await session.commit()
 
-    url = f"{API}/threads/{busy['id']}/messages"
-    first = await client.get(url, headers=alice.headers)
-    with recorded_statements(app) as seen:
-        second = await client.get(
-            url, params={"cursor": first.json()["next_cursor"]}, headers=alice.headers
-        )
-    assert second.status_code == 200
-    assert len(second.json()["items"]) == 50
-    page_query = [(sql, params) for sql, params in seen if "FROM messages" in sql]
-    assert len(page_query) == 1
-    statement, parameters = page_query[0]
-
+    statement, parameters = await second_history_page(app, client, alice, busy["id"])
     async with database.engine.connect() as connection:
         result = await connection.exec_driver_sql(
             f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters
@@ -153,3 +161,30 @@ async def test_the_history_page_query_reads_the_thread_index(
     assert scans[0]["Index Name"] == "ix_messages_thread_created_live"
     assert not any(n["Node Type"] == "Sort" for n in nodes)
     assert scans[0]["Actual Rows"] <= 51
+
+
+async def test_the_history_page_query_searches_the_thread_index_on_sqlite(
+    app: FastAPI, client: httpx.AsyncClient, database: Any, leg: Any
+) -> None:
+    """SQLite's EXPLAIN QUERY PLAN: a SEARCH on the index, and no sort of its own."""
+    if leg.is_services:
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's (PostgreSQL: the test above)")
+    alice = await actor(database, "alice")
+    busy = await new_thread(client, alice, title="busy")
+    async with database.session() as session:
+        thread, start = uuid.UUID(busy["id"]), utcnow()
+        session.add_all(
+            Message(thread_id=thread, author_id=alice.user.id, body=f"m{i}",
+                    created_at=start - timedelta(seconds=i))
+            for i in range(120)
+        )  # fmt: skip
+        await session.commit()
+
+    statement, parameters = await second_history_page(app, client, alice, busy["id"])
+    async with database.engine.connect() as connection:
+        result = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        steps = [str(row[-1]) for row in result]
+    searches = [step for step in steps if "messages" in step]
+    assert len(searches) == 1, steps
+    assert searches[0].startswith("SEARCH messages USING INDEX ix_messages_thread_created_live")
+    assert not any("TEMP B-TREE" in step for step in steps), steps
