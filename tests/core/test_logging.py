@@ -50,7 +50,7 @@ def add_failing_routes(app: FastAPI) -> None:
         raise RuntimeError("boom")
 
     async def slow() -> None:
-        await asyncio.sleep(5)
+        await asyncio.Event().wait()  # never set: only the request timeout ends it
 
     app.add_api_route(f"{API}/test/crash", crash)
     app.add_api_route(f"{API}/test/slow", slow)
@@ -85,9 +85,12 @@ async def test_every_response_has_its_own_request_id(client: httpx.AsyncClient) 
 
 
 async def test_log_lines_of_a_request_carry_its_id(make_app: Any, json_log: io.StringIO) -> None:
-    async with make_app(REQUEST_TIMEOUT_SECONDS="0.2") as app, client_for(app) as client:
+    """The crash runs under the default timeout, so a slow machine cannot turn it into a 504."""
+    async with make_app() as app, client_for(app) as client:
         add_failing_routes(app)
         crashed = await client.get(f"{API}/test/crash", headers={"X-Request-ID": "crash-1"})
+    async with make_app(REQUEST_TIMEOUT_SECONDS="0.2") as app, client_for(app) as client:
+        add_failing_routes(app)
         timed_out = await client.get(f"{API}/test/slow", headers={"X-Request-ID": "slow-1"})
     assert crashed.status_code == 500
     assert crashed.json()["request_id"] == "crash-1"
