@@ -11,10 +11,8 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,6 +26,15 @@ from sqlalchemy import text
 
 from core.db import create_engine
 from tests.conftest import TEST_SECRET, Leg
+from tests.ports import PortTaken, on_free_port
+from tests.workers import (
+    Connection,
+    child_pids,
+    close_all,
+    connections_per_worker,
+    interleaved,
+    server_sockets,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -47,12 +54,6 @@ def services_only(leg: Leg) -> None:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def container_env(leg: Leg, database: str, workdir: Path, **extra: str) -> dict[str, str]:
     """The environment a container would get, pointed at this leg's servers."""
     assert leg.postgres is not None and leg.redis is not None
@@ -61,7 +62,6 @@ def container_env(leg: Leg, database: str, workdir: Path, **extra: str) -> dict[
         "HOME": str(workdir),
         "APP_ENV": "production",
         "APP_HOST": "127.0.0.1",
-        "APP_PORT": str(free_port()),
         "APP_WORKERS": str(WORKERS),
         "APP_DATA_DIR": str(workdir),
         "AUTH_SECRET_KEY": TEST_SECRET,
@@ -106,20 +106,13 @@ def migrate(env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def child_pids(parent: int) -> set[int]:
-    children = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent:
-            children.add(int(stat.parent.name))
-    return children
-
-
 def start(env: dict[str, str], workdir: Path) -> Server:
+    """Migrate, then serve on a free port (another one if it is taken before gunicorn binds)."""
     migrate(env)
+    return on_free_port(lambda port: launch({**env, "APP_PORT": str(port)}, workdir))
+
+
+def launch(env: dict[str, str], workdir: Path) -> Server:
     log = workdir / "gunicorn.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -133,6 +126,8 @@ def start(env: dict[str, str], workdir: Path) -> Server:
     server = Server(process, int(env["APP_PORT"]), env["DATABASE_URL"], log)
     deadline = time.monotonic() + START_TIMEOUT
     while True:
+        if process.poll() is not None and "Connection in use" in server.output():
+            raise PortTaken(env["APP_PORT"])
         assert process.poll() is None, f"gunicorn exited:\n{server.output()}"
         assert time.monotonic() < deadline, f"gunicorn not ready:\n{server.output()}"
         server.workers = child_pids(process.pid)
@@ -156,91 +151,6 @@ def stop(server: Server) -> int:
     except subprocess.TimeoutExpired:
         os.killpg(server.process.pid, signal.SIGKILL)
         return server.process.wait()
-
-
-# -- connections pinned to a worker -------------------------------------------------------------
-
-
-def _server_socket_inode(server_port: int, client_port: int) -> int | None:
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        parts = line.split()
-        local, remote, inode = parts[1], parts[2], parts[9]
-        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == (
-            client_port
-        ):
-            return int(inode)
-    return None
-
-
-def _holder(inode: int, pids: set[int]) -> int | None:
-    target = f"socket:[{inode}]"
-    for pid in pids:
-        try:
-            fds = list(Path(f"/proc/{pid}/fd").iterdir())
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(fd) == target:
-                    return pid
-            except OSError:
-                continue
-    return None
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection; `worker` is the pid of the process serving it."""
-
-    def __init__(self, server: Server) -> None:
-        self.server = server
-        self.http = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-        self.http.auto_open = 0  # never silently reconnect (possibly to the other worker)
-        self.http.connect()
-        self.status, _ = self.request("GET", "/health/live")
-        self.worker = self._find_worker()
-
-    def _find_worker(self) -> int | None:
-        assert self.http.sock is not None
-        inode = _server_socket_inode(self.server.port, self.http.sock.getsockname()[1])
-        return None if inode is None else _holder(inode, self.server.workers)
-
-    def send(self, method: str, path: str, body: str | None = None, **headers: str) -> None:
-        self.http.request(method, path, body=body, headers=headers)
-
-    def receive(self) -> tuple[int, Any]:
-        response = self.http.getresponse()
-        data = response.read()
-        self.headers = dict(response.getheaders())
-        return response.status, json.loads(data) if data else None
-
-    def request(self, method: str, path: str, body: str | None = None, **headers: str) -> Any:
-        self.send(method, path, body, **headers)
-        return self.receive()
-
-    def close(self) -> None:
-        self.http.close()
-
-
-def connections_per_worker(
-    server: Server, per_worker: int, attempts: int = 60
-) -> dict[int, list[Connection]]:
-    """Open connections until each worker holds `per_worker` of them."""
-    pinned: dict[int, list[Connection]] = {}
-    for _ in range(attempts):
-        connection = Connection(server)
-        if connection.worker is None or len(pinned.get(connection.worker, [])) >= per_worker:
-            connection.close()
-        else:
-            pinned.setdefault(connection.worker, []).append(connection)
-        if len(pinned) == WORKERS and all(len(c) == per_worker for c in pinned.values()):
-            break
-    return pinned
-
-
-def interleaved(pinned: dict[int, list[Connection]]) -> list[Connection]:
-    """worker A, worker B, worker A, ... so consecutive requests change process."""
-    columns = list(zip(*pinned.values(), strict=False))
-    return [connection for column in columns for connection in column]
 
 
 def register_and_login(connection: Connection, email: str) -> str:
@@ -279,9 +189,7 @@ def pinned(server: Server) -> Iterator[dict[int, list[Connection]]]:
     connections = connections_per_worker(server, per_worker=2)
     assert set(connections) == server.workers, "both workers must hold a connection"
     yield connections
-    for group in connections.values():
-        for connection in group:
-            connection.close()
+    close_all(connections)
 
 
 def test_both_workers_are_ready(server: Server, pinned: dict[int, list[Connection]]) -> None:
@@ -349,64 +257,81 @@ async def count_request_logs(database_url: str, request_id_prefix: str) -> int:
         await engine.dispose()
 
 
-def logins_across_a_sigterm(
-    server: Server, prefix: str
-) -> tuple[list[int | str], list[float], int]:
-    """Put a login in flight on three connections per worker, SIGTERM gunicorn, collect every
-    answer (status or connection error), how long after the signal it came, and gunicorn's exit
-    code."""
-    pinned = connections_per_worker(server, per_worker=3)
+def start_login_but_hold_its_last_byte(connection: Connection, request_id: str) -> bytes:
+    """Send a login whose body lacks its last byte: the worker is serving it, waiting for the
+    rest, for as long as we like. Returns the byte."""
+    form = urlencode({"username": "drain@example.com", "password": PASSWORD}).encode()
+    connection.http.putrequest("POST", "/api/v1/auth/login")
+    for name, value in (
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("Content-Length", str(len(form))),
+        ("X-Request-ID", request_id),
+    ):
+        connection.http.putheader(name, value)
+    connection.http.endheaders()
+    connection.http.send(form[:-1])
+    return form[-1:]
+
+
+def wait_until_read(server: Server, connections: list[Connection]) -> None:
+    """Until the workers have read every byte sent on `connections` (bounded)."""
+    deadline = time.monotonic() + 30
+    while True:
+        sockets = server_sockets(server.port)
+        if all(sockets.get(c.client_port, (0, 1))[1] == 0 for c in connections):
+            return
+        assert time.monotonic() < deadline, "the workers did not read the requests"
+        time.sleep(0.01)
+
+
+def wait_until_closed_by_the_server(connection: Connection) -> None:
+    """Until the worker closes this idle keep-alive connection: it has begun shutting down."""
+    assert connection.http.sock is not None
+    connection.http.sock.settimeout(30)
+    assert connection.http.sock.recv(1) == b"", "an idle connection got data"
+
+
+def logins_across_a_sigterm(server: Server, prefix: str) -> tuple[list[tuple[int, str]], int]:
+    """Three logins in flight per worker when gunicorn gets SIGTERM; each is completed only once
+    both workers are shutting down. Returns each answer (status, Connection header) and
+    gunicorn's exit code."""
+    pinned = connections_per_worker(server, per_worker=4)
     assert set(pinned) == server.workers
-    connections = interleaved(pinned)
-    register_and_login(connections[0], "drain@example.com")  # two more API requests
-    barrier = threading.Barrier(len(connections) + 1)
-    answers: list[int | str] = []
-    answered_at: list[float] = []
-
-    def log_in(index: int, connection: Connection) -> None:
-        form = urlencode({"username": "drain@example.com", "password": PASSWORD})
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Request-ID": f"{prefix}{index}",
-        }
-        connection.send("POST", "/api/v1/auth/login", form, **headers)
-        barrier.wait()
-        try:
-            answers.append(connection.receive()[0])
-        except (OSError, http.client.HTTPException) as exc:
-            answers.append(type(exc).__name__)
-        answered_at.append(time.monotonic())
-
-    threads = [threading.Thread(target=log_in, args=item) for item in enumerate(connections)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()  # every request is on the wire
-    time.sleep(0.02)  # and being served (argon2 takes longer than this)
-    signalled_at = time.monotonic()
+    register_and_login(pinned[min(pinned)][0], "drain@example.com")  # two more API requests
+    idle = [group[-1] for group in pinned.values()]
+    busy = [connection for group in pinned.values() for connection in group[:-1]]
+    last_bytes = [
+        start_login_but_hold_its_last_byte(connection, f"{prefix}{index}")
+        for index, connection in enumerate(busy)
+    ]
+    wait_until_read(server, busy)
     server.process.send_signal(signal.SIGTERM)
-    for thread in threads:
-        thread.join(timeout=40)
-    return answers, [at - signalled_at for at in answered_at], stop(server)
+    for connection in idle:
+        wait_until_closed_by_the_server(connection)
+    answers = []
+    for connection, last in zip(busy, last_bytes, strict=True):
+        connection.http.send(last)
+        status, _ = connection.receive()
+        answers.append((status, connection.headers.get("connection", "")))
+    return answers, stop(server)
 
 
 async def test_sigterm_finishes_requests_in_flight_and_flushes_request_logs(
     leg: Leg, tmp_path: Path
 ) -> None:
-    """SIGTERM while logins (argon2, ~0.1 s each) are in flight on both workers: every one gets
-    its answer, gunicorn exits 0, and every API request left a row — the buffer (flushed only
-    every minute here) was written at shut-down."""
+    """SIGTERM while logins are in flight on both workers: each worker closes its idle
+    connection, every login still gets its 200 (with `Connection: close`), gunicorn exits 0, and
+    every API request left a row — the buffer (flushed only every minute here) was written at
+    shut-down."""
     env = container_env(leg, "plinth_sigterm", tmp_path, REQUEST_LOG_FLUSH_INTERVAL_SECONDS="60")
     server = await asyncio.to_thread(start, env, tmp_path)
     prefix = f"sigterm-{uuid.uuid4().hex[:8]}-"
     try:
-        answers, delays, exit_code = await asyncio.to_thread(
-            logins_across_a_sigterm, server, prefix
-        )
+        answers, exit_code = await asyncio.to_thread(logins_across_a_sigterm, server, prefix)
     finally:
         await asyncio.to_thread(stop, server)
     in_flight = WORKERS * 3
-    assert answers == [200] * in_flight, server.output()
-    assert all(delay > 0 for delay in delays), f"answered before the signal: {delays}"
+    assert answers == [(200, "close")] * in_flight, server.output()
     assert exit_code == 0, server.output()
     assert await count_request_logs(server.database_url, prefix) == in_flight
     assert await count_request_logs(server.database_url, "") == in_flight + 2
