@@ -241,6 +241,94 @@ def test_a_revocation_holds_on_every_worker(pinned: dict[int, list[Connection]])
     assert {worker for worker, _ in answers} == set(pinned)
 
 
+# -- X-Forwarded-For under the real server ------------------------------------------------------
+
+PROXY = "127.0.0.2"  # a loopback address of its own, configured as the trusted proxy
+FAILED_LOGINS_PER_IP = 3
+
+
+@pytest.fixture(scope="module")
+def proxied_server(leg: Leg, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The production start with a per-IP failed-login limit and one trusted proxy."""
+    workdir = tmp_path_factory.mktemp("gunicorn-proxied")
+    env = container_env(
+        leg,
+        "plinth_gunicorn_proxied",
+        workdir,
+        REDIS_URL=leg.redis.url(db=4) if leg.redis else "",
+        RATE_LIMIT_LOGIN_IP=f"{FAILED_LOGINS_PER_IP}/15m",
+        TRUSTED_PROXIES=PROXY,
+        REQUEST_LOG_FLUSH_INTERVAL_SECONDS="0.2",
+    )
+    running = start(env, workdir)
+    yield running
+    assert stop(running) == 0, running.output()
+
+
+def failed_logins(
+    connections: list[Connection], forwarded_for: list[str], prefix: str
+) -> list[int]:
+    """One failed login per forwarded address, each for another account, round the workers."""
+    statuses = []
+    for index, address in enumerate(forwarded_for):
+        connection = connections[index % len(connections)]
+        headers = {"X-Forwarded-For": address, "X-Request-ID": f"{prefix}{index}"}
+        status, _ = login(connection, f"{prefix}{index}@example.com", "wrong password!", **headers)
+        statuses.append(status)
+    return statuses
+
+
+async def logged_client_ips(database_url: str, prefix: str, count: int) -> list[str]:
+    """The client_ip of the request-log rows of `prefix`, once all `count` are written."""
+    engine = create_engine(database_url)
+    query = text(
+        "SELECT client_ip FROM api_request_logs WHERE request_id LIKE :prefix ORDER BY request_id"
+    )
+    try:
+        for _ in range(300):
+            async with engine.connect() as connection:
+                rows = (await connection.execute(query, {"prefix": f"{prefix}%"})).scalars().all()
+            if len(rows) >= count:
+                return [str(row) for row in rows]
+            await asyncio.sleep(0.05)
+    finally:
+        await engine.dispose()
+    raise AssertionError(f"only {len(rows)} of {count} request-log rows were written")
+
+
+async def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(
+    proxied_server: Server,
+) -> None:
+    """From loopback (trusted by uvicorn's own proxy_headers, which the production worker turns
+    off), a different X-Forwarded-For on each guess changes nothing: the peer is the client."""
+    pinned = await asyncio.to_thread(connections_per_worker, proxied_server, 1)
+    assert set(pinned) == proxied_server.workers
+    spoofed = [f"203.0.113.{index}" for index in range(1, FAILED_LOGINS_PER_IP + 3)]
+    try:
+        statuses = await asyncio.to_thread(failed_logins, interleaved(pinned), spoofed, "spoofed-")
+    finally:
+        close_all(pinned)
+    assert statuses == [401] * FAILED_LOGINS_PER_IP + [429] * 2
+    logged = await logged_client_ips(proxied_server.database_url, "spoofed-", len(spoofed))
+    assert logged == ["127.0.0.1"] * len(spoofed)
+
+
+async def test_a_trusted_proxy_forwards_the_address_that_counts(proxied_server: Server) -> None:
+    """From the configured proxy, the forwarded client is limited, not the proxy itself."""
+    pinned = await asyncio.to_thread(connections_per_worker, proxied_server, 1, 60, PROXY)
+    assert set(pinned) == proxied_server.workers
+    one_client = ["198.51.100.7"] * (FAILED_LOGINS_PER_IP + 1) + ["198.51.100.8"]
+    try:
+        statuses = await asyncio.to_thread(
+            failed_logins, interleaved(pinned), one_client, "proxied-"
+        )
+    finally:
+        close_all(pinned)
+    assert statuses == [401] * FAILED_LOGINS_PER_IP + [429, 401]
+    logged = await logged_client_ips(proxied_server.database_url, "proxied-", len(one_client))
+    assert logged == one_client
+
+
 # -- graceful shutdown ------------------------------------------------------------------------
 
 
