@@ -1,45 +1,90 @@
-"""/metrics under gunicorn with two workers: every scrape counts the requests of both."""
+"""/metrics under gunicorn with two workers: every scrape counts the requests of both.
+
+Connections are pinned to workers (tests/workers.py), so each worker serves a known number of
+requests and its own counter file is checked against it: an idle worker cannot hide.
+"""
 
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.core.test_metrics import free_port
+from tests.ports import PortTaken, free_port, on_free_port
+from tests.workers import child_pids, close_all, connections_per_worker
 
 ROOT = Path(__file__).resolve().parents[2]
+ROUTE = "/api/v1/users/me"
 GUNICORN_CONFIG = """
 from core.platform.metrics import gunicorn_child_exit as child_exit
 from core.platform.metrics import gunicorn_on_starting as on_starting
 from core.platform.metrics import gunicorn_when_ready as when_ready
 
 worker_class = "uvicorn_worker.UvicornWorker"
+keepalive = 60
 """
 
 
-def requests_served(exposition: str, route: str) -> float:
+@dataclass
+class Gunicorn:
+    """A running gunicorn: where its app and its metrics answer, and its workers."""
+
+    port: int
+    metrics_url: str
+    metrics_dir: Path
+    workers: set[int] = field(default_factory=set)
+
+
+def counted(samples: Iterable[Any]) -> float:
     return sum(
         sample.value
-        for family in text_string_to_metric_families(exposition)
-        for sample in family.samples
-        if sample.name == "plinth_http_requests_total" and sample.labels["route"] == route
+        for sample in samples
+        if sample.name == "plinth_http_requests_total" and sample.labels["route"] == ROUTE
     )
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+def served_in_scrape(exposition: str) -> float:
+    return counted(
+        s for family in text_string_to_metric_families(exposition) for s in family.samples
+    )
+
+
+def served_by_worker(metrics_dir: Path, pid: int) -> float:
+    """What the counter file of worker `pid` alone says it served."""
+    files = [str(metrics_dir / f"counter_{pid}.db")]
+    return counted(s for metric in MultiProcessCollector.merge(files) for s in metric.samples)
+
+
+def counts_once_settled(metrics_dir: Path, expected: dict[int, int]) -> dict[int, float]:
+    """Each worker's count, read until it reaches what it was sent (a worker counts a request
+    just after answering it) or 10 s pass; counts only grow, so a surplus shows too."""
+    deadline = time.monotonic() + 10
+    while True:
+        counts = {pid: served_by_worker(metrics_dir, pid) for pid in expected}
+        if all(counts[pid] >= n for pid, n in expected.items()) or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.02)
+
+
+def wait_until_up(server: Gunicorn, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            if "Connection in use" in log.read_text(errors="replace"):
+                raise PortTaken(str(server.port))
             raise AssertionError(f"gunicorn exited with {process.returncode}")
+        server.workers = child_pids(process.pid)
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            up = httpx.get(f"http://127.0.0.1:{server.port}/health/live", timeout=1)
+            if up.status_code == 200 and len(server.workers) == 2:
                 return
         except httpx.HTTPError:
             pass
@@ -47,17 +92,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError("gunicorn did not start in time")
 
 
-@pytest.fixture(params=["main-app", "metrics-port"])
-def gunicorn(leg: Any, tmp_path: Path, request: Any) -> Iterator[tuple[str, str, Path]]:
-    """gunicorn with two uvicorn workers sharing a PROMETHEUS_MULTIPROC_DIR; metrics on the
-    main app (token) or on METRICS_PORT served by the master."""
-    port = free_port()
-    metrics_port = free_port()
-    config = tmp_path / "gunicorn_test.conf.py"
-    config.write_text(GUNICORN_CONFIG)
-    metrics_dir = tmp_path / "prometheus"
-    metrics_dir.mkdir()
-    (metrics_dir / "stale_counter_1.db").write_bytes(b"from an earlier run")
+def env_for(metrics_dir: Path, metrics_port: int | None) -> dict[str, str]:
     env = {
         **os.environ,
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
@@ -66,42 +101,63 @@ def gunicorn(leg: Any, tmp_path: Path, request: Any) -> Iterator[tuple[str, str,
         "RATE_LIMIT_ENABLED": "false",
         "METRICS_TOKEN": "scrape",
     }
-    metrics_url = f"http://127.0.0.1:{port}/metrics"
-    if request.param == "metrics-port":
+    if metrics_port is not None:
         env["METRICS_PORT"] = str(metrics_port)
-        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
-    command = [
-        sys.executable, "-m", "gunicorn", "-c", str(config), "-w", "2",
-        "-b", f"127.0.0.1:{port}", "main:create_app()",
-    ]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
+    return env
+
+
+@pytest.fixture(params=["main-app", "metrics-port"])
+def gunicorn(leg: Any, tmp_path: Path, request: Any) -> Iterator[Gunicorn]:
+    """gunicorn with two uvicorn workers sharing a PROMETHEUS_MULTIPROC_DIR; metrics on the
+    main app (token) or on METRICS_PORT served by the master."""
+    config = tmp_path / "gunicorn_test.conf.py"
+    config.write_text(GUNICORN_CONFIG)
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    (metrics_dir / "stale_counter_1.db").write_bytes(b"from an earlier run")
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def launch(port: int) -> Gunicorn:
+        metrics_port = free_port() if request.param == "metrics-port" else None
+        url = f"http://127.0.0.1:{metrics_port or port}/metrics"
+        log = tmp_path / f"gunicorn-{port}.log"
+        command = [
+            sys.executable, "-m", "gunicorn", "-c", str(config), "-w", "2",
+            "-b", f"127.0.0.1:{port}", "main:create_app()",
+        ]  # fmt: skip
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env_for(metrics_dir, metrics_port), stdout=out, stderr=out
+            )
+        processes.append(process)
+        server = Gunicorn(port, url, metrics_dir)
+        wait_until_up(server, process, log)
+        return server
+
     try:
-        wait_until_up(f"{base}/health/live", process)
-        yield base, metrics_url, metrics_dir
+        yield on_free_port(launch)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 @pytest.mark.slow
-def test_every_scrape_counts_the_requests_of_every_worker(
-    gunicorn: tuple[str, str, Path],
-) -> None:
-    base, metrics_url, metrics_dir = gunicorn
-    assert not (metrics_dir / "stale_counter_1.db").exists()  # cleared by on_starting
-    # New connections each time, so the kernel spreads them over both workers.
-    served = 0
-    for _ in range(30):
-        with httpx.Client(base_url=base) as fresh:
-            assert fresh.get("/api/v1/users/me").status_code == 401
-        served += 1
+def test_every_scrape_counts_the_requests_of_every_worker(gunicorn: Gunicorn) -> None:
+    assert not (gunicorn.metrics_dir / "stale_counter_1.db").exists()  # cleared by on_starting
+    pinned = connections_per_worker(gunicorn, per_worker=1)
+    assert set(pinned) == gunicorn.workers, "each worker must hold a connection"
+    first, second = sorted(pinned)
+    expected = {first: 3, second: 5}
+    try:
+        for pid, count in expected.items():
+            for _ in range(count):
+                assert pinned[pid][0].request("GET", ROUTE)[0] == 401
+    finally:
+        close_all(pinned)
+    assert counts_once_settled(gunicorn.metrics_dir, expected) == expected
     with httpx.Client() as client:
         token = {"Authorization": "Bearer scrape"}
-        scrapes = [client.get(metrics_url, headers=token).text for _ in range(4)]
-    pids = {path.name.rsplit("_", 1)[-1] for path in metrics_dir.glob("counter_*.db")}
-    assert len(pids) >= 2, "both workers should have written counters"
+        scrapes = [client.get(gunicorn.metrics_url, headers=token).text for _ in range(4)]
     for exposition in scrapes:
-        assert requests_served(exposition, "/api/v1/users/me") == served
+        assert served_in_scrape(exposition) == sum(expected.values())
