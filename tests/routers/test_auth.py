@@ -207,6 +207,8 @@ async def test_reusing_a_refresh_token_revokes_the_whole_family(
 async def test_concurrent_refreshes_with_one_token_yield_exactly_one_success(
     client: httpx.AsyncClient, database: Any
 ) -> None:
+    """On the embedded leg these run one after the other (SQLite: one pooled connection), so
+    this checks the outcome only; test_concurrency.py overlaps them for certain on PostgreSQL."""
     await create_user(database)
     pair = await tokens(client)
     results = await asyncio.gather(

@@ -186,6 +186,8 @@ async def test_a_member_who_left_can_no_longer_post_or_read(
 async def test_concurrent_posts_leave_the_thread_at_the_newest_message(
     client: httpx.AsyncClient, database: Any
 ) -> None:
+    """On the embedded leg these run one after the other (SQLite: one pooled connection), so
+    this checks the outcome only; test_concurrency.py overlaps them for certain on PostgreSQL."""
     alice, bob = await actor(database, "alice"), await actor(database, "bob")
     thread = await new_thread(client, alice, bob)
     posts = [send(client, (alice, bob)[i % 2], thread["id"], f"m{i}") for i in range(8)]

@@ -43,6 +43,8 @@ async def _session_with_token(database: Any) -> str:
 
 
 async def test_only_one_of_two_concurrent_claims_wins(database: Any) -> None:
+    """On SQLite the two claims take turns (one pooled connection); the overlap is proven on
+    PostgreSQL in tests/routers/test_concurrency.py."""
     await _session_with_token(database)
     async with unit_of_work(database) as session:
         row = (await session.scalars(select(RefreshToken))).one()

@@ -1,0 +1,109 @@
+"""Atomicity under real concurrency, on PostgreSQL.
+
+Each test holds a row lock in a transaction of its own, starts requests that need the row, waits
+until PostgreSQL reports them waiting for that lock, then lets go: the transactions overlap for
+certain, not by luck of scheduling. The embedded leg's gather()-based tests elsewhere run these
+flows one after the other (SQLite: one pooled connection), so they check outcomes only.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+
+from app.messenger.models import ThreadParticipant
+from app.users.models import RefreshToken
+from tests.app.messenger.support import API, actor, new_thread, send
+from tests.app.users.support import refresh, tokens
+from tests.conftest import Leg
+from tests.helpers import create_user
+
+WAITING_FOR_A_LOCK = text(
+    "SELECT query FROM pg_stat_activity"
+    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+
+
+@pytest.fixture(autouse=True)
+def postgres_only(leg: Leg) -> None:
+    if not leg.is_services:
+        pytest.skip("SQLite runs one transaction at a time: nothing can overlap")
+
+
+@asynccontextmanager
+async def row_locked(database: Any, table: str, column: str, value: Any) -> AsyncIterator[None]:
+    """Hold `FOR UPDATE` on the rows of `table` where `column` = `value` until the block ends."""
+    async with database.session() as holder:
+        lock = text(f"SELECT 1 FROM {table} WHERE {column} = :value FOR UPDATE")  # noqa: S608
+        assert (await holder.execute(lock, {"value": value})).first() is not None
+        yield
+        await holder.commit()
+
+
+async def waiting_queries(database: Any, count: int) -> list[str]:
+    """The queries of the `count` backends that wait for a lock, once there are that many."""
+    async with database.engine.connect() as observer:
+        for _ in range(500):
+            waiting = [str(q) for q in (await observer.execute(WAITING_FOR_A_LOCK)).scalars()]
+            if len(waiting) >= count:
+                return waiting
+            await observer.rollback()
+            await asyncio.sleep(0.02)
+    raise AssertionError(f"{count} requests should be waiting for the lock, saw {waiting}")
+
+
+async def while_held(
+    database: Any, lock: tuple[str, str, Any], *requests: Awaitable[httpx.Response]
+) -> tuple[list[str], list[httpx.Response]]:
+    """Run `requests` while `lock` is held; return what waited for it and the responses."""
+    async with row_locked(database, *lock):
+        tasks = [asyncio.ensure_future(request) for request in requests]
+        waiting = await waiting_queries(database, len(tasks))
+        assert not any(task.done() for task in tasks)
+    return waiting, list(await asyncio.gather(*tasks))
+
+
+async def test_a_post_locks_its_thread_before_writing(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    thread = await new_thread(client, alice, bob)
+    lock = ("threads", "id", uuid.UUID(thread["id"]))
+    posts = (send(client, who, thread["id"], who.user.email) for who in (alice, bob))
+    waiting, sent = await while_held(database, lock, *posts)
+    assert all("FOR UPDATE" in query for query in waiting), waiting
+    after = (await client.get(f"{API}/threads/{thread['id']}", headers=bob.headers)).json()
+    assert after["last_message_at"] == max(message["created_at"] for message in sent)
+
+
+async def test_adding_one_user_twice_at_once_makes_one_participation(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob, carol = [await actor(database, name) for name in ("alice", "bob", "carol")]
+    thread = await new_thread(client, alice, bob)
+    url = f"{API}/threads/{thread['id']}/participants"
+    adds = (client.post(url, json={"user_ids": [carol.id]}, headers=alice.headers) for _ in "ab")
+    _, answers = await while_held(database, ("threads", "id", uuid.UUID(thread["id"])), *adds)
+    assert [answer.status_code for answer in answers] == [200, 200]
+    async with database.session() as session:
+        live = select(func.count()).where(
+            ThreadParticipant.user_id == carol.user.id, ThreadParticipant.deleted_at.is_(None)
+        )
+        assert await session.scalar(live) == 1
+
+
+async def test_two_refreshes_with_one_token_at_once_rotate_it_once(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    await create_user(database)
+    pair = await tokens(client)
+    async with database.session() as session:
+        token_hash = (await session.scalars(select(RefreshToken.token_hash))).one()
+    both = (refresh(client, pair["refresh_token"]) for _ in "ab")
+    _, answers = await while_held(database, ("refresh_tokens", "token_hash", token_hash), *both)
+    assert sorted(answer.status_code for answer in answers) == [200, 401]
