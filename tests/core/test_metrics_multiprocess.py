@@ -4,6 +4,7 @@ Connections are pinned to workers (tests/workers.py), so each worker serves a kn
 requests and its own counter file is checked against it: an idle worker cannot hide.
 """
 
+import http.client
 import os
 import subprocess
 import sys
@@ -74,6 +75,16 @@ def counts_once_settled(metrics_dir: Path, expected: dict[int, int]) -> dict[int
         time.sleep(0.02)
 
 
+def every_worker_answers(server: Gunicorn) -> bool:
+    """Both workers have booted: each one accepted and served a connection."""
+    try:
+        pinned = connections_per_worker(server, per_worker=1, attempts=30)
+    except (OSError, http.client.HTTPException):
+        return False
+    close_all(pinned)
+    return len(pinned) == len(server.workers)
+
+
 def wait_until_up(server: Gunicorn, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -82,12 +93,8 @@ def wait_until_up(server: Gunicorn, process: subprocess.Popen[bytes], log: Path)
                 raise PortTaken(str(server.port))
             raise AssertionError(f"gunicorn exited with {process.returncode}")
         server.workers = child_pids(process.pid)
-        try:
-            up = httpx.get(f"http://127.0.0.1:{server.port}/health/live", timeout=1)
-            if up.status_code == 200 and len(server.workers) == 2:
-                return
-        except httpx.HTTPError:
-            pass
+        if len(server.workers) == 2 and every_worker_answers(server):
+            return
         time.sleep(0.2)
     raise AssertionError("gunicorn did not start in time")
 
