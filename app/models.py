@@ -1,12 +1,13 @@
 """Every model of the app, imported so Alembic sees the whole metadata."""
 
 from app.messenger.models import Message, Thread, ThreadParticipant
-from app.users.models import AuthSession, RefreshToken, User
+from app.users.models import AuthSession, EmailToken, RefreshToken, User
 from core.platform.jobs.models import FailedJob
 from core.platform.requestlog import RequestLog
 
 __all__ = [
     "AuthSession",
+    "EmailToken",
     "FailedJob",
     "Message",
     "RefreshToken",

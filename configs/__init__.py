@@ -16,6 +16,7 @@ from configs.auth import PLACEHOLDER_SECRET, AuthSettings
 from configs.cache import CacheSettings
 from configs.cors import CorsSettings
 from configs.database import DatabaseSettings
+from configs.email import EmailSettings
 from configs.jobs import JobSettings
 from configs.limits import LimitSettings
 from configs.logging import LoggingSettings
@@ -52,6 +53,7 @@ class Settings:
     ratelimit: RateLimitSettings = field(default_factory=RateLimitSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
 
     @property
     def database_url(self) -> str:
@@ -114,6 +116,7 @@ def load_settings() -> Settings:
         ratelimit=RateLimitSettings.load(),
         cache=CacheSettings.load(),
         jobs=JobSettings.load(),
+        email=EmailSettings.load(),
     )
     _check(settings)
     return settings

@@ -24,3 +24,4 @@ class AuthSettings(PlinthSettings):
     first_superuser_password: SecretStr | None = None
     password_min_length: int = 8
     password_max_length: int = 128
+    allow_unverified_login: bool = True

@@ -60,6 +60,8 @@ class RateLimitSettings(PlinthSettings):
     login_account: RateSetting = Rate(times=10, seconds=900)
     login_ip: RateSetting = Rate(times=30, seconds=900)
     register_ip: RateSetting = Rate(times=20, seconds=3600)
+    email_address: RateSetting = Rate(times=5, seconds=3600)
+    email_ip: RateSetting = Rate(times=20, seconds=3600)
     scope_multipliers: dict[str, float] = {"admin": 5.0, "superuser": 10.0}
     fail_closed_auth: bool = False
     backend_timeout_seconds: float = Field(default=0.5, gt=0)
@@ -69,7 +71,16 @@ class RateLimitSettings(PlinthSettings):
         default=[], validation_alias="TRUSTED_PROXIES"
     )
 
-    @field_validator("user", "anonymous", "login_account", "login_ip", "register_ip", mode="before")
+    @field_validator(
+        "user",
+        "anonymous",
+        "login_account",
+        "login_ip",
+        "register_ip",
+        "email_address",
+        "email_ip",
+        mode="before",
+    )
     @classmethod
     def parse_rate(cls, value: object) -> object:
         """Read `600/1m` (see the module docstring)."""

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends, FastAPI
 
 from core.platform.ratelimit import DEFAULT_RATE_LIMIT
-from routers import admin, auth, jobs, messages, root, threads, users
+from routers import account, account_pages, admin, auth, jobs, messages, root, threads, users
 from routers.gates import API_PREFIX, gates
 
 
@@ -12,6 +12,8 @@ def include_routes(app: FastAPI) -> None:
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(DEFAULT_RATE_LIMIT)])
     api.include_router(auth.router, dependencies=gates.PUBLIC)
     api.include_router(auth.session_router, dependencies=gates.AUTHENTICATED)
+    api.include_router(account.router, dependencies=gates.PUBLIC)
+    api.include_router(account.me_router, dependencies=gates.AUTHENTICATED)
     api.include_router(users.me_router, dependencies=gates.AUTHENTICATED)
     api.include_router(users.admin_router, dependencies=gates.ADMIN)
     api.include_router(admin.router, dependencies=gates.ADMIN)
@@ -21,3 +23,6 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(messages.thread_messages, dependencies=gates.AUTHENTICATED)
     api.include_router(messages.router, dependencies=gates.AUTHENTICATED)
     app.include_router(api)
+    app.include_router(
+        account_pages.pages, dependencies=[*gates.PUBLIC, Depends(DEFAULT_RATE_LIMIT)]
+    )

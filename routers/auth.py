@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.users.limits import FAILED_LOGINS, REGISTRATIONS
+from app.users.limits import FAILED_LOGINS, MAIL_SENDS, REGISTRATIONS
 from app.users.schemas import RefreshRequest, TokenResponse, UserRead, UserRegister
 from app.users.service import AuthService
 from core.deps import provide
@@ -25,8 +25,10 @@ Auth = Annotated[AuthService, Depends(provide(AuthService))]
     response_model=UserRead,
     dependencies=[Depends(REGISTRATIONS)],
 )
-async def register(data: UserRegister, auth: Auth) -> Any:
-    """Create an account with the `regular` scope."""
+async def register(data: UserRegister, request: Request, response: Response, auth: Auth) -> Any:
+    """Create an account with the `regular` scope; a verification link goes to its address
+    (`email_verified` is false until it is followed)."""
+    await MAIL_SENDS.hit(request, data.email, response)
     return await auth.register(data)
 
 

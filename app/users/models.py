@@ -3,10 +3,10 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import CommonBase
+from core.db import CommonBase, Entity
 
 
 class User(CommonBase):
@@ -29,6 +29,8 @@ class User(CommonBase):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Bumped to revoke every token of the user at once (logout-all, password change, demotion).
     token_version: Mapped[int] = mapped_column(default=0)
+    # Set when the owner followed a verification (or reset, or address-change) link.
+    email_verified: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class AuthSession(CommonBase):
@@ -58,5 +60,22 @@ class RefreshToken(CommonBase):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class EmailToken(Entity):
+    """A one-time link sent by email (verify, reset, change address), stored as the SHA-256 of
+    the token: the token itself is only ever in the message. `used_at` is set when it is
+    consumed or superseded; `new_email` is the address an address change moves to."""
+
+    __tablename__ = "email_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    new_email: Mapped[str | None] = mapped_column(String(320), default=None)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)

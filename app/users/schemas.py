@@ -33,6 +33,7 @@ class UserRead(ReadSchema):
     full_name: str
     scopes: list[str]
     is_active: bool
+    email_verified: bool
 
 
 class UserAdminRead(UserRead):
@@ -105,3 +106,51 @@ class MeUpdated(UserRead):
     tokens, this session's included, no longer work)."""
 
     tokens: TokenResponse | None = None
+
+
+# -- account emails (verify, reset, change address) -------------------------------------------
+
+EmailToken = Annotated[
+    str, Field(min_length=1, max_length=200, description="The token from the emailed link.")
+]
+
+
+class EmailRequest(BaseModel):
+    """An address to send a link to (a reset, or another verification link)."""
+
+    model_config = {"extra": "forbid"}
+
+    email: Email
+
+
+class MailAccepted(BaseModel):
+    """The answer to every request that may send mail: the same whether or not the address
+    belongs to an account."""
+
+    detail: str = "If the address belongs to an account, a message is on its way to it."
+
+
+class TokenConfirm(BaseModel):
+    """The token of an emailed link (verify the address, confirm an address change)."""
+
+    model_config = {"extra": "forbid"}
+
+    token: EmailToken
+
+
+class PasswordResetConfirm(BaseModel):
+    """A reset link's token and the new password."""
+
+    model_config = {"extra": "forbid"}
+
+    token: EmailToken
+    password: Password
+
+
+class EmailChangeRequest(BaseModel):
+    """A new address for one's account (it applies once confirmed from that address)."""
+
+    model_config = {"extra": "forbid"}
+
+    email: Email
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_INPUT)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from app.users.auth import issue_access_token
 from app.users.controller import UserController
+from app.users.email import send_verification
 from app.users.models import AuthSession, RefreshToken, User
 from app.users.repository import AuthSessionRepository, RefreshTokenRepository
 from app.users.schemas import (
@@ -23,12 +24,17 @@ from app.users.schemas import (
 from app.users.tokens import password_hasher, refresh_token_hash, token_service
 from configs import get_settings
 from core.db import utcnow
-from core.errors import BadRequest, InvalidInput, Unauthorized, field_error
+from core.errors import BadRequest, Forbidden, InvalidInput, Unauthorized, field_error
+from core.platform.jobs import enqueue_after_commit
 from core.security import Scope, TokenType, expand_scopes
 from core.service import ControllerService
 
 LOGIN_FAILED = "Incorrect email or password."
 REFRESH_FAILED = "The refresh token is invalid, expired or revoked."
+UNVERIFIED = (
+    "Confirm your email address first: follow the link we sent you "
+    "(POST /api/v1/auth/verify-email/resend sends a new one)."
+)
 
 
 def grant_scopes(requested: Iterable[str], held: Iterable[str]) -> frozenset[str]:
@@ -66,12 +72,17 @@ class AuthService(ControllerService):
     # -- accounts -----------------------------------------------------------------------------
 
     async def register(self, data: UserRegister) -> User:
-        """A new `regular` user; the body can never grant more."""
-        return await self.users.create(data, scopes=[Scope.REGULAR])
+        """A new `regular` user (the body can never grant more); a verification link is sent
+        once the account is committed."""
+        user = await self.users.create(data, scopes=[Scope.REGULAR])
+        enqueue_after_commit(self, send_verification, email=user.email)
+        return user
 
     async def create_superuser(self, data: SuperuserCreate) -> User:
-        """A new superuser (root token, CLI, first start of the embedded default)."""
-        return await self.users.create(data, scopes=[Scope.SUPERUSER])
+        """A new superuser (root token, CLI, first start of the embedded default); its address
+        counts as verified, since an operator made it."""
+        user = await self.users.create(data, scopes=[Scope.SUPERUSER])
+        return await self.users.repository.update(user, {"email_verified": True})
 
     # -- tokens -------------------------------------------------------------------------------
 
@@ -91,6 +102,8 @@ class AuthService(ControllerService):
         )
         if user is None or not valid or not user.is_active:
             raise Unauthorized(LOGIN_FAILED)
+        if not user.email_verified and not get_settings().auth.allow_unverified_login:
+            raise Forbidden(UNVERIFIED)
         granted = grant_scopes(requested, user.scopes)
         if not granted:
             raise BadRequest("invalid_scope: none of the requested scopes is granted.")

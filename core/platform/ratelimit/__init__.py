@@ -1,6 +1,6 @@
 """Rate limiting: `backend` holds the GCRA buckets (Redis or in process); `limiter` the route
-dependencies (`RateLimiter`, `FailedAttemptLimiter`, `DEFAULT_RATE_LIMIT`) and the headers
-middleware."""
+dependencies (`RateLimiter`, `AccountLimiter`, `FailedAttemptLimiter`, `DEFAULT_RATE_LIMIT`)
+and the headers middleware."""
 
 from core.platform.ratelimit.backend import (
     Bucket,
@@ -12,6 +12,7 @@ from core.platform.ratelimit.backend import (
 )
 from core.platform.ratelimit.limiter import (
     DEFAULT_RATE_LIMIT,
+    AccountLimiter,
     Caller,
     FailedAttemptLimiter,
     RateLimiter,
@@ -22,6 +23,7 @@ from core.platform.ratelimit.limiter import (
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",
+    "AccountLimiter",
     "Bucket",
     "Caller",
     "Decision",

@@ -260,14 +260,13 @@ DEFAULT_RATE_LIMIT = DefaultRateLimit()
 """Attached to the /api/v1 router: every API route is limited per caller."""
 
 
-class FailedAttemptLimiter:
-    """Limits failures per account and per client IP; a success is given back.
+class AccountLimiter:
+    """Limits every attempt per account name (an e-mail address, hashed in the bucket key) and
+    per client IP, charged to both atomically; nothing is given back. For flows that send mail:
 
-        async with FAILED_LOGINS.attempt(request, email, response):
-            tokens = await auth.login(email, password)
+        await MAIL_SENDS.hit(request, data.email, response)
 
-    An attempt is charged up front to both buckets (atomically, so concurrent guesses cannot
-    slip past the limit) and refunded when the block exits without an exception.
+    The address need not belong to an account, so a 429 says nothing about whether it does.
     """
 
     def __init__(
@@ -284,11 +283,42 @@ class FailedAttemptLimiter:
         self.fail_closed = fail_closed
 
     def buckets(self, request: Request, account: str) -> list[Bucket]:
+        """The account's bucket and the client IP's."""
         settings = _settings(request)
         return [
             Bucket(f"{self.name}:{account_key(account)}", getattr(settings, self.account_setting)),
             Bucket(f"{self.name}:ip:{client_ip(request)}", getattr(settings, self.ip_setting)),
         ]
+
+    def is_fail_closed(self, settings: RateLimitSettings) -> bool:
+        """`fail_closed` when given, else RATE_LIMIT_FAIL_CLOSED_AUTH."""
+        return settings.fail_closed_auth if self.fail_closed is None else self.fail_closed
+
+    async def hit(
+        self, request: Request, account: str, response: Response | None = None
+    ) -> Decision | None:
+        """Charge one attempt; 429 when the account or the IP has none left."""
+        settings = _settings(request)
+        if not settings.enabled:
+            return None
+        return await enforce(
+            request,
+            self.buckets(request, account),
+            name=self.name,
+            fail_closed=self.is_fail_closed(settings),
+            response=response,
+        )
+
+
+class FailedAttemptLimiter(AccountLimiter):
+    """Limits failures per account and per client IP; a success is given back.
+
+        async with FAILED_LOGINS.attempt(request, email, response):
+            tokens = await auth.login(email, password)
+
+    An attempt is charged up front to both buckets (atomically, so concurrent guesses cannot
+    slip past the limit) and refunded when the block exits without an exception.
+    """
 
     @asynccontextmanager
     async def attempt(
@@ -296,20 +326,10 @@ class FailedAttemptLimiter:
     ) -> AsyncIterator[None]:
         """Charge one attempt (429 when the account or the IP is out of attempts), run the
         block, refund it if the block succeeded."""
-        settings = _settings(request)
-        if not settings.enabled:
-            yield
-            return
-        buckets = self.buckets(request, account)
-        fail_closed = self.fail_closed
-        if fail_closed is None:
-            fail_closed = settings.fail_closed_auth
-        decision = await enforce(
-            request, buckets, name=self.name, fail_closed=fail_closed, response=response
-        )
+        decision = await self.hit(request, account, response)
         yield
         if decision is not None:
-            await refund(request, buckets)
+            await refund(request, self.buckets(request, account))
             if response is not None and REMAINING_HEADER in response.headers:
                 given_back = min(decision.limit, int(response.headers[REMAINING_HEADER]) + 1)
                 response.headers[REMAINING_HEADER] = str(given_back)

@@ -1,0 +1,262 @@
+"""Account emails: their one-time tokens, their messages and the jobs that send them.
+
+A token is never stored: the `email_tokens` row keeps its SHA-256, and the token itself is an
+HMAC (under AUTH_SECRET_KEY) of the row's id, so a job can rebuild the link on a retry without
+the token ever sitting in the queue, a failed-job record or the database. The row's id comes
+from the job's task id, so a retried or redelivered job reuses its token instead of minting a
+second one; `ctx.once` makes sure each message is sent once.
+
+Requests only enqueue these jobs (after their commit): looking the address up happens in the
+job, so "send me a reset link" answers the same, in the same time, for any address.
+"""
+
+import base64
+import hashlib
+import hmac
+import logging
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, delete, or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.users.models import EmailToken, User
+from app.users.repository import UserRepository
+from configs import Settings
+from core.db import utcnow
+from core.platform.jobs import JobContext, JobRegistry
+from core.platform.mail import MailTemplates, mail_transport
+from core.repository import BaseRepository
+from core.service import unit_of_work
+
+logger = logging.getLogger("plinth.users.email")
+
+TEMPLATES = Path(__file__).parent / "templates" / "email"
+USED_KEPT_FOR = timedelta(days=1)  # a consumed token's row stays a day, for support
+_TOKEN_IDS = uuid.UUID("6f3c1d2e-9a41-4c55-8e0b-5d2f7a1c9b30")  # namespace of job-made ids
+
+
+class Purpose(StrEnum):
+    """What a token lets its holder do."""
+
+    VERIFY = "verify"
+    RESET = "reset"
+    CHANGE = "change"
+
+
+# -- tokens -----------------------------------------------------------------------------------
+
+
+def link_token(secret: str, token_id: uuid.UUID) -> str:
+    """The token sent in the link of row `token_id`: 43 URL-safe characters."""
+    digest = hmac.new(secret.encode(), b"plinth-email-link:" + token_id.bytes, "sha256")
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+def token_hash(token: str) -> str:
+    """What is stored for a token: its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class EmailTokenRepository(BaseRepository[EmailToken]):
+    model = EmailToken
+
+    def by_hash(self, hashed: str, purpose: Purpose) -> Select[EmailToken]:
+        return self.select().where(EmailToken.token_hash == hashed, EmailToken.purpose == purpose)
+
+    async def claim(self, token_id: uuid.UUID, now: datetime) -> bool:
+        """Consume an unused, unexpired token; True for exactly one concurrent caller."""
+        result = await self.session.execute(
+            update(EmailToken)
+            .where(
+                EmailToken.id == token_id,
+                EmailToken.used_at.is_(None),
+                EmailToken.expires_at > now,
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def supersede(self, user_id: uuid.UUID, purposes: list[Purpose], now: datetime) -> None:
+        """Mark every open token of the user with one of `purposes` used: only the newest
+        link works, and a password reset or address change kills the older ones."""
+        await self.session.execute(
+            update(EmailToken)
+            .where(
+                EmailToken.user_id == user_id,
+                EmailToken.purpose.in_(purposes),
+                EmailToken.used_at.is_(None),
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def purge(self, now: datetime) -> int:
+        """Delete expired tokens and those used over a day ago."""
+        result = await self.session.execute(
+            delete(EmailToken).where(
+                or_(EmailToken.expires_at <= now, EmailToken.used_at <= now - USED_KEPT_FOR)
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _lifetime(settings: Settings, purpose: Purpose) -> timedelta:
+    email = settings.email
+    minutes = {
+        Purpose.VERIFY: email.verify_token_minutes,
+        Purpose.RESET: email.reset_token_minutes,
+        Purpose.CHANGE: email.change_token_minutes,
+    }[purpose]
+    return timedelta(minutes=minutes)
+
+
+async def issue_token(
+    session: AsyncSession,
+    ctx: JobContext,
+    user: User,
+    purpose: Purpose,
+    new_email: str | None = None,
+) -> str:
+    """The token of this job run: made on the first attempt (superseding the user's older ones
+    of the same purpose), found again on a retry."""
+    token_id = uuid.uuid5(_TOKEN_IDS, f"{ctx.job}:{ctx.task_id}")
+    tokens = EmailTokenRepository(session)
+    if await tokens.one_or_none(tokens.by_id(token_id)) is None:
+        now = utcnow()
+        await tokens.supersede(user.id, [purpose], now)
+        token = EmailToken(
+            id=token_id,
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=token_hash(link_token(ctx.settings.secret_key, token_id)),
+            new_email=new_email,
+            expires_at=now + _lifetime(ctx.settings, purpose),
+        )
+        await tokens.add(token)
+    return link_token(ctx.settings.secret_key, token_id)
+
+
+# -- messages ---------------------------------------------------------------------------------
+
+
+def link(settings: Settings, purpose: Purpose, token: str) -> str:
+    """EMAIL_BASE_URL + the purpose's path + `?token=`."""
+    email = settings.email
+    path = {
+        Purpose.VERIFY: email.verify_path,
+        Purpose.RESET: email.reset_path,
+        Purpose.CHANGE: email.change_path,
+    }[purpose]
+    return f"{email.base_url}{path}?token={token}"
+
+
+def expires_in(settings: Settings, purpose: Purpose) -> str:
+    """The token's lifetime in words: `30 minutes`, `48 hours`."""
+    minutes = int(_lifetime(settings, purpose).total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+@lru_cache(maxsize=4)
+def _templates(product: str, base_url: str) -> MailTemplates:
+    return MailTemplates(TEMPLATES, product=product, base_url=base_url)
+
+
+async def deliver(ctx: JobContext, name: str, to: str, **values: Any) -> None:
+    """Render the message `name` and send it, once per job run (a retry after a failed send
+    sends it; a redelivery after a successful one does not). Outside SMTP the link is logged."""
+    key = f"sent:{ctx.task_id}"
+    if not await ctx.once(key):
+        logger.info("%s (%s) already sent", ctx.job, ctx.task_id)
+        return
+    settings = ctx.settings.email
+    try:
+        templates = _templates(settings.product_name, settings.base_url)
+        message = templates.render(name, sender=settings.from_address, to=to, **values)
+        await mail_transport(settings, ctx.settings.app.data_dir).send(message)
+    except BaseException:
+        await ctx.undo(key)
+        raise
+    if not settings.uses_smtp and not ctx.settings.app.is_production and "link" in values:
+        logger.info("%s to %s: open %s", message["Subject"], to, values["link"])
+
+
+# -- jobs -------------------------------------------------------------------------------------
+
+jobs = JobRegistry()
+
+
+async def _live_user(session: AsyncSession, email: str) -> User | None:
+    users = UserRepository(session)
+    user = await users.one_or_none(users.by_email(email))
+    return user if user is not None and user.is_active else None
+
+
+@jobs.job("users.send_verification")
+async def send_verification(ctx: JobContext, *, email: str) -> None:
+    """A verification link to `email`, if it is a live account's and not yet verified."""
+    async with unit_of_work(ctx.database) as session:
+        user = await _live_user(session, email)
+        if user is None or user.email_verified:
+            return
+        token = await issue_token(session, ctx, user, Purpose.VERIFY)
+    verify = link(ctx.settings, Purpose.VERIFY, token)
+    expires = expires_in(ctx.settings, Purpose.VERIFY)
+    await deliver(ctx, "verify", user.email, user=user, link=verify, expires=expires)
+
+
+@jobs.job("users.send_password_reset")
+async def send_password_reset(ctx: JobContext, *, email: str) -> None:
+    """A password-reset link to `email`, if it is a live account's; nothing otherwise."""
+    async with unit_of_work(ctx.database) as session:
+        user = await _live_user(session, email)
+        if user is None:
+            return
+        token = await issue_token(session, ctx, user, Purpose.RESET)
+    reset = link(ctx.settings, Purpose.RESET, token)
+    expires = expires_in(ctx.settings, Purpose.RESET)
+    await deliver(ctx, "reset", user.email, user=user, link=reset, expires=expires)
+
+
+@jobs.job("users.send_email_change")
+async def send_email_change(ctx: JobContext, *, user_id: str, new_email: str) -> None:
+    """The confirmation link of an address change, to the new address."""
+    async with unit_of_work(ctx.database) as session:
+        users = UserRepository(session)
+        user = await users.one_or_none(users.by_id(uuid.UUID(user_id)))
+        if user is None or not user.is_active:
+            return
+        token = await issue_token(session, ctx, user, Purpose.CHANGE, new_email)
+    confirm = link(ctx.settings, Purpose.CHANGE, token)
+    expires = expires_in(ctx.settings, Purpose.CHANGE)
+    values = {"user": user, "link": confirm, "expires": expires, "new_email": new_email}
+    await deliver(ctx, "change_confirm", new_email, **values)
+
+
+@jobs.job("users.send_email_change_notice")
+async def send_email_change_notice(ctx: JobContext, *, user_id: str, new_email: str) -> None:
+    """A notice to the current address that a change to `new_email` was asked for."""
+    async with unit_of_work(ctx.database) as session:
+        users = UserRepository(session)
+        user = await users.one_or_none(users.by_id(uuid.UUID(user_id)))
+    if user is not None:
+        await deliver(ctx, "change_notice", user.email, user=user, new_email=new_email)
+
+
+@jobs.job("users.purge_email_tokens")
+async def purge_email_tokens(ctx: JobContext) -> None:
+    """Delete expired email tokens and those used over a day ago."""
+    async with unit_of_work(ctx.database) as session:
+        purged = await EmailTokenRepository(session).purge(utcnow())
+    logger.info("purged %d email tokens", purged)
+
+
+jobs.schedule(purge_email_tokens, cron=lambda settings: settings.jobs.purge_tokens_cron)

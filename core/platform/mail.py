@@ -1,0 +1,140 @@
+"""Email: messages rendered from Jinja2 templates (plain text + HTML), and the transports that
+deliver them — SMTP (aiosmtplib, STARTTLS or TLS) or an outbox folder of `.eml` files.
+
+    templates = MailTemplates(Path("app/users/templates/email"), product="Plinth")
+    message = templates.render("verify", sender="Plinth <no-reply@example.com>",
+                               to="alice@example.com", link="https://…")
+    await mail_transport(settings.email, settings.app.data_dir).send(message)
+
+A message `<name>` is `<name>.txt` (required; it sets the subject with
+`{% set subject = "..." %}`) and `<name>.html` (optional, autoescaped). Send from a job, so a
+failing server is retried; guard the send with `ctx.once(...)` so a redelivery does not repeat it.
+"""
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosmtplib
+import jinja2
+
+from configs.email import EmailSettings
+
+logger = logging.getLogger("plinth.mail")
+
+
+class MailTemplates:
+    """Renders messages from a folder of templates; `globals` are visible in every template."""
+
+    def __init__(self, directory: Path, **globals: Any) -> None:
+        loader = jinja2.FileSystemLoader(directory)
+        self.text = jinja2.Environment(
+            loader=loader,
+            autoescape=False,  # noqa: S701 - the plain-text part: no HTML to escape
+            undefined=jinja2.StrictUndefined,
+        )
+        self.html = jinja2.Environment(
+            loader=loader, autoescape=True, undefined=jinja2.StrictUndefined
+        )
+        self.text.globals.update(globals)
+        self.html.globals.update(globals)
+
+    def render(self, name: str, *, sender: str, to: str, **values: Any) -> EmailMessage:
+        """The message `name` for `to`, with `values` in its templates."""
+        module = self.text.get_template(f"{name}.txt").make_module(values)
+        subject = str(getattr(module, "subject", "")).strip()
+        if not subject:
+            raise ValueError(f"{name}.txt sets no subject")
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = to
+        message["Subject"] = subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=_domain(sender))
+        message.set_content(str(module))
+        html = self._html(name, values)
+        if html is not None:
+            message.add_alternative(html, subtype="html")
+        return message
+
+    def _html(self, name: str, values: Mapping[str, Any]) -> str | None:
+        try:
+            template = self.html.get_template(f"{name}.html")
+        except jinja2.TemplateNotFound:
+            return None
+        return template.render(values)
+
+
+def _domain(address: str) -> str:
+    _, email = parseaddr(address)
+    return email.rpartition("@")[2] or "localhost"
+
+
+class MailTransport(Protocol):
+    """Delivers a message; raises when it could not (the job retries)."""
+
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpTransport:
+    """Sends through an SMTP server: `starttls` (upgrade a plain connection, usually port 587;
+    refused if the server cannot), `tls` (implicit TLS, usually 465) or `none` (loopback and
+    tests only). Certificates are verified unless EMAIL_SMTP_VALIDATE_CERTS=false."""
+
+    def __init__(self, settings: EmailSettings) -> None:
+        if not settings.smtp_host:
+            raise ValueError("EMAIL_SMTP_HOST is not set")
+        self.settings = settings
+
+    async def send(self, message: EmailMessage) -> None:
+        """One connection per message: connect, secure, authenticate, send, quit."""
+        settings = self.settings
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username or None,
+            password=password,
+            use_tls=settings.smtp_security == "tls",
+            start_tls=settings.smtp_security == "starttls",
+            validate_certs=settings.smtp_validate_certs,
+            cert_bundle=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
+            timeout=settings.smtp_timeout_seconds,
+        )
+
+
+class OutboxTransport:
+    """Writes each message to `directory` as one `.eml` file (open it with any mail client):
+    the embedded default, so development needs no SMTP server."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    async def send(self, message: EmailMessage) -> None:
+        """Write the message atomically (a temporary name, then renamed)."""
+        path = await asyncio.to_thread(self._write, message.as_bytes())
+        logger.info("mail to %s written to %s", message["To"], path)
+
+    def _write(self, data: bytes) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")  # sorts oldest first
+        path = self.directory / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+        partial = path.with_suffix(".tmp")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+        return path
+
+
+def mail_transport(settings: EmailSettings, data_dir: Path) -> MailTransport:
+    """SMTP when configured (EMAIL_BACKEND, EMAIL_SMTP_HOST), else the outbox folder."""
+    if settings.uses_smtp:
+        return SmtpTransport(settings)
+    return OutboxTransport(settings.outbox(data_dir))
