@@ -43,6 +43,14 @@ class EmailSettings(PlinthSettings):
     smtp_validate_certs: bool = True
     smtp_ca_file: Path | None = None
 
+    @field_validator(
+        "outbox_dir", "smtp_host", "smtp_username", "smtp_password", "smtp_ca_file", mode="before"
+    )
+    @classmethod
+    def empty_is_unset(cls, value: object) -> object:
+        """`EMAIL_SMTP_HOST=` (empty) means unset, not a path or host named ``."""
+        return None if value == "" else value
+
     @field_validator("base_url")
     @classmethod
     def no_trailing_slash(cls, value: str) -> str:

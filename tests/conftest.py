@@ -216,3 +216,25 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def make_app(leg: Leg) -> Callable[..., Any]:
     """`async with make_app(ROOT_TOKEN="x") as app:` — the app with extra settings."""
     return running_app
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on a loopback port, for the run."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: Any) -> Iterator[Any]:
+    """The SMTP server, empty and listening at the start of the test."""
+    smtp_server.stop()
+    smtp_server.clear()
+    smtp_server.start()
+    yield smtp_server
+    smtp_server.stop()
+    smtp_server.start()

@@ -1,0 +1,71 @@
+"""The email jobs on their own: a redelivered job neither mints a second token nor sends a
+second message; lifetimes in words; every template renders both parts."""
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.users.email import TEMPLATES, Purpose, expires_in, jobs, link_token, token_hash
+from app.users.models import EmailToken
+from configs.email import EmailSettings
+from core.platform.mail import MailTemplates
+from tests.helpers import create_user
+from tests.jobs_support import job_queue, job_settings
+from tests.smtp import SmtpServer, token_in
+
+
+async def test_a_redelivered_job_reuses_its_token_and_sends_once(
+    smtp: SmtpServer, database: Any
+) -> None:
+    await create_user(database, "alice@example.com")
+    email = EmailSettings(smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_security="none")
+    settings = dataclasses.replace(job_settings(), email=email)
+    job = jobs.jobs["users.send_password_reset"]
+    async with job_queue(jobs, database, settings) as queue:
+        for _ in range(2):  # the same message delivered twice (a worker died after sending)
+            await queue.deliver(job, "task-1", {}, {"email": "alice@example.com"})
+        await queue.deliver(job, "task-2", {}, {"email": "alice@example.com"})
+    first, second = smtp.messages("alice@example.com")
+    async with database.session() as session:
+        rows = (await session.scalars(select(EmailToken).order_by(EmailToken.created_at))).all()
+    assert [row.token_hash for row in rows] == [
+        token_hash(token_in(first)),
+        token_hash(token_in(second)),
+    ]
+    assert rows[0].used_at is not None  # superseded by the second request
+    assert rows[1].used_at is None
+    assert token_in(first) == link_token(settings.secret_key, rows[0].id)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "words"), [(30, "30 minutes"), (1, "1 minute"), (60, "1 hour"), (2880, "48 hours")]
+)
+def test_lifetimes_in_words(minutes: int, words: str) -> None:
+    settings = dataclasses.replace(job_settings(), email=EmailSettings(reset_token_minutes=minutes))
+    assert expires_in(settings, Purpose.RESET) == words
+
+
+@pytest.mark.parametrize("name", ["verify", "reset", "change_confirm", "change_notice"])
+def test_every_message_has_a_subject_text_and_html(name: str) -> None:
+    templates = MailTemplates(Path(TEMPLATES), product="Acme <Chat>", base_url="https://x.test")
+    user = {"email": "alice@example.com", "full_name": "<b>Alice</b>"}
+    message = templates.render(
+        name,
+        sender="Acme <no-reply@x.test>",
+        to="alice@example.com",
+        user=user,
+        link="https://x.test/l?token=abc",
+        expires="30 minutes",
+        new_email="alice@new.test",
+    )
+    assert message["Subject"]
+    assert "Acme <Chat>" in message["Subject"]
+    assert message["Message-ID"].endswith("@x.test>")
+    html = message.get_body(preferencelist=("html",))
+    text = message.get_body(preferencelist=("plain",))
+    assert html is not None and text is not None
+    assert "&lt;b&gt;Alice&lt;/b&gt;" in html.get_content()  # type: ignore[attr-defined]
+    assert "<b>Alice</b>" in text.get_content()  # type: ignore[attr-defined]
