@@ -178,6 +178,8 @@ async def deliver(ctx: JobContext, name: str, to: str, **values: Any) -> None:
         logger.info("%s (%s) already sent", ctx.job, ctx.task_id)
         return
     settings = ctx.settings.email
+    if not settings.uses_smtp and ctx.settings.app.is_production:
+        logger.warning("EMAIL_SMTP_HOST is not set: %s goes to the outbox folder", ctx.job)
     try:
         templates = _templates(settings.product_name, settings.base_url)
         message = templates.render(name, sender=settings.from_address, to=to, **values)
