@@ -81,6 +81,7 @@ def columns(table: str, declared: Sequence[str]) -> tuple[str, ...]:
 USER_COLUMNS = (
     "id", "created_at", "updated_at", "deleted_at",
     "email", "hashed_password", "full_name", "scopes", "is_active", "token_version",
+    "email_verified",
 )  # fmt: skip
 THREAD_COLUMNS = (
     "id", "created_at", "updated_at", "deleted_at",
@@ -108,13 +109,25 @@ def _user_rows(
         at = EPOCH + timedelta(seconds=i)
         rows.append(
             (uuid7_at(at, rand), at, at, None, f"user{i:05d}@bench.example", hashed,
-             f"User {i:05d}", json.dumps(["regular"]), True, 0)
+             f"User {i:05d}", json.dumps(["regular"]), True, 0, True)
         )  # fmt: skip
     for offset, (name, scopes) in enumerate(specials):
         at = EPOCH + timedelta(seconds=USER_COUNT + offset)
         user = SeededUser(uuid7_at(at, rand), f"{name}@bench.example")
         rows.append(
-            (user.id, at, at, None, user.email, hashed, name.title(), json.dumps(scopes), True, 0)
+            (
+                user.id,
+                at,
+                at,
+                None,
+                user.email,
+                hashed,
+                name.title(),
+                json.dumps(scopes),
+                True,
+                0,
+                True,
+            )
         )
         named[name] = user
     return rows, named

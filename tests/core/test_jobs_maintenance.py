@@ -80,6 +80,7 @@ def test_the_app_schedules_its_maintenance() -> None:
         "platform.purge_request_logs": "27 * * * *",
         "platform.purge_deleted": "37 3 * * *",
         "users.purge_tokens": "17 * * * *",
+        "users.purge_email_tokens": "17 * * * *",
     }
     off = job_settings(purge_tokens_cron="")
     assert "users.purge_tokens" not in {s.job.name for s, _ in registry.active_schedules(off)}

@@ -69,3 +69,33 @@ def test_every_message_has_a_subject_text_and_html(name: str) -> None:
     assert html is not None and text is not None
     assert "&lt;b&gt;Alice&lt;/b&gt;" in html.get_content()  # type: ignore[attr-defined]
     assert "<b>Alice</b>" in text.get_content()  # type: ignore[attr-defined]
+
+
+async def test_purge_deletes_expired_and_long_used_email_tokens(database: Any) -> None:
+    from datetime import timedelta
+
+    from app.users.email import purge_email_tokens
+    from core.db import utcnow
+    from tests.jobs_support import working
+
+    user = await create_user(database)
+    now = utcnow()
+    rows = {
+        "expired": EmailToken(expires_at=now - timedelta(minutes=1)),
+        "used long ago": EmailToken(
+            expires_at=now + timedelta(hours=1), used_at=now - timedelta(days=2)
+        ),
+        "used just now": EmailToken(expires_at=now + timedelta(hours=1), used_at=now),
+        "open": EmailToken(expires_at=now + timedelta(hours=1)),
+    }
+    for name, row in rows.items():
+        row.user_id, row.purpose, row.token_hash = user.id, Purpose.RESET, token_hash(name)
+    async with database.session() as session:
+        session.add_all(rows.values())
+        await session.commit()
+    async with job_queue(jobs, database) as queue, working(queue) as settle:
+        await queue.enqueue(purge_email_tokens)
+        await settle()
+    async with database.session() as session:
+        kept = set((await session.scalars(select(EmailToken.token_hash))).all())
+    assert kept == {token_hash("used just now"), token_hash("open")}
