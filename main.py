@@ -7,6 +7,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.jobs import registry as jobs
+from app.messenger.realtime import realtime
 from app.users.auth import authenticate
 from app.users.bootstrap import first_superuser
 from configs import Settings, get_settings
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         authenticator=authenticate,
         include_routes=include_routes,
-        lifespans=[jobs_lifespan(jobs), first_superuser],
+        lifespans=[jobs_lifespan(jobs), realtime, first_superuser],
         description=DESCRIPTION,
     )
 

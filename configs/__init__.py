@@ -22,6 +22,7 @@ from configs.logging import LoggingSettings
 from configs.metrics import MetricsSettings
 from configs.observability import SentrySettings, TracingSettings
 from configs.ratelimit import RateLimitSettings
+from configs.realtime import RealtimeSettings
 from configs.redis import RedisSettings
 from configs.requestlog import RequestLogSettings
 
@@ -52,6 +53,7 @@ class Settings:
     ratelimit: RateLimitSettings = field(default_factory=RateLimitSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
+    realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
 
     @property
     def database_url(self) -> str:
@@ -114,6 +116,7 @@ def load_settings() -> Settings:
         ratelimit=RateLimitSettings.load(),
         cache=CacheSettings.load(),
         jobs=JobSettings.load(),
+        realtime=RealtimeSettings.load(),
     )
     _check(settings)
     return settings
