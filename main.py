@@ -20,6 +20,11 @@ DESCRIPTION = """
 Plinth example API: users with OAuth2 scopes and a messenger.
 
 Use **Authorize** with the password flow (username = your email) to try gated routes.
+
+**Real-time events** (a WebSocket, which Swagger cannot show): get a ticket with
+`POST /api/v1/realtime/tickets`, then open `/api/v1/realtime/ws` — the protocol, close codes and
+a browser client are in the README:
+[Real-time events](https://github.com/plinth-dev/plinth#real-time-events).
 """
 
 
