@@ -144,6 +144,7 @@ def app_environment(
         "RATE_LIMIT_REGISTER_IP": huge,
         "REQUEST_LOG_ENABLED": "true",
         "REALTIME_MAX_CONNECTIONS_PER_USER": "100000",  # the idle-socket scenario's 2,000
+        "REALTIME_TICKET_TTL_SECONDS": "300",  # its tickets are all issued before connecting
         "LOG_FORMAT": "auto",  # JSON in production
         "PROMETHEUS_MULTIPROC_DIR": str(data_dir / "prometheus"),
         "ENV_FILE": "",

@@ -111,9 +111,13 @@ class Hub:
         if self._by_user:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._drained.wait(), DRAIN_SECONDS)
+        # Cancelling redis-py in the middle of SUBSCRIBE can leave the task hanging: let the
+        # subscription finish first (milliseconds), and never wait for the tasks unbounded.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), SUBSCRIBE_TIMEOUT)
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.wait(self._tasks, timeout=DRAIN_SECONDS)
 
     def connections(self) -> list[Connection]:
         """Every open socket of this process."""
