@@ -7,6 +7,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.jobs import registry as jobs
+from app.messenger.realtime import realtime
 from app.users.auth import authenticate
 from app.users.bootstrap import first_superuser
 from configs import Settings, get_settings
@@ -19,6 +20,11 @@ DESCRIPTION = """
 Plinth example API: users with OAuth2 scopes and a messenger.
 
 Use **Authorize** with the password flow (username = your email) to try gated routes.
+
+**Real-time events** (a WebSocket, which Swagger cannot show): get a ticket with
+`POST /api/v1/realtime/tickets`, then open `/api/v1/realtime/ws` — the protocol, close codes and
+a browser client are in the README:
+[Real-time events](https://github.com/plinth-dev/plinth#real-time-events).
 """
 
 
@@ -29,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         authenticator=authenticate,
         include_routes=include_routes,
-        lifespans=[jobs_lifespan(jobs), first_superuser],
+        lifespans=[jobs_lifespan(jobs), realtime, first_superuser],
         description=DESCRIPTION,
     )
 

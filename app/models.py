@@ -1,6 +1,6 @@
 """Every model of the app, imported so Alembic sees the whole metadata."""
 
-from app.messenger.models import Message, Thread, ThreadParticipant
+from app.messenger.models import Message, Thread, ThreadEvent, ThreadParticipant
 from app.users.models import AuthSession, EmailToken, RefreshToken, User
 from core.platform.jobs.models import FailedJob
 from core.platform.requestlog import RequestLog
@@ -13,6 +13,7 @@ __all__ = [
     "RefreshToken",
     "RequestLog",
     "Thread",
+    "ThreadEvent",
     "ThreadParticipant",
     "User",
 ]

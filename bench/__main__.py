@@ -17,10 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import report
+from bench import realtime, report
 from bench.runner import (
     Options,
     Session,
@@ -56,7 +57,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="run only these scenarios (comma-separated: 1,2,3,4,5,admin,cached)",
+        help="run only these scenarios (comma-separated: 1,2,3,4,5,8,admin,cached,realtime)",
     )
     parser.add_argument(
         "--profile", default="", help="also py-spy these scenarios (1,2b,2c,3,4,5,admin)"
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     extra_profiles = {s.strip() for s in args.profile.split(",") if s.strip()}
     extra_env = dict(item.split("=", 1) for item in args.env)
     sessions: list[SessionResult] = []
+    realtime_results: dict[int, dict[str, object]] = {}
     profiles: list[str] = []
     with (
         tempfile.TemporaryDirectory(prefix="plinth-bench-") as tmp,
@@ -146,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"app log tail:\n{app.log_tail()}")
                     raise
                 sessions.append(result)
+                if workers == max(worker_counts) and (not only or "realtime" in only):
+                    realtime_results[workers] = asdict(realtime.run(app, seeded, secret, log))
                 uncached: Session | None = None
                 if not only or "admin" in only:
                     # The admin list uncached: the same app with the response cache off.
@@ -175,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed_seconds": {k: round(v, 2) for k, v in seeded.seconds.items()},
         "profiles": profiles,
         "extra_env": extra_env,
+        "realtime": realtime_results,
     }
     text = report.markdown(sessions, checks, info, meta)
     print("\n" + text)

@@ -143,6 +143,8 @@ def app_environment(
         "RATE_LIMIT_LOGIN_IP": huge,
         "RATE_LIMIT_REGISTER_IP": huge,
         "REQUEST_LOG_ENABLED": "true",
+        "REALTIME_MAX_CONNECTIONS_PER_USER": "100000",  # the idle-socket scenario's 2,000
+        "REALTIME_TICKET_TTL_SECONDS": "300",  # its tickets are all issued before connecting
         "LOG_FORMAT": "auto",  # JSON in production
         "PROMETHEUS_MULTIPROC_DIR": str(data_dir / "prometheus"),
         "ENV_FILE": "",
@@ -346,6 +348,7 @@ class Session:
             "2": self.messages,
             "3": self.post_message,
             "4": self.login_storm,
+            "8": self.thread_list,
         }
         self.result.loadavg.append(load_average())
         self.result.rss_start_mb = [round(mb, 1) for mb in self.app.worker_rss_mb()]
@@ -429,6 +432,11 @@ class Session:
             if row.p50_ms and small.p50_ms:
                 row.ratio = round(row.p50_ms / small.p50_ms, 3)
                 row.ratio_of = "1k-thread p50"
+
+    def thread_list(self) -> None:
+        """GET /threads with unread counts; the 1M-message thread (all unread) is on the page."""
+        request = Request(f"{API}/threads?limit=50", headers=bearer(self.member_token))
+        self.measure("8 GET /threads, unread counts (1M unread)", "app", [request])
 
     def post_message(self) -> None:
         requests = message_requests(str(self.seeded.write_thread), self.member_token)

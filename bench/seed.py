@@ -29,6 +29,7 @@ PASSWORD = "bench-password-1"  # a throwaway database on loopback
 USER_COUNT = 10_000
 LOGIN_USERS = 32
 FILLER_THREADS = 100
+FANOUT_USERS = 100
 SMALL_THREAD_MESSAGES = 1_000
 LARGE_THREAD_MESSAGES = 1_000_000
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -55,6 +56,7 @@ class Seeded:
     small_thread: uuid.UUID
     large_thread: uuid.UUID
     write_thread: uuid.UUID
+    fanout_users: list[SeededUser]  # regular users for the event-stream scenarios
     deep_key: tuple[datetime, uuid.UUID]  # (created_at, id) of a message half-way down the 1M
     users_total: int
     postgres_version: str
@@ -85,15 +87,15 @@ USER_COLUMNS = (
 )  # fmt: skip
 THREAD_COLUMNS = (
     "id", "created_at", "updated_at", "deleted_at",
-    "title", "created_by", "last_message_at", "last_activity_at",
+    "title", "created_by", "last_message_at", "last_activity_at", "event_seq",
 )  # fmt: skip
 PARTICIPANT_COLUMNS = (
     "id", "created_at", "updated_at", "deleted_at",
-    "user_id", "thread_id", "role", "joined_at",
+    "user_id", "thread_id", "role", "joined_at", "joined_seq", "last_read_seq",
 )  # fmt: skip
 MESSAGE_COLUMNS = (
     "id", "created_at", "updated_at", "deleted_at",
-    "thread_id", "author_id", "body", "edited_at",
+    "thread_id", "author_id", "body", "edited_at", "seq",
 )  # fmt: skip
 
 
@@ -139,7 +141,7 @@ def _message_rows(
     """`count` messages one millisecond apart, oldest first."""
     for i in range(count):
         at = start + timedelta(milliseconds=i)
-        yield (uuid7_at(at, rand), at, at, None, thread_id, author_id, f"message {i}", None)
+        yield (uuid7_at(at, rand), at, at, None, thread_id, author_id, f"message {i}", None, i + 1)
 
 
 MESSAGES_SQL = """
@@ -160,6 +162,7 @@ MESSAGE_VALUES = {
     "author_id": "$2::uuid",
     "body": "'message ' || i",
     "edited_at": "NULL",
+    "seq": "i + 1",
 }
 
 
@@ -211,12 +214,17 @@ async def seed(database_url: str, large_messages: int = LARGE_THREAD_MESSAGES) -
         ]
         small, large, write = thread_ids[:3]
         last = EPOCH + timedelta(days=30)
+
+        def _latest(tid: uuid.UUID) -> datetime:
+            return last + timedelta(seconds=1) if tid == large else last
+
         await _copy(
             connection,
             "threads",
             THREAD_COLUMNS,
             [
-                (tid, thread_start, thread_start, None, title, member.id, last, last)
+                # The 1M thread is the most recent: first on the member's GET /threads page.
+                (tid, thread_start, thread_start, None, title, member.id, last, _latest(tid), 0)
                 for tid, title in zip(thread_ids, titles, strict=True)
             ],
         )
@@ -234,6 +242,8 @@ async def seed(database_url: str, large_messages: int = LARGE_THREAD_MESSAGES) -
                     tid,
                     "creator",
                     thread_start,
+                    0,
+                    0,  # nothing read: the 1M thread's unread count is the capped worst case
                 )
                 for tid in thread_ids
             ],
@@ -254,6 +264,10 @@ async def seed(database_url: str, large_messages: int = LARGE_THREAD_MESSAGES) -
         await _insert_messages(connection, large, member.id, large_messages, message_start)
         seconds["messages_1m"] = time.perf_counter() - started
 
+        await connection.execute(
+            "UPDATE threads SET event_seq = coalesce("
+            "(SELECT max(seq) FROM messages WHERE thread_id = threads.id), 0)"
+        )
         started = time.perf_counter()
         await connection.execute("VACUUM ANALYZE")
         seconds["vacuum_analyze"] = time.perf_counter() - started
@@ -275,6 +289,7 @@ async def seed(database_url: str, large_messages: int = LARGE_THREAD_MESSAGES) -
         small_thread=small,
         large_thread=large,
         write_thread=write,
+        fanout_users=[SeededUser(row[0], str(row[4])) for row in user_rows[:FANOUT_USERS]],  # type: ignore[arg-type]
         deep_key=(deep["created_at"], deep["id"]),
         users_total=users_total,
         postgres_version=str(version).split()[0],

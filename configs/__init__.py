@@ -23,6 +23,7 @@ from configs.logging import LoggingSettings
 from configs.metrics import MetricsSettings
 from configs.observability import SentrySettings, TracingSettings
 from configs.ratelimit import RateLimitSettings
+from configs.realtime import RealtimeSettings
 from configs.redis import RedisSettings
 from configs.requestlog import RequestLogSettings
 
@@ -54,6 +55,7 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     jobs: JobSettings = field(default_factory=JobSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
+    realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
 
     @property
     def database_url(self) -> str:
@@ -117,6 +119,7 @@ def load_settings() -> Settings:
         cache=CacheSettings.load(),
         jobs=JobSettings.load(),
         email=EmailSettings.load(),
+        realtime=RealtimeSettings.load(),
     )
     _check(settings)
     return settings

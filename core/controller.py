@@ -10,6 +10,8 @@ Configure with class attributes; change behaviour in the small override points:
 - `check_object(obj, action)` — may this caller do `action` to this visible row?
 - `perform_create / perform_update / perform_delete` — how the write is done.
 - `perform_create_in(parent, data)` — how a child is created inside its (locked) parent.
+- `written(action, obj)` — after each write, with the row as reads return it (events, audit).
+- `annotate(rows)` — per-caller values that are not columns, for a whole page in one query.
 
 Controllers never commit: the request's unit of work does (`core.service`).
 """
@@ -43,6 +45,7 @@ class Action(StrEnum):
 
     LIST = "list"
     READ = "read"
+    CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
     RESTORE = "restore"
@@ -157,6 +160,15 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         self._refuse_nulls_for_required_columns(values)
         return await self.repository.update(obj, values)
 
+    async def written(self, action: Action, obj: ModelT) -> None:
+        """Called after every `create`, `create_in`, `update`, `delete` and `restore` with the
+        row as reads return it. Override to record an outbox or audit row in the same
+        transaction and schedule its side effect with `self.after_commit(...)`."""
+
+    async def annotate(self, rows: Sequence[ModelT]) -> None:
+        """Attach per-caller values that are not columns (e.g. unread counts) to rows about to
+        be returned — every page, read and write — in one query for all of them."""
+
     async def perform_delete(self, obj: ModelT) -> None:
         """Soft-delete the row (hard-delete a model without soft delete). Override to cascade."""
         if self.repository.soft_deletes():
@@ -224,13 +236,17 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
             stmt = stmt.with_for_update(of=model)
         obj = await self.repository.one(stmt)
         await self.check_object(obj, action)
+        if options is None:
+            await self.annotate([obj])
         return obj
 
     async def reload(self, obj: ModelT) -> ModelT:
         """`obj` read again with `read_options`, as reads return it (after its related rows
         changed in this unit of work)."""
         stmt = self.repository.by_id(obj.id, include_deleted=True).options(*self.read_options)
-        return await self.repository.one(stmt.execution_options(populate_existing=True))
+        fresh = await self.repository.one(stmt.execution_options(populate_existing=True))
+        await self.annotate([fresh])
+        return fresh
 
     async def list(
         self,
@@ -246,9 +262,11 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         self._check_limit(limit)
         order = [*parse_sort(sort, self.sort_fields, self.default_sort), self.repository.model.id]
         stmt = (await self._children_of(parent_id, filters)).order_by(*order)
-        return await self.repository.page_offset(
+        page = await self.repository.page_offset(
             stmt, limit=limit, offset=offset, options=self.read_options
         )
+        await self.annotate(page.items)
+        return page
 
     async def list_after(
         self,
@@ -262,41 +280,52 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         """A keyset page of visible rows in the repository's fixed key order; with
         `parent_id`, of that parent's children (404 if the caller cannot see the parent)."""
         self._check_limit(limit)
-        return await self.repository.page_keyset(
+        page = await self.repository.page_keyset(
             await self._children_of(parent_id, filters),
             limit=limit,
             cursor=cursor,
             descending=descending,
             options=self.read_options,
         )
+        await self.annotate(page.items)
+        return page
 
     # -- writes -------------------------------------------------------------------------------
 
     async def create(self, data: CreateT, **values: Any) -> ModelT:
         """Create a row from validated input plus server-set `values`; returned as reads
         return it."""
-        return await self._as_read(await self.perform_create(data, **values))
+        obj = await self._as_read(await self.perform_create(data, **values))
+        await self.written(Action.CREATE, obj)
+        return obj
 
     async def create_in(self, parent_id: uuid.UUID, data: CreateT, **values: Any) -> ModelT:
         """Create a child of the parent `parent_id` (404 if the caller cannot see it)."""
         assert self.parent is not None, f"{type(self).__name__} declares no parent"
         parent = await self.get_parent(parent_id, for_update=self.parent.lock_on_create)
-        return await self._as_read(await self.perform_create_in(parent, data, **values))
+        obj = await self._as_read(await self.perform_create_in(parent, data, **values))
+        await self.written(Action.CREATE, obj)
+        return obj
 
     async def update(self, id_: uuid.UUID, data: UpdateT) -> ModelT:
         """Partially update a visible row the caller may update."""
         obj = await self.get(id_, action=Action.UPDATE, for_update=True)
-        return await self.perform_update(obj, data)
+        obj = await self.perform_update(obj, data)
+        await self.written(Action.UPDATE, obj)
+        return obj
 
     async def delete(self, id_: uuid.UUID) -> None:
         """Delete (soft, where the model has it) a visible row the caller may delete."""
         obj = await self.get(id_, action=Action.DELETE, for_update=True)
         await self.perform_delete(obj)
+        await self.written(Action.DELETE, obj)
 
     async def restore(self, id_: uuid.UUID) -> ModelT:
         """Bring back a soft-deleted row the caller may restore."""
         obj = await self.get(id_, action=Action.RESTORE, for_update=True, include_deleted=True)
-        return await self.repository.restore(obj)
+        obj = await self.repository.restore(obj)
+        await self.written(Action.RESTORE, obj)
+        return obj
 
     # -- helpers ------------------------------------------------------------------------------
 

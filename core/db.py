@@ -218,8 +218,15 @@ class Database:
 
     def __init__(self, engine: AsyncEngine, *, cursor_codec: CursorCodec | None = None) -> None:
         self.engine = engine
-        info = {SESSION_CURSOR_CODEC: cursor_codec} if cursor_codec is not None else None
-        self.sessionmaker = create_sessionmaker(engine, info=info)
+        self._info: dict[str, Any] = {}
+        if cursor_codec is not None:
+            self._info[SESSION_CURSOR_CODEC] = cursor_codec
+        self.sessionmaker = create_sessionmaker(engine, info=self._info)
+
+    def share(self, key: str, value: Any) -> None:
+        """Put `value` in the `info` of every session made from now on (e.g. a publisher that
+        after-commit hooks use)."""
+        self._info[key] = value
 
     @property
     def is_sqlite(self) -> bool:

@@ -57,10 +57,37 @@ def problem(
     request_id: str | None = None,
 ) -> ProblemResponse:
     """Build the one error response shape (`extensions` adds RFC 9457 extension members)."""
+    request_id = request_id or current_request_id()
+    body = problem_body(
+        status,
+        detail=detail,
+        title=title,
+        type_slug=type_slug,
+        errors=errors,
+        extensions=extensions,
+        request_id=request_id,
+    )
+    all_headers = dict(headers or {})
+    if request_id:
+        all_headers.setdefault(REQUEST_ID_HEADER, request_id)
+    return ProblemResponse(body, status_code=status, headers=all_headers)
+
+
+def problem_body(
+    status: int,
+    *,
+    detail: str | None = None,
+    title: str | None = None,
+    type_slug: str | None = None,
+    errors: Sequence[Mapping[str, Any]] = (),
+    extensions: Mapping[str, Any] | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """The problem-details body alone: what `problem()` sends, and what other transports
+    (WebSocket `error` frames) carry."""
     title = title or _TITLES.get(status, "Error")
     slug = type_slug or title.lower().replace(" ", "-")
-    request_id = request_id or current_request_id()
-    body = {
+    return {
         "type": PROBLEM_TYPE_BASE + slug,
         "title": title,
         "status": status,
@@ -69,10 +96,13 @@ def problem(
         "request_id": request_id,
         **jsonable_encoder(dict(extensions or {})),
     }
-    all_headers = dict(headers or {})
-    if request_id:
-        all_headers.setdefault(REQUEST_ID_HEADER, request_id)
-    return ProblemResponse(body, status_code=status, headers=all_headers)
+
+
+def error_body(exc: AppError) -> dict[str, Any]:
+    """The problem-details body of a domain error."""
+    return problem_body(
+        exc.status, detail=exc.detail, title=exc.title, type_slug=exc.type_slug, errors=exc.errors
+    )
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

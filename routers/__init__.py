@@ -3,7 +3,18 @@
 from fastapi import APIRouter, Depends, FastAPI
 
 from core.platform.ratelimit import DEFAULT_RATE_LIMIT
-from routers import account, account_pages, admin, auth, jobs, messages, root, threads, users
+from routers import (
+    account,
+    account_pages,
+    admin,
+    auth,
+    events,
+    jobs,
+    messages,
+    root,
+    threads,
+    users,
+)
 from routers.gates import API_PREFIX, gates
 
 
@@ -22,7 +33,9 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(threads.router, dependencies=gates.AUTHENTICATED)
     api.include_router(messages.thread_messages, dependencies=gates.AUTHENTICATED)
     api.include_router(messages.router, dependencies=gates.AUTHENTICATED)
+    api.include_router(events.router, dependencies=gates.AUTHENTICATED)
     app.include_router(api)
     app.include_router(
         account_pages.pages, dependencies=[*gates.PUBLIC, Depends(DEFAULT_RATE_LIMIT)]
     )
+    app.include_router(events.ws_router)  # its ticket is its gate

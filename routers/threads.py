@@ -4,10 +4,10 @@ answers 404, exactly as for an id that does not exist."""
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Depends, status
+from fastapi import Depends, Query, status
 
 from app.messenger.controller import ThreadController
-from app.messenger.schemas import ParticipantsAdd, ThreadRead
+from app.messenger.schemas import EventPage, ParticipantsAdd, ReadMarker, ReadState, ThreadRead
 from core.crud import CrudRouter
 from core.deps import provide
 from core.openapi import problem_responses
@@ -39,3 +39,24 @@ async def add_participants(thread_id: uuid.UUID, data: ParticipantsAdd, threads:
 async def remove_participant(thread_id: uuid.UUID, user_id: uuid.UUID, threads: Threads) -> None:
     """Leave (your own id, any member) or remove someone (creator or admin)."""
     await threads.remove_participant(thread_id, user_id)
+
+
+@router.get("/{thread_id}/events", response_model=EventPage, responses=problem_responses(404, 422))
+async def thread_events(
+    thread_id: uuid.UUID,
+    threads: Threads,
+    after: Annotated[int, Query(ge=0, description="The last seq you saw.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+) -> Any:
+    """The thread's events after `after`, oldest first: how a client fills a gap in `seq`
+    (see the README's event-stream protocol)."""
+    return await threads.events_after(thread_id, after, limit)
+
+
+@router.post("/{thread_id}/read", response_model=ReadState, responses=problem_responses(404, 422))
+async def mark_read(
+    thread_id: uuid.UUID, threads: Threads, marker: ReadMarker | None = None
+) -> Any:
+    """Move your read marker forward (to `seq`, or to the latest event); members get a
+    `thread.read` event. Unread counts appear in `GET /threads`."""
+    return await threads.mark_read(thread_id, marker or ReadMarker())

@@ -2,6 +2,7 @@
 message from one that does not exist (404 either way). Permissions on a visible row live in
 `check_object()` (403: the caller already knows the row exists)."""
 
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -9,14 +10,22 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import selectinload
 
+from app.messenger import events
+from app.messenger.events import ThreadEvents
 from app.messenger.models import Message, Role, Thread, ThreadParticipant
 from app.messenger.repository import ParticipantRepository, ThreadRepository, is_live_member
 from app.messenger.schemas import (
+    UNREAD_CAP,
+    EventPage,
     MessageCreate,
     MessageFilters,
+    MessageRead,
     MessageUpdate,
     ParticipantsAdd,
+    ReadMarker,
+    ReadState,
     ThreadCreate,
+    ThreadRead,
     ThreadUpdate,
 )
 from app.users.repository import UserRepository
@@ -38,6 +47,30 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
         if action in (Action.UPDATE, Action.DELETE) and obj.created_by != self.me.id:
             raise Forbidden("Only the thread's creator may rename or delete it.")
 
+    async def annotate(self, rows: Sequence[Thread]) -> None:
+        # The caller's unread count of every thread of the page, in one query.
+        repository: ThreadRepository = self.repository  # type: ignore[assignment]
+        counts = await repository.unread_counts([t.id for t in rows], self.me.id, UNREAD_CAP)
+        for thread in rows:
+            thread.unread_count = counts.get(thread.id, 0)
+
+    async def written(self, action: Action, obj: Thread) -> None:
+        if action is Action.CREATE:  # its id was taken in perform_create (joined_seq)
+            await self.events.emit(obj.id, obj.event_seq, events.THREAD_CREATED, self._read(obj))
+        elif action is Action.UPDATE:
+            seq = await self.events.next_seq(obj.id)
+            await self.events.emit(obj.id, seq, events.THREAD_RENAMED, self._read(obj))
+        elif action is Action.DELETE:
+            await self.events.record(obj.id, events.THREAD_DELETED, {"id": str(obj.id)})
+
+    @property
+    def events(self) -> ThreadEvents:
+        return self.controller(ThreadEvents)
+
+    @staticmethod
+    def _read(thread: Thread) -> ThreadRead:
+        return ThreadRead.model_validate(thread)
+
     async def perform_create(self, data: ThreadCreate, **values: Any) -> Thread:
         """The thread, its creator and the (deduplicated) participants."""
         await self._require_active_users(data.participant_ids, "participant_ids")
@@ -51,9 +84,12 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
                 last_activity_at=now,  # never NULL: the thread list is a keyset walk over it
             )
         )
-        creator = ThreadParticipant(thread_id=thread.id, user_id=self.me.id, role=Role.CREATOR)
+        seq = await self.events.next_seq(thread.id)  # thread.created: where members start
+        creator = ThreadParticipant(
+            thread_id=thread.id, user_id=self.me.id, role=Role.CREATOR, joined_seq=seq
+        )
         others = [uid for uid in data.participant_ids if uid != self.me.id]
-        await self._add_members(thread, others, creator)
+        await self._add_members(thread, others, seq, creator)
         return thread
 
     # -- participants -------------------------------------------------------------------------
@@ -64,8 +100,14 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
         self._require_manager(thread)  # before telling anyone which user ids exist
         await self._require_active_users(data.user_ids, "user_ids")
         present = await self._participants.member_ids(thread.id)
-        await self._add_members(thread, [uid for uid in data.user_ids if uid not in present])
-        return await self.reload(thread)
+        new = [uid for uid in data.user_ids if uid not in present]
+        if not new:
+            return await self.reload(thread)
+        seq = await self.events.next_seq(thread.id)
+        await self._add_members(thread, new, seq)
+        thread = await self.reload(thread)
+        await self.events.emit(thread.id, seq, events.PARTICIPANT_ADDED, self._read(thread))
+        return thread
 
     async def remove_participant(self, thread_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """Leave (any member, for themselves) or remove someone (creator or admin)."""
@@ -78,17 +120,46 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
         await participants.soft_delete(
             await participants.one(participants.membership(thread.id, user_id))
         )
+        removed = {"user_id": str(user_id)}
+        await self.events.record(thread.id, events.PARTICIPANT_REMOVED, removed, also=[user_id])
+
+    async def events_after(self, thread_id: uuid.UUID, after: int, limit: int) -> EventPage:
+        """The thread's kept events after `after`, oldest first, from the caller's own
+        participation on (members only: 404 otherwise)."""
+        self._check_limit(limit)
+        thread = await self.get(thread_id, options=())
+        mine = await self._participants.one(self._participants.membership(thread.id, self.me.id))
+        start = max(after, mine.joined_seq - 1)
+        rows = (await self.session.execute(events.events_after(thread.id, start, limit + 1))).all()
+        items = [json.loads(text) for _, text in rows[:limit]]
+        return EventPage(items=items, has_more=len(rows) > limit, event_seq=thread.event_seq)
+
+    async def mark_read(self, thread_id: uuid.UUID, marker: ReadMarker) -> ReadState:
+        """Move the caller's read marker forward (to the latest event when `seq` is omitted);
+        members see a `thread.read` event. A marker never moves back."""
+        thread = await self.get(thread_id, options=())
+        seq = min(marker.seq if marker.seq is not None else thread.event_seq, thread.event_seq)
+        if await self._participants.mark_read(thread.id, self.me.id, seq):
+            data = {"user_id": str(self.me.id), "last_read_seq": seq}
+            await self.events.ephemeral(thread.id, events.THREAD_READ, data)
+        mine = await self._participants.one(self._participants.membership(thread.id, self.me.id))
+        await self.annotate([thread])
+        return ReadState(
+            thread_id=thread.id, last_read_seq=mine.last_read_seq, unread_count=thread.unread_count
+        )
 
     @property
     def _participants(self) -> ParticipantRepository:
         return ParticipantRepository(self.session)
 
     async def _add_members(
-        self, thread: Thread, user_ids: Sequence[uuid.UUID], *rows: ThreadParticipant
+        self, thread: Thread, user_ids: Sequence[uuid.UUID], seq: int, *rows: ThreadParticipant
     ) -> None:
-        """Insert `rows` and a member row for each of `user_ids` (duplicates collapsed)."""
+        """Insert `rows` and a member row for each of `user_ids` (duplicates collapsed), whose
+        events start at `seq`."""
         members = [
-            ThreadParticipant(thread_id=thread.id, user_id=u) for u in dict.fromkeys(user_ids)
+            ThreadParticipant(thread_id=thread.id, user_id=u, joined_seq=seq)
+            for u in dict.fromkeys(user_ids)
         ]
         await self._participants.add_many([*rows, *members])
 
@@ -134,11 +205,29 @@ class MessageController(BaseController[Message, MessageCreate, MessageUpdate]):
     async def perform_create_in(
         self, parent: Thread, data: MessageCreate, **values: Any
     ) -> Message:
-        """Post, and move the (locked) thread's activity to the new message."""
-        message = await super().perform_create_in(parent, data, **values)
+        """Post with the thread's next event id, move the (locked) thread's activity to the
+        new message, and count it as read by its author."""
+        seq = await self.events.next_seq(parent.id)
+        message = await super().perform_create_in(parent, data, seq=seq, **values)
         moment = {"last_message_at": message.created_at, "last_activity_at": message.created_at}
         await self.parent_controller.repository.update(parent, moment)
+        await ParticipantRepository(self.session).mark_read(parent.id, self.me.id, seq)
         return message
 
     async def perform_update(self, obj: Message, data: MessageUpdate) -> Message:
         return await self.repository.update(obj, {"body": data.body, "edited_at": utcnow()})
+
+    async def written(self, action: Action, obj: Message) -> None:
+        if action is Action.CREATE and obj.seq is not None:
+            data = MessageRead.model_validate(obj)
+            await self.events.emit(obj.thread_id, obj.seq, events.MESSAGE_CREATED, data)
+        elif action is Action.UPDATE:
+            data = MessageRead.model_validate(obj)
+            await self.events.record(obj.thread_id, events.MESSAGE_EDITED, data)
+        elif action is Action.DELETE:
+            deleted = {"id": str(obj.id), "thread_id": str(obj.thread_id)}
+            await self.events.record(obj.thread_id, events.MESSAGE_DELETED, deleted)
+
+    @property
+    def events(self) -> ThreadEvents:
+        return self.controller(ThreadEvents)

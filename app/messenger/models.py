@@ -8,11 +8,11 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, and_, text
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.users.models import User
-from core.db import CommonBase, utcnow
+from core.db import CommonBase, Entity, utcnow
 
 LIVE = text("deleted_at IS NULL")
 
@@ -35,6 +35,9 @@ class Thread(CommonBase):
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     last_message_at: Mapped[datetime | None] = mapped_column(default=None)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The id of the thread's latest event (see ThreadEvent): bumped under the row lock.
+    event_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    unread_count = 0  # not a column: the caller's count, set by ThreadController.annotate
 
     participants: Mapped[list["ThreadParticipant"]] = relationship(
         primaryjoin=lambda: and_(
@@ -80,6 +83,10 @@ class ThreadParticipant(CommonBase):
         default=Role.MEMBER,
     )
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The thread's event id when this participation began: its events start there.
+    joined_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Read state: the seq of the last message this participant has read.
+    last_read_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     user: Mapped[User] = relationship(lazy="raise")
 
@@ -103,12 +110,35 @@ class Message(CommonBase):
             postgresql_where=LIVE,
             sqlite_where=LIVE,
         ),
+        # Serves unread counts: live messages after a read marker, one index range per thread.
+        Index(
+            "ix_messages_thread_seq_live",
+            "thread_id",
+            "seq",
+            postgresql_where=LIVE,
+            sqlite_where=LIVE,
+        ),
     )
 
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id"))
+    # The id of the `message.created` event (per thread, increasing); NULL for older rows.
+    seq: Mapped[int | None] = mapped_column(BigInteger, default=None)
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     edited_at: Mapped[datetime | None] = mapped_column(default=None)
 
     thread: Mapped[Thread] = relationship(lazy="raise")
     author: Mapped[User] = relationship(lazy="raise")
+
+
+class ThreadEvent(Entity):
+    """One committed change of a thread, in order: what the event stream sent, kept so a client
+    that reconnects gets exactly what it missed (`seq` after its last one)."""
+
+    __tablename__ = "thread_events"
+    __table_args__ = (Index("uq_thread_events_thread_seq", "thread_id", "seq", unique=True),)
+
+    thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(40))
+    frame: Mapped[str] = mapped_column(Text)  # the event exactly as sent (JSON text)

@@ -13,6 +13,7 @@ from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Body = Annotated[str, Field(min_length=1, max_length=4000)]
+UNREAD_CAP = 100
 UserIds = Annotated[list[uuid.UUID], Field(max_length=100)]
 
 
@@ -39,6 +40,7 @@ class ParticipantRead(BaseModel):
     full_name: str
     role: Role
     joined_at: datetime
+    last_read_seq: int = Field(description="The seq of the last message this participant read.")
 
 
 class ThreadRead(ReadSchema):
@@ -46,7 +48,33 @@ class ThreadRead(ReadSchema):
     created_by: uuid.UUID
     last_message_at: datetime | None
     last_activity_at: datetime = Field(description="Creation time, then the newest message's.")
+    event_seq: int = Field(description="The id (`seq`) of the thread's latest event.")
+    unread_count: int = Field(
+        default=0,
+        description=f"Messages after your read marker, counted up to {UNREAD_CAP} "
+        f"({UNREAD_CAP} means {UNREAD_CAP} or more).",
+    )
     participants: list[ParticipantRead]
+
+
+class ReadMarker(CreateSchema):
+    seq: int | None = Field(
+        default=None,
+        ge=0,
+        description="The seq of the last message read; omitted: everything up to now.",
+    )
+
+
+class EventPage(BaseModel):
+    items: list[dict[str, Any]] = Field(description="Events exactly as the socket sent them.")
+    has_more: bool = Field(description="More events follow: ask again after the last seq.")
+    event_seq: int = Field(description="The thread's latest event id now.")
+
+
+class ReadState(BaseModel):
+    thread_id: uuid.UUID
+    last_read_seq: int
+    unread_count: int
 
 
 class MessageCreate(CreateSchema):
@@ -59,6 +87,7 @@ class MessageUpdate(UpdateSchema):
 
 class MessageRead(ReadSchema):
     thread_id: uuid.UUID
+    seq: int | None = Field(description="The id of its `message.created` event in the thread.")
     author_id: uuid.UUID
     body: str
     edited_at: datetime | None

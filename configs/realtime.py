@@ -1,0 +1,21 @@
+"""REALTIME_* variables: the WebSocket event stream (see README, "Real-time events")."""
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from configs.base import PlinthSettings
+
+
+class RealtimeSettings(PlinthSettings):
+    """Tickets, per-connection bounds, heartbeats and how fast revocation is noticed."""
+
+    model_config = SettingsConfigDict(env_prefix="REALTIME_")
+
+    ticket_ttl_seconds: int = Field(default=30, gt=0, le=300)
+    max_connections_per_user: int = Field(default=8, gt=0)
+    buffer_events: int = Field(default=256, gt=0)
+    heartbeat_seconds: float = Field(default=20.0, gt=0)
+    idle_timeout_seconds: float = Field(default=60.0, gt=0)
+    revalidate_seconds: float = Field(default=0.5, gt=0, le=1.0)
+    replay_limit: int = Field(default=500, gt=0)
+    channel: str = Field(default="plinth:realtime", min_length=1)

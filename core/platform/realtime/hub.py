@@ -1,0 +1,312 @@
+"""The hub: every socket of this process, one broker subscription feeding them, and the sweep
+that re-checks their grants, sends heartbeats and closes idle sockets.
+
+    hub.publish([user_a, user_b], event_json, key=str(thread_id), seq=42)   # after commit
+
+Published frames reach every process through the broker; each process hands them to the local
+sockets of the listed users. Nothing here knows threads or messages: the app decides who
+receives what (recipients), what a client may send (`on_frame`), what a resumed socket missed
+(`replay`) and whether a grant still holds (`revalidate`).
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.websockets import WebSocket
+
+from configs.realtime import RealtimeSettings
+from core.platform.realtime.broker import Broker, MemoryBroker, RedisBroker
+from core.platform.realtime.connection import Connection, Delivery, FrameHandler
+from core.platform.realtime.protocol import (
+    SUBPROTOCOL,
+    CloseCode,
+    Grant,
+    frame,
+    ticket_from_subprotocols,
+)
+from core.platform.realtime.store import (
+    MemorySlotStore,
+    MemoryTicketStore,
+    RedisSlotStore,
+    RedisTicketStore,
+    SlotStore,
+    TicketStore,
+)
+
+logger = logging.getLogger("plinth.realtime")
+
+Revalidator = Callable[[Sequence[Grant]], Awaitable[Sequence[bool]]]
+"""For each grant, whether it still holds (session open, account unchanged): one batch per
+sweep for every socket of the process."""
+Replayer = Callable[[Connection], Awaitable[None]]
+"""Sends a new socket what it missed (`send_now`) and records `floors`, before `ready`."""
+HUB_KEY = "realtime_hub"
+"""Key of the hub in `AsyncSession.info` (see `publisher_of`)."""
+SUBSCRIBE_TIMEOUT = 5.0
+RESUBSCRIBE_SECONDS = 1.0
+DRAIN_SECONDS = 5.0
+
+
+async def _no_replay(_: Connection) -> None:
+    return None
+
+
+class Hub:
+    """The process's sockets and their fan-out.
+
+    Args:
+        broker, tickets, slots: Redis-backed across processes, in-process on the embedded
+            default (`stores_for` picks them).
+        settings: buffer size, connection limit, heartbeat, idle timeout, sweep interval.
+        on_frame: the app's handler of client frames (typing, read markers).
+        revalidate: the app's batch check of grants; sockets whose grant fails are closed
+            with `UNAUTHORIZED` within one sweep (`REALTIME_REVALIDATE_SECONDS`).
+        replay: the app's catch-up for a new socket (resume from the last event ids).
+    """
+
+    def __init__(
+        self,
+        broker: Broker,
+        tickets: TicketStore,
+        slots: SlotStore,
+        settings: RealtimeSettings,
+        *,
+        on_frame: FrameHandler,
+        revalidate: Revalidator | None = None,
+        replay: Replayer | None = None,
+    ) -> None:
+        self.broker, self.tickets, self.slots, self.settings = broker, tickets, slots, settings
+        self._on_frame, self._revalidate = on_frame, revalidate
+        self._replay = replay or _no_replay
+        self._by_user: dict[str, set[Connection]] = {}
+        self._subscribed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._drained = asyncio.Event()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Subscribe to the broker and start the sweep."""
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="realtime-listen"),
+            asyncio.create_task(self._sweep(), name="realtime-sweep"),
+        ]
+
+    async def stop(self) -> None:
+        """Close every socket with `RESTART` (clients reconnect elsewhere and resume), wait
+        briefly for them to go, then stop the background tasks."""
+        self._stopping = True
+        for connection in self.connections():
+            connection.close(CloseCode.RESTART, "server restarting: reconnect and resume")
+        if self._by_user:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), DRAIN_SECONDS)
+        # Cancelling redis-py in the middle of SUBSCRIBE can leave the task hanging: let the
+        # subscription finish first (milliseconds), and never wait for the tasks unbounded.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), SUBSCRIBE_TIMEOUT)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.wait(self._tasks, timeout=DRAIN_SECONDS)
+
+    def connections(self) -> list[Connection]:
+        """Every open socket of this process."""
+        return [c for group in self._by_user.values() for c in group]
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    async def publish(
+        self,
+        recipients: Iterable[uuid.UUID],
+        text: str,
+        *,
+        key: str | None = None,
+        seq: int | None = None,
+    ) -> None:
+        """Deliver the frame `text` to every socket of `recipients`, in every process. Call it
+        after the commit (`after_commit`); a failure is logged, and clients see the gap in
+        `seq` and fetch it (see the README's protocol)."""
+        header = json.dumps({"to": [str(r) for r in recipients], "key": key, "seq": seq})
+        try:
+            await self.broker.publish(header.encode() + b"\n" + text.encode())
+        except Exception:
+            logger.exception("realtime publish failed")
+
+    def _dispatch(self, message: bytes) -> None:
+        head, _, body = message.partition(b"\n")
+        header = json.loads(head)
+        delivery = Delivery(body.decode(), header.get("key"), header.get("seq"))
+        for user in header["to"]:
+            for connection in self._by_user.get(user, ()):
+                connection.offer(delivery)
+
+    async def _listen(self) -> None:
+        while not self._stopping:
+            async for message in self.broker.subscribe(self._subscribed):
+                self._dispatch(message)
+            self._subscribed.clear()
+            for connection in self.connections():  # messages may have been missed
+                connection.close(CloseCode.RESTART, "event stream interrupted: resume")
+            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+
+    # -- sockets ------------------------------------------------------------------------------
+
+    async def issue_ticket(self, grant: Grant) -> str:
+        """A single-use ticket for `grant`, valid for `REALTIME_TICKET_TTL_SECONDS`."""
+        return await self.tickets.issue(grant, self.settings.ticket_ttl_seconds)
+
+    async def serve(self, websocket: WebSocket) -> None:
+        """The whole life of one socket: redeem its ticket, take a slot, replay, `ready`,
+        then stream until someone closes it."""
+        offered = list(websocket.scope.get("subprotocols", []))
+        ticket = ticket_from_subprotocols(offered)
+        grant = await self.tickets.redeem(ticket) if ticket else None
+        await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+        if grant is None:
+            await websocket.close(CloseCode.UNAUTHORIZED, "ticket missing, invalid or used")
+            return
+        connection = Connection(websocket, grant, buffer=self.settings.buffer_events)
+        if not await self._acquire(connection):
+            await websocket.close(CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
+            return
+        try:
+            await self._stream(connection)
+        finally:
+            self._unregister(connection)
+            with contextlib.suppress(Exception):
+                await self.slots.release(grant.user_id, connection.id)
+
+    async def _acquire(self, connection: Connection) -> bool:
+        settings = self.settings
+        return await self.slots.acquire(
+            connection.grant.user_id,
+            connection.id,
+            settings.max_connections_per_user,
+            settings.idle_timeout_seconds + settings.heartbeat_seconds,
+        )
+
+    async def _stream(self, connection: Connection) -> None:
+        if self._stopping or not await self._wait_subscribed():
+            await connection.websocket.close(CloseCode.RESTART, "event stream unavailable")
+            return
+        self._by_user.setdefault(connection.user_key, set()).add(connection)
+        self._drained.clear()
+        await self._replay(connection)
+        await connection.send_now(
+            frame(
+                "ready",
+                connection_id=connection.id,
+                heartbeat_seconds=self.settings.heartbeat_seconds,
+            )
+        )
+        await connection.run(self._on_frame)
+
+    async def _wait_subscribed(self) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), SUBSCRIBE_TIMEOUT)
+        return self._subscribed.is_set()
+
+    def _unregister(self, connection: Connection) -> None:
+        group = self._by_user.get(connection.user_key)
+        if group is not None:
+            group.discard(connection)
+            if not group:
+                del self._by_user[connection.user_key]
+        if not self._by_user:
+            self._drained.set()
+
+    # -- the sweep ----------------------------------------------------------------------------
+
+    async def _sweep(self) -> None:
+        next_beat = time.monotonic() + self.settings.heartbeat_seconds
+        while True:
+            await asyncio.sleep(self.settings.revalidate_seconds)
+            with contextlib.suppress(Exception):
+                await self._check_grants()
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + self.settings.heartbeat_seconds
+                with contextlib.suppress(Exception):
+                    await self._beat()
+
+    async def _check_grants(self) -> None:
+        connections = [c for c in self.connections() if not c.closing]
+        if self._revalidate is None or not connections:
+            return
+        valid = await self._revalidate([c.grant for c in connections])
+        for connection, ok in zip(connections, valid, strict=True):
+            if not ok:
+                connection.close(CloseCode.UNAUTHORIZED, "the session ended: sign in again")
+
+    async def _beat(self) -> None:
+        """Heartbeats out, idle sockets closed, live slots extended."""
+        settings, now = self.settings, time.monotonic()
+        live = []
+        for connection in self.connections():
+            if now - connection.last_seen > settings.idle_timeout_seconds:
+                connection.close(CloseCode.IDLE, "no frame from the client: send pings")
+            else:
+                connection.offer(Delivery(frame("heartbeat")))
+                live.append((connection.grant.user_id, connection.id))
+        ttl = settings.idle_timeout_seconds + settings.heartbeat_seconds
+        await self.slots.refresh(live, ttl)
+
+
+def stores_for(app: FastAPI, settings: RealtimeSettings) -> tuple[Broker, TicketStore, SlotStore]:
+    """Redis broker and stores when the app has Redis, in-process ones otherwise."""
+    redis = app.state.redis
+    if redis is None:
+        return MemoryBroker(), MemoryTicketStore(), MemorySlotStore()
+    prefix = settings.channel
+    broker = RedisBroker(redis, prefix)
+    return broker, RedisTicketStore(redis, prefix), RedisSlotStore(redis, prefix)
+
+
+def realtime_lifespan(
+    on_frame: Callable[[FastAPI], FrameHandler],
+    revalidate: Callable[[FastAPI], Revalidator] | None = None,
+    replay: Callable[[FastAPI], Replayer] | None = None,
+) -> Callable[[FastAPI], Any]:
+    """A lifespan hook that starts the hub (`app.state.realtime`) and shares it with every
+    session (`publisher_of`). Each argument builds an app hook from the started app."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings: RealtimeSettings = app.state.settings.realtime
+        hub = Hub(
+            *stores_for(app, settings),
+            settings,
+            on_frame=on_frame(app),
+            revalidate=revalidate(app) if revalidate else None,
+            replay=replay(app) if replay else None,
+        )
+        await hub.start()
+        app.state.realtime = hub
+        app.state.database.share(HUB_KEY, hub)
+        try:
+            yield
+        finally:
+            await hub.stop()
+
+    return lifespan
+
+
+def publisher_of(session: AsyncSession) -> Hub | None:
+    """The hub of the app this session belongs to; None outside a running app (CLI, jobs)."""
+    hub = session.info.get(HUB_KEY)
+    return hub if isinstance(hub, Hub) else None
+
+
+def hub_of(websocket: WebSocket) -> Hub:
+    """The hub of the app serving `websocket`."""
+    hub: Hub = websocket.app.state.realtime
+    return hub

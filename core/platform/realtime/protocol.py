@@ -1,0 +1,66 @@
+"""What travels on the socket: close codes, the grant a ticket stands for, and frame helpers."""
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+SUBPROTOCOL = "plinth.v1"
+"""The WebSocket subprotocol the server answers with; the ticket rides beside it as
+`ticket.<ticket>` in `Sec-WebSocket-Protocol`, never in the URL."""
+TICKET_PREFIX = "ticket."
+
+
+class CloseCode(IntEnum):
+    """Why the server closed the socket (documented in the README's protocol table)."""
+
+    NORMAL = 1000
+    UNSUPPORTED_DATA = 1003
+    """A binary frame: the protocol is JSON text frames only."""
+    RESTART = 1012
+    """The server is shutting down or lost its broker: reconnect (new ticket) and resume."""
+    UNAUTHORIZED = 4401
+    """No valid ticket, or the session behind it ended (logout, password change, demotion,
+    deactivation, deletion): get a fresh token, then a ticket."""
+    IDLE = 4408
+    """Nothing received from the client for the idle timeout (send `ping` frames)."""
+    SLOW_CONSUMER = 4413
+    """The client read too slowly and its bounded buffer overflowed: reconnect and resume."""
+    TOO_MANY_CONNECTIONS = 4429
+    """The user already holds the maximum number of sockets."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Who a ticket was issued to: the user, their login session, and the app's own claims
+    (e.g. the token version to re-check, the resume positions)."""
+
+    user_id: uuid.UUID
+    session_id: str | None = None
+    claims: Mapping[str, Any] = field(default_factory=dict)
+
+    def dumps(self) -> bytes:
+        """The grant as JSON bytes (what the ticket store keeps)."""
+        body = {"user_id": str(self.user_id), "session_id": self.session_id, "claims": self.claims}
+        return json.dumps(body, separators=(",", ":")).encode()
+
+    @classmethod
+    def loads(cls, raw: bytes) -> "Grant":
+        """The grant `dumps` wrote."""
+        body = json.loads(raw)
+        return cls(uuid.UUID(body["user_id"]), body["session_id"], body["claims"])
+
+
+def frame(kind: str, **fields: Any) -> str:
+    """A control frame (`ready`, `heartbeat`, `pong`, `error`, `reset`) as JSON text."""
+    return json.dumps({"type": kind, **fields}, separators=(",", ":"), default=str)
+
+
+def ticket_from_subprotocols(offered: list[str]) -> str | None:
+    """The ticket offered as `ticket.<ticket>` next to `plinth.v1`, if both are there."""
+    if SUBPROTOCOL not in offered:
+        return None
+    tickets = [p[len(TICKET_PREFIX) :] for p in offered if p.startswith(TICKET_PREFIX)]
+    return tickets[0] if len(tickets) == 1 and tickets[0] else None

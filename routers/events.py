@@ -1,0 +1,58 @@
+"""The event stream: tickets (with the bearer token) and the WebSocket they open. The protocol
+is in the README ("Real-time events"); Swagger cannot show a WebSocket."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, WebSocket, status
+from pydantic import BaseModel, Field
+
+from app.users.realtime import grant_for
+from core.deps import PrincipalDep
+from core.platform.realtime import SUBPROTOCOL, Hub, hub_of
+from core.schemas import CreateSchema
+from routers.gates import API_PREFIX
+
+STREAM_PATH = f"{API_PREFIX}/realtime/ws"
+PROTOCOL_DOCS = "https://github.com/plinth-dev/plinth#real-time-events"
+
+router = APIRouter(prefix="/realtime", tags=["realtime"])
+"""Included with the authenticated gate."""
+ws_router = APIRouter()
+"""The socket itself: authenticated by its ticket (browsers cannot send a bearer header)."""
+
+
+class TicketCreate(CreateSchema):
+    resume: Annotated[dict[uuid.UUID, Annotated[int, Field(ge=0)]], Field(max_length=500)] = Field(
+        default_factory=dict,
+        description="`{thread_id: last seq seen}`: the socket first replays what came after.",
+    )
+
+
+class TicketRead(BaseModel):
+    ticket: str = Field(description="Single use; offer it as the subprotocol `ticket.<ticket>`.")
+    expires_in: int = Field(description="Seconds left to open the socket with it.")
+    url: str = Field(description="Where to open the WebSocket.")
+    subprotocol: str = Field(description="Offer it beside the ticket; the server answers it.")
+
+
+@router.post("/tickets", status_code=status.HTTP_201_CREATED, response_model=TicketRead)
+async def issue_ticket(request: Request, data: TicketCreate, principal: PrincipalDep) -> Any:
+    """A single-use ticket for the event stream, valid for a few seconds. Open
+    `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; protocol: see the README."""
+    assert principal is not None
+    hub: Hub = request.app.state.realtime
+    resume = {str(thread): seq for thread, seq in data.resume.items()}
+    ticket = await hub.issue_ticket(grant_for(principal, {"resume": resume}))
+    return TicketRead(
+        ticket=ticket,
+        expires_in=hub.settings.ticket_ttl_seconds,
+        url=STREAM_PATH,
+        subprotocol=SUBPROTOCOL,
+    )
+
+
+@ws_router.websocket(STREAM_PATH)
+async def stream(websocket: WebSocket) -> None:
+    """The per-user event stream (see the README's protocol)."""
+    await hub_of(websocket).serve(websocket)
