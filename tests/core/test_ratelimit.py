@@ -105,6 +105,45 @@ async def test_an_uneven_rate_still_allows_its_full_burst(backend: RateLimitBack
     assert [d.allowed for d in decisions] == [True] * 7 + [False]
 
 
+async def test_raising_a_rate_frees_a_caller_the_older_stricter_rate_blocked(
+    backend: RateLimitBackend,
+) -> None:
+    """The report from the field: registrations at 20/1h used up, the limit raised to a billion
+    per minute, and the caller was still told to wait minutes."""
+    strict = [Bucket("register", Rate(times=20, seconds=3600))]
+    for _ in range(20):
+        assert (await backend.hit(strict)).allowed
+    assert not (await backend.hit(strict)).allowed
+    raised = await backend.hit([Bucket("register", Rate(times=1_000_000_000, seconds=60))])
+    assert raised.allowed
+    assert raised.remaining > 1_000_000  # (one emission per microsecond at most: 60 million)
+
+
+async def test_requests_already_made_count_under_the_new_rate(backend: RateLimitBackend) -> None:
+    """One of 2/min used, then 4/min: three more now (not one, not four), then a wait of at most
+    one new interval (15 s)."""
+    assert (await backend.hit(per_minute(2))).allowed
+    decisions = [await backend.hit(per_minute(4)) for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert 0 < decisions[-1].retry_after <= 15
+
+
+async def test_lowering_a_rate_counts_at_most_one_full_period(backend: RateLimitBackend) -> None:
+    for _ in range(10):
+        assert (await backend.hit(per_minute(10))).allowed
+    lowered = await backend.hit(per_minute(5))
+    assert not lowered.allowed
+    assert 0 < lowered.retry_after <= 12  # one interval of 5/min, not the 72 s of 10 requests
+
+
+async def test_an_unchanged_rate_is_not_affected_by_the_stored_interval(
+    backend: RateLimitBackend,
+) -> None:
+    decisions = [await backend.hit(per_minute(3)) for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert 19 < decisions[-1].retry_after <= 20
+
+
 async def test_unreachable_redis_raises_backend_unavailable_quickly() -> None:
     from redis.asyncio import Redis
 

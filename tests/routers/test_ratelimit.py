@@ -257,6 +257,20 @@ async def test_registrations_are_limited_per_address(make_app: Callable[..., Any
     assert elsewhere.status_code == 201
 
 
+async def test_a_raised_registration_limit_applies_after_a_restart(
+    make_app: Callable[..., Any],
+) -> None:
+    """RATE_LIMIT_REGISTER_IP raised and the app restarted: the address the old limit had
+    blocked registers at once. (On the services leg the buckets outlive the app in Redis; in
+    process they start empty.)"""
+    async with make_app(RATE_LIMIT_REGISTER_IP="2/1h") as app, client_for(app) as client:
+        before = [await register(client, f"new{n}@example.com") for n in range(3)]
+    async with make_app(RATE_LIMIT_REGISTER_IP="1000000000/60") as app, client_for(app) as client:
+        after = await register(client, "after@example.com")
+    assert [r.status_code for r in before] == [201, 201, 429]
+    assert after.status_code == 201, after.text
+
+
 # -- several processes and Redis outages (services leg) --------------------------------------------
 
 

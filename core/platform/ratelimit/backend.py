@@ -3,6 +3,11 @@
 The algorithm is GCRA (a leaky bucket stored as one timestamp per key): `times` requests may come
 in a burst, then one per `seconds / times`. The Redis check and update are one Lua script, so the
 limit is exact under concurrency and across processes; the clock is Redis's own.
+
+A bucket stores its timestamp with the emission interval it was charged at. The debt it holds
+(timestamp minus now) is read as that many requests and re-measured at the rate in force now,
+capped at one full period: after a rate is raised (or lowered), the requests a caller already
+made count under the new rate at once, never under the old one.
 """
 
 import logging
@@ -37,22 +42,46 @@ RESET_HEADER = "X-RateLimit-Reset"
 MICROSECONDS = 1_000_000
 HEADERS_STATE = "ratelimit_headers"
 
-# KEYS: the buckets. ARGV[1]: cost; then per bucket: emission interval and period (microseconds).
-# All buckets are updated only if every one allows the request. Numbers are written with %d:
-# tostring() keeps 14 digits and a microsecond timestamp has 16.
-# Returns {allowed, index of the bucket to report, remaining, retry-after us, reset-after us}.
-GCRA_HIT = """
+# A bucket's value is "<tat>:<emission>" (microseconds). Values without ":emission" (written
+# before it was stored) are read at the current emission. Numbers are written with %d: tostring()
+# keeps 14 digits and a microsecond timestamp has 16.
+GCRA_LOAD = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local cost = tonumber(ARGV[1])
+local function load(key, emission, period)
+  local stored = redis.call('GET', key)
+  if not stored then return now end
+  local tat, charged = string.match(stored, '^(%d+):(%d+)$')
+  tat = tonumber(tat or stored)
+  charged = tonumber(charged or emission)
+  if tat <= now then return now end
+  local debt = tat - now
+  if charged ~= emission then debt = math.ceil(debt / charged * emission) end
+  if debt > period then debt = period end
+  return now + debt
+end
+local function store(key, tat, emission)
+  if tat <= now then
+    redis.call('DEL', key)
+  else
+    redis.call('SET', key, string.format('%d:%d', tat, emission),
+      'PX', string.format('%d', math.ceil((tat - now) / 1000)))
+  end
+end
+"""
+
+# KEYS: the buckets. ARGV[1]: cost; then per bucket: emission interval and period (microseconds).
+# All buckets are updated only if every one allows the request.
+# Returns {allowed, index of the bucket to report, remaining, retry-after us, reset-after us}.
+_HIT = """
 local allowed = 1
 local retry = 0
 local tats = {}
 for i = 1, #KEYS do
   local emission = tonumber(ARGV[2 * i])
   local period = tonumber(ARGV[2 * i + 1])
-  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
-  if tat < now then tat = now end
+  local tat = load(KEYS[i], emission, period)
   tats[i] = tat
   local allow_at = tat + emission * cost - period
   if allow_at > now then
@@ -67,8 +96,7 @@ for i = 1, #KEYS do
   local tat = tats[i]
   if allowed == 1 then
     tat = tat + emission * cost
-    redis.call('SET', KEYS[i], string.format('%d', tat),
-      'PX', string.format('%d', math.ceil((tat - now) / 1000)))
+    store(KEYS[i], tat, emission)
   end
   local left = math.floor((now - (tat - period)) / emission)
   if left < 0 then left = 0 end
@@ -78,26 +106,20 @@ for i = 1, #KEYS do
 end
 return {allowed, report, remaining, retry, reset}
 """
+GCRA_HIT = GCRA_LOAD + _HIT
 
 # Gives `cost` back to each bucket (a login that succeeded is not a failed attempt).
-GCRA_REFUND = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local cost = tonumber(ARGV[1])
+_REFUND = """
 for i = 1, #KEYS do
-  local tat = tonumber(redis.call('GET', KEYS[i]))
-  if tat then
-    tat = tat - tonumber(ARGV[2 * i]) * cost
-    if tat <= now then
-      redis.call('DEL', KEYS[i])
-    else
-      redis.call('SET', KEYS[i], string.format('%d', tat),
-        'PX', string.format('%d', math.ceil((tat - now) / 1000)))
-    end
+  local emission = tonumber(ARGV[2 * i])
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    local tat = load(KEYS[i], emission, tonumber(ARGV[2 * i + 1]))
+    store(KEYS[i], tat - emission * cost, emission)
   end
 end
 return 1
 """
+GCRA_REFUND = GCRA_LOAD + _REFUND
 
 
 @dataclass(frozen=True)
@@ -191,18 +213,28 @@ class MemoryRateLimitBackend:
 
     def __init__(self, max_keys: int = 100_000) -> None:
         self.max_keys = max_keys
-        self._tats: dict[str, int] = {}
+        self._tats: dict[str, tuple[int, int]] = {}  # key -> (tat, emission it was charged at)
         self._lock = threading.Lock()
 
     @staticmethod
     def _now() -> int:
         return time.monotonic_ns() // 1000
 
-    def _store(self, key: str, tat: int, now: int) -> None:
-        self._tats.pop(key, None)
-        self._tats[key] = tat
+    def _load(self, bucket: Bucket, now: int) -> int:
+        """The bucket's timestamp with its debt re-measured at the bucket's current rate."""
+        tat, charged = self._tats.get(bucket.key, (now, bucket.emission_us))
+        debt = max(tat - now, 0)
+        if charged != bucket.emission_us:
+            debt = -(-debt * bucket.emission_us // charged)  # rounded up, as in the Lua script
+        return now + min(debt, bucket.period_us)
+
+    def _store(self, bucket: Bucket, tat: int, now: int) -> None:
+        self._tats.pop(bucket.key, None)
+        if tat <= now:
+            return
+        self._tats[bucket.key] = (tat, bucket.emission_us)
         if len(self._tats) > self.max_keys:
-            for stale in [k for k, v in self._tats.items() if v <= now]:
+            for stale in [k for k, (v, _) in self._tats.items() if v <= now]:
                 del self._tats[stale]
             while len(self._tats) > self.max_keys:
                 del self._tats[next(iter(self._tats))]
@@ -210,7 +242,7 @@ class MemoryRateLimitBackend:
     async def hit(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision:
         with self._lock:
             now = self._now()
-            tats = [max(self._tats.get(b.key, now), now) for b in buckets]
+            tats = [self._load(b, now) for b in buckets]
             allow_at = [
                 tat + b.emission_us * cost - b.period_us
                 for tat, b in zip(tats, buckets, strict=True)
@@ -221,7 +253,7 @@ class MemoryRateLimitBackend:
             for index, (tat, bucket) in enumerate(zip(tats, buckets, strict=True)):
                 if allowed:
                     tat += bucket.emission_us * cost
-                    self._store(bucket.key, tat, now)
+                    self._store(bucket, tat, now)
                 left = max(0, (now - (tat - bucket.period_us)) // bucket.emission_us)
                 if remaining < 0 or left < remaining:
                     report, remaining, reset = index, left, tat - now
@@ -231,14 +263,9 @@ class MemoryRateLimitBackend:
         with self._lock:
             now = self._now()
             for bucket in buckets:
-                tat = self._tats.get(bucket.key)
-                if tat is None:
-                    continue
-                tat -= bucket.emission_us * cost
-                if tat <= now:
-                    del self._tats[bucket.key]
-                else:
-                    self._tats[bucket.key] = tat
+                if bucket.key in self._tats:
+                    tat = self._load(bucket, now) - bucket.emission_us * cost
+                    self._store(bucket, tat, now)
 
 
 def rate_limit_backend(app: FastAPI) -> RateLimitBackend:
