@@ -16,19 +16,26 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import Select
 from sqlalchemy.sql import ColumnElement
 
 from core.errors import InvalidInput, field_error
+from core.types import refuse_nul
 
 MAX_SORT_KEYS = 3
 
 
 class FilterSet(BaseModel):
-    """Base of a controller's filters; declare fields, then write `apply` by hand."""
+    """Base of a controller's filters; declare fields, then write `apply` by hand. Text with a
+    NUL character is a 422 in every field (use `core.types.Timestamp` for times)."""
 
     model_config = ConfigDict(frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         """Add this filter set's WHERE clauses to `stmt`. Override; the base filters nothing."""

@@ -2,20 +2,31 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from core.types import refuse_nul
 
 
-class CreateSchema(BaseModel):
+class InputSchema(BaseModel):
+    """Base of request bodies: unknown fields are a 422, text is stripped, and text with a NUL
+    character (which PostgreSQL cannot store) is a 422 naming the field, in every field."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
+
+
+class CreateSchema(InputSchema):
     """Input for creating: unknown fields are a 422, so a client can never set what it may not."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-
-class UpdateSchema(BaseModel):
+class UpdateSchema(InputSchema):
     """Input for partial updates: only the fields the client sent are applied."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ReadSchema(BaseModel):

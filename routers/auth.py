@@ -3,12 +3,12 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
 
 from app.users.limits import FAILED_LOGINS, MAIL_SENDS, REGISTRATIONS
 from app.users.schemas import RefreshRequest, TokenResponse, UserRead, UserRegister
 from app.users.service import AuthService
 from core.deps import provide
+from core.forms import PasswordForm
 from core.platform.cache import invalidates
 
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[invalidates("users")])
@@ -36,7 +36,7 @@ async def register(data: UserRegister, request: Request, response: Response, aut
 async def login(
     request: Request,
     response: Response,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[PasswordForm, Depends()],
     auth: Auth,
 ) -> Any:
     """OAuth2 password flow: `username` is the email; `scope` narrows what the token may do

@@ -4,15 +4,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select
 
 from app.messenger.models import Message, Role
 from core.filtering import FilterSet
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
+from core.types import Text, Timestamp
 
-Title = Annotated[str, Field(min_length=1, max_length=200)]
-Body = Annotated[str, Field(min_length=1, max_length=4000)]
+Title = Annotated[Text, Field(min_length=1, max_length=200)]
+Body = Annotated[Text, Field(min_length=1, max_length=4000)]
 UNREAD_CAP = 100
 UserIds = Annotated[list[uuid.UUID], Field(max_length=100)]
 
@@ -94,7 +95,7 @@ class MessageRead(ReadSchema):
 
 
 class MessageFilters(FilterSet):
-    since: AwareDatetime | None = Field(
+    since: Timestamp | None = Field(
         default=None, description="Only messages created at or after this time (with a time zone)."
     )
 

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, EmailStr, Field, model_validator
 from app.users.passwords import check_password_policy
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 from core.security import Scope
+from core.types import Text
 
 MAX_PASSWORD_INPUT = 1024  # for `current_password`, which the policy does not check
 
@@ -23,7 +24,7 @@ Password = Annotated[
     Field(description="8 to 128 characters (AUTH_PASSWORD_MIN_LENGTH/MAX_LENGTH)."),
     AfterValidator(check_password_policy),
 ]
-FullName = Annotated[str, Field(max_length=200)]
+FullName = Annotated[Text, Field(max_length=200)]
 
 
 class UserRead(ReadSchema):
@@ -88,7 +89,7 @@ class RefreshRequest(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    refresh_token: str = Field(min_length=1, max_length=4096)
+    refresh_token: Text = Field(min_length=1, max_length=4096)
 
 
 class TokenResponse(BaseModel):

@@ -87,6 +87,18 @@ async def test_route_template_is_logged_not_the_raw_path(make_app: Any, database
     assert "{" in row.route
 
 
+async def test_a_path_with_nul_is_logged_and_does_not_sink_its_batch(
+    make_app: Any, database: Any
+) -> None:
+    """An unmatched path is logged as sent; a NUL in it (which PostgreSQL refuses) is replaced,
+    so the rest of the batch is still written."""
+    async with make_app(**NO_PERIODIC_FLUSH) as app, client_for(app) as client:
+        assert (await client.get(f"{API}/no%00where")).status_code == 404
+        assert (await client.get(f"{API}/users/me")).status_code == 401
+    rows = await all_rows(database)
+    assert sorted(row.route for row in rows) == [f"{API}/no\ufffdwhere", f"{API}/users/me"]
+
+
 async def test_full_buffer_drops_and_counts_and_the_api_keeps_answering(
     make_app: Any, database: Any
 ) -> None:

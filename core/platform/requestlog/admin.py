@@ -4,12 +4,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select
 
 from core.filtering import FilterSet
 from core.platform.requestlog.models import MAX_ROUTE_LENGTH, RequestLog
 from core.repository import BaseRepository
+from core.types import Timestamp
 
 
 class RequestLogRead(BaseModel):
@@ -37,8 +38,8 @@ class RequestLogFilters(FilterSet):
     route: str | None = Field(default=None, max_length=MAX_ROUTE_LENGTH, description="Template")
     method: str | None = Field(default=None, max_length=10)
     request_id: str | None = Field(default=None, max_length=128)
-    since: AwareDatetime | None = Field(default=None, description="From this time (inclusive)")
-    until: AwareDatetime | None = Field(default=None, description="Before this time")
+    since: Timestamp | None = Field(default=None, description="From this time (inclusive)")
+    until: Timestamp | None = Field(default=None, description="Before this time")
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         """Each field to its column, by hand."""

@@ -59,6 +59,13 @@ def route_template(scope: Scope) -> str | None:
     return path if isinstance(path, str) and path else None
 
 
+def logged_route(scope: Scope) -> str:
+    """The route template, else the raw path with NUL replaced (PostgreSQL refuses NUL, and
+    one such row would sink its whole batch), cut to the column's length."""
+    route = route_template(scope) or scope["path"].replace("\x00", "\ufffd")
+    return str(route[:MAX_ROUTE_LENGTH])
+
+
 def principal_id(scope: Scope) -> uuid.UUID | None:
     """The id of the principal a gate resolved for this request, if any."""
     state = scope.get("state") or {}
@@ -222,7 +229,7 @@ class RequestLogMiddleware:
                 "id": new_id(),
                 "created_at": started_at,
                 "method": scope["method"][:10],
-                "route": (route_template(scope) or scope["path"])[:MAX_ROUTE_LENGTH],
+                "route": logged_route(scope),
                 "status": status,
                 "duration_ms": round(seconds * 1000, 3),
                 "user_id": principal_id(scope),

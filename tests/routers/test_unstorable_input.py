@@ -1,0 +1,144 @@
+"""Input that SQLite stores and PostgreSQL refuses: text with a NUL character, and an aware time
+that has no date once converted to UTC. On both legs each is a 422 naming the field, and the
+request stored nothing (on PostgreSQL these were 500s)."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.app.messenger.support import API, Actor, actor, new_thread, send
+from tests.app.users.support import login
+from tests.helpers import DEFAULT_PASSWORD
+
+NUL = "bad\x00text"
+OUT_OF_RANGE = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-01:00"]
+
+
+def assert_invalid(response: httpx.Response, loc: list[str]) -> None:
+    """A 422 problem whose errors name `loc`."""
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 422
+    assert loc in [error["loc"] for error in body["errors"]], body["errors"]
+
+
+@pytest.fixture
+async def alice(database: Any) -> Actor:
+    return await actor(database, "alice", scopes=("regular", "admin"))
+
+
+async def test_a_message_body_with_nul_is_refused(client: httpx.AsyncClient, alice: Actor) -> None:
+    thread = await new_thread(client, alice)
+    url = f"{API}/threads/{thread['id']}/messages"
+    response = await client.post(url, json={"body": NUL}, headers=alice.headers)
+    assert_invalid(response, ["body", "body"])
+    assert (await client.get(url, headers=alice.headers)).json()["items"] == []
+
+
+async def test_an_edit_with_nul_is_refused(client: httpx.AsyncClient, alice: Actor) -> None:
+    thread = await new_thread(client, alice)
+    message = await send(client, alice, thread["id"], "fine")
+    url = f"{API}/messages/{message['id']}"
+    response = await client.patch(url, json={"body": NUL}, headers=alice.headers)
+    assert_invalid(response, ["body", "body"])
+
+
+async def test_thread_titles_with_nul_are_refused(client: httpx.AsyncClient, alice: Actor) -> None:
+    created = await client.post(f"{API}/threads", json={"title": NUL}, headers=alice.headers)
+    assert_invalid(created, ["body", "title"])
+    thread = await new_thread(client, alice)
+    renamed = await client.patch(
+        f"{API}/threads/{thread['id']}", json={"title": NUL}, headers=alice.headers
+    )
+    assert_invalid(renamed, ["body", "title"])
+
+
+async def test_registration_with_nul_in_full_name_is_refused(client: httpx.AsyncClient) -> None:
+    body = {"email": "new@example.com", "password": DEFAULT_PASSWORD, "full_name": NUL}
+    assert_invalid(await client.post(f"{API}/auth/register", json=body), ["body", "full_name"])
+    body["full_name"] = "New"
+    assert (await client.post(f"{API}/auth/register", json=body)).status_code == 201
+
+
+async def test_profile_changes_with_nul_are_refused(
+    client: httpx.AsyncClient, alice: Actor
+) -> None:
+    mine = await client.patch(f"{API}/users/me", json={"full_name": NUL}, headers=alice.headers)
+    assert_invalid(mine, ["body", "full_name"])
+    theirs = await client.patch(
+        f"{API}/users/{alice.id}", json={"full_name": NUL}, headers=alice.headers
+    )
+    assert_invalid(theirs, ["body", "full_name"])
+
+
+@pytest.mark.parametrize("field", ["username", "password", "scope"])
+async def test_a_login_form_with_nul_is_refused(
+    client: httpx.AsyncClient, alice: Actor, field: str
+) -> None:
+    form = {"grant_type": "password", "username": "alice@example.com"}
+    form |= {"password": DEFAULT_PASSWORD, "scope": "", field: NUL}
+    assert_invalid(await client.post(f"{API}/auth/login", data=form), ["body", field])
+    assert (await login(client)).status_code == 200
+
+
+async def test_refresh_with_nul_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{API}/auth/refresh", json={"refresh_token": NUL})
+    assert_invalid(response, ["body", "refresh_token"])
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "loc"),
+    [
+        ("/users", {"email": NUL}, ["query", "email"]),
+        ("/admin/request-logs", {"route": NUL}, ["query", "route"]),
+        ("/admin/request-logs", {"request_id": NUL}, ["query", "request_id"]),
+        ("/admin/request-logs", {"method": NUL}, ["query", "method"]),
+        ("/users", {"sort": NUL}, ["query", "sort"]),
+    ],
+)
+async def test_filters_with_nul_are_refused(
+    client: httpx.AsyncClient, alice: Actor, path: str, params: dict[str, str], loc: list[str]
+) -> None:
+    response = await client.get(f"{API}{path}", params=params, headers=alice.headers)
+    assert_invalid(response, loc)
+
+
+@pytest.mark.parametrize("since", OUT_OF_RANGE)
+async def test_message_history_since_a_time_outside_the_calendar_is_refused(
+    client: httpx.AsyncClient, alice: Actor, since: str
+) -> None:
+    thread = await new_thread(client, alice)
+    url = f"{API}/threads/{thread['id']}/messages"
+    response = await client.get(url, params={"since": since}, headers=alice.headers)
+    assert_invalid(response, ["query", "since"])
+
+
+async def test_the_calendar_edges_themselves_are_accepted(
+    client: httpx.AsyncClient, alice: Actor
+) -> None:
+    thread = await new_thread(client, alice)
+    await send(client, alice, thread["id"], "now")
+    url = f"{API}/threads/{thread['id']}/messages"
+    oldest = await client.get(
+        url, params={"since": "0001-01-01T14:00:00+14:00"}, headers=alice.headers
+    )
+    assert oldest.status_code == 200, oldest.text
+    assert [m["body"] for m in oldest.json()["items"]] == ["now"]
+    newest = await client.get(
+        url, params={"since": "9999-12-31T23:59:59+00:00"}, headers=alice.headers
+    )
+    assert newest.status_code == 200, newest.text
+    assert newest.json()["items"] == []
+
+
+@pytest.mark.parametrize("field", ["since", "until"])
+@pytest.mark.parametrize("value", OUT_OF_RANGE)
+async def test_request_log_times_outside_the_calendar_are_refused(
+    client: httpx.AsyncClient, alice: Actor, field: str, value: str
+) -> None:
+    response = await client.get(
+        f"{API}/admin/request-logs", params={field: value}, headers=alice.headers
+    )
+    assert_invalid(response, ["query", field])
