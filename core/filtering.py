@@ -21,14 +21,14 @@ from sqlalchemy import Select
 from sqlalchemy.sql import ColumnElement
 
 from core.errors import InvalidInput, field_error
-from core.types import refuse_nul
+from core.fields import refuse_nul
 
 MAX_SORT_KEYS = 3
 
 
 class FilterSet(BaseModel):
     """Base of a controller's filters; declare fields, then write `apply` by hand. Text with a
-    NUL character is a 422 in every field (use `core.types.Timestamp` for times)."""
+    NUL character is a 422 in every field (use `core.fields.Timestamp` for times)."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Form
 from fastapi.security import OAuth2PasswordRequestForm
 
-from core.types import Text
+from core.fields import Text
 
 SECRET = {"format": "password"}
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from core.types import refuse_nul
+from core.fields import refuse_nul
 
 
 class InputSchema(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy import Select
 from core.filtering import FilterSet
 from core.platform.requestlog.models import MAX_ROUTE_LENGTH, RequestLog
 from core.repository import BaseRepository
-from core.types import Timestamp
+from core.fields import Timestamp
 
 
 class RequestLogRead(BaseModel):
