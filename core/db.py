@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 from sqlalchemy.sql import ColumnElement
 from uuid_utils.compat import uuid7
 
+from core.dbconnect import guard_connects
 from core.pagination import CursorCodec
 
 NAMING_CONVENTION = {
@@ -186,7 +187,7 @@ def create_engine(
     connect_args: dict[str, Any] = {}
     if statement_timeout_ms:
         connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
-    return create_async_engine(
+    engine = create_async_engine(
         parsed,
         pool_size=pool_size,
         max_overflow=max_overflow,
@@ -196,6 +197,8 @@ def create_engine(
         connect_args=connect_args,
         echo=echo,
     )
+    guard_connects(engine)
+    return engine
 
 
 SESSION_CURSOR_CODEC = "cursor_codec"
