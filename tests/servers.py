@@ -379,7 +379,8 @@ def _pg_env(run_as: _RunAs | None, home: Path) -> dict[str, str]:
 
 
 class PostgresServer:
-    """A throwaway PostgreSQL cluster on 127.0.0.1 (context manager; stop() is idempotent).
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (context manager; stop() is idempotent;
+    halt() and resume() take it down and bring it back on the same port).
 
     Authentication is ``trust`` (loopback only); ``user``/``password`` still appear in
     every URL and the password is really set, so switching auth methods needs no change.
@@ -443,6 +444,24 @@ class PostgresServer:
             shutil.rmtree(self._root, ignore_errors=True)
             self._watchdog.dismiss()
             _unregister(self)
+
+    def halt(self) -> None:
+        """Fast shutdown of the postmaster (as ``pg_ctl stop -m fast``), keeping the data and
+        the port for ``resume()``: an outage, as clients see one."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is not None:
+            _stop_child(proc, signal.SIGINT, signal.SIGQUIT)
+
+    def resume(self) -> None:
+        """Start the halted postmaster again on the same port, with the same data."""
+        with self._lock:
+            if self._stopped or self._proc is not None:
+                raise ServerStartError("resume() needs a halted, not stopped, server")
+        try:
+            self._spawn()
+        except _PortInUseError as exc:
+            raise ServerStartError(f"cannot resume: port {self.port} is taken") from exc
 
     # -- internals
 

@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select
 
 from app.messenger.models import Message, Role
+from core.fields import Text, Timestamp
 from core.filtering import FilterSet
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
-from core.fields import Text, Timestamp
 
 Title = Annotated[Text, Field(min_length=1, max_length=200)]
 Body = Annotated[Text, Field(min_length=1, max_length=4000)]

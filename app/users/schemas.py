@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, model_validator
 
 from app.users.passwords import check_password_policy
+from core.fields import Text
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 from core.security import Scope
-from core.fields import Text
 
 MAX_PASSWORD_INPUT = 1024  # for `current_password`, which the policy does not check
 

@@ -43,12 +43,16 @@ def assert_unavailable(response: httpx.Response) -> None:
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
     body = response.json()
-    assert (body["status"], body["type"]) == (503, "https://plinth.dev/problems/service-unavailable")
+    assert (body["status"], body["type"]) == (
+        503,
+        "https://plinth.dev/problems/service-unavailable",
+    )
     assert body["detail"] == "The database is unreachable; try again shortly."
 
 
 async def requests_through_the_api(database_url: str) -> list[httpx.Response]:
-    """A registration, a login, two reads with a valid token, and readiness, on an app using that URL."""
+    """A registration, a login, two reads with a valid token, and readiness, on an app using
+    that URL."""
     async with running_app(DATABASE_URL=database_url) as app, client_for(app) as client:
         someone = User(id=new_id(), email="someone@example.com", scopes=["regular"])
         account = {"email": "new@example.com", "password": DEFAULT_PASSWORD}

@@ -7,10 +7,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select
 
+from core.fields import Timestamp
 from core.filtering import FilterSet
 from core.platform.requestlog.models import MAX_ROUTE_LENGTH, RequestLog
 from core.repository import BaseRepository
-from core.fields import Timestamp
 
 
 class RequestLogRead(BaseModel):
