@@ -25,7 +25,7 @@ LAUNCH = ROOT / "launch.yml"
 PRODUCTION_ENV = ROOT / ".envs" / ".production" / ".env"
 LOCAL_ENV = ROOT / ".envs" / ".local" / ".env"
 POSTGRES_ENV = ROOT / ".envs" / ".production" / ".postgres"
-APP_SERVICES = ("migrate", "app", "worker")
+APP_SERVICES = ("secret-key", "migrate", "app", "worker")
 SCALE_OUT_REPLICAS = 3
 STRONG_SECRET = "x" * 48
 
@@ -77,15 +77,21 @@ def dockerfile_stages() -> list[list[str]]:
 # -- files the compose file references ---------------------------------------------------------
 
 
-def test_launch_has_the_six_services(services: dict[str, Any]) -> None:
-    assert set(services) == {"postgres", "redis", "migrate", "app", "worker", "nginx"}
+def compose_default(value: str) -> str:
+    """The default of a `${NAME:-default}` value (a plain value is its own default)."""
+    match = re.fullmatch(r"\$\{\w+:-(.*)\}", value)
+    return match.group(1) if match else value
 
 
-@pytest.mark.parametrize("name", APP_SERVICES)
-def test_app_images_build_from_the_compose_dockerfile(services: dict[str, Any], name: str) -> None:
-    build = services[name]["build"]
+def test_launch_has_the_seven_services(services: dict[str, Any]) -> None:
+    assert set(services) == {"secret-key", "postgres", "redis", "migrate", "app", "worker", "nginx"}
+
+
+def test_the_app_image_builds_once_from_the_compose_dockerfile(services: dict[str, Any]) -> None:
+    build = services["app"]["build"]
     assert (ROOT / build["context"] / build["dockerfile"]).is_file()
     assert build["dockerfile"] == "compose/Dockerfile"
+    assert [name for name, service in services.items() if "build" in service] == ["app"]
 
 
 def test_every_env_file_and_mounted_file_exists(services: dict[str, Any]) -> None:
@@ -144,11 +150,13 @@ def test_app_starts_after_healthy_services_and_a_successful_migration(
     services: dict[str, Any],
 ) -> None:
     assert services["app"]["depends_on"] == {
+        "secret-key": {"condition": "service_completed_successfully"},
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
         "migrate": {"condition": "service_completed_successfully"},
     }
     assert services["migrate"]["depends_on"] == {
+        "secret-key": {"condition": "service_completed_successfully"},
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
     }
@@ -178,14 +186,16 @@ def test_services_others_wait_on_have_a_healthcheck(services: dict[str, Any], na
 
 def test_app_healthcheck_probes_readiness_on_the_app_port(services: dict[str, Any]) -> None:
     probe = " ".join(services["app"]["healthcheck"]["test"])
-    assert f"127.0.0.1:{production_setting('APP_PORT')}/health/ready" in probe
+    assert "127.0.0.1:%s/health/ready' % os.environ['APP_PORT']" in probe
+    port = compose_default(services["app"]["environment"]["APP_PORT"])
+    assert port == production_setting("APP_PORT")
 
 
 def test_app_is_scalable_and_only_nginx_publishes_port_8080(services: dict[str, Any]) -> None:
     """`--scale app=3` fails if the app binds a fixed host port; nginx is the one entry."""
     assert "ports" not in services["app"]
     assert "container_name" not in services["app"]
-    assert services["app"]["expose"] == [production_setting("APP_PORT")]
+    assert services["app"]["expose"] == [services["app"]["environment"]["APP_PORT"]]
     assert services["nginx"]["ports"] == ["8080:8080"]
     for name in ("postgres", "redis", "migrate"):
         assert "ports" not in services[name], f"{name} must not be reachable from outside"
@@ -194,13 +204,16 @@ def test_app_is_scalable_and_only_nginx_publishes_port_8080(services: dict[str, 
 def test_nginx_proxies_to_the_app_service_on_the_app_port(services: dict[str, Any]) -> None:
     mount = services["nginx"]["volumes"][0]
     source, target, _ = mount.split(":")
-    assert target == "/etc/nginx/conf.d/default.conf"
+    assert target == "/etc/nginx/templates/default.conf.template"  # the image runs envsubst
+    assert (
+        services["nginx"]["environment"]["APP_PORT"] == (services["app"]["environment"]["APP_PORT"])
+    )
     conf = (ROOT / source).read_text()
     assert re.search(r"listen 8080;", conf)
-    upstream = re.search(r"upstream (\w+) \{(.*?)\}", conf, re.S)
+    upstream = re.search(r"upstream (\w+) \{(.*?)\n\}", conf, re.S)
     assert upstream is not None
     name, body = upstream.groups()
-    assert re.search(rf"server app:{production_setting('APP_PORT')}\b", body)
+    assert re.search(r"server app:\$\{APP_PORT\} resolve;", body)
     assert f"proxy_pass http://{name};" in conf
     keepalive = re.search(r"keepalive_timeout (\d+)s;", body)
     assert keepalive is not None
@@ -271,11 +284,58 @@ def test_compose_environment_names_only_real_settings(services: dict[str, Any]) 
         assert not unknown, f"{name} sets variables the app never reads: {unknown}"
 
 
-def test_compose_requires_a_secret_from_the_operator(services: dict[str, Any]) -> None:
-    """The committed file holds only the placeholder; compose stops with a message without one."""
+def test_no_secret_comes_from_the_repository(services: dict[str, Any]) -> None:
+    """The committed file holds only the placeholder (refused in production); compose passes
+    the operator's key, or an empty one that makes the entrypoint read the generated key."""
     assert env_values(PRODUCTION_ENV)["AUTH_SECRET_KEY"] == "change-me"
-    secret = services["app"]["environment"]["AUTH_SECRET_KEY"]
-    assert re.fullmatch(r"\$\{AUTH_SECRET_KEY:\?.+\}", secret)
+    for name in APP_SERVICES:
+        assert services[name]["environment"]["AUTH_SECRET_KEY"] == "${AUTH_SECRET_KEY:-}"
+
+
+def run_entrypoint(key_file: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """compose/entrypoint running `python -c 'print the key'`, with no services to wait for."""
+    clean = {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "PLINTH_SECRET_KEY_FILE": str(key_file),
+        **env,
+    }
+    code = "import os; print(os.environ.get('AUTH_SECRET_KEY', '<unset>'))"
+    return subprocess.run(
+        [str(ROOT / "compose" / "entrypoint"), "python", "-c", code],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_the_first_up_generates_a_key_that_later_ups_keep(tmp_path: Path) -> None:
+    key_file = tmp_path / "auth_secret_key"
+    script = [sys.executable, str(ROOT / "compose" / "secret_key.py"), str(key_file)]
+    first = subprocess.run(script, capture_output=True, text=True, check=True)
+    key = key_file.read_text()
+    second = subprocess.run(script, capture_output=True, text=True, check=True)
+    assert first.stdout.startswith("generated") and second.stdout.startswith("kept")
+    assert key_file.read_text() == key
+    assert len(key) >= 64  # 48 random bytes, URL-safe base64
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert list(tmp_path.iterdir()) == [key_file], "no temporary file left behind"
+    assert run_entrypoint(key_file, AUTH_SECRET_KEY="").stdout.strip() == key
+    exported = run_entrypoint(key_file, AUTH_SECRET_KEY=STRONG_SECRET)
+    assert exported.stdout.strip() == STRONG_SECRET, "an exported key wins"
+    missing = run_entrypoint(tmp_path / "absent", AUTH_SECRET_KEY="")
+    assert missing.stdout.strip() == "", "no file: the app refuses the empty key itself"
+
+
+def test_the_generated_key_passes_the_production_check(tmp_path: Path) -> None:
+    key_file = tmp_path / "auth_secret_key"
+    subprocess.run(
+        [sys.executable, str(ROOT / "compose" / "secret_key.py"), str(key_file)], check=True
+    )
+    result = load_settings_from(PRODUCTION_ENV, AUTH_SECRET_KEY=key_file.read_text())
+    assert result.returncode == 0, result.stderr
 
 
 def load_settings_from(env_file: Path, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -377,8 +437,11 @@ def test_runtime_runs_as_a_non_root_user() -> None:
     runtime = dockerfile_stages()[-1]
     users = [line.split()[1] for line in runtime if line.startswith("USER ")]
     assert users, "the runtime stage sets no USER"
-    assert users[-1] not in {"root", "0", "0:0"}
-    assert any(f"useradd --system --uid 10001 --gid {users[-1]}" in line for line in runtime)
+    assert re.fullmatch(r"\d+:\d+", users[-1]), "numeric uid:gid (Kubernetes runAsNonRoot)"
+    uid, gid = users[-1].split(":")
+    assert uid != "0" and gid != "0"
+    assert any(f"useradd --system --uid {uid}" in line for line in runtime)
+    assert any(f"groupadd --system --gid {gid}" in line for line in runtime)
     assert "COPY . ." in runtime, "the code is copied owned by root: the app cannot rewrite it"
     last_run = max(i for i, line in enumerate(runtime) if line.startswith("RUN"))
     assert runtime.index(f"USER {users[-1]}") > last_run, "USER comes after every RUN"
@@ -450,10 +513,12 @@ def test_trusted_proxies_cover_the_compose_network_only(compose: dict[str, Any])
     """The client IP of limits and logs comes from nginx's X-Forwarded-For, not nginx's own IP."""
     import ipaddress
 
-    subnet = ipaddress.ip_network(compose["networks"]["default"]["ipam"]["config"][0]["subnet"])
-    trusted = [ipaddress.ip_network(n) for n in production_setting("TRUSTED_PROXIES").split(",")]
-    assert trusted == [subnet]
-    assert subnet.is_private
+    configured = compose["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert configured == "${PLINTH_SUBNET:-172.28.0.0/16}"
+    for name in APP_SERVICES:
+        assert compose["services"][name]["environment"]["TRUSTED_PROXIES"] == configured
+    assert ipaddress.ip_network(compose_default(configured)).is_private
+    assert "TRUSTED_PROXIES" not in env_values(PRODUCTION_ENV), "launch.yml sets it"
 
 
 def test_the_docs_table_lists_every_setting() -> None:
