@@ -101,8 +101,8 @@ def test_the_image_is_built_once_and_only_run_by_the_others(tmp_path: Path) -> N
     for name in runners - {"app"}:
         assert "build" not in services[name]
         assert services[name]["pull_policy"] == "never"
-    for name in ("secret-key", "migrate"):
-        assert services[name]["healthcheck"] == {"disable": True}, "a one-shot job, not a server"
+    for name in ("secret-key", "migrate", "worker"):
+        assert services[name]["healthcheck"] == {"disable": True}, "not an HTTP server"
 
 
 def nginx_conf(services: dict[str, Any]) -> str:
