@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from core.deps import SessionDep
 from core.errors import Conflict, NotFound
+from core.fields import Text
 from core.pagination import CursorCodec, CursorPage, CursorParams, cursor_params
 from core.platform.jobs import FailedJob, JobQueue, current_queue, enqueue_after_commit
 from core.platform.jobs.admin import FailedJobRead, JobsStatus, page_failed_jobs
@@ -55,7 +56,7 @@ async def list_failed_jobs(
     request: Request,
     session: SessionDep,
     page: Annotated[CursorParams, Depends(cursor_params)],
-    job: Annotated[str | None, Query(max_length=200, description="One job's name")] = None,
+    job: Annotated[Text | None, Query(max_length=200, description="One job's name")] = None,
 ) -> CursorPage[FailedJobRead]:
     """Jobs given up on after their last attempt, newest first, with error and attempts."""
     codec = CursorCodec(request.app.state.settings.secret_key)

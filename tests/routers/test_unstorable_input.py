@@ -96,6 +96,7 @@ async def test_refresh_with_nul_is_refused(client: httpx.AsyncClient) -> None:
         ("/admin/request-logs", {"request_id": NUL}, ["query", "request_id"]),
         ("/admin/request-logs", {"method": NUL}, ["query", "method"]),
         ("/users", {"sort": NUL}, ["query", "sort"]),
+        ("/admin/jobs/failed", {"job": NUL}, ["query", "job"]),
     ],
 )
 async def test_filters_with_nul_are_refused(
