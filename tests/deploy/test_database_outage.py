@@ -15,17 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Leg
-from tests.deploy.test_gunicorn import (
-    Connection,
-    Server,
-    connections_per_worker,
-    container_env,
-    interleaved,
-    register_and_login,
-    start,
-    stop,
-)
+from tests.deploy.test_gunicorn import Server, container_env, register_and_login, start, stop
 from tests.servers import PostgresServer, start_postgres
+from tests.workers import Connection, connections_per_worker, interleaved
 
 pytestmark = pytest.mark.slow
 
