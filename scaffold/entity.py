@@ -50,7 +50,7 @@ KINDS: dict[str, Kind] = {
     "int": Kind("int", "int", "", "", "range", True, (1, 2)),
     "float": Kind("float", "float", "", "", "range", True, (1.5, 2.5)),
     "bool": Kind("bool", "bool", "", "", "equals", True, (False, True)),
-    "datetime": Kind("datetime", "AwareDatetime", "", "", "range", True,
+    "datetime": Kind("datetime", "Timestamp", "", "", "range", True,
                      ("2030-01-01T00:00:00Z", "2031-06-01T12:30:00Z")),
     "date": Kind("date", "date", "", "", "range", True, ("2030-01-01", "2031-06-01")),
     "uuid": Kind("uuid.UUID", "uuid.UUID", "", "", "equals", False,

@@ -154,11 +154,12 @@ def render_schemas(entity: Entity) -> str:
     filter_fields, clauses, described = _filters(entity)
     contains = "contains" in {KINDS[kind].filter for kind in kinds}
     constrained = any(KINDS[kind].constraints for kind in kinds) or contains
-    pydantic = _names(Field=constrained, AwareDatetime="datetime" in kinds)
+    pydantic = _names(Field=constrained)
     third = [f"from pydantic import {', '.join(pydantic)}"] if pydantic else []
     third.append("from sqlalchemy import Select")
     first = [
         f"from app.{entity.plural}.models import {entity.cls}",
+        *(["from core.fields import Timestamp"] if "datetime" in kinds else []),
         f"from core.filtering import FilterSet{', contains' if contains else ''}",
         "from core.schemas import CreateSchema, ReadSchema, UpdateSchema",
     ]
@@ -249,6 +250,13 @@ def _optional_checks(entity: Entity) -> dict[str, str]:
         checks["required_test"] = (
             f'    missing = {{k: v for k, v in FIRST.items() if k != "{required[0]}"}}\n'
             "    refused = await client.post(URL, json=missing, headers=headers)\n"
+            "    assert refused.status_code == 422\n"
+        )
+    moment = next((f.name for f in entity.fields if f.kind == "datetime"), None)
+    if moment is not None:  # aware, but before year 1 once in UTC: no database stores it
+        checks["required_test"] += (
+            f'    too_early = {{**FIRST, "{moment}": "0001-01-01T00:00:00+14:00"}}\n'
+            "    refused = await client.post(URL, json=too_early, headers=headers)\n"
             "    assert refused.status_code == 422\n"
         )
     if not_null:
