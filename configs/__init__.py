@@ -26,6 +26,7 @@ from configs.ratelimit import RateLimitSettings
 from configs.realtime import RealtimeSettings
 from configs.redis import RedisSettings
 from configs.requestlog import RequestLogSettings
+from configs.sso import SsoSettings
 
 MIN_SECRET_BYTES = 32
 
@@ -56,6 +57,7 @@ class Settings:
     jobs: JobSettings = field(default_factory=JobSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
+    sso: SsoSettings = field(default_factory=SsoSettings)
 
     @property
     def database_url(self) -> str:
@@ -120,6 +122,7 @@ def load_settings() -> Settings:
         jobs=JobSettings.load(),
         email=EmailSettings.load(),
         realtime=RealtimeSettings.load(),
+        sso=SsoSettings.load(),
     )
     _check(settings)
     return settings

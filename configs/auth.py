@@ -1,6 +1,6 @@
 """AUTH_* variables: token signing, lifetimes, the root token and the first superuser."""
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from configs.base import PlinthSettings
@@ -17,6 +17,9 @@ class AuthSettings(PlinthSettings):
     algorithm: str = "HS256"
     access_token_minutes: int = 15
     refresh_token_days: int = 14
+    # A refresh token presented again this soon after its rotation, by its own session, is a
+    # racing client (two tabs, a retry), not theft: refused with 409, the session lives on.
+    refresh_grace_seconds: float = Field(default=10.0, ge=0)
     issuer: str = "plinth"
     audience: str = "plinth-api"
     root_token: SecretStr | None = None

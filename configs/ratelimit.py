@@ -57,6 +57,7 @@ class RateLimitSettings(PlinthSettings):
     enabled: bool = True
     user: RateSetting = Rate(times=600, seconds=60)
     anonymous: RateSetting = Rate(times=120, seconds=60)
+    api_key: RateSetting = Rate(times=300, seconds=60)
     login_account: RateSetting = Rate(times=10, seconds=900)
     login_ip: RateSetting = Rate(times=30, seconds=900)
     register_ip: RateSetting = Rate(times=20, seconds=3600)
@@ -74,6 +75,7 @@ class RateLimitSettings(PlinthSettings):
     @field_validator(
         "user",
         "anonymous",
+        "api_key",
         "login_account",
         "login_ip",
         "register_ip",

@@ -92,16 +92,26 @@ class Gates:
     Args:
         token_url: where Swagger's Authorize dialog posts the password form.
         scopes: every scope name with the description the dialog shows.
+        api_key_description: when set, a second scheme, a bearer API key, is documented on
+            every gated route (Authorize then takes a pasted key). Both arrive the same way,
+            as `Authorization: Bearer …`; the authenticator tells them apart.
     """
 
     PUBLIC: Sequence[DependsParam] = ()
     ROOT: Sequence[DependsParam] = (Depends(require_root),)
 
-    def __init__(self, *, token_url: str, scopes: Mapping[str, str]) -> None:
+    def __init__(
+        self, *, token_url: str, scopes: Mapping[str, str], api_key_description: str | None = None
+    ) -> None:
         self.scheme = OAuth2PasswordBearer(
             tokenUrl=token_url, scopes=dict(scopes), auto_error=False
         )
-        self.require_scopes = _scope_gate(self.scheme)
+        self.api_key_scheme = (
+            HTTPBearer(scheme_name="APIKey", description=api_key_description, auto_error=False)
+            if api_key_description
+            else None
+        )
+        self.require_scopes = _scope_gate(self.scheme, self.api_key_scheme)
         self.AUTHENTICATED = self.scopes(Scope.REGULAR)
         self.ADMIN = self.scopes(Scope.ADMIN)
         self.SUPERUSER = self.scopes(Scope.SUPERUSER)
@@ -111,9 +121,20 @@ class Gates:
         return (Security(self.require_scopes, scopes=list(names)),)
 
 
-def _scope_gate(scheme: OAuth2PasswordBearer) -> Callable[..., Awaitable[Principal]]:
+async def _no_api_key_scheme() -> None:
+    return None
+
+
+def _scope_gate(
+    scheme: OAuth2PasswordBearer, api_key_scheme: HTTPBearer | None
+) -> Callable[..., Awaitable[Principal]]:
+    documented_key = api_key_scheme or _no_api_key_scheme
+
     async def authenticate(
-        request: Request, session: SessionDep, token: Annotated[str | None, Depends(scheme)]
+        request: Request,
+        session: SessionDep,
+        token: Annotated[str | None, Depends(scheme)],
+        _key: Annotated[HTTPAuthorizationCredentials | None, Depends(documented_key)],
     ) -> Principal:
         if not token:
             raise Unauthorized()

@@ -57,12 +57,15 @@ class Principal:
 
     `scopes` are the token's granted scopes, expanded and narrowed to what the account still
     holds. `account` is the app's loaded user object, for controllers that need more.
+    `api_key_id` is set when the caller authenticated with an API key instead of a token: rate
+    limits and request logs count against the key, and flows that need a person refuse it.
     """
 
     id: uuid.UUID
     scopes: frozenset[str]
     token_id: str | None = None
     session_id: str | None = None
+    api_key_id: uuid.UUID | None = None
     account: Any = field(default=None, compare=False, repr=False)
 
     def has(self, scope: str) -> bool:

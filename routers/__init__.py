@@ -7,11 +7,13 @@ from routers import (
     account,
     account_pages,
     admin,
+    api_keys,
     auth,
     events,
     jobs,
     messages,
     root,
+    sso,
     threads,
     users,
 )
@@ -25,7 +27,11 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(auth.session_router, dependencies=gates.AUTHENTICATED)
     api.include_router(account.router, dependencies=gates.PUBLIC)
     api.include_router(account.me_router, dependencies=gates.AUTHENTICATED)
+    api.include_router(sso.router, dependencies=gates.PUBLIC)
     api.include_router(users.me_router, dependencies=gates.AUTHENTICATED)
+    api.include_router(sso.identities_router, dependencies=gates.AUTHENTICATED)
+    api.include_router(api_keys.me_router, dependencies=gates.AUTHENTICATED)
+    api.include_router(api_keys.admin_router, dependencies=gates.ADMIN)
     api.include_router(users.admin_router, dependencies=gates.ADMIN)
     api.include_router(admin.router, dependencies=gates.ADMIN)
     api.include_router(jobs.router, dependencies=gates.ADMIN)

@@ -10,10 +10,13 @@ from app.users.service import AuthService
 from core.deps import provide
 from core.forms import PasswordForm
 from core.platform.cache import invalidates
+from routers.gates import PEOPLE_ONLY
 
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[invalidates("users")])
 """Public: no token needed."""
-session_router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[invalidates("users")])
+session_router = APIRouter(
+    prefix="/auth", tags=["auth"], dependencies=[invalidates("users"), *PEOPLE_ONLY]
+)
 """Needs a valid access token (included with Gate.AUTHENTICATED)."""
 
 Auth = Annotated[AuthService, Depends(provide(AuthService))]

@@ -12,7 +12,7 @@ from core.crud import CrudRouter
 from core.deps import PrincipalDep, provide
 from core.openapi import problem_responses
 from core.platform.cache import cache, invalidates
-from routers.gates import gates
+from routers.gates import PEOPLE_ONLY, gates
 
 USERS_CACHE = cache(expire=60, namespace="users")
 me_router = APIRouter(prefix="/users/me", tags=["users"], dependencies=[invalidates("users")])
@@ -45,7 +45,7 @@ async def read_me(principal: PrincipalDep) -> Any:
     return principal.account
 
 
-@me_router.patch("", response_model=MeUpdated)
+@me_router.patch("", response_model=MeUpdated, dependencies=PEOPLE_ONLY)
 async def update_me(data: MeUpdate, auth: Auth) -> Any:
     """Change `full_name`, and the password with `current_password`. A password change ends
     every session and token, this one included: use the `tokens` pair in the answer."""
@@ -53,7 +53,7 @@ async def update_me(data: MeUpdate, auth: Auth) -> Any:
     return MeUpdated.model_validate(user).model_copy(update={"tokens": tokens})
 
 
-@me_router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+@me_router.delete("", status_code=status.HTTP_204_NO_CONTENT, dependencies=PEOPLE_ONLY)
 async def delete_me(auth: Auth) -> None:
     """Delete the account (soft: a superuser can restore it); every token stops working."""
     await auth.delete_me()

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.users.api_keys import authenticate_api_key, is_api_key
 from app.users.models import AuthSession, User
 from app.users.tokens import token_service
 from core.errors import Unauthorized
@@ -44,11 +45,14 @@ _ACCOUNT_AND_SESSION = (
 
 async def authenticate(session: AsyncSession, token: str) -> Principal:
     """Verify the token, then the account — active, not deleted, token_version unchanged — and
-    the token's session (`sid`) not logged out, in one indexed query.
+    the token's session (`sid`) not logged out, in one indexed query. An API key (`plk_…`) is
+    checked instead by its hash, with its owner, in one indexed query too.
 
     Scopes are what the token was granted, narrowed to what the account holds now, so a demotion
     takes effect on the next request.
     """
+    if is_api_key(token):
+        return await authenticate_api_key(session, token)
     claims = token_service().verify(token, TokenType.ACCESS)
     has_sid = "sid" in claims
     sid = _parse_uuid(claims["sid"]) if has_sid else None

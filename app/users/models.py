@@ -23,7 +23,8 @@ class User(CommonBase):
     )
 
     email: Mapped[str] = mapped_column(String(320))  # stored normalised (lower-case)
-    hashed_password: Mapped[str] = mapped_column(String(255))
+    # None for accounts that sign in only through a linked identity provider (SSO).
+    hashed_password: Mapped[str | None] = mapped_column(String(255), default=None)
     full_name: Mapped[str] = mapped_column(String(200), default="")
     scopes: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["regular"])
     is_active: Mapped[bool] = mapped_column(default=True)

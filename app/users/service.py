@@ -7,7 +7,7 @@ exactly one wins; presenting a token that was already used revokes its whole fam
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.users.auth import issue_access_token
 from app.users.controller import UserController
@@ -24,7 +24,7 @@ from app.users.schemas import (
 from app.users.tokens import password_hasher, refresh_token_hash, token_service
 from configs import get_settings
 from core.db import utcnow
-from core.errors import BadRequest, Forbidden, InvalidInput, Unauthorized, field_error
+from core.errors import BadRequest, Conflict, Forbidden, InvalidInput, Unauthorized, field_error
 from core.platform.jobs import enqueue_after_commit
 from core.security import Scope, TokenType, expand_scopes
 from core.service import ControllerService
@@ -34,6 +34,10 @@ REFRESH_FAILED = "The refresh token is invalid, expired or revoked."
 UNVERIFIED = (
     "Confirm your email address first: follow the link we sent you "
     "(POST /api/v1/auth/verify-email/resend sends a new one)."
+)
+RACED = (
+    "This refresh token was rotated moments ago by another request of this session; "
+    "use the pair that request received."
 )
 
 
@@ -112,17 +116,21 @@ class AuthService(ControllerService):
         return await self._open_session(user, granted)
 
     async def refresh(self, token: str) -> TokenResponse:
-        """Rotate a refresh token. A token already used means it leaked: 401, family revoked."""
+        """Rotate a refresh token. A token used again within AUTH_REFRESH_GRACE_SECONDS of its
+        rotation is a racing client: 409, nothing revoked. Later, it means the token leaked:
+        401, and the whole family is revoked."""
         claims = token_service().verify(token, TokenType.REFRESH)
         token_hash = refresh_token_hash(claims["jti"])
         if await self.refresh_tokens.mark_used(token_hash, utcnow()):
             return await self._rotate(claims)
         row = await self.refresh_tokens.one_or_none(self.refresh_tokens.by_hash(token_hash))
-        if row is not None and row.used_at is not None:
-            await self.sessions.revoke(row.session_id)
-            await self.commit()  # the revocation stands although the request fails
-            raise Unauthorized("The refresh token was already used; the session is revoked.")
-        raise Unauthorized(REFRESH_FAILED)
+        if row is None or row.used_at is None:
+            raise Unauthorized(REFRESH_FAILED)
+        if _within_grace(row.used_at) and str(row.session_id) == claims.get("sid"):
+            raise Conflict(RACED)  # a racing client (two tabs, a retry): the session lives
+        await self.sessions.revoke(row.session_id)
+        await self.commit()  # the revocation stands although the request fails
+        raise Unauthorized("The refresh token was already used; the session is revoked.")
 
     async def logout(self) -> None:
         """End the caller's session: its refresh tokens and access tokens stop working."""
@@ -141,6 +149,11 @@ class AuthService(ControllerService):
         tokens = await self.refresh_tokens.purge_expired(now)
         sessions = await self.sessions.purge_expired(now)
         return sessions, tokens
+
+    async def open_session(self, user: User, scopes: frozenset[str]) -> TokenResponse:
+        """A new session for `user` with `scopes` and its first token pair (password and SSO
+        sign-ins alike)."""
+        return await self._open_session(user, scopes)
 
     async def _open_session(self, user: User, scopes: frozenset[str]) -> TokenResponse:
         ttl = token_service().config.refresh_ttl
@@ -224,6 +237,11 @@ class AuthService(ControllerService):
     async def delete_me(self) -> None:
         """Soft-delete one's own account and end its sessions."""
         await self.users.perform_delete(self.account)
+
+
+def _within_grace(used_at: datetime) -> bool:
+    grace = timedelta(seconds=get_settings().auth.refresh_grace_seconds)
+    return utcnow() - used_at <= grace
 
 
 def _session_uuid(value: object) -> uuid.UUID:

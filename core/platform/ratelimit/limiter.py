@@ -51,8 +51,12 @@ class Caller:
 
     @property
     def key(self) -> str:
-        """`user:<id>` when authenticated, else `ip:<address>`."""
-        return f"user:{self.principal.id}" if self.principal else f"ip:{self.ip}"
+        """`key:<id>` for an API key, `user:<id>` for a token, else `ip:<address>`."""
+        if self.principal is None:
+            return f"ip:{self.ip}"
+        if self.principal.api_key_id:
+            return f"key:{self.principal.api_key_id}"
+        return f"user:{self.principal.id}"
 
 
 async def identify_caller(request: Request, session: SessionDep) -> Caller:
@@ -244,8 +248,8 @@ class RateLimiter:
 
 
 class DefaultRateLimit(RateLimiter):
-    """The API-wide limit: RATE_LIMIT_USER per user (times multipliers), RATE_LIMIT_ANONYMOUS
-    per client IP."""
+    """The API-wide limit: RATE_LIMIT_USER per user (times multipliers), RATE_LIMIT_API_KEY per
+    API key, RATE_LIMIT_ANONYMOUS per client IP."""
 
     def __init__(self) -> None:
         super().__init__(setting="user", name="api")
@@ -253,6 +257,8 @@ class DefaultRateLimit(RateLimiter):
     def rate_for(self, settings: RateLimitSettings, caller: Caller) -> Rate:
         if caller.principal is None:
             return settings.anonymous
+        if caller.principal.api_key_id:
+            return settings.api_key
         return super().rate_for(settings, caller)
 
 

@@ -25,6 +25,7 @@ class RequestLogRead(BaseModel):
     status: int
     duration_ms: float
     user_id: uuid.UUID | None
+    api_key_id: uuid.UUID | None = None
     client_ip: str | None
     request_id: str | None
 
@@ -33,6 +34,7 @@ class RequestLogFilters(FilterSet):
     """Query filters of GET /admin/request-logs; all optional, combined with AND."""
 
     user_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
     status: int | None = Field(default=None, ge=100, le=599)
     min_status: int | None = Field(default=None, ge=100, le=599, description="e.g. 500")
     route: str | None = Field(default=None, max_length=MAX_ROUTE_LENGTH, description="Template")
@@ -45,6 +47,7 @@ class RequestLogFilters(FilterSet):
         """Each field to its column, by hand."""
         equal = {
             RequestLog.user_id: self.user_id,
+            RequestLog.api_key_id: self.api_key_id,
             RequestLog.status: self.status,
             RequestLog.route: self.route,
             RequestLog.method: self.method.upper() if self.method else None,

@@ -28,5 +28,6 @@ class RequestLog(Entity):
     status: Mapped[int]
     duration_ms: Mapped[float] = mapped_column(Float)
     user_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
     client_ip: Mapped[str | None] = mapped_column(String(MAX_IP_LENGTH), default=None)
     request_id: Mapped[str | None] = mapped_column(String(128), default=None, index=True)

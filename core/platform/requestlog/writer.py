@@ -9,8 +9,8 @@ full, or a batch
 cannot be written (database down, pool exhausted), rows are dropped and counted in
 `plinth_request_log_dropped_total`: the app neither crashes nor grows.
 
-Rows hold the time, method, route template, status, duration, user id, client ip and request
-id — never bodies, query strings, headers or tokens.
+Rows hold the time, method, route template, status, duration, user id, API key id, client ip
+and request id — never bodies, query strings, headers or tokens.
 """
 
 import asyncio
@@ -66,11 +66,11 @@ def logged_route(scope: Scope) -> str:
     return str(route[:MAX_ROUTE_LENGTH])
 
 
-def principal_id(scope: Scope) -> uuid.UUID | None:
-    """The id of the principal a gate resolved for this request, if any."""
+def principal_id(scope: Scope, attribute: str = "id") -> uuid.UUID | None:
+    """The id (or `api_key_id`) of the principal a gate resolved for this request, if any."""
     state = scope.get("state") or {}
     principal = state.get("principal") if isinstance(state, Mapping) else None
-    value = getattr(principal, "id", None)
+    value = getattr(principal, attribute, None)
     return value if isinstance(value, uuid.UUID) else None
 
 
@@ -233,6 +233,7 @@ class RequestLogMiddleware:
                 "status": status,
                 "duration_ms": round(seconds * 1000, 3),
                 "user_id": principal_id(scope),
+                "api_key_id": principal_id(scope, "api_key_id"),
                 "client_ip": ip[:MAX_IP_LENGTH] if ip else None,
                 "request_id": (scope.get("state") or {}).get("request_id"),
             }
