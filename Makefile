@@ -19,6 +19,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+# The real OpenID Provider the SSO tests start (tests/oidc_provider.py): oidc-provider under
+# Node 20+, pinned by tests/oidc/package-lock.json. Without npm the SSO tests skip (fail in CI).
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/oidc --no-audit --no-fund --silent; \
+	else echo "npm not found: the SSO tests will be skipped (and fail under CI=true)" >&2; fi
+
 ## Serve on the embedded default (SQLite + in-process backends) at http://localhost:8080/docs
 run: $(VENV)/.runtime
 	$(BIN)/alembic upgrade heads
@@ -35,13 +42,13 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
 ## The PostgreSQL+Redis leg: installs both with apt-get when missing (as root), else fails
-test-services: $(VENV)/.dev
+test-services: $(VENV)/.dev $(OIDC_PROVIDER)
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
 	PLINTH_TEST_LEG=services $(BIN)/pytest -q
 
 ## The embedded leg alone (SQLite + in-process stand-ins): needs neither server
-test-embedded: $(VENV)/.dev
+test-embedded: $(VENV)/.dev $(OIDC_PROVIDER)
 	PLINTH_TEST_LEG=embedded $(BIN)/pytest -q
 
 ## Lint, type-check, then the whole suite on both legs (PostgreSQL+Redis, then embedded)

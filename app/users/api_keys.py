@@ -165,7 +165,7 @@ class ApiKeyController(BaseController[ApiKey, ApiKeyCreate, ApiKeyUpdate]):
         row = await self.create(
             data, prefix=key[:SHOWN_PREFIX_LENGTH], key_hash=key_hash(key), scopes=scopes
         )
-        return ApiKeyCreated.model_validate(row).model_copy(update={"key": key})
+        return ApiKeyCreated(**ApiKeyRead.model_validate(row).model_dump(), key=key)
 
     async def perform_create(self, data: ApiKeyCreate, **values: Any) -> ApiKey:
         row = ApiKey(name=data.name, expires_at=data.expires_at, user_id=self.me.id, **values)

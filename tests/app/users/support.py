@@ -41,3 +41,22 @@ async def me(client: httpx.AsyncClient, access_token: str) -> httpx.Response:
 
 def without_request_id(body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if key != "request_id"}
+
+
+async def rotated_long_ago(database: Any) -> None:
+    """Move every refresh token's rotation an hour back: past AUTH_REFRESH_GRACE_SECONDS,
+    without waiting for it."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.users.models import RefreshToken
+    from core.db import utcnow
+
+    async with database.session() as session:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.used_at.is_not(None))
+            .values(used_at=utcnow() - timedelta(hours=1))
+        )
+        await session.commit()
