@@ -3,7 +3,7 @@ api_request_logs.api_key_id, users.email_verified_at, users.hashed_password null
 accounts have no password)
 
 Revision ID: a14c0d5e7f21
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 09:40:03.133278
 """
 
@@ -16,7 +16,7 @@ import core.db
 
 
 revision: str = 'a14c0d5e7f21'
-down_revision: str | Sequence[str] | None = '0005'
+down_revision: str | Sequence[str] | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
