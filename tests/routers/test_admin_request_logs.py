@@ -75,6 +75,7 @@ async def test_admin_lists_newest_first_with_every_field(
         "status",
         "duration_ms",
         "user_id",
+        "api_key_id",
         "client_ip",
         "request_id",
     }
