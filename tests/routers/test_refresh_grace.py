@@ -6,11 +6,14 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from app.users.models import AuthSession, RefreshToken
 from tests.app.users.support import me, refresh, rotated_long_ago, tokens
+from tests.conftest import Leg, client_for
 from tests.helpers import create_user
+from tests.routers.test_concurrency import while_held
 
 RACERS = 20
 
@@ -33,6 +36,28 @@ async def test_twenty_parallel_refreshes_leave_exactly_one_working_pair(
         rows = (await session.scalars(select(RefreshToken))).all()
     assert [s.revoked_at for s in sessions] == [None]
     assert len(rows) == 3  # the original, the one winner's successor, and its successor
+
+
+async def test_twenty_refreshes_overlapping_for_certain_on_postgresql(
+    make_app: Any, database: Any, leg: Leg
+) -> None:
+    """All 20 wait on the token's row lock at once (PostgreSQL reports them), then race."""
+    if not leg.is_services:
+        pytest.skip("SQLite runs one transaction at a time: nothing can overlap")
+    await create_user(database)
+    async with make_app(DATABASE_POOL_SIZE="25") as app, client_for(app) as client:
+        pair = await tokens(client)
+        async with database.session() as session:
+            token_hash = (await session.scalars(select(RefreshToken.token_hash))).one()
+        racers = (refresh(client, pair["refresh_token"]) for _ in range(RACERS))
+        lock = ("refresh_tokens", "token_hash", token_hash)
+        waited, answers = await while_held(database, lock, *racers)
+        assert len(waited) >= RACERS
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses == [200] + [409] * (RACERS - 1), statuses
+        winner = next(a for a in answers if a.status_code == 200).json()
+        assert (await me(client, winner["access_token"])).status_code == 200
+        assert (await refresh(client, winner["refresh_token"])).status_code == 200
 
 
 async def test_a_replay_after_the_grace_period_still_revokes_the_family(
