@@ -275,7 +275,7 @@ class SsoService(ControllerService):
             return user
         email = _verified_email(claims)
         user = await self.users.one_or_none(self.users.by_email(email))
-        if user is not None and user.email_verified_at is None:
+        if user is not None and not user.email_verified:
             raise SsoRefused("account_exists")  # sign in with the password, then link
         if user is not None and not user.is_active:
             raise SsoRefused("account_disabled")
@@ -334,7 +334,7 @@ def _new_user(email: str, claims: dict[str, Any]) -> User:
         hashed_password=None,
         full_name=name[:200] if isinstance(name, str) else "",
         scopes=[Scope.REGULAR.value],
-        email_verified_at=utcnow(),
+        email_verified=True,
     )
 
 

@@ -92,9 +92,7 @@ async def exchange(http: httpx.AsyncClient, code: str) -> httpx.Response:
 
 async def verify_email(database: Any, user: User) -> None:
     async with database.session() as session:
-        await session.execute(
-            update(User).where(User.id == user.id).values(email_verified_at=user.created_at)
-        )
+        await session.execute(update(User).where(User.id == user.id).values(email_verified=True))
         await session.commit()
 
 

@@ -1,9 +1,9 @@
 """sso identities, api keys, request log key id: user_identities, api_keys, sso_tickets,
-api_request_logs.api_key_id, users.email_verified_at, users.hashed_password nullable (SSO-only
+api_request_logs.api_key_id, users.hashed_password nullable (SSO-only
 accounts have no password)
 
 Revision ID: a14c0d5e7f21
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-01 09:40:03.133278
 """
 
@@ -16,7 +16,7 @@ import core.db
 
 
 revision: str = 'a14c0d5e7f21'
-down_revision: str | Sequence[str] | None = '0006'
+down_revision: str | Sequence[str] | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -78,7 +78,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_api_request_logs_api_key_id'), ['api_key_id'], unique=False)
 
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('email_verified_at', core.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.alter_column('hashed_password',
                existing_type=sa.VARCHAR(length=255),
                nullable=True)
@@ -94,7 +93,6 @@ def downgrade() -> None:
         batch_op.alter_column('hashed_password',
                existing_type=sa.VARCHAR(length=255),
                nullable=False)
-        batch_op.drop_column('email_verified_at')
 
     with op.batch_alter_table('api_request_logs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_request_logs_api_key_id'))
