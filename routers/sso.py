@@ -25,6 +25,7 @@ from configs import get_settings
 from core.crud import CrudRouter
 from core.deps import provide
 from core.errors import BadRequest
+from core.fields import Text
 from core.openapi import problem_responses
 from core.platform.cache import invalidates
 from routers.gates import API_PREFIX, PEOPLE_ONLY
@@ -44,7 +45,7 @@ identities_router = CrudRouter(
 last way to sign in: 409)."""
 
 Sso = Annotated[SsoService, Depends(provide(SsoService))]
-Param = Annotated[str | None, Query(max_length=2000)]
+Param = Annotated[Text | None, Query(max_length=2000)]
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -76,8 +77,8 @@ async def authorize(
     request: Request,
     sso: Sso,
     return_to: Param = None,
-    link: Annotated[str | None, Query(max_length=200)] = None,
-    login_hint: Annotated[str | None, Query(max_length=320)] = None,
+    link: Annotated[Text | None, Query(max_length=200)] = None,
+    login_hint: Annotated[Text | None, Query(max_length=320)] = None,
 ) -> RedirectResponse:
     """Open in the browser: redirects to the provider (authorization code + PKCE, `state`,
     `nonce`). `return_to` must be one of SSO_REDIRECT_ALLOWLIST exactly (default: the first).
@@ -114,9 +115,9 @@ async def callback(
     provider: str,
     request: Request,
     sso: Sso,
-    state: Annotated[str | None, Query(max_length=500)] = None,
-    code: Annotated[str | None, Query(max_length=2000)] = None,
-    error: Annotated[str | None, Query(max_length=200)] = None,
+    state: Annotated[Text | None, Query(max_length=500)] = None,
+    code: Annotated[Text | None, Query(max_length=2000)] = None,
+    error: Annotated[Text | None, Query(max_length=200)] = None,
 ) -> RedirectResponse:
     """Where the provider sends the browser back. A bad, used or foreign `state` is a 400;
     after that, the browser goes to `return_to` with `?code=` (exchange it) or `?error=`

@@ -17,7 +17,7 @@ import zlib
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 from sqlalchemy import JSON, ForeignKey, Select, String, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,6 +26,7 @@ from app.users.models import User
 from core.controller import BaseController
 from core.db import CommonBase, utcnow
 from core.errors import Forbidden, InvalidInput, Unauthorized, field_error
+from core.fields import Timestamp
 from core.filtering import FilterSet
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 from core.security import Principal, Scope, expand_scopes
@@ -95,7 +96,7 @@ class ApiKeyCreate(CreateSchema):
 
     name: str = Field(min_length=1, max_length=100)
     scopes: list[Scope] = Field(min_length=1, max_length=len(Scope))
-    expires_at: AwareDatetime | None = None
+    expires_at: Timestamp | None = None
 
 
 class ApiKeyUpdate(UpdateSchema):

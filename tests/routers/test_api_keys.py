@@ -69,6 +69,8 @@ async def test_scopes_not_held_and_past_expiry_are_422(
         {"name": "x", "scopes": ["regular"], "expires_at": "2000-01-01T00:00:00Z"},
         {"name": "x", "scopes": ["owner"]},
         {"name": "", "scopes": ["regular"]},
+        {"name": "nul\u0000", "scopes": ["regular"]},
+        {"name": "x", "scopes": ["regular"], "expires_at": "0001-01-01T00:00:00+14:00"},
     ):
         response = await client.post(KEYS, json=body, headers=auth(access))
         assert response.status_code == 422, (body, response.text)
