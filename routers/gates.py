@@ -22,7 +22,7 @@ gates = Gates(
 )
 
 
-def refuse_api_keys(principal: PrincipalDep) -> None:
+async def refuse_api_keys(principal: PrincipalDep) -> None:
     """Routes that manage credentials need a person's session, not an API key (a leaked key
     must not mint keys, link providers, change the password or end sessions)."""
     if principal is not None and principal.api_key_id is not None:
