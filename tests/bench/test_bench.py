@@ -141,3 +141,81 @@ def test_targets_read_the_one_worker_rows() -> None:
     assert checks["app errors, all scenarios"].value == 2
     assert checks["5 health/live rps / bare /health"].met is None  # not measured
     assert "| 1 GET /users/me | 1 | app | 600.0 |" in report.table([session])
+
+
+async def _ladder_fixture(database) -> tuple[dict[str, str], str, int]:
+    """A user with a login session, a thread of 3 messages: headers, thread id, messages."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.messenger.models import Message, Role, Thread, ThreadParticipant
+    from app.users.auth import issue_access_token
+    from app.users.models import AuthSession
+
+    user = await create_user(database, "ladder@example.com", full_name="Ladder")
+    login = AuthSession(user_id=user.id, expires_at=datetime.now(UTC) + timedelta(hours=1))
+    thread = Thread(title="ladder", created_by=user.id, event_seq=3)
+    async with database.session() as session:
+        session.add_all([login, thread])
+        await session.flush()
+        session.add(ThreadParticipant(user_id=user.id, thread_id=thread.id, role=Role.CREATOR))
+        for i in range(3):
+            session.add(Message(thread_id=thread.id, author_id=user.id, body=f"m{i}", seq=i + 1))
+            await session.flush()
+        await session.commit()
+    token, _ = issue_access_token(user, user.scopes, str(login.id))
+    return {"Authorization": f"Bearer {token}"}, str(thread.id), 3
+
+
+async def test_every_ladder_rung_starts_and_answers(
+    leg, database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each rung serves the three routes with the app's shapes; no timing is asserted."""
+    if not leg.is_services:
+        pytest.skip("the ladder talks to PostgreSQL with asyncpg and to Redis")
+    from sqlalchemy import func, select
+
+    from bench import ladder
+    from core.platform.requestlog.models import RequestLog
+
+    monkeypatch.setenv("REF_DSN", leg.database_url.replace("+asyncpg", "", 1))
+    monkeypatch.setenv("REF_SECRET", TEST_SECRET)
+    monkeypatch.setenv("LADDER_REDIS_URL", leg.redis_url)
+    headers, thread, count = await _ladder_fixture(database)
+    bodies = [f"m{i}" for i in range(count)]  # oldest first
+    for rung in ladder.RUNGS:
+        app = ladder.create_app(rung)
+        async with (
+            LifespanManager(app) as manager,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=manager.app), base_url="http://ladder"
+            ) as client,
+        ):
+            assert (await client.get("/health")).json()["rung"] == rung
+            me = await client.get("/me", headers=headers)
+            assert me.status_code == 200, (rung, me.text)
+            assert set(me.json()) == set(ladder.USER_FIELDS)
+            assert me.json()["scopes"] == ["regular"]
+            assert (await client.get("/me")).status_code == 401
+            url = f"/threads/{thread}/messages"
+            first = (await client.get(f"{url}?limit=2", headers=headers)).json()
+            assert [m["body"] for m in first["items"]] == bodies[:-3:-1]
+            assert set(first["items"][0]) == set(ladder.MESSAGE_FIELDS)
+            assert first["has_more"] is True
+            cursor = first["next_cursor"]
+            rest = (await client.get(f"{url}?limit=50&cursor={cursor}", headers=headers)).json()
+            assert [m["body"] for m in rest["items"]] == bodies[-3::-1]
+            assert rest["has_more"] is False
+            other = f"/threads/{uuid.uuid4()}/messages"
+            assert (await client.get(other, headers=headers)).status_code == 404
+            posted = await client.post(url, json={"body": f"from {rung}"}, headers=headers)
+            assert posted.status_code == 201, (rung, posted.text)
+            bodies.append(f"from {rung}")
+            assert posted.json()["seq"] == len(bodies)  # the thread's next event id (locked)
+            newest = (await client.get(f"{url}?limit=1", headers=headers)).json()["items"][0]
+            assert newest["id"] == posted.json()["id"]
+    async with database.session() as session:
+        events = await session.scalar(select(func.count()).select_from(ladder.ThreadEvent))
+        routes = (await session.scalars(select(RequestLog.route))).all()
+    assert events == len(ladder.RUNGS)
+    assert len(routes) == 2 * 8  # the two rungs with the request log, 8 requests each, flushed
+    assert routes.count("/threads/{thread_id}/messages") == 2 * 5  # the template, not the path
