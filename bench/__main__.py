@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import realtime, report
+from bench.ladder import RUNGS
 from bench.runner import (
     Options,
     Session,
@@ -32,7 +33,7 @@ from bench.runner import (
     reference_environment,
 )
 from bench.seed import LARGE_THREAD_MESSAGES, seed
-from bench.stack import PROJECT_ROOT, AppServer, ReferenceServer
+from bench.stack import PROJECT_ROOT, AppServer, LadderServer, ReferenceServer
 from tests.servers import start_postgres, start_redis
 
 PROFILES = PROJECT_ROOT / "bench" / "results" / "profiles"
@@ -57,10 +58,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="run only these scenarios (comma-separated: 1,2,3,4,5,8,admin,cached,realtime)",
+        help="run only these scenarios (comma-separated: 1,2,3,4,5,8,admin,cached,ladder,realtime)",
     )
     parser.add_argument(
-        "--profile", default="", help="also py-spy these scenarios (1,2b,2c,3,4,5,admin)"
+        "--profile", default="", help="also py-spy these scenarios (1,2a,2b,2c,3,4,5,admin,cached)"
     )
     parser.add_argument(
         "--env",
@@ -137,11 +138,19 @@ def main(argv: list[str] | None = None) -> int:
             data_dir.mkdir()
             app_env = app_environment(database_url, redis.url(), secret, data_dir)
             app_env.update(extra_env)
-            ref_env = reference_environment(database_url, secret)
+            ref_env = reference_environment(database_url, secret, redis.url())
             with contextlib.ExitStack() as servers:
                 app = servers.enter_context(AppServer(workers, app_env, data_dir))
                 reference = servers.enter_context(ReferenceServer(workers, ref_env, data_dir))
-                session = Session(app, reference, seeded, secret, options, hash_s, log)
+                ladder = {}
+                if workers == min(worker_counts) and (not only or "ladder" in only):
+                    # The ladder runs once, at the smallest worker count (its targets are at 1).
+                    for rung in RUNGS:
+                        server = LadderServer(rung, workers, ref_env, data_dir)
+                        ladder[rung] = servers.enter_context(server)
+                session = Session(
+                    app, reference, seeded, secret, options, hash_s, log, ladder=ladder
+                )
                 try:
                     result = session.run_all(only)
                 except Exception:

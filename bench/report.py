@@ -1,4 +1,4 @@
-"""The targets of issue 7, the table, bench/results/latest.json and the README section."""
+"""The targets of issue 11, the tables, bench/results/latest.json and the README section."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.runner import Row, SessionResult, Target
+from bench.runner import LADDER, Row, SessionResult, Target
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results" / "latest.json"
@@ -26,60 +26,78 @@ def _find(rows: Sequence[Row], prefix: str, server: str = "app") -> Row | None:
     return next((r for r in rows if r.scenario.startswith(prefix) and r.server == server), None)
 
 
-def _at_least(
-    name: str, value: float | None, limit: float, scenario: str, cpu: float | None = None
+def _check(
+    name: str,
+    value: float | None,
+    wanted: str,
+    limit: float,
+    scenario: str,
+    cpu: float | None = None,
 ) -> Target:
-    met = None if value is None else value >= limit
-    return Target(name, value, f">= {limit:g}", met, scenario, cpu)
+    """`value` against `limit`; `wanted` is one of ">=", "<=", "<"."""
+    compare = {">=": float.__ge__, "<=": float.__le__, "<": float.__lt__}[wanted]
+    met = None if value is None else compare(float(value), limit)
+    return Target(name, value, f"{wanted} {limit:g}", met, scenario, cpu)
 
 
-def _at_most(name: str, value: float | None, limit: float, scenario: str) -> Target:
-    met = None if value is None else value <= limit
-    return Target(name, value, f"<= {limit:g}", met, scenario)
+def _ratio(top: float | None, bottom: float | None) -> float | None:
+    return round(top / bottom, 3) if top is not None and bottom else None
+
+
+def _get(row: Row | None, attribute: str) -> Any:
+    return getattr(row, attribute) if row is not None else None
 
 
 def targets(session: SessionResult) -> list[Target]:
-    """Every target of issue 7, from the 1-worker session."""
+    """Every target of issue 11, from the 1-worker session."""
     rows = session.rows
     me, me_ref = _find(rows, "1 "), _find(rows, "1 ", "reference")
-    p99_ratio = None
-    if me and me_ref and me.p99_ms and me_ref.p99_ms:
-        p99_ratio = round(me.p99_ms / me_ref.p99_ms, 3)
+    ladder_me, rung_d = _find(rows, "L1 "), _find(rows, "L1 ", "ladder:middlewares")
+    cached, cached_ref = _find(rows, "admin list, "), _find(rows, "admin list, ", "reference")
     health, listing = _find(rows, "5 "), _find(rows, "admin list 100")
+    page, post = _find(rows, "2a"), _find(rows, "3 ")
     large, deep = _find(rows, "2b"), _find(rows, "2c")
     storm, during = _find(rows, "4 login"), _find(rows, "4 users/me probe, during")
     worst_rss = max(session.rss_mb) if session.rss_mb else None
     errors = sum(r.errors or 0 for r in rows if r.server == "app")
+    cpu = "cpu_ms_per_request"
     return [
-        _at_least("1 users/me rps / reference", me and me.ratio, 0.5, "1", me and me.cpu_ratio),
-        _at_least(
-            "1 users/me rps / reference (stretch)", me and me.ratio, 0.65, "1", me and me.cpu_ratio
+        _check(
+            "1 users/me CPU/req / ladder rung d (ORM + Redis + middlewares)",
+            _ratio(_get(ladder_me, cpu), _get(rung_d, cpu)), "<=", 1.25, "1",
         ),
-        _at_most("1 users/me p99 / reference p99", p99_ratio, 2.0, "1"),
-        _at_most("1 users/me errors", me and me.errors, 0, "1"),
-        _at_least(
-            "5 health/live rps / bare /health",
-            health and health.ratio,
-            0.8,
-            "5",
-            health and health.cpu_ratio,
+        _check(
+            "1 users/me rps / reference", _get(me, "ratio"), ">=", 0.3, "1", _get(me, "cpu_ratio")
         ),
-        _at_least(
-            "admin list (uncached) rps / reference",
-            listing and listing.ratio,
-            0.6,
-            "admin",
-            listing and listing.cpu_ratio,
+        _check(
+            "1 users/me p99 / reference p99",
+            _ratio(_get(me, "p99_ms"), _get(me_ref, "p99_ms")), "<=", 3.0, "1",
         ),
-        _at_most("2 1M page-1 p50 / 1k page-1 p50", large and large.ratio, 1.2, "2b"),
-        _at_most("2 1M deep-page p50 / 1k page-1 p50", deep and deep.ratio, 1.2, "2c"),
-        _at_least(
-            "4 login rps / hash ceiling", storm and storm.ratio, 0.9, "4", storm and storm.cpu_ratio
+        _check("1 users/me errors", _get(me, "errors"), "<=", 0, "1"),
+        _check(
+            "cache hit CPU/req / uncached reference CPU/req (admin list)",
+            _ratio(_get(cached, cpu), _get(cached_ref, cpu)), "<", 1.0, "cached",
         ),
-        _at_most("4 users/me p99 during storm / alone", during and during.ratio, 2.0, "4"),
-        _at_most("RSS per worker (MB)", worst_rss, RSS_LIMIT_MB, ""),
-        _at_most("app errors, all scenarios", errors, 0, ""),
-    ]
+        _check("2 messages page of 50, CPU ms/req", _get(page, cpu), "<=", 2.0, "2a"),
+        _check("3 POST message, CPU ms/req", _get(post, cpu), "<=", 2.5, "3"),
+        _check(
+            "admin list (uncached) rps / reference", _get(listing, "ratio"), ">=", 0.6, "admin",
+            _get(listing, "cpu_ratio"),
+        ),
+        _check(
+            "5 health/live rps / bare /health", _get(health, "ratio"), ">=", 0.8, "5",
+            _get(health, "cpu_ratio"),
+        ),
+        _check(
+            "4 login rps / hash ceiling", _get(storm, "ratio"), ">=", 0.75, "4",
+            _get(storm, "cpu_ratio"),
+        ),
+        _check("2 1M page-1 p50 / 1k page-1 p50", _get(large, "ratio"), "<=", 1.2, "2b"),
+        _check("2 1M deep-page p50 / 1k page-1 p50", _get(deep, "ratio"), "<=", 1.2, "2c"),
+        _check("4 users/me p99 during storm / alone", _get(during, "ratio"), "<=", 2.0, "4"),
+        _check("RSS per worker (MB)", worst_rss, "<=", RSS_LIMIT_MB, ""),
+        _check("app errors, all scenarios", errors, "<=", 0, ""),
+    ]  # fmt: skip
 
 
 def _fmt(value: float | int | None, digits: int = 1) -> str:
@@ -99,6 +117,8 @@ def table(sessions: Sequence[SessionResult]) -> str:
     ]
     for session in sessions:
         for r in session.rows:
+            if r.scenario.startswith(LADDER):
+                continue  # in the ladder's own table
             lines.append(
                 f"| {r.scenario} | {r.workers} | {r.server} | {_fmt(r.rps)} | {_fmt(r.p50_ms, 2)} "
                 f"| {_fmt(r.p99_ms, 2)} | {_fmt(r.errors)} | {_fmt(r.ratio, 2)} "
@@ -106,6 +126,31 @@ def table(sessions: Sequence[SessionResult]) -> str:
                 f"| {_fmt(r.cpu_ratio, 2)} |"
             )
     return "\n".join(lines)
+
+
+def ladder_tables(sessions: Sequence[SessionResult]) -> str:
+    """One table per ladder endpoint: each rung, then the app; CPU relative to rung a."""
+    blocks = []
+    for session in sessions:
+        scenarios = dict.fromkeys(r.scenario for r in session.rows if r.scenario.startswith(LADDER))
+        for scenario in scenarios:
+            rows = [r for r in session.rows if r.scenario == scenario]
+            base = rows[0].cpu_ms_per_request
+            lines = [
+                f"**{scenario.split(' ', 1)[1]}** ({session.workers} worker(s))",
+                "",
+                "| rung | req/s | p50 ms | p99 ms | errors | CPU ms/req | CPU / reference |",
+                "|---|---:|---:|---:|---:|---:|---:|",
+            ]
+            for r in rows:
+                relative = _ratio(r.cpu_ms_per_request, base)
+                label = r.note or r.server
+                lines.append(
+                    f"| {label} | {_fmt(r.rps)} | {_fmt(r.p50_ms, 2)} | {_fmt(r.p99_ms, 2)} "
+                    f"| {_fmt(r.errors)} | {_fmt(r.cpu_ms_per_request, 2)} | {_fmt(relative, 2)} |"
+                )
+            blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def targets_table(checks: Sequence[Target]) -> str:
@@ -207,17 +252,17 @@ def markdown(
     info: dict[str, Any],
     meta: dict[str, Any],
 ) -> str:
-    return "\n\n".join(
-        [
-            f"Measured {meta['finished']} in {meta['wall_seconds']:.0f} s "
-            f"(wrk -t{meta['threads']} -c{meta['connections']}, {meta['seconds']:g} s per run "
-            f"after a {meta['warmup_seconds']:g} s warm-up).",
-            f"Machine: {machine_line(info)}.",
-            table(sessions),
-            targets_table(checks),
-            extras(sessions),
-        ]
-    )
+    parts = [
+        f"Measured {meta['finished']} in {meta['wall_seconds']:.0f} s "
+        f"(wrk -t{meta['threads']} -c{meta['connections']}, {meta['seconds']:g} s per run "
+        f"after a {meta['warmup_seconds']:g} s warm-up).",
+        f"Machine: {machine_line(info)}.",
+        table(sessions),
+        ladder_tables(sessions),
+        targets_table(checks),
+        extras(sessions),
+    ]
+    return "\n\n".join(part for part in parts if part)
 
 
 def update_readme(text: str, path: Path = README) -> None:

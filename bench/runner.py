@@ -11,20 +11,27 @@ import os
 import secrets
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from bench import profile
+from bench.ladder import LABELS as RUNG_LABELS
 from bench.seed import Seeded
-from bench.stack import AppServer, ReferenceServer, http
+from bench.stack import AppServer, ReferenceServer, Server, http
 from bench.wrk import Load, Request, WrkResult, WrkRun
 from core.pagination import CursorCodec
 from core.security import PasswordHasher
 
 API = "/api/v1"
+LADDER = "L"  # scenario prefix of the ladder's rows; their server is "ladder:<rung>" or "app"
+LADDER_SCENARIOS = {
+    "me": "L1 ladder GET /me",
+    "page": "L2 ladder messages page of 50 (1k thread)",
+    "post": "L3 ladder POST message",
+}
 PROBE_LOAD = Load(connections=4, threads=1)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 HASH_SAMPLES = 8
@@ -151,11 +158,17 @@ def app_environment(
     }
 
 
-def reference_environment(database_url: str, secret: str) -> dict[str, str]:
-    return {
+def reference_environment(
+    database_url: str, secret: str, redis_url: str | None = None
+) -> dict[str, str]:
+    """The reference's settings; the ladder's rungs also get Redis (LADDER_REDIS_URL)."""
+    env = {
         "REF_DSN": database_url.replace("postgresql+asyncpg://", "postgresql://", 1),
         "REF_SECRET": secret,
     }
+    if redis_url:
+        env["LADDER_REDIS_URL"] = redis_url
+    return env
 
 
 def new_secret() -> str:
@@ -194,10 +207,12 @@ def login_requests(seeded: Seeded) -> list[Request]:
     ]
 
 
-def message_requests(thread: str, token: str) -> list[Request]:
+def message_requests(thread: str, token: str, prefix: str = API) -> list[Request]:
     headers = {**bearer(token), "Content-Type": "application/json"}
     return [
-        Request(f"{API}/threads/{thread}/messages", "POST", headers, json.dumps({"body": f"b{i}"}))
+        Request(
+            f"{prefix}/threads/{thread}/messages", "POST", headers, json.dumps({"body": f"b{i}"})
+        )
         for i in range(16)
     ]
 
@@ -231,8 +246,12 @@ class Session:
         hash_seconds: float,
         log: Callable[[str], None],
         result: SessionResult | None = None,
+        ladder: Mapping[str, Server] | None = None,
     ) -> None:
         self.app, self.reference, self.seeded = app, reference, seeded
+        self.ladder = dict(ladder or {})  # rung -> its server (bench/ladder.py)
+        self.servers: dict[str, Server] = {"app": app, "reference": reference}
+        self.servers |= {f"ladder:{rung}": server for rung, server in self.ladder.items()}
         self.hash_seconds = hash_seconds
         self.options, self.log = options, log
         self.workers = app.workers
@@ -264,7 +283,7 @@ class Session:
     ) -> tuple[WrkResult, float]:
         """One run, and the CPU seconds the server's workers used meanwhile: a cost per
         request that other processes on a shared machine barely disturb."""
-        pids = (self.app if server == "app" else self.reference).worker_pids()
+        pids = self.servers[server].worker_pids()
         before = cpu_ticks(pids)
         result = self._run(self._url(server), requests, load)
         return result, (cpu_ticks(pids) - before) / CLOCK_TICKS
@@ -275,7 +294,7 @@ class Session:
             self._run(base_url, requests, warm)
 
     def _url(self, server: str) -> str:
-        return self.app.base_url if server == "app" else self.reference.base_url
+        return self.servers[server].base_url
 
     def measure(
         self, scenario: str, server: str, requests: Sequence[Request], load: Load | None = None
@@ -340,13 +359,14 @@ class Session:
 
     def run_all(self, only: Sequence[str] = ()) -> SessionResult:
         """Every scenario but the uncached admin list, which needs an app with the response
-        cache off (or those whose key is in `only`: 1, 2, 3, 4, 5, cached)."""
+        cache off (or those whose key is in `only`: 1, 2, 3, 4, 5, 8, cached, ladder)."""
         steps = {
             "5": self.health,
             "1": self.users_me,
             "cached": self.admin_list_cached,
             "2": self.messages,
             "3": self.post_message,
+            "ladder": self.ladder_runs,
             "4": self.login_storm,
             "8": self.thread_list,
         }
@@ -442,6 +462,38 @@ class Session:
         requests = message_requests(str(self.seeded.write_thread), self.member_token)
         self.measure("3 POST message", "app", requests)
 
+    def ladder_runs(self) -> None:
+        """Each endpoint on every rung of the ladder and on the app, interleaved (bench/ladder.py).
+
+        Each row's ratio is its requests/s over rung a's; its CPU ratio, rung a's CPU per
+        request over its own (as the app/reference pairs)."""
+        if not self.ladder:
+            return
+        member, seeded = bearer(self.member_token), self.seeded
+        small, write = seeded.small_thread, str(seeded.write_thread)
+        endpoints = {
+            "me": ([Request("/me", headers=member)], [Request(f"{API}/users/me", headers=member)]),
+            "page": (
+                [Request(f"/threads/{small}/messages?limit=50", headers=member)],
+                [Request(f"{API}/threads/{small}/messages?limit=50", headers=member)],
+            ),
+            "post": (
+                message_requests(write, self.member_token, prefix=""),
+                message_requests(write, self.member_token),
+            ),
+        }
+        for key, (rung_requests, app_requests) in endpoints.items():
+            scenario = LADDER_SCENARIOS[key]
+            runs = [(scenario, f"ladder:{rung}", rung_requests) for rung in self.ladder]
+            rows = self.interleave([*runs, (scenario, "app", app_requests)])
+            base = rows[0]
+            for row in rows:
+                row.note = RUNG_LABELS.get(row.server.removeprefix("ladder:"), "app (Plinth)")
+                if base.rps and row.rps:
+                    row.ratio, row.ratio_of = round(row.rps / base.rps, 3), "rung a rps"
+                if base.cpu_ms_per_request and row.cpu_ms_per_request:
+                    row.cpu_ratio = round(base.cpu_ms_per_request / row.cpu_ms_per_request, 3)
+
     def login_storm(self) -> None:
         """Logins at full concurrency while a small client measures GET /users/me."""
         probe = [Request(f"{API}/users/me", headers=bearer(self.member_token))]
@@ -517,6 +569,10 @@ class Session:
             "1": [Request(f"{API}/users/me", headers=member)],
             "5": [Request("/health/live")],
             "admin": [Request(f"{API}/users?limit=100", headers=admin)],
+            "cached": [Request(f"{API}/users?limit=100", headers=admin)],
+            "2a": [
+                Request(f"{API}/threads/{seeded.small_thread}/messages?limit=50", headers=member)
+            ],
             "2b": [Request(large, headers=member)],
             "2c": [Request(f"{large}&cursor={cursor}", headers=member)],
             "3": message_requests(str(seeded.write_thread), self.member_token),

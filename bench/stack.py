@@ -205,6 +205,26 @@ class AppServer(Server):
         return ["bash", str(PROJECT_ROOT / "compose" / "start")]
 
 
+class LadderServer(Server):
+    """One rung of bench/ladder.py (LADDER_RUNG) under uvicorn, like the reference."""
+
+    health_path = "/health"
+
+    def __init__(
+        self, rung: str, workers: int, env: Mapping[str, str], log_dir: Path, label: str = ""
+    ) -> None:
+        self.rung = rung
+        self.name = f"ladder-{rung}"
+        super().__init__(workers, {**env, "LADDER_RUNG": rung}, log_dir, label)
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", "bench.ladder:app",
+            "--host", HOST, "--port", str(self.port), "--workers", str(self.workers),
+            "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+
+
 class ReferenceServer(Server):
     """bench/reference.py under uvicorn with the same worker count."""
 

@@ -124,23 +124,46 @@ def test_targets_read_the_one_worker_rows() -> None:
 
     rows = [
         Row("1 GET /users/me", 1, "reference", rps=1000.0, p50_ms=5.0, p99_ms=10.0, errors=0),
-        Row("1 GET /users/me", 1, "app", rps=600.0, p50_ms=8.0, p99_ms=30.0, errors=0,
+        Row("1 GET /users/me", 1, "app", rps=600.0, p50_ms=8.0, p99_ms=40.0, errors=0,
             ratio=0.6, ratio_of="reference rps", cpu_ratio=0.55),
-        Row("2a messages", 1, "app", rps=100.0, p50_ms=10.0, p99_ms=20.0, errors=0),
+        Row("admin list, response cache on (hits)", 1, "reference", rps=300.0, p50_ms=1.0,
+            p99_ms=2.0, errors=0, cpu_ms_per_request=1.0),
+        Row("admin list, response cache on (hits)", 1, "app", rps=300.0, p50_ms=1.0,
+            p99_ms=2.0, errors=0, cpu_ms_per_request=1.5),
+        Row("2a messages", 1, "app", rps=100.0, p50_ms=10.0, p99_ms=20.0, errors=0,
+            cpu_ms_per_request=1.9),
         Row("2b messages", 1, "app", rps=90.0, p50_ms=13.0, p99_ms=20.0, errors=2, ratio=1.3),
+        Row("3 POST message", 1, "app", rps=90.0, p50_ms=13.0, p99_ms=20.0, errors=0,
+            cpu_ms_per_request=2.6),
+        Row("L1 ladder GET /me", 1, "ladder:reference", rps=2000.0, p50_ms=1.0, p99_ms=2.0,
+            errors=0, cpu_ms_per_request=0.4, note="a reference (asyncpg)"),
+        Row("L1 ladder GET /me", 1, "ladder:middlewares", rps=1000.0, p50_ms=2.0, p99_ms=4.0,
+            errors=0, cpu_ms_per_request=0.8, note="d + 6 ASGI middlewares"),
+        Row("L1 ladder GET /me", 1, "app", rps=900.0, p50_ms=2.0, p99_ms=4.0, errors=0,
+            cpu_ms_per_request=1.0, note="app (Plinth)"),
     ]  # fmt: skip
     session = SessionResult(workers=1, rows=rows, rss_mb=[120.0, 160.0])
     checks = {t.name: t for t in report.targets(session)}
+    rung_d = checks["1 users/me CPU/req / ladder rung d (ORM + Redis + middlewares)"]
+    assert (rung_d.value, rung_d.met) == (1.25, True)  # the ladder's own app row, not 1's
     assert checks["1 users/me rps / reference"].met is True
     assert checks["1 users/me rps / reference"].cpu_value == 0.55
-    assert checks["1 users/me rps / reference (stretch)"].met is False
-    assert checks["1 users/me p99 / reference p99"].value == 3.0
+    assert checks["1 users/me p99 / reference p99"].value == 4.0
     assert checks["1 users/me p99 / reference p99"].met is False
+    hit = checks["cache hit CPU/req / uncached reference CPU/req (admin list)"]
+    assert (hit.value, hit.met, hit.limit) == (1.5, False, "< 1")
+    assert checks["2 messages page of 50, CPU ms/req"].met is True
+    assert checks["3 POST message, CPU ms/req"].met is False
     assert checks["2 1M page-1 p50 / 1k page-1 p50"].met is False
     assert checks["RSS per worker (MB)"].met is False
     assert checks["app errors, all scenarios"].value == 2
     assert checks["5 health/live rps / bare /health"].met is None  # not measured
-    assert "| 1 GET /users/me | 1 | app | 600.0 |" in report.table([session])
+    table = report.table([session])
+    assert "| 1 GET /users/me | 1 | app | 600.0 |" in table
+    assert "L1" not in table  # the ladder has its own table, the app's row last
+    ladder = report.ladder_tables([session])
+    assert ladder.splitlines()[-1].startswith("| app (Plinth) | 900.0 |")
+    assert "| d + 6 ASGI middlewares | 1000.0 | 2.00 | 4.00 | 0 | 0.80 | 2.00 |" in ladder
 
 
 async def _ladder_fixture(database) -> tuple[dict[str, str], str, int]:
