@@ -45,6 +45,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--seconds", type=float, default=9.0, help="measured seconds per scenario and server"
     )
+    parser.add_argument(
+        "--ladder-seconds",
+        type=float,
+        default=6.0,
+        help="measured seconds per ladder rung (and the app) per endpoint",
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up before each run")
     parser.add_argument("--connections", type=int, default=32, help="wrk -c")
     parser.add_argument("--threads", type=int, default=2, help="wrk -t")
@@ -113,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     started = time.monotonic()
     ensure_tools()
-    options = Options(args.seconds, args.warmup, args.connections, args.threads, args.rounds)
+    options = Options(
+        args.seconds, args.warmup, args.connections, args.threads, args.rounds, args.ladder_seconds
+    )
     worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     extra_profiles = {s.strip() for s in args.profile.split(",") if s.strip()}
@@ -184,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         "connections": options.connections,
         "threads": options.threads,
         "rounds": options.rounds,
+        "ladder_seconds": options.ladder_seconds,
         "large_thread_messages": args.messages,
         "seed_seconds": {k: round(v, 2) for k, v in seeded.seconds.items()},
         "profiles": profiles,

@@ -116,6 +116,7 @@ class Options:
     connections: int = 32
     threads: int = 2
     rounds: int = 3
+    ladder_seconds: float = 6.0  # per rung and endpoint: 3 endpoints x 8 servers in a run
 
 
 @dataclass
@@ -485,7 +486,8 @@ class Session:
         for key, (rung_requests, app_requests) in endpoints.items():
             scenario = LADDER_SCENARIOS[key]
             runs = [(scenario, f"ladder:{rung}", rung_requests) for rung in self.ladder]
-            rows = self.interleave([*runs, (scenario, "app", app_requests)])
+            load = Load(self.load.connections, self.load.threads, self.options.ladder_seconds)
+            rows = self.interleave([*runs, (scenario, "app", app_requests)], load)
             base = rows[0]
             for row in rows:
                 row.note = RUNG_LABELS.get(row.server.removeprefix("ladder:"), "app (Plinth)")
