@@ -409,7 +409,7 @@ class CoreStore:
             message = {"id": uuid7(), "created_at": now, "updated_at": now}
             message |= {"thread_id": thread_id, "seq": seq, "author_id": caller.user_id}
             message |= {"body": body, "edited_at": None}
-            await connection.execute(insert(MessageRow), [{**message, "deleted_at": None}])
+            await connection.execute(insert(MessageRow), {**message, "deleted_at": None})
             moment = {
                 "last_message_at": now,
                 "last_activity_at": now,
@@ -419,7 +419,7 @@ class CoreStore:
             await connection.execute(read_marker(thread_id, caller.user_id, seq))
             event = {"id": uuid7(), "created_at": datetime.now(UTC), "thread_id": thread_id}
             event |= {"seq": seq, "type": MESSAGE_CREATED, "frame": frame(message)}
-            await connection.execute(insert(ThreadEvent), [event])
+            await connection.execute(insert(ThreadEvent), event)
             (await connection.execute(members(thread_id))).all()
         return message
 

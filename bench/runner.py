@@ -1,4 +1,5 @@
-"""The scenarios of issue 7, run against the app and the reference with the same worker count.
+"""The scenarios of issues 7 and 11, run on the app beside the reference (same worker count)
+and beside the ladder's rungs (bench/ladder.py).
 
 Every ratio compares two figures measured back to back in the same session: the app against
 the reference (or, for the 1M thread, against the 1k thread's page), never across runs.
@@ -99,7 +100,7 @@ class Row:
 
 @dataclass
 class Target:
-    """One target of issue 7, checked at 1 worker."""
+    """One target of issue 11, checked at 1 worker."""
 
     name: str
     value: float | None
@@ -376,7 +377,9 @@ class Session:
         for key, step in steps.items():
             if not only or key in only:
                 wait_idle(self.app.worker_pids())
+                started = time.monotonic()
                 step()
+                self.log(f"  ({key}: {time.monotonic() - started:.0f} s)")
                 self.result.rss_after_mb[key] = [round(mb, 1) for mb in self.app.worker_rss_mb()]
         wait_idle(self.app.worker_pids())
         self.result.loadavg.append(load_average())
@@ -614,11 +617,11 @@ def wait_idle(pids: Sequence[int], timeout: float = 15.0) -> None:
 
 def _row_line(row: Row) -> str:
     if row.rps is None:
-        return f"  {row.scenario:<36} {row.server:<9} {row.note}"
+        return f"  {row.scenario:<41} {row.server:<18} {row.note}"
     ratio = f"  x{row.ratio} of {row.ratio_of}" if row.ratio is not None else ""
     cpu = f"  cpu {row.cpu_ms_per_request} ms/req" if row.cpu_ms_per_request else ""
     return (
-        f"  {row.scenario:<36} {row.server:<9} {row.rps:>9.1f} rps  p50 {row.p50_ms:>7.2f} ms  "
+        f"  {row.scenario:<41} {row.server:<18} {row.rps:>9.1f} rps  p50 {row.p50_ms:>7.2f} ms  "
         f"p99 {row.p99_ms:>8.2f} ms  errors {row.errors}{cpu}{ratio}"
     )
 
