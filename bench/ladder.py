@@ -48,7 +48,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import FastAPI, Header, HTTPException, Query, Request
 from redis.asyncio import Redis
-from sqlalchemy import Select, and_, bindparam, exists, insert, select, tuple_, update
+from sqlalchemy import Integer, Table, and_, bindparam, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uuid_utils.compat import uuid7
@@ -233,65 +233,6 @@ ORM_ME = (
 )
 
 
-def visible(user_id: uuid.UUID) -> Any:
-    """The app's thread scope: live, and the caller takes part (ThreadController.scope)."""
-    member = exists().where(
-        ThreadParticipant.thread_id == Thread.id,
-        ThreadParticipant.user_id == user_id,
-        ThreadParticipant.deleted_at.is_(None),
-    )
-    return and_(Thread.deleted_at.is_(None), member)
-
-
-def orm_thread(user_id: uuid.UUID, thread_id: uuid.UUID) -> Select[Thread]:
-    return select(Thread).where(Thread.id == thread_id, visible(user_id)).limit(1)
-
-
-def orm_page(
-    user_id: uuid.UUID, thread_id: uuid.UUID, limit: int, after: tuple[datetime, uuid.UUID] | None
-) -> Select[MessageRow]:
-    stmt = select(MessageRow).where(
-        MessageRow.deleted_at.is_(None),
-        MessageRow.thread_id.in_(select(Thread.id).where(visible(user_id))),
-        MessageRow.thread_id == thread_id,
-    )
-    if after is not None:
-        stmt = stmt.where(tuple_(MessageRow.created_at, MessageRow.id) < tuple_(*after))
-    order = (MessageRow.created_at.desc(), MessageRow.id.desc())
-    return stmt.order_by(*order).limit(limit + 1)
-
-
-def next_seq(thread_id: uuid.UUID) -> Any:
-    """The thread's next event id, under its row lock (ThreadEvents.next_seq)."""
-    return (
-        update(Thread)
-        .where(Thread.id == thread_id)
-        .values(event_seq=Thread.event_seq + 1)
-        .returning(Thread.event_seq)
-    )
-
-
-def members(thread_id: uuid.UUID) -> Select[uuid.UUID]:
-    """Who the event goes to: the thread's live participants (ThreadEvents.members)."""
-    return select(ThreadParticipant.user_id).where(
-        ThreadParticipant.deleted_at.is_(None), ThreadParticipant.thread_id == thread_id
-    )
-
-
-def read_marker(thread_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> Any:
-    """The author's read marker moves to its own message (ParticipantRepository.mark_read)."""
-    return (
-        update(ThreadParticipant)
-        .where(
-            ThreadParticipant.thread_id == thread_id,
-            ThreadParticipant.user_id == user_id,
-            ThreadParticipant.deleted_at.is_(None),
-            ThreadParticipant.last_read_seq < seq,
-        )
-        .values(last_read_seq=seq, updated_at=datetime.now(UTC))
-    )
-
-
 CORE_ME = (
     select(*User.__table__.c, AuthSession.revoked_at, AuthSession.id.label("session_id"))
     .select_from(User.__table__)
@@ -301,6 +242,67 @@ CORE_ME = (
     )
     .where(User.id == bindparam("uid"))
 )
+
+
+@dataclass(frozen=True)
+class Statements:
+    """The app's statements for a page and a post, built once; each request binds `uid`,
+    `tid` and the rest (as app/users/auth.py does for the account; the app's controllers build
+    theirs per request, so that cost shows in the last step of the ladder, not in b)."""
+
+    account: Any
+    thread: Any  # visible to the caller: ThreadController.scope
+    locked: Any  # the same, FOR UPDATE OF threads: Parent(lock_on_create=True)
+    page: Any  # newest first, limit + 1 rows
+    page_after: Any  # the same after a cursor: (created_at, id) < (at, key)
+    next_seq: Any  # ThreadEvents.next_seq
+    activity: Any  # the thread's last_message_at / last_activity_at
+    read_marker: Any  # ParticipantRepository.mark_read
+    members: Any  # ThreadEvents.members
+
+
+def statements(thread: Any, part: Any, message: Any, account: Any) -> Statements:
+    """The statements over ORM entities (`Thread`, ...) or their tables (`Thread.__table__`)."""
+    t, p, m = (x.c if isinstance(x, Table) else x for x in (thread, part, message))
+    at = bindparam("at", type_=m.created_at.type)
+    member = exists().where(
+        p.thread_id == t.id, p.user_id == bindparam("uid"), p.deleted_at.is_(None)
+    )
+    visible = and_(t.deleted_at.is_(None), member)
+    one = select(thread).where(t.id == bindparam("tid"), visible).limit(1)
+    page = select(message).where(
+        m.deleted_at.is_(None),
+        m.thread_id.in_(select(t.id).where(visible)),
+        m.thread_id == bindparam("tid"),
+    )
+    order = (m.created_at.desc(), m.id.desc())
+    after = tuple_(m.created_at, m.id) < tuple_(at, bindparam("key", type_=m.id.type))
+    limit = bindparam("n", type_=Integer)
+    now = bindparam("now", type_=t.updated_at.type)
+    seq = bindparam("seq", type_=p.last_read_seq.type)
+    return Statements(
+        account=account,
+        thread=one,
+        locked=one.with_for_update(of=thread),
+        page=page.order_by(*order).limit(limit),
+        page_after=page.where(after).order_by(*order).limit(limit),
+        next_seq=update(thread)
+        .where(t.id == bindparam("tid"))
+        .values(event_seq=t.event_seq + 1)
+        .returning(t.event_seq),
+        activity=update(thread)
+        .where(t.id == bindparam("tid"))
+        .values(last_message_at=at, last_activity_at=at, updated_at=now),
+        read_marker=update(part)
+        .where(
+            p.thread_id == bindparam("tid"),
+            p.user_id == bindparam("uid"),
+            p.deleted_at.is_(None),
+            p.last_read_seq < seq,
+        )
+        .values(last_read_seq=seq, updated_at=now),
+        members=select(p.user_id).where(p.deleted_at.is_(None), p.thread_id == bindparam("tid")),
+    )
 
 
 class AsyncpgStore:
@@ -372,6 +374,8 @@ class AsyncpgStore:
 class CoreStore:
     """SQLAlchemy Core: the app's tables and statements on an `AsyncEngine`, rows as mappings."""
 
+    sql = statements(Thread.__table__, ThreadParticipant.__table__, MessageRow.__table__, CORE_ME)
+
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
@@ -386,41 +390,34 @@ class CoreStore:
             return await self._account(connection, caller)
 
     async def page(self, caller: Caller, thread_id: uuid.UUID, limit: int, after: Any) -> Page:
+        sql, ids = self.sql, {"uid": caller.user_id, "tid": thread_id}
         async with self.engine.begin() as connection:
             await self._account(connection, caller)
-            thread = select(*Thread.__table__.c).where(Thread.id == thread_id)
-            thread = thread.where(visible(caller.user_id)).limit(1)
-            if (await connection.execute(thread)).first() is None:
+            if (await connection.execute(sql.thread, ids)).first() is None:
                 raise HTTPException(404, "no such thread")
-            stmt = orm_page(caller.user_id, thread_id, limit, after)
-            page = stmt.with_only_columns(*MessageRow.__table__.c)
-            rows = (await connection.execute(page)).mappings().all()
+            stmt, params = _page(sql, ids, limit, after)
+            rows = (await connection.execute(stmt, params)).mappings().all()
         return list(rows[:limit]), len(rows) > limit
 
     async def post(self, caller: Caller, thread_id: uuid.UUID, body: str) -> dict[str, Any]:
+        sql, ids = self.sql, {"uid": caller.user_id, "tid": thread_id}
         async with self.engine.begin() as connection:
             await self._account(connection, caller)
-            locked = select(*Thread.__table__.c).where(Thread.id == thread_id)
-            locked = locked.where(visible(caller.user_id)).limit(1).with_for_update(of=Thread)
-            if (await connection.execute(locked)).first() is None:
+            if (await connection.execute(sql.locked, ids)).first() is None:
                 raise HTTPException(404, "no such thread")
-            seq = (await connection.execute(next_seq(thread_id))).scalar_one()
+            seq = (await connection.execute(sql.next_seq, ids)).scalar_one()
             now = datetime.now(UTC)
             message = {"id": uuid7(), "created_at": now, "updated_at": now}
             message |= {"thread_id": thread_id, "seq": seq, "author_id": caller.user_id}
             message |= {"body": body, "edited_at": None}
             await connection.execute(insert(MessageRow), {**message, "deleted_at": None})
-            moment = {
-                "last_message_at": now,
-                "last_activity_at": now,
-                "updated_at": datetime.now(UTC),
-            }
-            await connection.execute(update(Thread).where(Thread.id == thread_id).values(moment))
-            await connection.execute(read_marker(thread_id, caller.user_id, seq))
+            moment = {"at": now, "now": datetime.now(UTC)}
+            await connection.execute(sql.activity, {**ids, **moment})
+            await connection.execute(sql.read_marker, {**ids, **moment, "seq": seq})
             event = {"id": uuid7(), "created_at": datetime.now(UTC), "thread_id": thread_id}
             event |= {"seq": seq, "type": MESSAGE_CREATED, "frame": frame(message)}
             await connection.execute(insert(ThreadEvent), event)
-            (await connection.execute(members(thread_id))).all()
+            (await connection.execute(sql.members, ids)).all()
         return message
 
     async def _account(self, connection: Any, caller: Caller) -> Any:
@@ -430,8 +427,18 @@ class CoreStore:
         return row
 
 
+def _page(
+    sql: Statements, ids: dict[str, Any], limit: int, after: tuple[datetime, uuid.UUID] | None
+) -> tuple[Any, dict[str, Any]]:
+    if after is None:
+        return sql.page, {**ids, "n": limit + 1}
+    return sql.page_after, {**ids, "n": limit + 1, "at": after[0], "key": after[1]}
+
+
 class OrmStore(CoreStore):
     """The ORM: one `AsyncSession` per request, entities out, `session.add` + flush in."""
+
+    sql = statements(Thread, ThreadParticipant, MessageRow, ORM_ME)
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine)
@@ -442,32 +449,33 @@ class OrmStore(CoreStore):
             return await self._orm_account(session, caller)
 
     async def page(self, caller: Caller, thread_id: uuid.UUID, limit: int, after: Any) -> Page:
+        sql, ids = self.sql, {"uid": caller.user_id, "tid": thread_id}
         async with self.sessions() as session, session.begin():
             await self._orm_account(session, caller)
-            if await session.scalar(orm_thread(caller.user_id, thread_id)) is None:
+            if await session.scalar(sql.thread, ids) is None:
                 raise HTTPException(404, "no such thread")
-            rows = (await session.scalars(orm_page(caller.user_id, thread_id, limit, after))).all()
+            rows = (await session.scalars(*_page(sql, ids, limit, after))).all()
         return list(rows[:limit]), len(rows) > limit
 
     async def post(self, caller: Caller, thread_id: uuid.UUID, body: str) -> Any:
+        sql, ids = self.sql, {"uid": caller.user_id, "tid": thread_id}
         async with self.sessions() as session, session.begin():
             await self._orm_account(session, caller)
-            locked = orm_thread(caller.user_id, thread_id).with_for_update(of=Thread)
-            thread = await session.scalar(locked)
+            thread = await session.scalar(sql.locked, ids)
             if thread is None:
                 raise HTTPException(404, "no such thread")
-            seq = int(await session.scalar(next_seq(thread_id)) or 0)
+            seq = int(await session.scalar(sql.next_seq, ids) or 0)
             message = MessageRow(thread_id=thread_id, seq=seq, author_id=caller.user_id, body=body)
             session.add(message)
             await session.flush()
             thread.last_message_at = thread.last_activity_at = message.created_at
             thread.updated_at = datetime.now(UTC)
             await session.flush()
-            await session.execute(read_marker(thread_id, caller.user_id, seq))
+            await session.execute(sql.read_marker, {**ids, "seq": seq, "now": datetime.now(UTC)})
             text = frame(fields(message, MESSAGE_FIELDS))
             session.add(ThreadEvent(thread_id=thread_id, seq=seq, type=MESSAGE_CREATED, frame=text))
             await session.flush()
-            (await session.scalars(members(thread_id))).all()
+            (await session.scalars(sql.members, ids)).all()
         return message
 
     async def _orm_account(self, session: Any, caller: Caller) -> Any:

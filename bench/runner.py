@@ -374,6 +374,8 @@ class Session:
         }
         self.result.loadavg.append(load_average())
         self.result.rss_start_mb = [round(mb, 1) for mb in self.app.worker_rss_mb()]
+        if not self.ladder:
+            del steps["ladder"]  # the ladder runs at one worker count (bench/__main__.py)
         for key, step in steps.items():
             if not only or key in only:
                 wait_idle(self.app.worker_pids())
@@ -471,8 +473,6 @@ class Session:
 
         Each row's ratio is its requests/s over rung a's; its CPU ratio, rung a's CPU per
         request over its own (as the app/reference pairs)."""
-        if not self.ladder:
-            return
         member, seeded = bearer(self.member_token), self.seeded
         small, write = seeded.small_thread, str(seeded.write_thread)
         endpoints = {
