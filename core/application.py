@@ -22,6 +22,7 @@ from core.platform.ratelimit import RateLimitHeadersMiddleware
 from core.platform.redis import create_redis
 from core.platform.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
 from core.platform.tracing import init_sentry, init_tracing, tracing_lifespan
+from core.routing import flatten_routes
 
 logger = logging.getLogger("plinth.app")
 
@@ -141,5 +142,6 @@ def create_application(
     if settings.app.docs_enabled:
         install_docs(app)
     include_routes(app)
+    flatten_routes(app)
     init_tracing(app, settings)
     return app

@@ -65,14 +65,6 @@ class AuthService(ControllerService):
     def refresh_tokens(self) -> RefreshTokenRepository:
         return RefreshTokenRepository(self.session)
 
-    @property
-    def account(self) -> User:
-        """The caller's user row (loaded when their token was checked); 401 if anonymous."""
-        account = self.me.account
-        if not isinstance(account, User):
-            raise Unauthorized()
-        return account
-
     # -- accounts -----------------------------------------------------------------------------
 
     async def register(self, data: UserRegister) -> User:
@@ -137,11 +129,11 @@ class AuthService(ControllerService):
         if self.me.session_id:
             await self.sessions.revoke(_session_uuid(self.me.session_id))
         else:  # a token issued outside any session: the only way to end it is to end all
-            await self.users.revoke_all_sessions(self.account)
+            await self.users.revoke_all_sessions(await self.users.caller_account())
 
     async def logout_all(self) -> None:
         """End every session of the caller, on every device."""
-        await self.users.revoke_all_sessions(self.account)
+        await self.users.revoke_all_sessions(await self.users.caller_account())
 
     async def purge_expired(self) -> tuple[int, int]:
         """Delete expired sessions and refresh-token rows; returns how many of each."""
@@ -211,7 +203,7 @@ class AuthService(ControllerService):
     async def update_me(self, data: MeUpdate) -> tuple[User, TokenResponse | None]:
         """Change one's name and/or password. A new password ends every session and token —
         this one included — and the answer carries a fresh pair for the caller."""
-        me = self.account
+        me = await self.users.caller_account()
         hashed = None
         if data.password is not None:
             # Hashing takes tens of milliseconds: give the pooled connection back first (the
@@ -236,7 +228,7 @@ class AuthService(ControllerService):
 
     async def delete_me(self) -> None:
         """Soft-delete one's own account and end its sessions."""
-        await self.users.perform_delete(self.account)
+        await self.users.perform_delete(await self.users.caller_account())
 
 
 def _within_grace(used_at: datetime) -> bool:

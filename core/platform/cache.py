@@ -42,6 +42,7 @@ from starlette.requests import HTTPConnection
 
 from configs.cache import CacheSettings
 from core.platform.failopen import BackendGuard, BackendUnavailable
+from core.routing import SAFE_METHODS, writes_only
 
 logger = logging.getLogger("plinth.cache")
 
@@ -225,9 +226,6 @@ async def invalidate(target: HTTPConnection | FastAPI, *namespaces: str) -> None
             logger.warning("cache invalidation of %r deferred: backend unavailable", namespace)
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
 def invalidates(*namespaces: str) -> DependsParam:
     """A dependency for routers or routes that write: once the handler has returned (its
     service committed) and before the response is sent, `namespaces` are invalidated. Requests
@@ -241,8 +239,7 @@ def invalidates(*namespaces: str) -> DependsParam:
         if request.method not in SAFE_METHODS:
             await invalidate(request, *namespaces)
 
-    dependency: DependsParam = Depends(invalidate_after_write, scope="function")
-    return dependency
+    return writes_only(Depends(invalidate_after_write, scope="function"))
 
 
 def _caller_identity(request: Request) -> str:
