@@ -17,6 +17,7 @@ from core.middleware import RequestIdMiddleware
 from core.migrations import upgrade_async
 from core.pagination import CursorCodec
 from core.platform.limits import BodySizeLimitMiddleware, TimeoutMiddleware
+from core.platform.logging import AccessLogMiddleware
 from core.platform.metrics import install_metrics, metrics_lifespan
 from core.platform.ratelimit import RateLimitHeadersMiddleware
 from core.platform.redis import create_redis
@@ -86,13 +87,14 @@ def _platform_lifespans(settings: Settings) -> list[Lifespan]:
 
 
 def _install_platform_middleware(app: FastAPI, settings: Settings) -> None:
-    """Innermost first: rate-limit headers, body limit, timeout, request log, metrics (request
-    ids stay outermost)."""
+    """Innermost first: rate-limit headers, body limit, timeout, request log, metrics, access
+    log (request ids stay outermost)."""
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(TimeoutMiddleware, seconds=settings.limits.timeout_seconds)
     install_request_log(app, settings.request_log, client_ip=trusted_client_ip)
     install_metrics(app, settings.metrics, production=settings.app.is_production)
+    app.add_middleware(AccessLogMiddleware)
 
 
 def create_application(
