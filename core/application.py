@@ -140,6 +140,7 @@ def create_application(
             ],
         )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(health.ProbeShortcut)
     app.include_router(health.router)
     if settings.app.docs_enabled:
         install_docs(app)
