@@ -23,7 +23,7 @@ from app.users.schemas import (
 )
 from app.users.tokens import password_hasher, refresh_token_hash, token_service
 from configs import get_settings
-from core.db import utcnow
+from core.db import new_id, utcnow
 from core.errors import BadRequest, Conflict, Forbidden, InvalidInput, Unauthorized, field_error
 from core.platform.jobs import enqueue_after_commit
 from core.security import Scope, TokenType, expand_scopes
@@ -148,15 +148,16 @@ class AuthService(ControllerService):
         return await self._open_session(user, scopes)
 
     async def _open_session(self, user: User, scopes: frozenset[str]) -> TokenResponse:
-        ttl = token_service().config.refresh_ttl
-        auth_session = await self.sessions.add(
-            AuthSession(user_id=user.id, expires_at=utcnow() + ttl)
-        )
+        """A new login session and its first pair: both rows inserted in one flush, the
+        session already carrying its refresh token's expiry."""
+        auth_session = AuthSession(id=new_id(), user_id=user.id)
+        self.session.add(auth_session)
         return await self._issue_pair(user, scopes, auth_session)
 
     async def _issue_pair(
         self, user: User, scopes: frozenset[str], auth_session: AuthSession
     ) -> TokenResponse:
+        """Tokens for `auth_session`; its expiry moves to the new refresh token's."""
         scope = " ".join(sorted(scopes))
         sid = str(auth_session.id)
         access, expires_in = issue_access_token(user, scopes, sid)
@@ -164,6 +165,7 @@ class AuthService(ControllerService):
             user.id, TokenType.REFRESH, {"sid": sid, "scope": scope, "ver": user.token_version}
         )
         expires_at = datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo)
+        auth_session.expires_at = expires_at
         await self.refresh_tokens.add(
             RefreshToken(
                 session_id=auth_session.id,
@@ -172,7 +174,6 @@ class AuthService(ControllerService):
                 expires_at=expires_at,
             )
         )
-        auth_session.expires_at = expires_at
         return TokenResponse(
             access_token=access, refresh_token=refresh, expires_in=expires_in, scope=scope
         )
