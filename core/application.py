@@ -139,8 +139,8 @@ def create_application(
                 "X-RateLimit-Reset",
             ],
         )
-    app.add_middleware(RequestIdMiddleware)
     app.add_middleware(health.ProbeShortcut)
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     if settings.app.docs_enabled:
         install_docs(app)
