@@ -49,6 +49,7 @@ def main() -> None:
         port=settings.app.port,
         workers=settings.app.workers,
         proxy_headers=False,
+        access_log=False,  # the app writes the access lines (core.platform.logging)
         log_config=logging_config(settings),
     )
 

@@ -40,10 +40,11 @@ SHUTDOWN_MARGIN_SECONDS = 5
 
 
 class PlinthWorker(UvicornWorker):
-    """uvicorn worker: the app reads X-Forwarded-For itself (TRUSTED_PROXIES), and in-flight
-    requests get the graceful timeout minus the shut-down margin."""
+    """uvicorn worker: the app reads X-Forwarded-For itself (TRUSTED_PROXIES) and writes the
+    access lines itself, and in-flight requests get the graceful timeout minus the shut-down
+    margin."""
 
-    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "proxy_headers": False}
+    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "proxy_headers": False, "access_log": False}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -65,8 +66,9 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 control_socket_disable = True
 proc_name = _settings.app.name.lower()
 logconfig_dict = logging_config(_settings)
-# Access lines come from uvicorn's `uvicorn.access` logger, formatted by logconfig_dict (JSON in
-# production, query strings stripped); gunicorn's own access log does not apply to ASGI workers.
+# Access lines come from the app (`plinth.access`, core/platform/logging.py: AccessLogMiddleware),
+# formatted by logconfig_dict (JSON in production); uvicorn's access log is off (PlinthWorker) and
+# gunicorn's own does not apply to ASGI workers.
 accesslog = None
 errorlog = "-"
 

@@ -17,11 +17,13 @@ from core.middleware import RequestIdMiddleware
 from core.migrations import upgrade_async
 from core.pagination import CursorCodec
 from core.platform.limits import BodySizeLimitMiddleware, TimeoutMiddleware
+from core.platform.logging import AccessLogMiddleware
 from core.platform.metrics import install_metrics, metrics_lifespan
 from core.platform.ratelimit import RateLimitHeadersMiddleware
 from core.platform.redis import create_redis
 from core.platform.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
 from core.platform.tracing import init_sentry, init_tracing, tracing_lifespan
+from core.routing import flatten_routes
 
 logger = logging.getLogger("plinth.app")
 
@@ -85,13 +87,14 @@ def _platform_lifespans(settings: Settings) -> list[Lifespan]:
 
 
 def _install_platform_middleware(app: FastAPI, settings: Settings) -> None:
-    """Innermost first: rate-limit headers, body limit, timeout, request log, metrics (request
-    ids stay outermost)."""
+    """Innermost first: rate-limit headers, body limit, timeout, request log, metrics, access
+    log (request ids stay outermost)."""
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(TimeoutMiddleware, seconds=settings.limits.timeout_seconds)
     install_request_log(app, settings.request_log, client_ip=trusted_client_ip)
     install_metrics(app, settings.metrics, production=settings.app.is_production)
+    app.add_middleware(AccessLogMiddleware)
 
 
 def create_application(
@@ -136,10 +139,12 @@ def create_application(
                 "X-RateLimit-Reset",
             ],
         )
+    app.add_middleware(health.ProbeShortcut)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     if settings.app.docs_enabled:
         install_docs(app)
     include_routes(app)
+    flatten_routes(app)
     init_tracing(app, settings)
     return app

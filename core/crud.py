@@ -111,6 +111,7 @@ class CrudRouter(APIRouter):
         self.parent_param = parent_param
         self.item_param = f"{_snake(controller.model.__name__)}_id"
         self.basename = name or str(controller.model.__tablename__)
+        self._plain_rows = controller.reads_plain_rows(read_schema)
         self._route_dependencies = route_dependencies or {}
         self._decorate = decorate or {}
         self._generated: list[APIRoute] = []
@@ -212,19 +213,23 @@ class CrudRouter(APIRouter):
         return _Route(self._endpoint(call, params), "", "GET", 200, page_model, errors)
 
     def _list_after_call(self) -> Callable[..., Any]:
-        parent = self.parent_param
+        parent, rows = self.parent_param, self._plain_rows
 
         async def call(controller: Any, page: CursorParams, **kw: Any) -> Any:
             parent_id = kw[parent] if parent else None
             filters = kw.get("filters")
             return await controller.list_after(
-                filters=filters, cursor=page.cursor, limit=page.limit, parent_id=parent_id
+                filters=filters,
+                cursor=page.cursor,
+                limit=page.limit,
+                parent_id=parent_id,
+                rows=rows,
             )
 
         return call
 
     def _list_call(self) -> Callable[..., Any]:
-        parent = self.parent_param
+        parent, rows = self.parent_param, self._plain_rows
 
         async def call(controller: Any, page: OffsetParams, sort: str, **kw: Any) -> Any:
             parent_id = kw[parent] if parent else None
@@ -234,6 +239,7 @@ class CrudRouter(APIRouter):
                 limit=page.limit,
                 offset=page.offset,
                 parent_id=parent_id,
+                rows=rows,
             )
 
         return call

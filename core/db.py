@@ -1,12 +1,15 @@
 """Declarative base, the `CommonBase` every entity inherits, and the engine/session factory."""
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, Uuid, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -225,6 +228,9 @@ class Database:
         if cursor_codec is not None:
             self._info[SESSION_CURSOR_CODEC] = cursor_codec
         self.sessionmaker = create_sessionmaker(engine, info=self._info)
+        self._autocommit_engine = (
+            engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     def share(self, key: str, value: Any) -> None:
         """Put `value` in the `info` of every session made from now on (e.g. a publisher that
@@ -239,6 +245,19 @@ class Database:
     def session(self) -> AsyncSession:
         """A new session; the caller closes it."""
         return self.sessionmaker()
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled Core connection outside any unit of work, for one or two statements on the
+        hot path (authentication): on PostgreSQL each statement commits on its own — no
+        `BEGIN`/`COMMIT` round trips; on SQLite the block is one transaction, committed at the
+        end. Keep the block short: on SQLite it holds the only connection."""
+        if self.is_sqlite:
+            async with self.engine.begin() as connection:
+                yield connection
+            return
+        async with self._autocommit_engine.connect() as connection:
+            yield connection
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

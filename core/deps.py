@@ -29,8 +29,11 @@ from core.errors import AppError, Forbidden, Unauthorized
 from core.security import Principal, Scope, constant_time_equals
 from core.service import unit_of_work
 
-Authenticator = Callable[[AsyncSession, str], Awaitable[Principal]]
-"""Turns a bearer access token into a `Principal` (the app sets `app.state.authenticator`)."""
+Authenticator = Callable[[Database, str], Awaitable[Principal]]
+"""Turns a bearer credential into a `Principal` (the app sets `app.state.authenticator`).
+
+It runs outside the request's unit of work (`Database.autocommit()` for its lookup), so a route
+that needs no database — `GET /users/me` — opens no transaction at all."""
 
 root_scheme = HTTPBearer(
     scheme_name="RootToken", description="The static root token from settings.", auto_error=False
@@ -54,14 +57,14 @@ def bearer_token(request: Request) -> str | None:
     return token or None if scheme.lower() == "bearer" else None
 
 
-async def resolve_principal(request: Request, session: AsyncSession, token: str) -> Principal:
+async def resolve_principal(request: Request, token: str) -> Principal:
     """Verify `token` once per request: the outcome, a principal or the `AppError` that
     refused it, is kept on `request.state` for every later caller (gates, rate limiter)."""
     outcome: Principal | AppError | None = getattr(request.state, "auth_outcome", None)
     if outcome is None:
         authenticator: Authenticator = request.app.state.authenticator
         try:
-            outcome = await authenticator(session, token)
+            outcome = await authenticator(request.app.state.database, token)
         except AppError as exc:
             outcome = exc
         else:
@@ -130,19 +133,15 @@ def _scope_gate(
 ) -> Callable[..., Awaitable[Principal]]:
     documented_key = api_key_scheme or _no_api_key_scheme
 
-    async def authenticate(
+    async def require_scopes(
         request: Request,
-        session: SessionDep,
+        security_scopes: SecurityScopes,
         token: Annotated[str | None, Depends(scheme)],
         _key: Annotated[HTTPAuthorizationCredentials | None, Depends(documented_key)],
     ) -> Principal:
         if not token:
             raise Unauthorized()
-        return await resolve_principal(request, session, token)
-
-    async def require_scopes(
-        security_scopes: SecurityScopes, principal: Annotated[Principal, Depends(authenticate)]
-    ) -> Principal:
+        principal = await resolve_principal(request, token)
         missing = [scope for scope in security_scopes.scopes if not principal.has(scope)]
         if missing:
             raise Forbidden(f"This requires the scope: {', '.join(missing)}.")

@@ -113,6 +113,13 @@ class BaseRepository(Generic[ModelT]):
         """Every row of the statement."""
         return (await self.session.scalars(stmt)).all()
 
+    async def rows(self, stmt: Select[ModelT]) -> Sequence[Any]:
+        """Every row of the statement as read-only rows of the model's columns (attribute
+        access by column name): no ORM instances, no identity map. For read pages whose schema
+        is made of the model's columns alone."""
+        columns = stmt.with_only_columns(*self.model.__table__.columns, maintain_column_froms=True)
+        return (await self.session.execute(columns)).all()
+
     async def count(self, stmt: Select[ModelT]) -> int:
         """`COUNT(*)` of the statement's rows, narrowed to the count (no ORDER BY, no window)."""
         counted = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
@@ -143,10 +150,13 @@ class BaseRepository(Generic[ModelT]):
         limit: int,
         offset: int,
         options: Iterable[ExecutableOption] = (),
+        rows: bool = False,
     ) -> OffsetResult[ModelT]:
-        """One numbered page of an ordered statement plus the total, counted separately."""
+        """One numbered page of an ordered statement plus the total, counted separately;
+        `rows=True` returns plain rows (see `rows()`) instead of entities."""
         total = await self.count(stmt)
-        items = await self.all(stmt.options(*options).limit(limit).offset(offset))
+        page = stmt.limit(limit).offset(offset)
+        items = await (self.rows(page) if rows else self.all(page.options(*options)))
         return OffsetResult(items=items, total=total, limit=limit, offset=offset)
 
     def keyset_key(self) -> tuple[InstrumentedAttribute[Any], ...]:
@@ -162,8 +172,10 @@ class BaseRepository(Generic[ModelT]):
         descending: bool = True,
         key: Sequence[InstrumentedAttribute[Any]] | None = None,
         options: Iterable[ExecutableOption] = (),
+        rows: bool = False,
     ) -> CursorResult[ModelT]:
-        """One keyset page after `cursor`, in the fixed order of `key`; fetches `limit + 1`.
+        """One keyset page after `cursor`, in the fixed order of `key`; fetches `limit + 1`;
+        `rows=True` returns plain rows (see `rows()`) instead of entities.
 
         Rows inserted before the cursor's position never shift later pages, and the cost does
         not grow with depth when an index covers the filter columns followed by `key`.
@@ -176,11 +188,10 @@ class BaseRepository(Generic[ModelT]):
             row = tuple_(*columns)
             stmt = stmt.where(row < bound if descending else row > bound)
         order = [c.desc() if descending else c.asc() for c in columns]
-        rows = await self.all(
-            stmt.options(*options).order_by(None).order_by(*order).limit(limit + 1)
-        )
-        has_more = len(rows) > limit
-        items = rows[:limit]
+        page = stmt.order_by(None).order_by(*order).limit(limit + 1)
+        found = await (self.rows(page) if rows else self.all(page.options(*options)))
+        has_more = len(found) > limit
+        items = found[:limit]
         next_cursor = None
         if has_more:
             next_cursor = self.cursor_codec.encode([getattr(items[-1], c.key) for c in columns])

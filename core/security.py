@@ -9,6 +9,7 @@ import asyncio
 import functools
 import hmac
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,8 @@ from core.errors import Unauthorized
 
 T = TypeVar("T")
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "iss", "aud", "type")
+VERIFIED_TOKENS = 10_000
+"""How many verified tokens a `TokenService` remembers (a few MB at most; then it starts over)."""
 
 
 class Scope(StrEnum):
@@ -148,6 +151,7 @@ class TokenService:
 
     def __init__(self, config: TokenConfig) -> None:
         self.config = config
+        self._verified: dict[str, dict[str, Any]] = {}
 
     def issue(
         self, subject: uuid.UUID, token_type: TokenType, claims: Mapping[str, Any] | None = None
@@ -169,7 +173,27 @@ class TokenService:
         return token, payload
 
     def verify(self, token: str, token_type: TokenType) -> dict[str, Any]:
-        """The claims of a valid, unexpired token of `token_type`; otherwise `Unauthorized`."""
+        """The claims of a valid, unexpired token of `token_type`; otherwise `Unauthorized`.
+
+        A client sends the same token on every request until it expires, so a token whose
+        signature and claims were checked is remembered (up to VERIFIED_TOKENS of them): later
+        calls only check its expiry and type. Revocation is not decided here — the caller
+        checks the account and session on every request.
+        """
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._decode(token)
+            if len(self._verified) >= VERIFIED_TOKENS:
+                self._verified.clear()
+            self._verified[token] = claims
+        elif claims["exp"] <= time.time():
+            del self._verified[token]
+            raise Unauthorized("The token is invalid or expired.")
+        if claims.get("type") != token_type.value:
+            raise Unauthorized("The token is invalid or expired.")
+        return dict(claims)
+
+    def _decode(self, token: str) -> dict[str, Any]:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -179,9 +203,8 @@ class TokenService:
                 issuer=self.config.issuer,
                 options={"require": list(REQUIRED_CLAIMS)},
             )
-            if claims.get("type") != token_type.value:
-                raise jwt.InvalidTokenError("wrong token type")
             uuid.UUID(str(claims["sub"]))
+            float(claims["exp"])
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise Unauthorized("The token is invalid or expired.") from exc
         return claims

@@ -20,7 +20,7 @@ from app.users.models import EmailToken, User
 from app.users.schemas import EmailChangeRequest, PasswordResetConfirm
 from app.users.tokens import password_hasher
 from core.db import utcnow
-from core.errors import BadRequest, Conflict, InvalidInput, Unauthorized, field_error
+from core.errors import BadRequest, Conflict, InvalidInput, field_error
 from core.platform.jobs import enqueue_after_commit
 from core.service import ControllerService
 
@@ -51,7 +51,7 @@ class AccountService(ControllerService):
     async def request_email_change(self, data: EmailChangeRequest) -> None:
         """The caller asks to move to `data.email` (current password required): a link to the
         new address, a notice to the current one; nothing changes until the link is followed."""
-        me = self.account
+        me = await self.users.caller_account()
         if data.email == me.email:
             raise InvalidInput(
                 errors=[field_error(["body", "email"], "This is already your address.")]
@@ -114,11 +114,3 @@ class AccountService(ControllerService):
         if not await self.tokens.claim(row.id, utcnow()):
             raise BadRequest(INVALID_LINK)
         return row, user
-
-    @property
-    def account(self) -> User:
-        """The caller's user row; 401 if anonymous."""
-        account = self.me.account
-        if not isinstance(account, User):
-            raise Unauthorized()
-        return account

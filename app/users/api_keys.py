@@ -19,12 +19,12 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 from sqlalchemy import JSON, ForeignKey, Select, String, bindparam, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.users.models import User
 from core.controller import BaseController
-from core.db import CommonBase, utcnow
+from core.db import CommonBase, Database, utcnow
 from core.errors import Forbidden, InvalidInput, Unauthorized, field_error
 from core.fields import Timestamp
 from core.filtering import FilterSet
@@ -184,46 +184,55 @@ class ApiKeyAdminController(ApiKeyController):
     owner_field = None
 
 
-# One round trip: the key by its unique hash, with its owner joined on the primary key.
+# One round trip: the key by its unique hash, with its owner's columns (the account snapshot of
+# `Principal.account`) joined on the primary key.
 _KEY_AND_OWNER = (
-    select(ApiKey, User)
+    select(
+        *User.__table__.columns,
+        ApiKey.id.label("key_id"),
+        ApiKey.scopes.label("key_scopes"),
+        ApiKey.expires_at.label("key_expires_at"),
+        ApiKey.revoked_at.label("key_revoked_at"),
+        ApiKey.deleted_at.label("key_deleted_at"),
+        ApiKey.last_used_at.label("key_last_used_at"),
+    )
     .join(User, User.id == ApiKey.user_id)
     .where(ApiKey.key_hash == bindparam("key_hash"))
 )
 
 
-def _usable(api_key: ApiKey, user: User, now: datetime) -> bool:
-    expired = api_key.expires_at is not None and api_key.expires_at <= now
-    revoked = api_key.revoked_at is not None or api_key.deleted
-    return not (expired or revoked or user.deleted or not user.is_active)
+def _usable(row: Any, now: datetime) -> bool:
+    expired = row.key_expires_at is not None and row.key_expires_at <= now
+    revoked = row.key_revoked_at is not None or row.key_deleted_at is not None
+    return not (expired or revoked or row.deleted_at is not None or not row.is_active)
 
 
-async def _touch(session: AsyncSession, api_key: ApiKey, now: datetime) -> None:
+async def _touch(connection: AsyncConnection, row: Any, now: datetime) -> None:
     """Record the use when the stored time is older than LAST_USED_RESOLUTION."""
     stale = now - LAST_USED_RESOLUTION
-    if api_key.last_used_at is not None and api_key.last_used_at > stale:
+    if row.key_last_used_at is not None and row.key_last_used_at > stale:
         return
-    await session.execute(
+    await connection.execute(
         update(ApiKey)
-        .where(ApiKey.id == api_key.id)
+        .where(ApiKey.id == row.key_id)
         .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= stale))
         .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
     )
 
 
-async def authenticate_api_key(session: AsyncSession, key: str) -> Principal:
+async def authenticate_api_key(database: Database, key: str) -> Principal:
     """The principal of a live key of an active user; scopes are the key's, narrowed to what
     the owner holds now. Anything else is the same 401."""
     if not well_formed(key):
         raise Unauthorized(INVALID_KEY)
-    row = (await session.execute(_KEY_AND_OWNER, {"key_hash": key_hash(key)})).one_or_none()
     now = utcnow()
-    if row is None or not _usable(row[0], row[1], now):
-        raise Unauthorized(INVALID_KEY)
-    api_key, user = row
-    granted = expand_scopes(api_key.scopes) & expand_scopes(user.scopes)
-    if not granted:
-        raise Unauthorized(INVALID_KEY)
-    await _touch(session, api_key, now)
-    return Principal(id=user.id, scopes=granted, api_key_id=api_key.id, account=user)
+    async with database.autocommit() as connection:
+        result = await connection.execute(_KEY_AND_OWNER, {"key_hash": key_hash(key)})
+        row = result.one_or_none()
+        if row is None or not _usable(row, now):
+            raise Unauthorized(INVALID_KEY)
+        granted = expand_scopes(row.key_scopes) & expand_scopes(row.scopes)
+        if not granted:
+            raise Unauthorized(INVALID_KEY)
+        await _touch(connection, row, now)
+    return Principal(id=row.id, scopes=granted, api_key_id=row.key_id, account=row)

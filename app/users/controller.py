@@ -12,7 +12,7 @@ from app.users.repository import AuthSessionRepository, UserRepository
 from app.users.schemas import ScopesUpdate, UserAdminUpdate, UserRegister
 from app.users.tokens import password_hasher
 from core.controller import Action, BaseController
-from core.errors import Conflict, Forbidden
+from core.errors import Conflict, Forbidden, Unauthorized
 from core.filtering import FilterSet, contains
 from core.security import Scope, expand_scopes
 
@@ -87,6 +87,14 @@ class UserController(BaseController[User, UserRegister, UserAdminUpdate]):
         if expand_scopes(user.scopes) - expand_scopes(new_scopes):
             await self.revoke_all_sessions(user)
         return await self.repository.update(user, {"scopes": new_scopes})
+
+    async def caller_account(self) -> User:
+        """The caller's user entity in this unit of work, to change it (`Principal.account` is
+        the read-only snapshot the token check took); 401 if it is gone since."""
+        user = await self.session.get(User, self.me.id)
+        if user is None or user.deleted or not user.is_active:
+            raise Unauthorized()
+        return user
 
     async def revoke_all_sessions(self, user: User) -> None:
         """Kill every token of the user at once: bump the version, close every session."""

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import ForeignKey, Select, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.users.models import User
 from core.controller import BaseController
 from core.db import CommonBase
 from core.errors import Conflict
@@ -78,8 +77,7 @@ class IdentityController(BaseController[UserIdentity, IdentityCreate, IdentityUp
     repository: IdentityRepository
 
     async def perform_delete(self, obj: UserIdentity) -> None:
-        account = self.me.account
-        passwordless = isinstance(account, User) and account.hashed_password is None
+        passwordless = self.me.account.hashed_password is None
         if passwordless and await self.repository.count_of(obj.user_id) <= 1:
             raise Conflict(LAST_WAY_IN)
         await self.repository.hard_delete(obj)

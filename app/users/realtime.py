@@ -16,9 +16,7 @@ from core.security import Principal, expand_scopes
 
 def grant_for(principal: Principal, claims: Mapping[str, Any]) -> Grant:
     """The grant of a ticket asked for by `principal` (with the app's extra `claims`)."""
-    account = principal.account
-    version = account.token_version if isinstance(account, User) else None
-    base = {"ver": version, "scopes": sorted(principal.scopes)}
+    base = {"ver": principal.account.token_version, "scopes": sorted(principal.scopes)}
     return Grant(principal.id, principal.session_id, {**claims, **base})
 
 

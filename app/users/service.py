@@ -23,7 +23,7 @@ from app.users.schemas import (
 )
 from app.users.tokens import password_hasher, refresh_token_hash, token_service
 from configs import get_settings
-from core.db import utcnow
+from core.db import new_id, utcnow
 from core.errors import BadRequest, Conflict, Forbidden, InvalidInput, Unauthorized, field_error
 from core.platform.jobs import enqueue_after_commit
 from core.security import Scope, TokenType, expand_scopes
@@ -64,14 +64,6 @@ class AuthService(ControllerService):
     @property
     def refresh_tokens(self) -> RefreshTokenRepository:
         return RefreshTokenRepository(self.session)
-
-    @property
-    def account(self) -> User:
-        """The caller's user row (loaded when their token was checked); 401 if anonymous."""
-        account = self.me.account
-        if not isinstance(account, User):
-            raise Unauthorized()
-        return account
 
     # -- accounts -----------------------------------------------------------------------------
 
@@ -137,11 +129,11 @@ class AuthService(ControllerService):
         if self.me.session_id:
             await self.sessions.revoke(_session_uuid(self.me.session_id))
         else:  # a token issued outside any session: the only way to end it is to end all
-            await self.users.revoke_all_sessions(self.account)
+            await self.users.revoke_all_sessions(await self.users.caller_account())
 
     async def logout_all(self) -> None:
         """End every session of the caller, on every device."""
-        await self.users.revoke_all_sessions(self.account)
+        await self.users.revoke_all_sessions(await self.users.caller_account())
 
     async def purge_expired(self) -> tuple[int, int]:
         """Delete expired sessions and refresh-token rows; returns how many of each."""
@@ -156,15 +148,16 @@ class AuthService(ControllerService):
         return await self._open_session(user, scopes)
 
     async def _open_session(self, user: User, scopes: frozenset[str]) -> TokenResponse:
-        ttl = token_service().config.refresh_ttl
-        auth_session = await self.sessions.add(
-            AuthSession(user_id=user.id, expires_at=utcnow() + ttl)
-        )
+        """A new login session and its first pair: both rows inserted in one flush, the
+        session already carrying its refresh token's expiry."""
+        auth_session = AuthSession(id=new_id(), user_id=user.id)
+        self.session.add(auth_session)
         return await self._issue_pair(user, scopes, auth_session)
 
     async def _issue_pair(
         self, user: User, scopes: frozenset[str], auth_session: AuthSession
     ) -> TokenResponse:
+        """Tokens for `auth_session`; its expiry moves to the new refresh token's."""
         scope = " ".join(sorted(scopes))
         sid = str(auth_session.id)
         access, expires_in = issue_access_token(user, scopes, sid)
@@ -172,6 +165,7 @@ class AuthService(ControllerService):
             user.id, TokenType.REFRESH, {"sid": sid, "scope": scope, "ver": user.token_version}
         )
         expires_at = datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo)
+        auth_session.expires_at = expires_at
         await self.refresh_tokens.add(
             RefreshToken(
                 session_id=auth_session.id,
@@ -180,7 +174,6 @@ class AuthService(ControllerService):
                 expires_at=expires_at,
             )
         )
-        auth_session.expires_at = expires_at
         return TokenResponse(
             access_token=access, refresh_token=refresh, expires_in=expires_in, scope=scope
         )
@@ -211,7 +204,7 @@ class AuthService(ControllerService):
     async def update_me(self, data: MeUpdate) -> tuple[User, TokenResponse | None]:
         """Change one's name and/or password. A new password ends every session and token —
         this one included — and the answer carries a fresh pair for the caller."""
-        me = self.account
+        me = await self.users.caller_account()
         hashed = None
         if data.password is not None:
             # Hashing takes tens of milliseconds: give the pooled connection back first (the
@@ -236,7 +229,7 @@ class AuthService(ControllerService):
 
     async def delete_me(self) -> None:
         """Soft-delete one's own account and end its sessions."""
-        await self.users.perform_delete(self.account)
+        await self.users.perform_delete(await self.users.caller_account())
 
 
 def _within_grace(used_at: datetime) -> bool:

@@ -42,6 +42,7 @@ from starlette.requests import HTTPConnection
 
 from configs.cache import CacheSettings
 from core.platform.failopen import BackendGuard, BackendUnavailable
+from core.routing import SAFE_METHODS, writes_only
 
 logger = logging.getLogger("plinth.cache")
 
@@ -64,31 +65,42 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class CachedResponse:
-    """What is stored: status, media type, body and its ETag."""
+    """What is stored: status, media type, body and its ETag, and the namespace version it was
+    built under (an entry of an older version is stale)."""
 
     status: int
     media_type: str
     body: bytes
+    version: int = 0
 
     @property
     def etag(self) -> str:
         return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
 
     def encode(self) -> bytes:
-        head = json.dumps({"status": self.status, "media_type": self.media_type})
+        head = json.dumps({"status": self.status, "media_type": self.media_type, "v": self.version})
         return head.encode() + b"\n" + self.body
 
     @classmethod
     def decode(cls, raw: bytes) -> "CachedResponse":
         head, _, body = raw.partition(b"\n")
         meta = json.loads(head)
-        return cls(status=int(meta["status"]), media_type=str(meta["media_type"]), body=body)
+        return cls(
+            status=int(meta["status"]),
+            media_type=str(meta["media_type"]),
+            body=body,
+            version=int(meta.get("v", -1)),
+        )
 
 
 class CacheBackend(Protocol):
     """Entries with a time to live, and a version counter per namespace."""
 
     async def version(self, namespace: str) -> int: ...
+
+    async def lookup(self, namespace: str, key: str) -> tuple[int, bytes | None]:
+        """The namespace's version and the entry at `key`, read together (one round trip)."""
+        ...
 
     async def get(self, key: str) -> bytes | None: ...
 
@@ -119,6 +131,13 @@ class RedisCacheBackend:
         raw = await self.guard.call(lambda: self.redis.get(_version_key(namespace)))
         return int(raw) if raw is not None else 0
 
+    async def lookup(self, namespace: str, key: str) -> tuple[int, bytes | None]:
+        await self._flush_bumps()
+        version, raw = await self.guard.call(
+            lambda: self.redis.mget(_version_key(namespace), KEY_PREFIX + key)
+        )
+        return int(version) if version is not None else 0, raw if isinstance(raw, bytes) else None
+
     async def get(self, key: str) -> bytes | None:
         raw = await self.guard.call(lambda: self.redis.get(KEY_PREFIX + key))
         return raw if isinstance(raw, bytes) else None
@@ -142,6 +161,9 @@ class MemoryCacheBackend:
 
     async def version(self, namespace: str) -> int:
         return self._versions.get(namespace, 0)
+
+    async def lookup(self, namespace: str, key: str) -> tuple[int, bytes | None]:
+        return self._versions.get(namespace, 0), await self.get(key)
 
     async def get(self, key: str) -> bytes | None:
         with self._lock:
@@ -173,6 +195,9 @@ class NoCacheBackend:
 
     async def version(self, namespace: str) -> int:
         return 0
+
+    async def lookup(self, namespace: str, key: str) -> tuple[int, bytes | None]:
+        return 0, None
 
     async def get(self, key: str) -> bytes | None:
         return None
@@ -225,9 +250,6 @@ async def invalidate(target: HTTPConnection | FastAPI, *namespaces: str) -> None
             logger.warning("cache invalidation of %r deferred: backend unavailable", namespace)
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
 def invalidates(*namespaces: str) -> DependsParam:
     """A dependency for routers or routes that write: once the handler has returned (its
     service committed) and before the response is sent, `namespaces` are invalidated. Requests
@@ -241,8 +263,7 @@ def invalidates(*namespaces: str) -> DependsParam:
         if request.method not in SAFE_METHODS:
             await invalidate(request, *namespaces)
 
-    dependency: DependsParam = Depends(invalidate_after_write, scope="function")
-    return dependency
+    return writes_only(Depends(invalidate_after_write, scope="function"))
 
 
 def _caller_identity(request: Request) -> str:
@@ -250,8 +271,8 @@ def _caller_identity(request: Request) -> str:
     return f"user:{principal.id}" if principal is not None else ANONYMOUS
 
 
-def cache_key(request: Request, namespace: str, version: int) -> str:
-    """The entry key: namespace, version and a hash of route, path, query and caller."""
+def cache_key(request: Request, namespace: str) -> str:
+    """The entry key: namespace and a hash of route, path, query and caller."""
     route = request.scope.get("route")
     parts = [
         getattr(route, "path", ""),
@@ -260,7 +281,7 @@ def cache_key(request: Request, namespace: str, version: int) -> str:
         _caller_identity(request),
     ]
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    return f"{namespace}:v{version}:{digest}"
+    return f"{namespace}:{digest}"
 
 
 async def _render(request: Request, value: Any) -> bytes:
@@ -308,13 +329,15 @@ def _respond(
 
 async def _lookup(
     backend: CacheBackend, request: Request, namespace: str
-) -> tuple[str | None, CachedResponse | None]:
+) -> tuple[str | None, int, CachedResponse | None]:
+    """The key, the namespace's version and its entry when that is of this version."""
+    key = cache_key(request, namespace)
     try:
-        key = cache_key(request, namespace, await backend.version(namespace))
-        raw = await backend.get(key)
+        version, raw = await backend.lookup(namespace, key)
     except BackendUnavailable:
-        return None, None
-    return key, CachedResponse.decode(raw) if raw is not None else None
+        return None, 0, None
+    entry = CachedResponse.decode(raw) if raw is not None else None
+    return key, version, entry if entry is not None and entry.version == version else None
 
 
 async def _store(backend: CacheBackend, key: str, entry: CachedResponse, expire: int) -> None:
@@ -335,7 +358,7 @@ async def _serve(
     if not settings.enabled or request.method not in ("GET", "HEAD"):
         return await endpoint(*args, **kwargs)
     backend = cache_backend(request.app)
-    key, entry = await _lookup(backend, request, namespace)
+    key, version, entry = await _lookup(backend, request, namespace)
     if entry is not None:
         CACHE_HITS.labels(namespace=namespace).inc()
         return _respond(request, sub_response, entry, "HIT")
@@ -346,7 +369,10 @@ async def _serve(
     route = request.scope.get("route")
     status = sub_response.status_code or getattr(route, "status_code", None) or 200
     entry = CachedResponse(
-        status=status, media_type="application/json", body=await _render(request, value)
+        status=status,
+        media_type="application/json",
+        body=await _render(request, value),
+        version=version,
     )
     if key is not None and status == 200 and len(entry.body) <= settings.max_body_bytes:
         await _store(backend, key, entry, expire)

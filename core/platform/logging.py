@@ -13,12 +13,15 @@ paths lose their query string (it may hold tokens).
 import json
 import logging
 import logging.config
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from configs import Settings
 from core.context import current_request_id
-from core.middleware import PROBE_PATH_PREFIXES
+from core.middleware import PROBE_PATH_PREFIXES, is_probe
 
 JSON = "json"
 TEXT = "text"
@@ -98,6 +101,63 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+ACCESS_LOGGER = "plinth.access"
+access_logger = logging.getLogger(ACCESS_LOGGER)
+
+
+class AccessLogMiddleware:
+    """One access line per request, written by the app instead of the server (uvicorn's own
+    access log is off): probes and scrapes are skipped before any record exists, the path never
+    carries the query string, and the line has the duration. Fields for JSON output: `client`,
+    `method`, `path`, `status`, `duration_ms`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or is_probe(scope)
+            or not access_logger.isEnabledFor(logging.INFO)
+        ):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            self._line(scope, status, time.perf_counter() - started)
+
+    @staticmethod
+    def _line(scope: Scope, status: int, seconds: float) -> None:
+        peer = scope.get("client")
+        client = f"{peer[0]}:{peer[1]}" if peer else "-"
+        method, path = scope["method"], scope["path"]
+        access_logger.info(
+            '%s - "%s %s HTTP/%s" %d',
+            client,
+            method,
+            path,
+            scope["http_version"],
+            status,
+            extra={
+                "client": client,
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+            },
+        )
+
+
 def logging_config(settings: Settings) -> dict[str, Any]:
     """The dictConfig for the app, uvicorn and gunicorn: one format, one level, stderr."""
     formatter = log_format(settings)
@@ -134,6 +194,7 @@ def logging_config(settings: Settings) -> dict[str, Any]:
             "uvicorn": server_logger("default"),
             "uvicorn.error": {"level": level},
             "uvicorn.access": server_logger("access"),
+            ACCESS_LOGGER: server_logger("default"),
             "gunicorn.error": server_logger("default"),
             "gunicorn.access": server_logger("access"),
         },

@@ -60,6 +60,14 @@ async def test_bumping_a_namespace_changes_only_its_version(backend: CacheBacken
     assert await backend.version("threads") == 0
 
 
+async def test_a_lookup_reads_the_version_and_the_entry_together(backend: CacheBackend) -> None:
+    assert await backend.lookup("users", "k") == (0, None)
+    await backend.set("k", b"entry", 60)
+    await backend.bump("users")
+    assert await backend.lookup("users", "k") == (1, b"entry")
+    assert await backend.lookup("threads", "k") == (0, b"entry")
+
+
 async def test_memory_entries_expire_and_stay_bounded() -> None:
     store = MemoryCacheBackend(max_entries=3)
     for index in range(10):
@@ -92,7 +100,7 @@ async def test_a_failed_bump_is_retried_before_the_next_read(leg: Leg) -> None:
     try:
         store = RedisCacheBackend(client, _guard())
         store._pending_bumps.add("users")  # as if Redis had been down during a write
-        assert await store.version("users") == 1
+        assert (await store.lookup("users", "k"))[0] == 1
         assert await store.version("users") == 1
     finally:
         await client.aclose()

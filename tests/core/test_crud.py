@@ -10,12 +10,12 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from configs import get_settings
 from core.application import create_application
 from core.crud import CrudRouter
+from core.db import Database
 from core.deps import Gates
 from core.errors import Unauthorized
 from core.security import Principal
@@ -26,7 +26,7 @@ ALICE, BOB = uuid.uuid4(), uuid.uuid4()
 gates = Gates(token_url="/token", scopes={"regular": "Use it."})
 
 
-async def authenticator(_: AsyncSession, token: str) -> Principal:
+async def authenticator(_: Database, token: str) -> Principal:
     users = {"alice": ALICE, "bob": BOB}
     if token not in users:
         raise Unauthorized()

@@ -8,11 +8,11 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Depends, FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from configs import get_settings
 from core.application import create_application
 from core.crud import CrudRouter
+from core.db import Database
 from core.deps import Gates, provide
 from core.errors import Unauthorized
 from core.pagination import CursorPage, CursorParams, cursor_params
@@ -23,7 +23,7 @@ from tests.core.models import WidgetController, WidgetRead
 USER_ID = uuid.uuid4()
 
 
-async def token_authenticator(_: AsyncSession, token: str) -> Principal:
+async def token_authenticator(_: Database, token: str) -> Principal:
     scopes = {"user-token": {"regular"}, "admin-token": {"admin", "regular"}}.get(token)
     if scopes is None:
         raise Unauthorized("The token is invalid or expired.")

@@ -175,7 +175,9 @@ def test_production_server_writes_json_lines_with_request_ids(leg: Any, tmp_path
     assert entries, output
     assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in entries)
     [access] = [e for e in entries if e.get("request_id") == "json-line-1"]
-    assert access["logger"] == "uvicorn.access"
+    assert access["logger"] == "plinth.access"
+    assert access["method"] == "GET"
+    assert access["duration_ms"] >= 0
     assert access["path"] == f"{API}/users/me"
     assert access["status"] == 401
     # the readiness polling above left no access lines

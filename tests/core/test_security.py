@@ -2,10 +2,20 @@
 
 import asyncio
 import os
+import time
+import uuid
+from datetime import timedelta
 
 import pytest
 
-from core.security import PasswordHasher, hashing_threads_per_worker
+from core.errors import Unauthorized
+from core.security import (
+    PasswordHasher,
+    TokenConfig,
+    TokenService,
+    TokenType,
+    hashing_threads_per_worker,
+)
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3, 64])
@@ -39,3 +49,42 @@ async def test_hash_and_verify_upgrade_old_parameters() -> None:
     assert "m=19456" in upgraded
     assert await current.verify("wrong-pass", upgraded) == (False, None)
     assert (await current.verify("anything", None))[0] is False
+
+
+def _tokens() -> TokenService:
+    return TokenService(TokenConfig(secret="k" * 48, access_ttl=timedelta(seconds=60)))
+
+
+def test_a_remembered_token_still_expires_and_keeps_its_type(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service = _tokens()
+    token, payload = service.issue(uuid.uuid4(), TokenType.ACCESS)
+    assert service.verify(token, TokenType.ACCESS)["jti"] == payload["jti"]
+    assert service.verify(token, TokenType.ACCESS)["jti"] == payload["jti"]  # remembered
+    with pytest.raises(Unauthorized):
+        service.verify(token, TokenType.REFRESH)
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(Unauthorized):
+        service.verify(token, TokenType.ACCESS)
+
+
+def test_a_changed_token_is_checked_in_full() -> None:
+    service = _tokens()
+    token, _ = service.issue(uuid.uuid4(), TokenType.ACCESS)
+    service.verify(token, TokenType.ACCESS)
+    header, body, signature = token.split(".")
+    forged = ".".join([header, body, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")])
+    with pytest.raises(Unauthorized):
+        service.verify(forged, TokenType.ACCESS)
+    other = TokenService(TokenConfig(secret="z" * 48))
+    with pytest.raises(Unauthorized):
+        other.verify(token, TokenType.ACCESS)
+
+
+def test_the_claims_returned_are_the_callers_to_change() -> None:
+    service = _tokens()
+    token, _ = service.issue(uuid.uuid4(), TokenType.ACCESS, {"scope": "regular"})
+    service.verify(token, TokenType.ACCESS)["scope"] = "superuser"
+    assert service.verify(token, TokenType.ACCESS)["scope"] == "regular"

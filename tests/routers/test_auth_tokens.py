@@ -210,9 +210,9 @@ async def test_a_refused_token_is_verified_once_per_request(
     calls: list[str] = []
     real = app.state.authenticator
 
-    async def counting(session: Any, token: str) -> Any:
+    async def counting(db: Any, token: str) -> Any:
         calls.append(token)
-        return await real(session, token)
+        return await real(db, token)
 
     app.state.authenticator = counting
     assert (await client.get("/api/v1/users/me", headers=headers)).status_code == 200

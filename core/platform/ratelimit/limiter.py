@@ -15,15 +15,14 @@ import math
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from configs.ratelimit import Rate, RateLimitSettings
-from core.deps import SessionDep, bearer_token, resolve_principal
+from core.deps import bearer_token, resolve_principal
 from core.errors import AppError, ServiceUnavailable, TooManyRequests
 from core.middleware import is_probe
 from core.platform.clientip import client_ip
@@ -59,18 +58,17 @@ class Caller:
         return f"user:{self.principal.id}"
 
 
-async def identify_caller(request: Request, session: SessionDep) -> Caller:
+async def identify_caller(request: Request) -> Caller:
     """The caller of this request. A valid bearer token is resolved here (once per request; the
     gate reuses the outcome); an invalid one counts as anonymous and the gate still answers 401."""
     principal: Principal | None = None
     token = bearer_token(request)
     if token:
         with contextlib.suppress(AppError):
-            principal = await resolve_principal(request, session, token)
+            principal = await resolve_principal(request, token)
     return Caller(principal=principal, ip=client_ip(request))
 
 
-CallerDep = Annotated[Caller, Depends(identify_caller)]
 KeyFunction = Callable[[Request, Caller], str]
 
 
@@ -232,10 +230,11 @@ class RateLimiter:
             return self.fail_closed
         return self.auth and settings.fail_closed_auth
 
-    async def __call__(self, request: Request, response: Response, caller: CallerDep) -> None:
+    async def __call__(self, request: Request, response: Response) -> None:
         settings = _settings(request)
         if not settings.enabled:
             return
+        caller = await identify_caller(request)
         name = self.bucket_name(request)
         bucket = Bucket(f"{name}:{self.key(request, caller)}", self.rate_for(settings, caller))
         await enforce(

@@ -90,8 +90,7 @@ async def test_authenticate_costs_one_indexed_query(database: Any) -> None:
     engine = database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        async with unit_of_work(database) as session:
-            principal = await authenticate(session, pair.access_token)
+        principal = await authenticate(database, pair.access_token)
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert principal.id == user.id

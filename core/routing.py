@@ -1,0 +1,88 @@
+"""One flat route table: what `include_router` built before FastAPI 0.137, built once.
+
+Since 0.137 FastAPI keeps every included router as a node and resolves the tree on each
+request: it sums the routers' versions, then matches through every branch twice. With the
+API's seventeen routers under `/api/v1` that walk cost more than the route's own work.
+`flatten_routes(app)` rebuilds the table FastAPI would have copied — each route with its full
+path, tags, responses and the dependencies of every router above it, in the same order — so a
+request is matched against one list, once. `create_application` calls it after
+`include_routes`; a route added later is still served, through FastAPI's own tree.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.params import Depends as DependsParam
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import BaseRoute
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES_ONLY = "__plinth_writes_only__"
+
+
+def writes_only(dependency: DependsParam) -> DependsParam:
+    """Mark a dependency that does nothing on safe methods (GET, HEAD, OPTIONS), such as a cache
+    invalidation: attached to a router, `flatten_routes` leaves it off that router's reads, so
+    they do not pay for it."""
+    setattr(dependency.dependency, _WRITES_ONLY, True)
+    return dependency
+
+
+def _needed(dependencies: list[DependsParam], methods: set[str]) -> list[DependsParam]:
+    if not methods <= SAFE_METHODS:
+        return list(dependencies)
+    return [d for d in dependencies if not getattr(d.dependency, _WRITES_ONLY, False)]
+
+
+def _flat_api_route(context: Any) -> APIRoute:
+    original: APIRoute = context.original_route
+    route_class = type(original)
+    return route_class(
+        context.path,
+        context.endpoint,
+        response_model=context.response_model,
+        status_code=context.status_code,
+        tags=list(context.tags),
+        dependencies=_needed(context.dependencies, context.methods),
+        summary=context.summary,
+        description=context.description,
+        response_description=context.response_description,
+        responses=dict(context.responses),
+        deprecated=context.deprecated,
+        name=context.name,
+        methods=set(context.methods),
+        operation_id=context.operation_id,
+        response_model_include=context.response_model_include,
+        response_model_exclude=context.response_model_exclude,
+        response_model_by_alias=context.response_model_by_alias,
+        response_model_exclude_unset=context.response_model_exclude_unset,
+        response_model_exclude_defaults=context.response_model_exclude_defaults,
+        response_model_exclude_none=context.response_model_exclude_none,
+        include_in_schema=context.include_in_schema,
+        response_class=context.response_class,
+        dependency_overrides_provider=context.dependency_overrides_provider,
+        callbacks=context.callbacks,
+        openapi_extra=context.openapi_extra,
+        generate_unique_id_function=context.generate_unique_id_function,
+        strict_content_type=context.strict_content_type,
+    )
+
+
+def flat_routes(routes: list[BaseRoute]) -> list[BaseRoute]:
+    """`routes` with every included router expanded into its effective routes, in order."""
+    flat: list[BaseRoute] = []
+    for context in iter_route_contexts(routes):
+        included = context._route_context  # None for a route declared on the app itself
+        if included is None:
+            flat.append(context.route)
+        elif isinstance(context.original_route, APIRoute):
+            flat.append(_flat_api_route(included))
+        else:  # websocket routes and mounts: FastAPI built them with the full path already
+            assert included.starlette_route is not None
+            flat.append(included.starlette_route)
+    return flat
+
+
+def flatten_routes(app: FastAPI) -> None:
+    """Replace the app's route tree by one flat table (see the module docstring)."""
+    app.router.routes[:] = flat_routes(list(app.router.routes))
