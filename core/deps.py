@@ -24,6 +24,7 @@ from fastapi.security import (
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.context import request_state
 from core.db import Database
 from core.errors import AppError, Forbidden, Unauthorized
 from core.security import Principal, Scope, constant_time_equals
@@ -60,7 +61,8 @@ def bearer_token(request: Request) -> str | None:
 async def resolve_principal(request: Request, token: str) -> Principal:
     """Verify `token` once per request: the outcome, a principal or the `AppError` that
     refused it, is kept on `request.state` for every later caller (gates, rate limiter)."""
-    outcome: Principal | AppError | None = getattr(request.state, "auth_outcome", None)
+    state = request_state(request)
+    outcome: Principal | AppError | None = state.get("auth_outcome")
     if outcome is None:
         authenticator: Authenticator = request.app.state.authenticator
         try:
@@ -68,8 +70,8 @@ async def resolve_principal(request: Request, token: str) -> Principal:
         except AppError as exc:
             outcome = exc
         else:
-            request.state.principal = outcome
-        request.state.auth_outcome = outcome
+            state["principal"] = outcome
+        state["auth_outcome"] = outcome
     if isinstance(outcome, AppError):
         raise outcome
     return outcome
@@ -153,7 +155,8 @@ def _scope_gate(
 async def current_principal(request: Request) -> Principal | None:
     """The principal resolved for this request (by a gate, or by the API-wide rate limiter when
     a public route is called with a valid token); None for anonymous callers."""
-    return getattr(request.state, "principal", None)
+    principal: Principal | None = request_state(request).get("principal")
+    return principal
 
 
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]

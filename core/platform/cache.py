@@ -41,6 +41,7 @@ from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
 from configs.cache import CacheSettings
+from core.context import request_state
 from core.platform.failopen import BackendGuard, BackendUnavailable
 from core.routing import SAFE_METHODS, writes_only
 
@@ -267,7 +268,7 @@ def invalidates(*namespaces: str) -> DependsParam:
 
 
 def _caller_identity(request: Request) -> str:
-    principal = getattr(request.state, "principal", None)
+    principal = request_state(request).get("principal")
     return f"user:{principal.id}" if principal is not None else ANONYMOUS
 
 

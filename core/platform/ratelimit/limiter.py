@@ -22,6 +22,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from configs.ratelimit import Rate, RateLimitSettings
+from core.context import request_state
 from core.deps import bearer_token, resolve_principal
 from core.errors import AppError, ServiceUnavailable, TooManyRequests
 from core.middleware import is_probe
@@ -106,12 +107,13 @@ def _settings(connection: HTTPConnection) -> RateLimitSettings:
 def _set_headers(request: Request, response: Response | None, decision: Decision) -> None:
     """Report the tightest limit when several apply to one request: on the response, and in
     the request state for `RateLimitHeadersMiddleware` (errors raised later)."""
-    current: dict[str, str] | None = getattr(request.state, HEADERS_STATE, None)
+    state = request_state(request)
+    current: dict[str, str] | None = state.get(HEADERS_STATE)
     if current is not None and int(current[REMAINING_HEADER]) <= decision.remaining:
         return
-    setattr(request.state, HEADERS_STATE, decision.headers())
+    headers = state[HEADERS_STATE] = decision.headers()
     if response is not None:
-        response.headers.update(decision.headers())
+        response.headers.update(headers)
 
 
 class RateLimitHeadersMiddleware:
