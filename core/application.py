@@ -14,7 +14,6 @@ from core.deps import Authenticator
 from core.docs import install_docs
 from core.http import install_error_handlers
 from core.middleware import RequestIdMiddleware
-from core.migrations import upgrade_async
 from core.pagination import CursorCodec
 from core.platform.limits import BodySizeLimitMiddleware, TimeoutMiddleware
 from core.platform.logging import AccessLogMiddleware
@@ -58,6 +57,10 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if _should_migrate(settings):
+            # Imported here: Alembic (with Mako and Pygments) is ~10 MB a production worker,
+            # which never migrates at start-up, does not need.
+            from core.migrations import upgrade_async
+
             await upgrade_async(settings.database_url)
         app.state.database = _database(settings)
         app.state.redis = (
