@@ -121,6 +121,7 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.repository = self.repository_class(self.session)
+        self._checked_parent: uuid.UUID | None = None
 
     # -- override points ----------------------------------------------------------------------
 
@@ -131,10 +132,16 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         if self.owner_field is not None:
             stmt = stmt.where(self._column(self.owner_field) == self.me.id)
         if self.parent is not None:
-            visible = self.parent_controller.query(action=Action.READ)
-            parent_ids = visible.with_only_columns(self.parent_controller.model.id)
-            stmt = stmt.where(self._column(self.parent.field).in_(parent_ids))
+            stmt = stmt.where(self._visible_parents())
         return stmt
+
+    def _visible_parents(self) -> Any:
+        assert self.parent is not None
+        column = self._column(self.parent.field)
+        if self._checked_parent is not None:  # one parent, fetched through its scope just now
+            return column == self._checked_parent
+        visible = self.parent_controller.query(action=Action.READ)
+        return column.in_(visible.with_only_columns(self.parent_controller.model.id))
 
     async def check_object(self, obj: ModelT, action: Action) -> None:
         """Raise `Forbidden` (or `NotFound`) if the caller may not do `action` to `obj`.
@@ -217,12 +224,17 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
     async def _children_of(
         self, parent_id: uuid.UUID | None, filters: FilterSet | None
     ) -> Select[ModelT]:
-        stmt = self.query(filters)
         if parent_id is None:
-            return stmt
+            return self.query(filters)
         assert self.parent is not None, f"{type(self).__name__} declares no parent"
         parent = await self.get_parent(parent_id)
-        return stmt.where(self._column(self.parent.field) == parent.id)
+        # The parent was just read through its controller's scope: the children's scope needs
+        # `parent_field == id`, not the subquery of every visible parent again.
+        self._checked_parent = parent.id
+        try:
+            return self.query(filters)
+        finally:
+            self._checked_parent = None
 
     def _check_limit(self, limit: int) -> None:
         if not 1 <= limit <= self.max_limit:
