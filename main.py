@@ -14,6 +14,7 @@ from configs import Settings, get_settings
 from core.application import create_application
 from core.platform.jobs import jobs_lifespan
 from core.platform.logging import logging_config
+from core.platform.realtime.server import UVICORN_WEBSOCKET_OPTIONS
 from routers import include_routes
 
 DESCRIPTION = """
@@ -51,6 +52,7 @@ def main() -> None:
         proxy_headers=False,
         access_log=False,  # the app writes the access lines (core.platform.logging)
         log_config=logging_config(settings),
+        **UVICORN_WEBSOCKET_OPTIONS,
     )
 
 

@@ -33,6 +33,7 @@ if _settings.app.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 from core.platform.metrics import gunicorn_child_exit as child_exit  # noqa: E402
 from core.platform.metrics import gunicorn_on_starting as on_starting  # noqa: E402
 from core.platform.metrics import gunicorn_when_ready as when_ready  # noqa: E402
+from core.platform.realtime.server import UVICORN_WEBSOCKET_OPTIONS  # noqa: E402
 
 # Seconds kept back from the graceful timeout for the app's own shut-down work (flushing the
 # request-log buffer, closing pools) before gunicorn's SIGKILL.
@@ -41,10 +42,15 @@ SHUTDOWN_MARGIN_SECONDS = 5
 
 class PlinthWorker(UvicornWorker):
     """uvicorn worker: the app reads X-Forwarded-For itself (TRUSTED_PROXIES) and writes the
-    access lines itself, and in-flight requests get the graceful timeout minus the shut-down
-    margin."""
+    access lines itself, WebSockets are served lean (core/platform/realtime/server.py), and
+    in-flight requests get the graceful timeout minus the shut-down margin."""
 
-    CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "proxy_headers": False, "access_log": False}
+    CONFIG_KWARGS = {
+        **UvicornWorker.CONFIG_KWARGS,
+        **UVICORN_WEBSOCKET_OPTIONS,
+        "proxy_headers": False,
+        "access_log": False,
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -44,4 +44,4 @@ def include_routes(app: FastAPI) -> None:
     app.include_router(
         account_pages.pages, dependencies=[*gates.PUBLIC, Depends(DEFAULT_RATE_LIMIT)]
     )
-    app.include_router(events.ws_router)  # its ticket is its gate
+    events.install_stream(app)  # the socket: its ticket is its gate; outermost, so last

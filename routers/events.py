@@ -4,12 +4,13 @@ is in the README ("Real-time events"); Swagger cannot show a WebSocket."""
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, WebSocket, status
+from fastapi import APIRouter, FastAPI, Request, status
 from pydantic import BaseModel, Field
 
 from app.users.realtime import grant_for
 from core.deps import PrincipalDep
-from core.platform.realtime import SUBPROTOCOL, Hub, hub_of
+from core.platform.realtime import SUBPROTOCOL, Hub
+from core.platform.realtime.server import StreamMiddleware
 from core.schemas import CreateSchema
 from routers.gates import API_PREFIX
 
@@ -18,8 +19,6 @@ PROTOCOL_DOCS = "https://github.com/plinth-dev/plinth#real-time-events"
 
 router = APIRouter(prefix="/realtime", tags=["realtime"])
 """Included with the authenticated gate."""
-ws_router = APIRouter()
-"""The socket itself: authenticated by its ticket (browsers cannot send a bearer header)."""
 
 
 class TicketCreate(CreateSchema):
@@ -52,7 +51,8 @@ async def issue_ticket(request: Request, data: TicketCreate, principal: Principa
     )
 
 
-@ws_router.websocket(STREAM_PATH)
-async def stream(websocket: WebSocket) -> None:
-    """The per-user event stream (see the README's protocol)."""
-    await hub_of(websocket).serve(websocket)
+def install_stream(app: FastAPI) -> None:
+    """The socket itself at `STREAM_PATH`, authenticated by its ticket (browsers cannot send a
+    bearer header); served outside the middleware stack (see `StreamMiddleware`), so call this
+    after every other middleware was added. The protocol: see the README."""
+    app.add_middleware(StreamMiddleware, path=STREAM_PATH)

@@ -20,6 +20,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from core.platform.realtime.server import uvicorn_websocket_flags
 from tests.conftest import Leg
 from tests.helpers import DEFAULT_PASSWORD
 from tests.routers.test_ratelimit_processes import _free_port, _wait_until_live
@@ -41,6 +42,7 @@ def start_app(extra: dict[str, str] | None = None) -> tuple[str, subprocess.Pope
     port = _free_port()
     command = [sys.executable, "-m", "uvicorn", "main:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--no-proxy-headers"]
+    command += uvicorn_websocket_flags()  # as production serves sockets
     env = {**os.environ, **STREAM_ENV, **(extra or {})}
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

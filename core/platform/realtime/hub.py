@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from prometheus_client import Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket
 
@@ -54,6 +55,23 @@ HUB_KEY = "realtime_hub"
 SUBSCRIBE_TIMEOUT = 5.0
 RESUBSCRIBE_SECONDS = 1.0
 DRAIN_SECONDS = 5.0
+
+
+CONNECTIONS = Gauge(
+    "plinth_realtime_connections",
+    "Open event-stream sockets (summed over live workers).",
+    multiprocess_mode="livesum",
+)
+DELIVERY = Histogram(
+    "plinth_realtime_delivery_seconds",
+    "From an event's publish (after its commit) to its frame written to a member's socket.",
+    buckets=(0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 1.0),
+)
+
+
+def _time_delivery(delivery: Delivery) -> None:
+    if delivery.published_at is not None:
+        DELIVERY.observe(max(time.time() - delivery.published_at, 0.0))
 
 
 async def _no_replay(_: Connection) -> None:
@@ -136,18 +154,25 @@ class Hub:
         """Deliver the frame `text` to every socket of `recipients`, in every process. Call it
         after the commit (`after_commit`); a failure is logged, and clients see the gap in
         `seq` and fetch it (see the README's protocol)."""
-        header = json.dumps({"to": [str(r) for r in recipients], "key": key, "seq": seq})
+        to = [str(r) for r in recipients]
+        header = json.dumps({"to": to, "key": key, "seq": seq, "at": time.time()})
         try:
             await self.broker.publish(header.encode() + b"\n" + text.encode())
         except Exception:
             logger.exception("realtime publish failed")
 
     def _dispatch(self, message: bytes) -> None:
+        """One event to the local sockets of its recipients: parsed and decoded once, the same
+        `Delivery` (the same str) buffered on every socket."""
         head, _, body = message.partition(b"\n")
         header = json.loads(head)
-        delivery = Delivery(body.decode(), header.get("key"), header.get("seq"))
-        for user in header["to"]:
-            for connection in self._by_user.get(user, ()):
+        by_user = self._by_user
+        local = [by_user[user] for user in header["to"] if user in by_user]
+        if not local:
+            return
+        delivery = Delivery(body.decode(), header.get("key"), header.get("seq"), header.get("at"))
+        for group in local:
+            for connection in group:
                 connection.offer(delivery)
 
     async def _listen(self) -> None:
@@ -167,39 +192,55 @@ class Hub:
 
     async def serve(self, websocket: WebSocket) -> None:
         """The whole life of one socket: redeem its ticket, take a slot, replay, `ready`,
-        then stream until someone closes it."""
+        then stream until someone closes it. A broken ticket or slot store (Redis down) is a
+        `RESTART` close, not an error page."""
         offered = list(websocket.scope.get("subprotocols", []))
-        ticket = ticket_from_subprotocols(offered)
-        grant = await self.tickets.redeem(ticket) if ticket else None
         await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
-        if grant is None:
-            await websocket.close(CloseCode.UNAUTHORIZED, "ticket missing, invalid or used")
+        try:
+            connection = await self._open(websocket, ticket_from_subprotocols(offered))
+        except Exception:
+            logger.warning("realtime socket refused: ticket or slot store failed", exc_info=True)
+            await websocket.close(CloseCode.RESTART, "event stream unavailable")
             return
-        connection = Connection(websocket, grant, buffer=self.settings.buffer_events)
-        if not await self._acquire(connection):
-            await websocket.close(CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
+        if connection is None:
             return
         try:
-            await self._stream(connection)
+            if await self._start(connection):
+                await connection.run(self._on_frame)
         finally:
             self._unregister(connection)
             with contextlib.suppress(Exception):
-                await self.slots.release(grant.user_id, connection.id)
+                await self.slots.release(connection.grant.user_id, connection.id)
 
-    async def _acquire(self, connection: Connection) -> bool:
+    async def _open(self, websocket: WebSocket, ticket: str | None) -> Connection | None:
+        """The socket's connection with its slot taken, or None after closing it (no valid
+        ticket, or too many sockets)."""
+        grant = await self.tickets.redeem(ticket) if ticket else None
+        if grant is None:
+            await websocket.close(CloseCode.UNAUTHORIZED, "ticket missing, invalid or used")
+            return None
+        connection = Connection(
+            websocket, grant, buffer=self.settings.buffer_events, sent=_time_delivery
+        )
         settings = self.settings
-        return await self.slots.acquire(
-            connection.grant.user_id,
+        if not await self.slots.acquire(
+            grant.user_id,
             connection.id,
             settings.max_connections_per_user,
             settings.idle_timeout_seconds + settings.heartbeat_seconds,
-        )
+        ):
+            await websocket.close(CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
+            return None
+        return connection
 
-    async def _stream(self, connection: Connection) -> None:
+    async def _start(self, connection: Connection) -> bool:
+        """Register the socket for fan-out, replay what it missed and send `ready`; False
+        (after closing it) when the stream is unavailable."""
         if self._stopping or not await self._wait_subscribed():
             await connection.websocket.close(CloseCode.RESTART, "event stream unavailable")
-            return
+            return False
         self._by_user.setdefault(connection.user_key, set()).add(connection)
+        CONNECTIONS.inc()
         self._drained.clear()
         await self._replay(connection)
         await connection.send_now(
@@ -209,7 +250,7 @@ class Hub:
                 heartbeat_seconds=self.settings.heartbeat_seconds,
             )
         )
-        await connection.run(self._on_frame)
+        return True
 
     async def _wait_subscribed(self) -> bool:
         with contextlib.suppress(TimeoutError):
@@ -218,8 +259,9 @@ class Hub:
 
     def _unregister(self, connection: Connection) -> None:
         group = self._by_user.get(connection.user_key)
-        if group is not None:
+        if group is not None and connection in group:
             group.discard(connection)
+            CONNECTIONS.dec()
             if not group:
                 del self._by_user[connection.user_key]
         if not self._by_user:
