@@ -204,6 +204,11 @@ class AppServer(Server):
     def command(self) -> list[str]:
         return ["bash", str(PROJECT_ROOT / "compose" / "start")]
 
+    @property
+    def metrics_dir(self) -> str:
+        """Where the workers write their Prometheus values (multiprocess mode)."""
+        return self._env["PROMETHEUS_MULTIPROC_DIR"]
+
 
 class LadderServer(Server):
     """One rung of bench/ladder.py (LADDER_RUNG) under uvicorn, like the reference."""

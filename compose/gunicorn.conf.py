@@ -7,6 +7,7 @@ workers. gunicorn's own logs use the app's format (core/platform/logging.py); wi
 Prometheus runs in multiprocess mode (core/platform/metrics.py hooks below).
 """
 
+import gc
 import os
 import sys
 import tempfile
@@ -58,6 +59,15 @@ class PlinthWorker(UvicornWorker):
         self.config.timeout_graceful_shutdown = max(graceful - SHUTDOWN_MARGIN_SECONDS, 1)
 
 
+def post_worker_init(worker: Any) -> None:
+    """Once the worker has built the app: move everything start-up made (modules, mappers,
+    routes, schemas: ~200k objects that live as long as the process) out of the garbage
+    collector's reach. Every full collection walked them all — a 100-150 ms pause of the
+    event loop, measured as the p99 of the event-stream fan-out (bench/README.md)."""
+    gc.collect()
+    gc.freeze()
+
+
 wsgi_app = "main:create_app()"
 worker_class = PlinthWorker
 bind = [f"{_settings.app.host}:{_settings.app.port}"]
@@ -78,4 +88,4 @@ logconfig_dict = logging_config(_settings)
 accesslog = None
 errorlog = "-"
 
-__all__ = ["child_exit", "on_starting", "when_ready"]
+__all__ = ["child_exit", "on_starting", "post_worker_init", "when_ready"]

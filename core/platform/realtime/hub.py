@@ -196,6 +196,8 @@ class Hub:
         `RESTART` close, not an error page."""
         offered = list(websocket.scope.get("subprotocols", []))
         await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+        # Nothing reads the handshake's headers again; a socket keeps them for hours otherwise.
+        websocket.scope["headers"] = []
         try:
             connection = await self._open(websocket, ticket_from_subprotocols(offered))
         except Exception:
