@@ -142,6 +142,13 @@ def _is_sqlite(url: URL) -> bool:
 def _sqlite_pragmas_and_transactions(engine: AsyncEngine) -> None:
     """Foreign keys and WAL on every connection, and SQLAlchemy-owned BEGIN so SAVEPOINT works.
 
+    Every transaction is `BEGIN IMMEDIATE`: it takes SQLite's single writer lock up front, so a
+    second process (a CLI command beside `make run`, the tests' server processes, a job worker)
+    waits for it under `busy_timeout`. A deferred `BEGIN` that reads and then writes has to
+    upgrade its read snapshot; when another connection wrote in between, SQLite refuses that
+    upgrade at once with "database is locked" — `busy_timeout` never applies to it. Within one
+    process nothing changes: its one pooled connection already serialises its transactions.
+
     See SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL" notes for pysqlite.
     """
 
@@ -157,7 +164,7 @@ def _sqlite_pragmas_and_transactions(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(
