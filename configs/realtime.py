@@ -18,4 +18,9 @@ class RealtimeSettings(PlinthSettings):
     idle_timeout_seconds: float = Field(default=60.0, gt=0)
     revalidate_seconds: float = Field(default=0.5, gt=0, le=1.0)
     replay_limit: int = Field(default=500, gt=0)
+    event_retention_days: int = Field(default=7, ge=0)
+    """Kept events (`thread_events`, what replays and `GET /threads/{id}/events` serve) older
+    than this are deleted by a scheduled job; 0 keeps them forever."""
+    purge_events_cron: str = "47 * * * *"
+    """When that job runs (empty: never)."""
     channel: str = Field(default="plinth:realtime", min_length=1)

@@ -10,11 +10,12 @@ deletions). Ephemeral events (`typing`, `thread.read`) have `seq: null` and are 
 import json
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, delete, select, update
 
 from app.messenger.models import Thread, ThreadEvent, ThreadParticipant
 from app.messenger.repository import ParticipantRepository
@@ -49,6 +50,26 @@ def events_after(thread_id: uuid.UUID, after: int, limit: int) -> Select[int, st
         .order_by(ThreadEvent.seq)
         .limit(limit)
     )
+
+
+def first_id_at(moment: datetime) -> uuid.UUID:
+    """The smallest UUIDv7 of `moment`: ids (`core.db.new_id`) below it were made before it."""
+    return uuid.UUID(int=int(moment.timestamp() * 1000) << 80)
+
+
+async def purge_events(session: Any, before: datetime) -> int:
+    """Delete the kept events recorded before `before`; how many. Through the primary key (ids
+    are UUIDv7, ordered by creation time), so no index on `created_at` and no table scan."""
+    result = await session.execute(delete(ThreadEvent).where(ThreadEvent.id < first_id_at(before)))
+    return int(result.rowcount or 0)
+
+
+def is_gap(after: int, current: int, rows: Sequence[tuple[int, str]]) -> bool:
+    """Whether kept events are missing right after `after` (purged by retention): the first
+    row is not `after + 1`, or there is none although the thread moved on."""
+    if rows:
+        return rows[0][0] > after + 1
+    return current > after
 
 
 class ThreadEvents(ControllerService):
@@ -111,10 +132,10 @@ class ThreadEvents(ControllerService):
 
 async def replay_frames(
     session: Any, user_id: uuid.UUID, after: dict[uuid.UUID, int], limit: int
-) -> list[tuple[uuid.UUID, int, Sequence[tuple[int, str]]]]:
-    """For each thread of `after` the user is a live member of: its current event id and the
-    kept events after `after[thread]` from the user's own participation on (at most
-    `limit`+1, so the caller can tell there were more)."""
+) -> list[tuple[uuid.UUID, int, int, Sequence[tuple[int, str]]]]:
+    """For each thread of `after` the user is a live member of: its current event id, the seq
+    the replay starts after (the user's own participation on) and the kept events after it
+    (at most `limit`+1, so the caller can tell there were more)."""
     if not after:
         return []
     memberships = (
@@ -128,9 +149,9 @@ async def replay_frames(
             )
         )
     ).all()
-    found: list[tuple[uuid.UUID, int, Sequence[tuple[int, str]]]] = []
+    found: list[tuple[uuid.UUID, int, int, Sequence[tuple[int, str]]]] = []
     for thread_id, joined_seq, current in memberships:
         start = max(after[thread_id], joined_seq - 1)
         rows = (await session.execute(events_after(thread_id, start, limit + 1))).all()
-        found.append((thread_id, int(current), [(int(s), str(f)) for s, f in rows]))
+        found.append((thread_id, int(current), start, [(int(s), str(f)) for s, f in rows]))
     return found

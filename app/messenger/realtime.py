@@ -85,7 +85,8 @@ def resume_positions(connection: Connection) -> dict[uuid.UUID, int]:
 
 def replayer(app: FastAPI) -> Replayer:
     """Sends a new socket the kept events after its resume positions, or a `reset` frame for a
-    thread too far behind (reload it over REST, then continue from `seq`)."""
+    thread too far behind or whose missed events were purged by retention (reload it over
+    REST, then continue from `seq`)."""
     database: Database = app.state.database
     limit: int = app.state.settings.realtime.replay_limit
 
@@ -93,9 +94,9 @@ def replayer(app: FastAPI) -> Replayer:
         after = resume_positions(connection)
         async with unit_of_work(database) as session:
             found = await replay_frames(session, connection.grant.user_id, after, limit)
-        for thread_id, current, rows in found:
+        for thread_id, current, start, rows in found:
             key = str(thread_id)
-            if len(rows) > limit:
+            if len(rows) > limit or events.is_gap(start, current, rows):
                 await connection.send_now(frame("reset", thread_id=key, seq=current))
                 connection.floors[key] = current
                 continue

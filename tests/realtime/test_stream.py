@@ -3,13 +3,17 @@ sharing Redis on the services leg (writes through B reach sockets on A), one on 
 leg. No sleeps: every wait is for a frame or a close, bounded by `WAIT`."""
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 import websockets
 
+from app.messenger.events import purge_events
+from core.db import utcnow
 from core.platform.realtime import CloseCode
+from core.service import unit_of_work
 from tests.helpers import DEFAULT_PASSWORD, create_user
 from tests.realtime.conftest import Client, open_stream, sign_in, start_app, stop
 
@@ -228,3 +232,37 @@ async def test_sigterm_closes_sockets_with_the_reconnect_code(
         assert await bob.closed_with() == CloseCode.RESTART
     finally:
         stop([process])
+
+
+async def test_demotion_closes_the_socket_within_a_second(
+    servers: list[str], database: Any, http: httpx.AsyncClient
+) -> None:
+    """The stream's grant carries the scopes its token held: losing one ends the socket."""
+    await create_user(database, "root@example.com", scopes=["superuser"])
+    dave = await create_user(database, "dave@example.com", scopes=["admin"])
+    admin = await (await sign_in(servers[0], http, "dave@example.com")).connect()
+    superuser = await sign_in(servers[-1], http, "root@example.com")
+    started = time.monotonic()
+    body = {"scopes": ["regular"]}
+    answer = await superuser.call("PATCH", f"/users/{dave.id}/scopes", json=body)
+    assert answer.status_code == 200, answer.text
+    assert await admin.closed_with() == CloseCode.UNAUTHORIZED
+    assert time.monotonic() - started < 1.0
+
+
+async def test_purged_events_resume_with_a_reset_instead_of_a_gap(
+    servers: list[str], database: Any, http: httpx.AsyncClient
+) -> None:
+    """Retention deleted what a client missed: its replay is a `reset` (reload over REST,
+    continue from `seq`), never a silent jump over the purged events."""
+    p = await _people(database, servers, http)
+    thread = p["t"]["id"]
+    first = await _post(p["alice"], p["t"], "seen")
+    missed = [await _post(p["alice"], p["t"], f"purged {n}") for n in range(2)]
+    async with unit_of_work(database) as session:
+        assert await purge_events(session, utcnow() + timedelta(seconds=1)) >= 3
+    again = await p["bob"].connect(resume={thread: first["seq"]})
+    assert again.replayed == [{"type": "reset", "thread_id": thread, "seq": missed[-1]["seq"]}]
+    live = await _post(p["alice"], p["t"], "after the cut")
+    assert (await again.next())["seq"] == live["seq"]
+    await again.close()
