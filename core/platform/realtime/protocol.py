@@ -32,7 +32,7 @@ class CloseCode(IntEnum):
     """The user already holds the maximum number of sockets."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grant:
     """Who a ticket was issued to: the user, their login session, and the app's own claims
     (e.g. the token version to re-check, the resume positions)."""

@@ -2,7 +2,8 @@
 (`compose/gunicorn.conf.py`'s worker, `main.py`, the tests' processes).
 
 - `websockets-sansio`: the `websockets` protocol without its asyncio layer (no task, queue or
-  read buffer of its own per socket).
+  read buffer of its own per socket), subclassed (`LeanWebSocketsProtocol`) to forget the
+  parsed handshake once it is answered.
 - No permessage-deflate: a compression context pair costs ~45 KB per socket, and deflating
   each frame once per member is CPU the fan-out spends for frames of a few hundred bytes.
 - Client frames (ping, typing, read markers) are small JSON: 64 KiB caps what a client can make
@@ -16,14 +17,28 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 if TYPE_CHECKING:
     from core.platform.realtime.hub import Hub
 
 MAX_CLIENT_FRAME_BYTES = 64 * 1024
+PROTOCOL = "core.platform.realtime.server:LeanWebSocketsProtocol"
+
+
+class LeanWebSocketsProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's `websockets-sansio` protocol, minus the handshake it keeps: the parsed request
+    and response (every header, ~3 KB) stay referenced for the socket's whole life otherwise,
+    though nothing reads them once the response is sent. (uvicorn 0.54's attribute names.)"""
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept" and self.handshake_complete:
+            self.request = self.response = None  # type: ignore[assignment]
+
 
 UVICORN_WEBSOCKET_OPTIONS: dict[str, Any] = {
-    "ws": "websockets-sansio",
+    "ws": PROTOCOL,
     "ws_max_size": MAX_CLIENT_FRAME_BYTES,
     "ws_per_message_deflate": False,
     "ws_ping_interval": None,
@@ -34,7 +49,7 @@ UVICORN_WEBSOCKET_OPTIONS: dict[str, Any] = {
 def uvicorn_websocket_flags() -> list[str]:
     """The same options as `uvicorn` command-line flags."""
     return [
-        "--ws", "websockets-sansio",
+        "--ws", PROTOCOL,
         "--ws-max-size", str(MAX_CLIENT_FRAME_BYTES),
         "--ws-per-message-deflate", "false",
         "--ws-ping-interval", "0",
