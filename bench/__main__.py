@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                     profiles = profile_misses(session, uncached, result, PROFILES, extra_profiles)
         postgres_version = seeded.postgres_version
     one_worker = next((s for s in sessions if s.workers == 1), sessions[0])
-    checks = report.targets(one_worker)
+    checks = report.targets(one_worker) + report.realtime_targets(realtime_results)
     info = report.machine(postgres_version)
     meta = {
         "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

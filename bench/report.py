@@ -48,6 +48,41 @@ def _get(row: Row | None, attribute: str) -> Any:
     return getattr(row, attribute) if row is not None else None
 
 
+REALTIME_P99_MS = 50.0
+REALTIME_IDLE_KB = 20.0
+
+
+def realtime_targets(realtime: dict[int, dict[str, Any]]) -> list[Target]:
+    """Issue 13's targets, from the run at the largest worker count: fan-out p99 from commit to
+    receipt ≤ 50 ms (judged on the client's time from the row's `created_at`, set just before
+    the commit: an upper bound; the workers' publish → written and the time from the POST's
+    start are reported beside it), ≤ 20 KB per idle socket, no errors."""
+    if not realtime:
+        return []
+    run = realtime[max(realtime)]
+    return [
+        _at_most(
+            "6 fan-out p99, commit → receipt (ms, from created_at)",
+            run.get("row_p99_ms"),
+            REALTIME_P99_MS,
+            "6",
+        ),
+        _at_most(
+            "6 fan-out p99, workers' publish → written (ms)",
+            run.get("server_p99_ms"),
+            REALTIME_P99_MS,
+            "6",
+        ),
+        _at_most(
+            "7 idle socket memory (KB each)",
+            run.get("idle_kb_per_connection"),
+            REALTIME_IDLE_KB,
+            "7",
+        ),
+        _at_most("6/7 event-stream errors", run.get("errors"), 0, "6"),
+    ]
+
+
 def targets(session: SessionResult) -> list[Target]:
     """Every target of issue 11, from the 1-worker session."""
     rows = session.rows
