@@ -61,25 +61,28 @@ def realtime_targets(realtime: dict[int, dict[str, Any]]) -> list[Target]:
         return []
     run = realtime[max(realtime)]
     return [
-        _at_most(
+        _check(
             "6 fan-out p99, commit → receipt (ms, from created_at)",
             run.get("row_p99_ms"),
+            "<=",
             REALTIME_P99_MS,
             "6",
         ),
-        _at_most(
+        _check(
             "6 fan-out p99, workers' publish → written (ms)",
             run.get("server_p99_ms"),
+            "<=",
             REALTIME_P99_MS,
             "6",
         ),
-        _at_most(
+        _check(
             "7 idle socket memory (KB each)",
             run.get("idle_kb_per_connection"),
+            "<=",
             REALTIME_IDLE_KB,
             "7",
         ),
-        _at_most("6/7 event-stream errors", run.get("errors"), 0, "6"),
+        _check("6/7 event-stream errors", run.get("errors"), "<=", 0, "6"),
     ]
 
 
