@@ -33,6 +33,10 @@ STREAM_ENV = {
     "REALTIME_MAX_CONNECTIONS_PER_USER": "3",
     "REALTIME_HEARTBEAT_SECONDS": "1",
     "RATE_LIMIT_ENABLED": "false",
+    # A server's request-log writer flushes once more as it stops, after the module's last
+    # cleanup: its rows would leak into the next module's tests. (The SQLite race that flush
+    # once exposed is tested on its own: tests/core/test_sqlite_writers.py.)
+    "REQUEST_LOG_ENABLED": "false",
     "LOG_LEVEL": "WARNING",
 }
 
