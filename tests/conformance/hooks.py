@@ -6,6 +6,7 @@ rest of a pass into 401s:
 
 - operations that end the caller's own session or account (logout, logout-all, deleting or
   changing one's account) are sent with the token of a throwaway user, a new one each time;
+- the admin pass calls the root routes with the static root token (AUTH_ROOT_TOKEN);
 - admin operations aimed at a user (deactivate, delete, change scopes) that name the pass's
   own user — schemathesis learns real ids from earlier answers — aim at a throwaway user
   instead.
@@ -21,6 +22,8 @@ import schemathesis
 TOKEN_VARIABLE = "PLINTH_CONFORMANCE_TOKEN"
 USER_ID_VARIABLE = "PLINTH_CONFORMANCE_USER_ID"
 SPARE_USERS_VARIABLE = "PLINTH_CONFORMANCE_SPARE_USERS"
+ROOT_TOKEN_VARIABLE = "PLINTH_CONFORMANCE_ROOT_TOKEN"
+ROOT_PREFIX = "/api/v1/root/"
 ENDS_THE_CALLER = {
     ("POST", "/api/v1/auth/logout"),
     ("POST", "/api/v1/auth/logout-all"),
@@ -55,6 +58,8 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     operation = (case.method.upper(), case.path)
     if token and operation in ENDS_THE_CALLER:
         token = next(SPARE)[1]
+    if case.path.startswith(ROOT_PREFIX) and os.environ.get(ROOT_TOKEN_VARIABLE):
+        token = os.environ[ROOT_TOKEN_VARIABLE]
     own_id = os.environ.get(USER_ID_VARIABLE)
     parameters = case.path_parameters
     if operation in AIMED_AT_A_USER and own_id and parameters.get("user_id") == own_id:
