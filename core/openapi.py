@@ -34,6 +34,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+FASTAPI_422_DESCRIPTION = "Validation Error"
 
 STATUS_DESCRIPTIONS = {
     304: "Not modified: the `If-None-Match` ETag is current; no body.",
@@ -303,8 +304,9 @@ def _complete_operation(operation: dict[str, Any], found: OperationAnswers) -> N
         responses.setdefault(str(status), {})
     for code, response in responses.items():
         status = int(code) if code.isdigit() else 0
-        if status >= 400:
+        if response.get("description") in (None, "", FASTAPI_422_DESCRIPTION):
             response["description"] = STATUS_DESCRIPTIONS.get(status, "Error.")
+        if status >= 400:
             response["content"] = problem_content()
         names = [*found.headers, *ERROR_HEADERS.get(status, ())]
         if status < 400:

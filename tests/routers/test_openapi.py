@@ -52,6 +52,9 @@ async def test_the_main_schemas_have_valid_examples(client: httpx.AsyncClient) -
 async def test_errors_are_problems_and_a_422_is_not_fastapis(client: httpx.AsyncClient) -> None:
     doc = await document(client)
     assert "HTTPValidationError" not in doc["components"]["schemas"]
+    for item in doc["paths"].values():
+        for operation in item.values():
+            assert all(r["description"] for r in operation["responses"].values()), operation
     thread_create = doc["paths"]["/api/v1/threads"]["post"]["responses"]
     assert thread_create["422"]["content"].keys() == {PROBLEM_MEDIA_TYPE}
     assert thread_create["401"]["headers"]["WWW-Authenticate"]["required"]
