@@ -179,7 +179,7 @@ async def refund(request: Request, buckets: Sequence[Bucket], cost: int = 1) -> 
         await rate_limit_backend(request.app).refund(buckets, cost)
 
 
-@answers(429, headers=RATE_LIMIT_HEADERS)
+@answers(429, 503, headers=RATE_LIMIT_HEADERS)  # 503: fail-closed, or the database
 class RateLimiter:
     """A route dependency: `dependencies=[Depends(RateLimiter(times=5, seconds=60))]`.
 
