@@ -14,6 +14,7 @@ from core.deps import Authenticator
 from core.docs import install_docs
 from core.http import install_error_handlers
 from core.middleware import RequestIdMiddleware
+from core.openapi import install_openapi, operation_id
 from core.pagination import CursorCodec
 from core.platform.limits import BodySizeLimitMiddleware, TimeoutMiddleware
 from core.platform.logging import AccessLogMiddleware
@@ -120,6 +121,7 @@ def create_application(
         openapi_url="/openapi.json" if settings.app.docs_enabled else None,
         lifespan=_lifespan(settings, [*_platform_lifespans(settings), *lifespans]),
         swagger_ui_parameters={"persistAuthorization": True},
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.authenticator = authenticator
@@ -149,5 +151,6 @@ def create_application(
         install_docs(app)
     include_routes(app)
     flatten_routes(app)
+    install_openapi(app, every_operation=(500,))
     init_tracing(app, settings)
     return app

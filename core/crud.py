@@ -42,7 +42,7 @@ from pydantic import BaseModel
 from core.controller import BaseController
 from core.deps import provide
 from core.filtering import sort_param
-from core.openapi import problem_responses
+from core.openapi import operation_ids, problem_responses
 from core.pagination import (
     CursorPage,
     CursorParams,
@@ -88,7 +88,8 @@ class CrudRouter(APIRouter):
             only the collection routes (list, create) are generated then.
         route_dependencies: extra dependencies per route name, e.g. a stricter scope.
         decorate: a decorator per route name, applied to the endpoint (e.g. `cache(...)`).
-        name: the prefix of operation ids (`todos_list`); the model's table name by default.
+        name: the prefix of operation ids (`todos_list`; a custom route `archive` on the
+            router is `todos_archive`); the model's table name by default.
     """
 
     def __init__(
@@ -105,12 +106,13 @@ class CrudRouter(APIRouter):
         tags: list[str | Enum] | None = None,
         **router_options: Any,
     ) -> None:
+        self.basename = name or str(controller.model.__tablename__)
+        router_options.setdefault("generate_unique_id_function", operation_ids(self.basename))
         super().__init__(prefix=prefix, tags=tags, **router_options)
         self.controller = controller
         self.read_schema = read_schema
         self.parent_param = parent_param
         self.item_param = f"{_snake(controller.model.__name__)}_id"
-        self.basename = name or str(controller.model.__tablename__)
         self._plain_rows = controller.reads_plain_rows(read_schema)
         self._route_dependencies = route_dependencies or {}
         self._decorate = decorate or {}

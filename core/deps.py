@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.context import request_state
 from core.db import Database
 from core.errors import AppError, Forbidden, Unauthorized
+from core.openapi import answers
 from core.security import Principal, Scope, constant_time_equals
 from core.service import unit_of_work
 
@@ -41,6 +42,7 @@ root_scheme = HTTPBearer(
 )
 
 
+@answers(503, 504)
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session, in its unit of work: committed when the route returns — after
     the response body is built, before it is sent — and rolled back on any error."""
@@ -77,6 +79,7 @@ async def resolve_principal(request: Request, token: str) -> Principal:
     return outcome
 
 
+@answers(401, 403)
 async def require_root(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(root_scheme)],
@@ -135,6 +138,7 @@ def _scope_gate(
 ) -> Callable[..., Awaitable[Principal]]:
     documented_key = api_key_scheme or _no_api_key_scheme
 
+    @answers(401, 403, 503, 504)  # the token is checked against the database
     async def require_scopes(
         request: Request,
         security_scopes: SecurityScopes,
@@ -174,6 +178,7 @@ BoundT = TypeVar("BoundT", bound=SessionBound)
 def provide(cls: type[BoundT]) -> Callable[..., Any]:
     """A dependency that builds `cls(session, principal)` for the current request."""
 
+    @answers(on_write=(409,))  # a write that breaks a unique key or the resource's state
     async def build(session: SessionDep, principal: PrincipalDep) -> BoundT:
         return cls(session, principal)
 

@@ -100,11 +100,16 @@ class TooManyRequests(AppError):
 
 
 class ServiceUnavailable(AppError):
-    """A dependency (database pool, Redis) cannot serve right now."""
+    """A dependency (database pool, Redis) cannot serve right now; `Retry-After` says when to
+    try again (5 s unless given)."""
 
     status = 503
     title = "Service unavailable"
     type_slug = "service-unavailable"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": "5"})
+        super().__init__(detail, **kwargs)
 
 
 class GatewayTimeout(AppError):

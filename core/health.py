@@ -12,9 +12,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.db import Database
 from core.http import problem
+from core.openapi import operation_ids, problem_responses
 
 logger = logging.getLogger("plinth.health")
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(
+    prefix="/health", tags=["health"], generate_unique_id_function=operation_ids("health")
+)
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
@@ -55,7 +58,7 @@ async def _jobs_state(jobs: Any) -> str:
 @router.get(
     "/ready",
     summary="The database (and Redis, when configured) answer",
-    responses={503: {"description": "A dependency is down; `checks` says which."}},
+    responses=problem_responses(503),
 )
 async def ready(request: Request) -> Any:
     """200 when every configured dependency answers within 2 s, else 503 with each one's state.
@@ -78,6 +81,7 @@ async def ready(request: Request) -> Any:
         return problem(
             503,
             detail="A dependency is unavailable.",
+            headers={"Retry-After": "5"},
             errors=errors,
             extensions={"checks": states},
         )

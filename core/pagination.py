@@ -18,6 +18,7 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict
 
 from core.errors import BadRequest
+from core.openapi import answers
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -69,6 +70,7 @@ class CursorParams(BaseModel):
     cursor: str | None = None
 
 
+@answers(400)  # a cursor that is not one of ours
 async def cursor_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = DEFAULT_LIMIT,
     cursor: Annotated[

@@ -19,19 +19,28 @@ from app.users.schemas import (
     TokenConfirm,
 )
 from core.deps import provide
-from core.openapi import problem_responses
+from core.openapi import operation_ids, problem_responses
 from core.platform.cache import invalidates
 
-router = APIRouter(prefix="/auth", tags=["account emails"], dependencies=[invalidates("users")])
+ACCOUNT_IDS = operation_ids("account")
+router = APIRouter(
+    prefix="/auth",
+    tags=["account emails"],
+    dependencies=[invalidates("users")],
+    generate_unique_id_function=ACCOUNT_IDS,
+)
 """Public: asking for a link and following one need no token."""
 me_router = APIRouter(
-    prefix="/users/me", tags=["account emails"], dependencies=[invalidates("users")]
+    prefix="/users/me",
+    tags=["account emails"],
+    dependencies=[invalidates("users")],
+    generate_unique_id_function=ACCOUNT_IDS,
 )
 """Included with the authenticated gate."""
 
 Account = Annotated[AccountService, Depends(provide(AccountService))]
-SENDS_MAIL = problem_responses(422, 429)
-FOLLOWS_LINK = problem_responses(400, 422)
+SENDS_MAIL = problem_responses(429)  # MAIL_SENDS, charged in the handler
+FOLLOWS_LINK = problem_responses(400)
 
 
 @router.post(
@@ -84,7 +93,7 @@ async def reset_password(data: PasswordResetConfirm, account: Account) -> None:
 @router.post(
     "/email-change/confirm",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(400, 409, 422),
+    responses=problem_responses(400, 409),
 )
 async def confirm_email_change(data: TokenConfirm, account: Account) -> None:
     """Move the account to its new address with the token sent there (it works once); 409

@@ -5,10 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from core.deps import SessionDep
+from core.openapi import operation_ids
 from core.pagination import CursorPage, CursorParams, cursor_params
 from core.platform.requestlog.admin import RequestLogFilters, RequestLogRead, RequestLogRepository
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(
+    prefix="/admin", tags=["admin"], generate_unique_id_function=operation_ids("admin")
+)
 
 
 @router.get("/request-logs", response_model=CursorPage[RequestLogRead])

@@ -46,9 +46,9 @@ Keys = Annotated[ApiKeyController, Depends(provide(ApiKeyController))]
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
-    responses=problem_responses(403, 422),
+    responses=problem_responses(403),
 )
-async def create_api_key(data: ApiKeyCreate, keys: Keys) -> Any:
+async def create(data: ApiKeyCreate, keys: Keys) -> Any:
     """Create a key with some of your scopes and an optional expiry. The answer's `key` is
     shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`."""
     return await keys.issue(data)

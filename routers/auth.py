@@ -9,13 +9,23 @@ from app.users.schemas import RefreshRequest, TokenResponse, UserRead, UserRegis
 from app.users.service import AuthService
 from core.deps import provide
 from core.forms import PasswordForm
+from core.openapi import operation_ids, problem_responses
 from core.platform.cache import invalidates
 from routers.gates import PEOPLE_ONLY
 
-router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[invalidates("users")])
+AUTH_IDS = operation_ids("auth")
+router = APIRouter(
+    prefix="/auth",
+    tags=["auth"],
+    dependencies=[invalidates("users")],
+    generate_unique_id_function=AUTH_IDS,
+)
 """Public: no token needed."""
 session_router = APIRouter(
-    prefix="/auth", tags=["auth"], dependencies=[invalidates("users"), *PEOPLE_ONLY]
+    prefix="/auth",
+    tags=["auth"],
+    dependencies=[invalidates("users"), *PEOPLE_ONLY],
+    generate_unique_id_function=AUTH_IDS,
 )
 """Needs a valid access token (included with Gate.AUTHENTICATED)."""
 
@@ -35,7 +45,7 @@ async def register(data: UserRegister, request: Request, response: Response, aut
     return await auth.register(data)
 
 
-@router.post("/login", response_model=TokenResponse)
+@router.post("/login", response_model=TokenResponse, responses=problem_responses(401))
 async def login(
     request: Request,
     response: Response,
@@ -48,7 +58,7 @@ async def login(
         return await auth.login(form.username, form.password, form.scopes)
 
 
-@router.post("/refresh", response_model=TokenResponse)
+@router.post("/refresh", response_model=TokenResponse, responses=problem_responses(401))
 async def refresh(data: RefreshRequest, auth: Auth) -> Any:
     """A new token pair; the presented refresh token stops working. Presenting it again
     revokes the whole session."""

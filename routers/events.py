@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.users.realtime import grant_for
 from core.deps import PrincipalDep
+from core.openapi import operation_ids
 from core.platform.realtime import SUBPROTOCOL, Hub
 from core.platform.realtime.server import StreamMiddleware
 from core.schemas import CreateSchema
@@ -17,7 +18,9 @@ from routers.gates import API_PREFIX
 STREAM_PATH = f"{API_PREFIX}/realtime/ws"
 PROTOCOL_DOCS = "https://github.com/plinth-dev/plinth#real-time-events"
 
-router = APIRouter(prefix="/realtime", tags=["realtime"])
+router = APIRouter(
+    prefix="/realtime", tags=["realtime"], generate_unique_id_function=operation_ids("realtime")
+)
 """Included with the authenticated gate."""
 
 

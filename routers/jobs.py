@@ -9,12 +9,15 @@ from pydantic import BaseModel
 from core.deps import SessionDep
 from core.errors import Conflict, NotFound
 from core.fields import Text
+from core.openapi import operation_ids, problem_responses
 from core.pagination import CursorCodec, CursorPage, CursorParams, cursor_params
 from core.platform.jobs import FailedJob, JobQueue, current_queue, enqueue_after_commit
 from core.platform.jobs.admin import FailedJobRead, JobsStatus, page_failed_jobs
 from core.service import UnitOfWork
 
-router = APIRouter(prefix="/admin/jobs", tags=["admin"])
+router = APIRouter(
+    prefix="/admin/jobs", tags=["admin"], generate_unique_id_function=operation_ids("admin_jobs")
+)
 
 
 class Enqueued(BaseModel):
@@ -42,7 +45,7 @@ Failed = Annotated[FailedJob, Depends(_failed)]
 
 
 @router.get("", response_model=JobsStatus)
-async def jobs_status(queue: Queue) -> JobsStatus:
+async def queue_status(queue: Queue) -> JobsStatus:
     """Jobs waiting or running, and workers with a current heartbeat."""
     return JobsStatus(
         queue_depth=await queue.depth(),
@@ -52,7 +55,7 @@ async def jobs_status(queue: Queue) -> JobsStatus:
 
 
 @router.get("/failed", response_model=CursorPage[FailedJobRead])
-async def list_failed_jobs(
+async def list_failed(
     request: Request,
     session: SessionDep,
     page: Annotated[CursorParams, Depends(cursor_params)],
@@ -66,15 +69,18 @@ async def list_failed_jobs(
 
 
 @router.get("/failed/{failed_id}", response_model=FailedJobRead)
-async def read_failed_job(failed: Failed) -> FailedJob:
+async def read_failed(failed: Failed) -> FailedJob:
     """One failed job."""
     return failed
 
 
 @router.post(
-    "/failed/{failed_id}/retry", response_model=Enqueued, status_code=status.HTTP_202_ACCEPTED
+    "/failed/{failed_id}/retry",
+    response_model=Enqueued,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(409),
 )
-async def retry_failed_job(session: SessionDep, failed: Failed) -> Enqueued:
+async def retry_failed(session: SessionDep, failed: Failed) -> Enqueued:
     """Send the job again with its arguments (fresh attempts) once the record is dropped."""
     if failed.job not in current_queue().registry.jobs:
         raise Conflict(f"No job named {failed.job!r} is registered any more.")
@@ -86,6 +92,6 @@ async def retry_failed_job(session: SessionDep, failed: Failed) -> Enqueued:
 
 
 @router.delete("/failed/{failed_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_failed_job(session: SessionDep, failed: Failed) -> None:
+async def delete_failed(session: SessionDep, failed: Failed) -> None:
     """Forget a failed job."""
     await session.delete(failed)

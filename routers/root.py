@@ -7,9 +7,15 @@ from fastapi import APIRouter, Depends, status
 from app.users.schemas import SuperuserCreate, UserRead
 from app.users.service import AuthService
 from core.deps import provide
+from core.openapi import operation_ids
 from core.platform.cache import invalidates
 
-router = APIRouter(prefix="/root", tags=["root"], dependencies=[invalidates("users")])
+router = APIRouter(
+    prefix="/root",
+    tags=["root"],
+    dependencies=[invalidates("users")],
+    generate_unique_id_function=operation_ids("root"),
+)
 """Included with Gate.ROOT (refused entirely while AUTH_ROOT_TOKEN is unset)."""
 
 

@@ -26,11 +26,16 @@ from core.crud import CrudRouter
 from core.deps import provide
 from core.errors import BadRequest
 from core.fields import Text
-from core.openapi import problem_responses
+from core.openapi import operation_ids, problem_responses, response_headers
 from core.platform.cache import invalidates
 from routers.gates import API_PREFIX, PEOPLE_ONLY
 
-router = APIRouter(prefix="/auth/sso", tags=["sso"], dependencies=[invalidates("users")])
+router = APIRouter(
+    prefix="/auth/sso",
+    tags=["sso"],
+    dependencies=[invalidates("users")],
+    generate_unique_id_function=operation_ids("sso"),
+)
 """Public: the browser flow and the code exchange."""
 
 identities_router = CrudRouter(
@@ -70,7 +75,13 @@ async def list_providers() -> Any:
     "/{provider}/authorize",
     status_code=302,
     response_class=RedirectResponse,
-    responses=problem_responses(400, 404, 503),
+    responses={
+        302: {
+            "description": "To the provider; the flow's cookie is set.",
+            "headers": response_headers("Location", "Set-Cookie", *NO_STORE),
+        },
+        **problem_responses(400, 503),
+    },
 )
 async def authorize(
     provider: str,
@@ -109,7 +120,13 @@ async def authorize(
     "/{provider}/callback",
     status_code=302,
     response_class=RedirectResponse,
-    responses=problem_responses(400, 404),
+    responses={
+        302: {
+            "description": "To `return_to`, with `?code=`, `?error=` or `?linked=`.",
+            "headers": response_headers("Location", *NO_STORE),
+        },
+        **problem_responses(400),
+    },
 )
 async def callback(
     provider: str,
@@ -147,9 +164,9 @@ async def exchange(data: ExchangeRequest, sso: Sso) -> Any:
     "/{provider}/link",
     response_model=LinkStart,
     dependencies=PEOPLE_ONLY,
-    responses=problem_responses(400, 403, 404),
+    responses=problem_responses(400),
 )
-async def link_identity(provider: str, data: LinkRequest, sso: Sso) -> Any:
+async def link(provider: str, data: LinkRequest, sso: Sso) -> Any:
     """Start linking a provider account to yours: open `authorize_url` in this browser; it
     comes back to `return_to?linked=<provider>` (or `?error=`)."""
     return await sso.link_ticket(provider, data.return_to)

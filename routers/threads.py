@@ -24,7 +24,7 @@ Threads = Annotated[ThreadController, Depends(provide(ThreadController))]
 @router.post(
     "/{thread_id}/participants",
     response_model=ThreadRead,
-    responses=problem_responses(403, 404, 422),
+    responses=problem_responses(403),
 )
 async def add_participants(thread_id: uuid.UUID, data: ParticipantsAdd, threads: Threads) -> Any:
     """Add active users (creator or admin); users already in the thread are skipped."""
@@ -34,15 +34,15 @@ async def add_participants(thread_id: uuid.UUID, data: ParticipantsAdd, threads:
 @router.delete(
     "/{thread_id}/participants/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_responses(403, 404),
+    responses=problem_responses(403),
 )
 async def remove_participant(thread_id: uuid.UUID, user_id: uuid.UUID, threads: Threads) -> None:
     """Leave (your own id, any member) or remove someone (creator or admin)."""
     await threads.remove_participant(thread_id, user_id)
 
 
-@router.get("/{thread_id}/events", response_model=EventPage, responses=problem_responses(404, 422))
-async def thread_events(
+@router.get("/{thread_id}/events", response_model=EventPage)
+async def events(
     thread_id: uuid.UUID,
     threads: Threads,
     after: Annotated[int, Query(ge=0, description="The last seq you saw.")] = 0,
@@ -53,7 +53,7 @@ async def thread_events(
     return await threads.events_after(thread_id, after, limit)
 
 
-@router.post("/{thread_id}/read", response_model=ReadState, responses=problem_responses(404, 422))
+@router.post("/{thread_id}/read", response_model=ReadState)
 async def mark_read(
     thread_id: uuid.UUID, threads: Threads, marker: ReadMarker | None = None
 ) -> Any:

@@ -10,12 +10,17 @@ from app.users.schemas import MeUpdate, MeUpdated, ScopesUpdate, UserAdminRead, 
 from app.users.service import AuthService
 from core.crud import CrudRouter
 from core.deps import PrincipalDep, provide
-from core.openapi import problem_responses
+from core.openapi import operation_ids
 from core.platform.cache import cache, invalidates
 from routers.gates import PEOPLE_ONLY, gates
 
 USERS_CACHE = cache(expire=60, namespace="users")
-me_router = APIRouter(prefix="/users/me", tags=["users"], dependencies=[invalidates("users")])
+me_router = APIRouter(
+    prefix="/users/me",
+    tags=["users"],
+    dependencies=[invalidates("users")],
+    generate_unique_id_function=operation_ids("users"),
+)
 """Included with the authenticated gate."""
 admin_router = CrudRouter(
     UserController,
@@ -63,7 +68,6 @@ async def delete_me(auth: Auth) -> None:
     "/{user_id}/scopes",
     response_model=UserAdminRead,
     dependencies=gates.SUPERUSER,
-    responses=problem_responses(403, 404, 422),
 )
 async def set_scopes(user_id: uuid.UUID, data: ScopesUpdate, users: Users) -> Any:
     """Superuser: replace the user's scopes. Losing a scope ends their tokens at once."""

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 from sqlalchemy import Select
 
 from app.messenger.models import Message, Role
@@ -16,9 +17,26 @@ Title = Annotated[Text, Field(min_length=1, max_length=200)]
 Body = Annotated[Text, Field(min_length=1, max_length=4000)]
 UNREAD_CAP = 100
 UserIds = Annotated[list[uuid.UUID], Field(max_length=100)]
+THREAD_ID = "0193a5c1-1f2e-7d3c-8b4a-5e6f7a8b9c0d"
+ADA_ID = "0193a5c0-7b3a-7c4e-9a1b-2c3d4e5f6a7b"
+GRACE_ID = "0193a5c0-8c4b-7d5f-8a2c-3d4e5f6a7b8c"
+MESSAGE: JsonDict = {
+    "id": "0193a5c2-2a3b-7c4d-9e5f-6a7b8c9d0e1f",
+    "created_at": "2026-01-05T10:02:00Z",
+    "updated_at": "2026-01-05T10:02:00Z",
+    "thread_id": THREAD_ID,
+    "seq": 3,
+    "author_id": ADA_ID,
+    "body": "The engine is ready for the first program.",
+    "edited_at": "2026-01-05T10:04:00Z",  # FastAPI drops nulls from the document's examples
+}
 
 
 class ThreadCreate(CreateSchema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"title": "Launch plan", "participant_ids": [GRACE_ID]}]}
+    )
+
     title: Title
     participant_ids: UserIds = Field(
         default_factory=list,
@@ -45,6 +63,40 @@ class ParticipantRead(BaseModel):
 
 
 class ThreadRead(ReadSchema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": THREAD_ID,
+                    "created_at": "2026-01-05T10:00:00Z",
+                    "updated_at": "2026-01-05T10:02:00Z",
+                    "title": "Launch plan",
+                    "created_by": ADA_ID,
+                    "last_message_at": "2026-01-05T10:02:00Z",
+                    "last_activity_at": "2026-01-05T10:02:00Z",
+                    "event_seq": 3,
+                    "unread_count": 0,
+                    "participants": [
+                        {
+                            "user_id": ADA_ID,
+                            "full_name": "Ada Lovelace",
+                            "role": "creator",
+                            "joined_at": "2026-01-05T10:00:00Z",
+                            "last_read_seq": 3,
+                        },
+                        {
+                            "user_id": GRACE_ID,
+                            "full_name": "Grace Hopper",
+                            "role": "member",
+                            "joined_at": "2026-01-05T10:00:00Z",
+                            "last_read_seq": 1,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
     title: str
     created_by: uuid.UUID
     last_message_at: datetime | None
@@ -79,6 +131,8 @@ class ReadState(BaseModel):
 
 
 class MessageCreate(CreateSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"body": MESSAGE["body"]}]})
+
     body: Body
 
 
@@ -87,6 +141,8 @@ class MessageUpdate(UpdateSchema):
 
 
 class MessageRead(ReadSchema):
+    model_config = ConfigDict(json_schema_extra={"examples": [MESSAGE]})
+
     thread_id: uuid.UUID
     seq: int | None = Field(description="The id of its `message.created` event in the thread.")
     author_id: uuid.UUID

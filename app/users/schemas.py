@@ -3,7 +3,8 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic.config import JsonDict
 
 from app.users.passwords import check_password_policy
 from core.fields import Text
@@ -26,9 +27,23 @@ Password = Annotated[
 ]
 FullName = Annotated[Text, Field(max_length=200)]
 
+ADA: JsonDict = {
+    "id": "0193a5c0-7b3a-7c4e-9a1b-2c3d4e5f6a7b",
+    "created_at": "2026-01-05T09:30:00Z",
+    "updated_at": "2026-01-05T09:30:00Z",
+    "email": "ada@example.com",
+    "full_name": "Ada Lovelace",
+    "scopes": ["regular"],
+    "is_active": True,
+    "email_verified": True,
+}
+"""The example user of the document."""
+
 
 class UserRead(ReadSchema):
     """A user as anyone allowed to see it sees it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ADA]})
 
     email: str
     full_name: str
@@ -40,11 +55,28 @@ class UserRead(ReadSchema):
 class UserAdminRead(UserRead):
     """A user as an admin sees it: with the soft-delete mark."""
 
+    # (FastAPI drops nulls from the document, examples included: this one is deleted)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**ADA, "deleted_at": "2026-02-01T08:00:00Z"}]}
+    )
+
     deleted_at: datetime | None
 
 
 class UserRegister(CreateSchema):
     """Self-registration: never carries scopes or flags (unknown fields are a 422)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ada@example.com",
+                    "password": "analytical engine 1843",
+                    "full_name": "Ada Lovelace",
+                }
+            ]
+        }
+    )
 
     email: Email
     password: Password

@@ -42,6 +42,7 @@ from starlette.requests import HTTPConnection
 
 from configs.cache import CacheSettings
 from core.context import request_state
+from core.openapi import answers
 from core.platform.failopen import BackendGuard, BackendUnavailable
 from core.routing import SAFE_METHODS, writes_only
 
@@ -57,6 +58,7 @@ CACHE_BACKEND_ERRORS = Counter(
 
 KEY_PREFIX = "plinth:cache:"
 CACHE_STATUS_HEADER = "X-Cache"
+CACHE_HEADERS = ("ETag", CACHE_STATUS_HEADER, "Cache-Control")
 CACHE_CONTROL = "private, no-cache"
 ANONYMOUS = "anonymous"
 
@@ -412,6 +414,6 @@ def cache(
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=[*signature.parameters.values(), *extra]
         )
-        return wrapper
+        return answers(304, success_headers=CACHE_HEADERS)(wrapper)
 
     return decorator

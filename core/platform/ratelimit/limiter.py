@@ -26,6 +26,7 @@ from core.context import request_state
 from core.deps import bearer_token, resolve_principal
 from core.errors import AppError, ServiceUnavailable, TooManyRequests
 from core.middleware import is_probe
+from core.openapi import RATE_LIMIT_HEADERS, answers
 from core.platform.clientip import client_ip
 from core.platform.failopen import BackendUnavailable
 from core.platform.ratelimit.backend import (
@@ -178,6 +179,7 @@ async def refund(request: Request, buckets: Sequence[Bucket], cost: int = 1) -> 
         await rate_limit_backend(request.app).refund(buckets, cost)
 
 
+@answers(429, 503, headers=RATE_LIMIT_HEADERS)  # 503: fail-closed, or the database
 class RateLimiter:
     """A route dependency: `dependencies=[Depends(RateLimiter(times=5, seconds=60))]`.
 
