@@ -5,6 +5,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/Problem"
+"""The schema errors are sent with, under the media type they are sent as (generated clients
+read the first media type of a response)."""
 
 _DESCRIPTIONS = {
     400: "Bad request (e.g. an invalid cursor).",
@@ -44,7 +47,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {
             "model": Problem,
             "description": _DESCRIPTIONS.get(status, "Error."),
-            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
         }
         for status in statuses
     }
