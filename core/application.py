@@ -23,6 +23,7 @@ from core.platform.redis import create_redis
 from core.platform.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
 from core.platform.tracing import init_sentry, init_tracing, tracing_lifespan
 from core.routing import flatten_routes
+from core.versioning import install_versioning
 
 logger = logging.getLogger("plinth.app")
 
@@ -147,6 +148,7 @@ def create_application(
     app.include_router(health.router)
     if settings.app.docs_enabled:
         install_docs(app)
+    install_versioning(app)
     include_routes(app)
     flatten_routes(app)
     init_tracing(app, settings)
