@@ -148,8 +148,8 @@ def create_application(
     app.include_router(health.router)
     if settings.app.docs_enabled:
         install_docs(app)
-    install_versioning(app)
     include_routes(app)
     flatten_routes(app)
+    install_versioning(app)  # after every other change to the document
     init_tracing(app, settings)
     return app

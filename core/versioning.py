@@ -3,6 +3,7 @@
     v1 = ApiVersion("v1", dependencies=[Depends(DEFAULT_RATE_LIMIT)])
     v1.include_router(threads.router, dependencies=gates.AUTHENTICATED)
     v1.include_in(app)
+    install_versioning(app)  # once, after the routes (create_application does it)
 
 A version is an `APIRouter` under `/api/<name>`. Versions share everything below the HTTP layer
 (controllers, services, schemas), and may share routers too. In the OpenAPI document each
@@ -31,6 +32,7 @@ from starlette.responses import JSONResponse
 from core.http import response_headers
 
 VERSIONS_STATE = "api_versions"
+INSTALLED_STATE = "api_versioning_installed"
 
 
 @dataclass(frozen=True)
@@ -133,9 +135,11 @@ class ApiVersion(APIRouter):
         return f"{self.name} {tag}"
 
     def include_in(self, app: FastAPI) -> None:
-        """Serve the version's routes (and its own document, when the app serves one)."""
-        install_versioning(app)
+        """Serve the version's routes (and its own document, when the app serves one). The
+        app factory calls `install_versioning` once every version is included."""
         app.include_router(self)
+        if not hasattr(app.state, VERSIONS_STATE):
+            setattr(app.state, VERSIONS_STATE, [])
         getattr(app.state, VERSIONS_STATE).append(self)
         if app.openapi_url:
 
@@ -163,19 +167,21 @@ def version_openapi(app: FastAPI, version: ApiVersion) -> dict[str, Any]:
 
 
 def install_versioning(app: FastAPI) -> None:
-    """Make `app.openapi()` show versions and deprecations (once; `include_in` calls it too)."""
-    if hasattr(app.state, VERSIONS_STATE):
+    """Make `app.openapi()` tag each version's operations and flag deprecated ones with their
+    headers. Call it last among the document's post-processors (it documents the headers on
+    every response listed by then); `create_application` does."""
+    if getattr(app.state, INSTALLED_STATE, False):
         return
-    setattr(app.state, VERSIONS_STATE, [])
+    setattr(app.state, INSTALLED_STATE, True)
     build = app.openapi
-    done: list[bool] = []
+    done: list[dict[str, Any]] = []
 
     def openapi() -> dict[str, Any]:
         document = build()
-        if not done:
+        if not done or done[0] is not document:  # FastAPI caches it; once per document
             _tag_versions(document, versions(app))
             _document_deprecations(document, app)
-            done.append(True)
+            done[:] = [document]
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
