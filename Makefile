@@ -38,7 +38,7 @@ client: $(VENV)/.dev $(CLIENT_TOOLS)
 ## Fail when the committed clients differ from a fresh generation (`make client` fixes it)
 client-check: $(VENV)/.dev $(CLIENT_TOOLS)
 	@fresh="$$(mktemp -d)"; trap 'rm -rf "$$fresh"' EXIT; \
-	bash scripts/clients.sh "$$fresh" && \
+	bash scripts/clients.sh "$$fresh" || exit 1; \
 	for part in openapi.json python typescript; do \
 		diff -r -u -x __pycache__ "clients/$$part" "$$fresh/$$part" || drift=1; \
 	done; \

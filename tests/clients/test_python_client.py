@@ -49,9 +49,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server(leg: Leg) -> Iterator[str]:
-    """One uvicorn process of the app on this leg's database (and Redis)."""
-    url, process = start_app()
+def server(leg: Leg, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One uvicorn process of the app on this leg's database (and Redis). Its data directory
+    is its own, so the mail it writes on the embedded leg stays out of the email tests' outbox."""
+    data_dir = tmp_path_factory.mktemp("client-server")
+    url, process = start_app({"APP_DATA_DIR": str(data_dir)})
     try:
         _wait_until_live(url, process)
         yield url
@@ -71,24 +73,24 @@ async def sign_up(base: str, email: str) -> tuple[UserRead, TokenResponse]:
 
 
 async def test_the_messenger_flow_through_the_generated_client(server: str) -> None:
-    alice, tokens = await sign_up(server, "alice@example.com")
-    bob, _ = await sign_up(server, "bob@example.com")
-    assert alice.email == "alice@example.com" and alice.email_verified is False
+    ada, tokens = await sign_up(server, "ada@example.org")
+    bruno, _ = await sign_up(server, "bruno@example.org")
+    assert ada.email == "ada@example.org" and ada.email_verified is False
     client = AuthenticatedClient(base_url=server, token=tokens.access_token)
 
     thread = await threads_create.asyncio(
-        client=client, body=ThreadCreate(title="Plans", participant_ids=[bob.id])
+        client=client, body=ThreadCreate(title="Plans", participant_ids=[bruno.id])
     )
     assert isinstance(thread, ThreadRead), thread
     assert thread.title == "Plans"
-    assert {p.user_id for p in thread.participants} == {alice.id, bob.id}
+    assert {p.user_id for p in thread.participants} == {ada.id, bruno.id}
 
     for text in ("first", "second", "third"):
         sent = await thread_messages_create.asyncio(
             thread.id, client=client, body=MessageCreate(body=text)
         )
         assert isinstance(sent, MessageRead), sent
-        assert sent.author_id == alice.id
+        assert sent.author_id == ada.id
     page = await thread_messages_list.asyncio(thread.id, client=client, limit=2)
     assert isinstance(page, CursorPageMessageRead), page
     assert len(page.items) == 2 and page.has_more
@@ -105,7 +107,7 @@ async def test_the_messenger_flow_through_the_generated_client(server: str) -> N
     assert renewed.refresh_token != tokens.refresh_token
     client = AuthenticatedClient(base_url=server, token=renewed.access_token)
     me = await read_me.asyncio(client=client)
-    assert isinstance(me, UserRead) and me.id == alice.id
+    assert isinstance(me, UserRead) and me.id == ada.id
 
     ended = await logout.asyncio_detailed(client=client)
     assert ended.status_code == 204
@@ -114,7 +116,7 @@ async def test_the_messenger_flow_through_the_generated_client(server: str) -> N
 
 
 async def test_errors_come_back_as_typed_problems(server: str) -> None:
-    _, tokens = await sign_up(server, "carol@example.com")
+    _, tokens = await sign_up(server, "chen@example.org")
     client = AuthenticatedClient(base_url=server, token=tokens.access_token)
 
     missing = await threads_get.asyncio_detailed(uuid.uuid4(), client=client)
