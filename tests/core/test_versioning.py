@@ -8,6 +8,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 
 from app.users.auth import authenticate
 from configs import get_settings
@@ -26,44 +27,49 @@ SUNSET = datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
 OLD_HELLO = Deprecation(since=SINCE, sunset=SUNSET, successor="/api/v2/hello")
 V0 = Deprecation(since=SINCE, sunset=SUNSET, link="https://example.com/v0-sunset")
 
-hello = APIRouter(prefix="/hello", tags=["hello"])
 
+def toy_routers(version: str) -> list[APIRouter]:
+    """A version's own toy routers. Operation ids must be unique in the one document, so a
+    router under two versions needs ids of its own: here `<version>_<route name>`."""
 
-@hello.get("")
-async def say_hello() -> dict[str, str]:
-    return {"version": "v2"}
+    def operation_id(route: APIRoute) -> str:
+        return f"{version}_{route.name}"
 
+    hello = APIRouter(prefix="/hello", tags=["hello"], generate_unique_id_function=operation_id)
 
-@hello.get("/old", dependencies=[deprecated(OLD_HELLO)])
-async def say_hello_the_old_way() -> dict[str, str]:
-    return {"version": "v2", "style": "old"}
+    @hello.get("")
+    async def say_hello() -> dict[str, str]:
+        return {"version": version}
 
+    @hello.get("/old", dependencies=[deprecated(OLD_HELLO)])
+    async def say_hello_the_old_way() -> dict[str, str]:
+        return {"version": version, "style": "old"}
 
-@hello.get("/missing", dependencies=[deprecated(OLD_HELLO)])
-async def missing_hello() -> dict[str, str]:
-    raise NotFound("No such hello.")
+    @hello.get("/missing", dependencies=[deprecated(OLD_HELLO)])
+    async def missing_hello() -> dict[str, str]:
+        raise NotFound("No such hello.")
 
+    whoami = APIRouter(prefix="/whoami", tags=["whoami"], generate_unique_id_function=operation_id)
 
-whoami = APIRouter(prefix="/whoami", tags=["whoami"])
+    @whoami.get("")
+    async def who_am_i(principal: PrincipalDep) -> dict[str, str]:
+        """The same gates and the same principal as v1: the versions share the core."""
+        assert principal is not None
+        return {"id": str(principal.id)}
 
-
-@whoami.get("")
-async def who_am_i(principal: PrincipalDep) -> dict[str, str]:
-    """The same gates and the same principal as v1: the versions share the core."""
-    assert principal is not None
-    return {"id": str(principal.id)}
+    return [hello, whoami]
 
 
 def include_versions(app: FastAPI) -> None:
     include_routes(app)  # the real v1
-    v2 = ApiVersion("v2", dependencies=[Depends(DEFAULT_RATE_LIMIT)])
-    v2.include_router(hello, dependencies=gates.PUBLIC)
-    v2.include_router(whoami, dependencies=gates.AUTHENTICATED)
-    v2.include_in(app)
-    v0 = ApiVersion("v0", deprecation=V0)
-    v0.include_router(hello, dependencies=gates.PUBLIC)
-    v0.include_router(whoami, dependencies=gates.AUTHENTICATED)
-    v0.include_in(app)
+    for version in (
+        ApiVersion("v2", dependencies=[Depends(DEFAULT_RATE_LIMIT)]),
+        ApiVersion("v0", deprecation=V0),
+    ):
+        hello, whoami = toy_routers(version.name)
+        version.include_router(hello, dependencies=gates.PUBLIC)
+        version.include_router(whoami, dependencies=gates.AUTHENTICATED)
+        version.include_in(app)
 
 
 @pytest.fixture
@@ -96,6 +102,7 @@ async def test_v2_routes_beside_v1_sharing_the_core(
     versioned: httpx.AsyncClient, database: object
 ) -> None:
     assert (await versioned.get("/api/v2/hello")).json() == {"version": "v2"}
+    assert (await versioned.get("/api/v0/hello")).json() == {"version": "v0"}
     assert (await versioned.get("/api/v2/threads")).status_code == 404  # not part of v2
     assert (await versioned.get("/api/v1/hello")).status_code == 404
     assert (await versioned.get("/api/v1/threads")).status_code == 401  # v1 as before
@@ -147,6 +154,8 @@ async def test_the_document_tags_versions_and_flags_deprecations(
     assert paths["/api/v1/threads"]["get"]["tags"] == ["v1 threads"]
     assert paths["/api/v2/hello"]["get"]["tags"] == ["v2 hello"]
     assert paths["/api/v0/whoami"]["get"]["tags"] == ["v0 whoami"]
+    assert paths["/api/v2/hello"]["get"]["operationId"] == "v2_say_hello"
+    assert paths["/api/v0/hello"]["get"]["operationId"] == "v0_say_hello"
     for path in ("/api/v2/hello", "/api/v2/whoami", "/api/v1/threads"):
         operation = paths[path]["get"]
         assert "deprecated" not in operation, path
