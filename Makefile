@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck test-services test-embedded bench migrate clean
+.PHONY: run test lint typecheck client client-check test-services test-embedded bench migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -25,6 +25,27 @@ OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
 $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --prefix tests/oidc --no-audit --no-fund --silent; \
 	else echo "npm not found: the SSO tests will be skipped (and fail under CI=true)" >&2; fi
+
+# The TypeScript type generator (openapi-typescript) and tsc, pinned by clients/package-lock.json.
+CLIENT_TOOLS := clients/node_modules/.package-lock.json
+$(CLIENT_TOOLS): clients/package.json clients/package-lock.json
+	npm ci --prefix clients --no-audit --no-fund --silent
+
+## Regenerate clients/: openapi.json, the Python client and the TypeScript types (commit them)
+client: $(VENV)/.dev $(CLIENT_TOOLS)
+	bash scripts/clients.sh clients
+
+## Fail when the committed clients differ from a fresh generation (`make client` fixes it)
+client-check: $(VENV)/.dev $(CLIENT_TOOLS)
+	@fresh="$$(mktemp -d)"; trap 'rm -rf "$$fresh"' EXIT; \
+	bash scripts/clients.sh "$$fresh" || exit 1; \
+	for part in openapi.json python typescript; do \
+		diff -r -u -x __pycache__ "clients/$$part" "$$fresh/$$part" || drift=1; \
+	done; \
+	if [ -n "$${drift:-}" ]; then \
+		echo "clients/ is out of date with the app's OpenAPI document: run make client and commit" >&2; \
+		exit 1; \
+	fi
 
 ## Serve on the embedded default (SQLite + in-process backends) at http://localhost:8080/docs
 run: $(VENV)/.runtime
@@ -51,8 +72,8 @@ test-services: $(VENV)/.dev $(OIDC_PROVIDER)
 test-embedded: $(VENV)/.dev $(OIDC_PROVIDER)
 	PLINTH_TEST_LEG=embedded $(BIN)/pytest -q
 
-## Lint, type-check, then the whole suite on both legs (PostgreSQL+Redis, then embedded)
-test: lint typecheck test-services test-embedded
+## Lint, type-check, check the generated clients, then the whole suite on both legs
+test: lint typecheck client-check test-services test-embedded
 
 bench: $(VENV)/.dev
 	bash scripts/ensure-postgres.sh

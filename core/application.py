@@ -24,6 +24,7 @@ from core.platform.redis import create_redis
 from core.platform.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
 from core.platform.tracing import init_sentry, init_tracing, tracing_lifespan
 from core.routing import flatten_routes
+from core.versioning import install_versioning
 
 logger = logging.getLogger("plinth.app")
 
@@ -152,5 +153,6 @@ def create_application(
     include_routes(app)
     flatten_routes(app)
     install_openapi(app, every_operation=(500,))
+    install_versioning(app)  # after every other change to the document
     init_tracing(app, settings)
     return app

@@ -5,7 +5,7 @@ Every error — domain errors, validation, unknown routes, wrong methods and cra
 """
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from core.context import current_request_id
 from core.errors import AppError, GatewayTimeout, ServiceUnavailable
@@ -197,11 +197,38 @@ async def _unhandled_error(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
+RESPONSE_HEADERS_KEY = "plinth.response_headers"
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def response_headers(request: Request) -> dict[str, str]:
+    """Headers every response to this request carries, error responses included. A dependency
+    adds to them (the deprecation headers of `core.versioning` do); requests that add nothing
+    cost nothing."""
+    headers: dict[str, str] = request.scope.setdefault(RESPONSE_HEADERS_KEY, {})
+    return headers
+
+
+def _with_response_headers(handler: Handler) -> Handler:
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = await handler(request, exc)
+        extra = request.scope.get(RESPONSE_HEADERS_KEY)
+        if extra:
+            response.headers.update(extra)
+        return response
+
+    return handle
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every kind of error to the problem-details shape."""
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(PoolTimeout, _pool_timeout)
-    app.add_exception_handler(DBAPIError, _database_error)
-    app.add_exception_handler(Exception, _unhandled_error)
+    handlers: list[tuple[type[Exception], Handler]] = [
+        (AppError, _app_error),
+        (RequestValidationError, _validation_error),
+        (StarletteHTTPException, _http_error),
+        (PoolTimeout, _pool_timeout),
+        (DBAPIError, _database_error),
+        (Exception, _unhandled_error),
+    ]
+    for error, handler in handlers:
+        app.add_exception_handler(error, _with_response_headers(handler))

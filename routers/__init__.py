@@ -1,8 +1,10 @@
-"""The HTTP layer. Every router is included here, under /api/v1, with its gate."""
+"""The HTTP layer. Every router is included here, under /api/v1, with its gate (versions and
+their deprecation: core/versioning.py, docs/versioning.md)."""
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 
 from core.platform.ratelimit import DEFAULT_RATE_LIMIT
+from core.versioning import ApiVersion
 from routers import (
     account,
     account_pages,
@@ -17,12 +19,12 @@ from routers import (
     threads,
     users,
 )
-from routers.gates import API_PREFIX, gates
+from routers.gates import API_VERSION, gates
 
 
 def include_routes(app: FastAPI) -> None:
     """Attach every router with the gate it needs; nothing is public unless it says so."""
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(DEFAULT_RATE_LIMIT)])
+    api = ApiVersion(API_VERSION, dependencies=[Depends(DEFAULT_RATE_LIMIT)])
     api.include_router(auth.router, dependencies=gates.PUBLIC)
     api.include_router(auth.session_router, dependencies=gates.AUTHENTICATED)
     api.include_router(account.router, dependencies=gates.PUBLIC)
@@ -40,7 +42,7 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(messages.thread_messages, dependencies=gates.AUTHENTICATED)
     api.include_router(messages.router, dependencies=gates.AUTHENTICATED)
     api.include_router(events.router, dependencies=gates.AUTHENTICATED)
-    app.include_router(api)
+    api.include_in(app)
     app.include_router(
         account_pages.pages, dependencies=[*gates.PUBLIC, Depends(DEFAULT_RATE_LIMIT)]
     )

@@ -6,7 +6,8 @@ from core.deps import Gates, PrincipalDep
 from core.errors import Forbidden
 from core.security import Scope
 
-API_PREFIX = "/api/v1"
+API_VERSION = "v1"
+API_PREFIX = f"/api/{API_VERSION}"
 
 gates = Gates(
     token_url=f"{API_PREFIX}/auth/login",

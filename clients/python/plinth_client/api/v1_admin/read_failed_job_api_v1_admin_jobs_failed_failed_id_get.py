@@ -1,0 +1,170 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.failed_job_read import FailedJobRead
+from ...models.http_validation_error import HTTPValidationError
+from ...types import Response
+
+
+def _get_kwargs(
+    failed_id: UUID,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/admin/jobs/failed/{failed_id}".format(
+            failed_id=quote(str(failed_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> FailedJobRead | HTTPValidationError | None:
+    if response.status_code == 200:
+        response_200 = FailedJobRead.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 422:
+        response_422 = HTTPValidationError.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[FailedJobRead | HTTPValidationError]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    failed_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Response[FailedJobRead | HTTPValidationError]:
+    """Read Failed Job
+
+     One failed job.
+
+    Args:
+        failed_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[FailedJobRead | HTTPValidationError]
+    """
+
+    kwargs = _get_kwargs(
+        failed_id=failed_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    failed_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> FailedJobRead | HTTPValidationError | None:
+    """Read Failed Job
+
+     One failed job.
+
+    Args:
+        failed_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        FailedJobRead | HTTPValidationError
+    """
+
+    return sync_detailed(
+        failed_id=failed_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    failed_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> Response[FailedJobRead | HTTPValidationError]:
+    """Read Failed Job
+
+     One failed job.
+
+    Args:
+        failed_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[FailedJobRead | HTTPValidationError]
+    """
+
+    kwargs = _get_kwargs(
+        failed_id=failed_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    failed_id: UUID,
+    *,
+    client: AuthenticatedClient,
+) -> FailedJobRead | HTTPValidationError | None:
+    """Read Failed Job
+
+     One failed job.
+
+    Args:
+        failed_id (UUID):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        FailedJobRead | HTTPValidationError
+    """
+
+    return (
+        await asyncio_detailed(
+            failed_id=failed_id,
+            client=client,
+        )
+    ).parsed

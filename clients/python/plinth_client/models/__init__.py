@@ -1,0 +1,127 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .api_key_admin_read import ApiKeyAdminRead
+from .api_key_create import ApiKeyCreate
+from .api_key_created import ApiKeyCreated
+from .api_key_read import ApiKeyRead
+from .body_login_api_v1_auth_login_post import BodyLoginApiV1AuthLoginPost
+from .cursor_page_failed_job_read import CursorPageFailedJobRead
+from .cursor_page_message_read import CursorPageMessageRead
+from .cursor_page_request_log_read import CursorPageRequestLogRead
+from .cursor_page_thread_read import CursorPageThreadRead
+from .email_change_request import EmailChangeRequest
+from .email_request import EmailRequest
+from .enqueued import Enqueued
+from .event_page import EventPage
+from .event_page_items_item import EventPageItemsItem
+from .exchange_request import ExchangeRequest
+from .failed_job_read import FailedJobRead
+from .failed_job_read_arguments import FailedJobReadArguments
+from .field_error import FieldError
+from .http_validation_error import HTTPValidationError
+from .identity_read import IdentityRead
+from .jobs_status import JobsStatus
+from .link_request import LinkRequest
+from .link_start import LinkStart
+from .live_health_live_get_response_live_health_live_get import LiveHealthLiveGetResponseLiveHealthLiveGet
+from .mail_accepted import MailAccepted
+from .me_update import MeUpdate
+from .me_updated import MeUpdated
+from .message_create import MessageCreate
+from .message_read import MessageRead
+from .message_update import MessageUpdate
+from .offset_page_api_key_admin_read import OffsetPageApiKeyAdminRead
+from .offset_page_api_key_read import OffsetPageApiKeyRead
+from .offset_page_identity_read import OffsetPageIdentityRead
+from .offset_page_user_admin_read import OffsetPageUserAdminRead
+from .participant_read import ParticipantRead
+from .participants_add import ParticipantsAdd
+from .password_reset_confirm import PasswordResetConfirm
+from .problem import Problem
+from .provider_read import ProviderRead
+from .read_marker import ReadMarker
+from .read_state import ReadState
+from .refresh_request import RefreshRequest
+from .request_log_read import RequestLogRead
+from .role import Role
+from .scope import Scope
+from .scopes_update import ScopesUpdate
+from .superuser_create import SuperuserCreate
+from .thread_create import ThreadCreate
+from .thread_read import ThreadRead
+from .thread_update import ThreadUpdate
+from .ticket_create import TicketCreate
+from .ticket_create_resume import TicketCreateResume
+from .ticket_read import TicketRead
+from .token_confirm import TokenConfirm
+from .token_response import TokenResponse
+from .user_admin_read import UserAdminRead
+from .user_admin_update import UserAdminUpdate
+from .user_read import UserRead
+from .user_register import UserRegister
+from .validation_error import ValidationError
+from .validation_error_context import ValidationErrorContext
+
+__all__ = (
+    "ApiKeyAdminRead",
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApiKeyRead",
+    "BodyLoginApiV1AuthLoginPost",
+    "CursorPageFailedJobRead",
+    "CursorPageMessageRead",
+    "CursorPageRequestLogRead",
+    "CursorPageThreadRead",
+    "EmailChangeRequest",
+    "EmailRequest",
+    "Enqueued",
+    "EventPage",
+    "EventPageItemsItem",
+    "ExchangeRequest",
+    "FailedJobRead",
+    "FailedJobReadArguments",
+    "FieldError",
+    "HTTPValidationError",
+    "IdentityRead",
+    "JobsStatus",
+    "LinkRequest",
+    "LinkStart",
+    "LiveHealthLiveGetResponseLiveHealthLiveGet",
+    "MailAccepted",
+    "MessageCreate",
+    "MessageRead",
+    "MessageUpdate",
+    "MeUpdate",
+    "MeUpdated",
+    "OffsetPageApiKeyAdminRead",
+    "OffsetPageApiKeyRead",
+    "OffsetPageIdentityRead",
+    "OffsetPageUserAdminRead",
+    "ParticipantRead",
+    "ParticipantsAdd",
+    "PasswordResetConfirm",
+    "Problem",
+    "ProviderRead",
+    "ReadMarker",
+    "ReadState",
+    "RefreshRequest",
+    "RequestLogRead",
+    "Role",
+    "Scope",
+    "ScopesUpdate",
+    "SuperuserCreate",
+    "ThreadCreate",
+    "ThreadRead",
+    "ThreadUpdate",
+    "TicketCreate",
+    "TicketCreateResume",
+    "TicketRead",
+    "TokenConfirm",
+    "TokenResponse",
+    "UserAdminRead",
+    "UserAdminUpdate",
+    "UserRead",
+    "UserRegister",
+    "ValidationError",
+    "ValidationErrorContext",
+)
