@@ -15,7 +15,7 @@ export interface paths {
          * The process is up
          * @description Answers as long as the event loop runs; checks nothing else.
          */
-        get: operations["live_health_live_get"];
+        get: operations["health_live"];
         put?: never;
         post?: never;
         delete?: never;
@@ -38,7 +38,7 @@ export interface paths {
          *     No live job worker makes the answer `"status": "degraded"` with `"jobs": "degraded"`, still
          *     200: the API serves requests; jobs wait in the queue until a worker is back.
          */
-        get: operations["ready_health_ready_get"];
+        get: operations["health_ready"];
         put?: never;
         post?: never;
         delete?: never;
@@ -61,7 +61,7 @@ export interface paths {
          * @description Create an account with the `regular` scope; a verification link goes to its address
          *     (`email_verified` is false until it is followed).
          */
-        post: operations["register_api_v1_auth_register_post"];
+        post: operations["auth_register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -82,7 +82,7 @@ export interface paths {
          * @description OAuth2 password flow: `username` is the email; `scope` narrows what the token may do
          *     (space-separated, empty = every scope the account holds).
          */
-        post: operations["login_api_v1_auth_login_post"];
+        post: operations["auth_login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -103,7 +103,7 @@ export interface paths {
          * @description A new token pair; the presented refresh token stops working. Presenting it again
          *     revokes the whole session.
          */
-        post: operations["refresh_api_v1_auth_refresh_post"];
+        post: operations["auth_refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -123,7 +123,7 @@ export interface paths {
          * Logout
          * @description End this session: its refresh token and access tokens stop working now.
          */
-        post: operations["logout_api_v1_auth_logout_post"];
+        post: operations["auth_logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -143,7 +143,7 @@ export interface paths {
          * Logout All
          * @description End every session of the account, on every device.
          */
-        post: operations["logout_all_api_v1_auth_logout_all_post"];
+        post: operations["auth_logout_all"];
         delete?: never;
         options?: never;
         head?: never;
@@ -164,7 +164,7 @@ export interface paths {
          * @description Send a new verification link to the address if it is an unverified account's (older
          *     links stop working). The answer is the same for every address.
          */
-        post: operations["resend_verification_api_v1_auth_verify_email_resend_post"];
+        post: operations["account_resend_verification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -184,7 +184,7 @@ export interface paths {
          * Verify Email
          * @description Confirm the address with the token of a verification link (it works once).
          */
-        post: operations["verify_email_api_v1_auth_verify_email_post"];
+        post: operations["account_verify_email"];
         delete?: never;
         options?: never;
         head?: never;
@@ -205,7 +205,7 @@ export interface paths {
          * @description Forgot the password: a reset link goes to the address if it is an account's. The
          *     answer is the same, in the same time, for every address.
          */
-        post: operations["request_password_reset_api_v1_auth_password_reset_post"];
+        post: operations["account_request_password_reset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -226,7 +226,7 @@ export interface paths {
          * @description Set a new password with the token of a reset link (it works once). Every session and
          *     token of the account ends: log in again with the new password.
          */
-        post: operations["reset_password_api_v1_auth_password_reset_confirm_post"];
+        post: operations["account_reset_password"];
         delete?: never;
         options?: never;
         head?: never;
@@ -247,7 +247,7 @@ export interface paths {
          * @description Move the account to its new address with the token sent there (it works once); 409
          *     when another account took the address meanwhile.
          */
-        post: operations["confirm_email_change_api_v1_auth_email_change_confirm_post"];
+        post: operations["account_confirm_email_change"];
         delete?: never;
         options?: never;
         head?: never;
@@ -268,7 +268,7 @@ export interface paths {
          * @description Change the address (`current_password` required): a confirmation link goes to the new
          *     address, a notice to the current one; the change applies when the link is followed.
          */
-        post: operations["request_email_change_api_v1_users_me_email_post"];
+        post: operations["account_request_email_change"];
         delete?: never;
         options?: never;
         head?: never;
@@ -286,7 +286,7 @@ export interface paths {
          * List Providers
          * @description The providers configured in SSO_PROVIDERS, with the URL that starts each sign-in.
          */
-        get: operations["list_providers_api_v1_auth_sso_providers_get"];
+        get: operations["sso_list_providers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -308,7 +308,7 @@ export interface paths {
          *     `nonce`). `return_to` must be one of SSO_REDIRECT_ALLOWLIST exactly (default: the first).
          *     Sets a short-lived HttpOnly cookie that binds the flow to this browser.
          */
-        get: operations["authorize_api_v1_auth_sso__provider__authorize_get"];
+        get: operations["sso_authorize"];
         put?: never;
         post?: never;
         delete?: never;
@@ -332,7 +332,7 @@ export interface paths {
          *     `email_required`, `email_not_verified`, `account_exists`, `account_disabled`,
          *     `identity_in_use`), or `?linked=<provider>` after linking.
          */
-        get: operations["callback_api_v1_auth_sso__provider__callback_get"];
+        get: operations["sso_callback"];
         put?: never;
         post?: never;
         delete?: never;
@@ -355,7 +355,7 @@ export interface paths {
          * @description Trade the one-time `code` from the callback's redirect (valid 60 s, once) for an access
          *     and refresh token pair: a session like a password login's.
          */
-        post: operations["exchange_api_v1_auth_sso_exchange_post"];
+        post: operations["sso_exchange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -373,14 +373,14 @@ export interface paths {
          * Read Me
          * @description The signed-in account.
          */
-        get: operations["read_me_api_v1_users_me_get"];
+        get: operations["users_read_me"];
         put?: never;
         post?: never;
         /**
          * Delete Me
          * @description Delete the account (soft: a superuser can restore it); every token stops working.
          */
-        delete: operations["delete_me_api_v1_users_me_delete"];
+        delete: operations["users_delete_me"];
         options?: never;
         head?: never;
         /**
@@ -388,7 +388,7 @@ export interface paths {
          * @description Change `full_name`, and the password with `current_password`. A password change ends
          *     every session and token, this one included: use the `tokens` pair in the answer.
          */
-        patch: operations["update_me_api_v1_users_me_patch"];
+        patch: operations["users_update_me"];
         trace?: never;
     };
     "/api/v1/users/me/identities/{provider}/link": {
@@ -401,11 +401,11 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Link Identity
+         * Link
          * @description Start linking a provider account to yours: open `authorize_url` in this browser; it
          *     comes back to `return_to?linked=<provider>` (or `?error=`).
          */
-        post: operations["link_identity_api_v1_users_me_identities__provider__link_post"];
+        post: operations["user_identities_link"];
         delete?: never;
         options?: never;
         head?: never;
@@ -458,11 +458,11 @@ export interface paths {
         get: operations["api_keys_list"];
         put?: never;
         /**
-         * Create Api Key
+         * Create
          * @description Create a key with some of your scopes and an optional expiry. The answer's `key` is
          *     shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`.
          */
-        post: operations["create_api_key_api_v1_users_me_api_keys_post"];
+        post: operations["api_keys_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -539,7 +539,7 @@ export interface paths {
          * Set Scopes
          * @description Superuser: replace the user's scopes. Losing a scope ends their tokens at once.
          */
-        patch: operations["set_scopes_api_v1_users__user_id__scopes_patch"];
+        patch: operations["users_set_scopes"];
         trace?: never;
     };
     "/api/v1/users": {
@@ -609,7 +609,7 @@ export interface paths {
          *     Rows reach the table in batches (REQUEST_LOG_FLUSH_INTERVAL_SECONDS), so the last seconds
          *     of traffic may not be listed yet.
          */
-        get: operations["list_request_logs_api_v1_admin_request_logs_get"];
+        get: operations["admin_list_request_logs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -626,10 +626,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Jobs Status
+         * Queue Status
          * @description Jobs waiting or running, and workers with a current heartbeat.
          */
-        get: operations["jobs_status_api_v1_admin_jobs_get"];
+        get: operations["admin_jobs_queue_status"];
         put?: never;
         post?: never;
         delete?: never;
@@ -646,10 +646,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Failed Jobs
+         * List Failed
          * @description Jobs given up on after their last attempt, newest first, with error and attempts.
          */
-        get: operations["list_failed_jobs_api_v1_admin_jobs_failed_get"];
+        get: operations["admin_jobs_list_failed"];
         put?: never;
         post?: never;
         delete?: never;
@@ -666,17 +666,17 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Read Failed Job
+         * Read Failed
          * @description One failed job.
          */
-        get: operations["read_failed_job_api_v1_admin_jobs_failed__failed_id__get"];
+        get: operations["admin_jobs_read_failed"];
         put?: never;
         post?: never;
         /**
-         * Delete Failed Job
+         * Delete Failed
          * @description Forget a failed job.
          */
-        delete: operations["delete_failed_job_api_v1_admin_jobs_failed__failed_id__delete"];
+        delete: operations["admin_jobs_delete_failed"];
         options?: never;
         head?: never;
         patch?: never;
@@ -692,10 +692,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Retry Failed Job
+         * Retry Failed
          * @description Send the job again with its arguments (fresh attempts) once the record is dropped.
          */
-        post: operations["retry_failed_job_api_v1_admin_jobs_failed__failed_id__retry_post"];
+        post: operations["admin_jobs_retry_failed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -715,7 +715,7 @@ export interface paths {
          * Create Superuser
          * @description Create a superuser (e.g. the first one).
          */
-        post: operations["create_superuser_api_v1_root_superusers_post"];
+        post: operations["root_create_superuser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -735,7 +735,7 @@ export interface paths {
          * Add Participants
          * @description Add active users (creator or admin); users already in the thread are skipped.
          */
-        post: operations["add_participants_api_v1_threads__thread_id__participants_post"];
+        post: operations["threads_add_participants"];
         delete?: never;
         options?: never;
         head?: never;
@@ -756,7 +756,7 @@ export interface paths {
          * Remove Participant
          * @description Leave (your own id, any member) or remove someone (creator or admin).
          */
-        delete: operations["remove_participant_api_v1_threads__thread_id__participants__user_id__delete"];
+        delete: operations["threads_remove_participant"];
         options?: never;
         head?: never;
         patch?: never;
@@ -770,11 +770,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Thread Events
+         * Events
          * @description The thread's events after `after`, oldest first: how a client fills a gap in `seq`
          *     (see the README's event-stream protocol).
          */
-        get: operations["thread_events_api_v1_threads__thread_id__events_get"];
+        get: operations["threads_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -797,7 +797,7 @@ export interface paths {
          * @description Move your read marker forward (to `seq`, or to the latest event); members get a
          *     `thread.read` event. Unread counts appear in `GET /threads`.
          */
-        post: operations["mark_read_api_v1_threads__thread_id__read_post"];
+        post: operations["threads_mark_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -891,7 +891,7 @@ export interface paths {
          * @description A single-use ticket for the event stream, valid for a few seconds. Open
          *     `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; protocol: see the README.
          */
-        post: operations["issue_ticket_api_v1_realtime_tickets_post"];
+        post: operations["realtime_issue_ticket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1020,8 +1020,8 @@ export interface components {
             /** Last Used At */
             last_used_at: string | null;
         };
-        /** Body_login_api_v1_auth_login_post */
-        Body_login_api_v1_auth_login_post: {
+        /** Body_auth_login */
+        Body_auth_login: {
             /** Grant Type */
             grant_type?: string | null;
             /** Username */
@@ -1185,11 +1185,6 @@ export interface components {
             /** Type */
             type: string;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
         /**
          * IdentityRead
          * @description A linked identity as its owner sees it.
@@ -1275,6 +1270,18 @@ export interface components {
          * MeUpdated
          * @description The updated account; `tokens` is a fresh pair when the password changed (the old
          *     tokens, this session's included, no longer work).
+         * @example {
+         *       "created_at": "2026-01-05T09:30:00Z",
+         *       "email": "ada@example.com",
+         *       "email_verified": true,
+         *       "full_name": "Ada Lovelace",
+         *       "id": "0193a5c0-7b3a-7c4e-9a1b-2c3d4e5f6a7b",
+         *       "is_active": true,
+         *       "scopes": [
+         *         "regular"
+         *       ],
+         *       "updated_at": "2026-01-05T09:30:00Z"
+         *     }
          */
         MeUpdated: {
             /**
@@ -1304,12 +1311,29 @@ export interface components {
             email_verified: boolean;
             tokens?: components["schemas"]["TokenResponse"] | null;
         };
-        /** MessageCreate */
+        /**
+         * MessageCreate
+         * @example {
+         *       "body": "The engine is ready for the first program."
+         *     }
+         */
         MessageCreate: {
             /** Body */
             body: string;
         };
-        /** MessageRead */
+        /**
+         * MessageRead
+         * @example {
+         *       "author_id": "0193a5c0-7b3a-7c4e-9a1b-2c3d4e5f6a7b",
+         *       "body": "The engine is ready for the first program.",
+         *       "created_at": "2026-01-05T10:02:00Z",
+         *       "edited_at": "2026-01-05T10:04:00Z",
+         *       "id": "0193a5c2-2a3b-7c4d-9e5f-6a7b8c9d0e1f",
+         *       "seq": 3,
+         *       "thread_id": "0193a5c1-1f2e-7d3c-8b4a-5e6f7a8b9c0d",
+         *       "updated_at": "2026-01-05T10:02:00Z"
+         *     }
+         */
         MessageRead: {
             /**
              * Id
@@ -1440,20 +1464,64 @@ export interface components {
         /**
          * Problem
          * @description RFC 9457 problem details: every error the API answers has this shape.
+         * @example {
+         *       "detail": "The thread does not exist.",
+         *       "errors": [],
+         *       "request_id": "5f0c2b8e9d1a4c3b8e7f6a5d4c3b2a19",
+         *       "status": 404,
+         *       "title": "Not found",
+         *       "type": "https://plinth.dev/problems/not-found"
+         *     }
+         * @example {
+         *       "detail": "The request has invalid fields.",
+         *       "errors": [
+         *         {
+         *           "loc": [
+         *             "body",
+         *             "title"
+         *           ],
+         *           "msg": "Field required",
+         *           "type": "missing"
+         *         }
+         *       ],
+         *       "request_id": "5f0c2b8e9d1a4c3b8e7f6a5d4c3b2a19",
+         *       "status": 422,
+         *       "title": "Invalid input",
+         *       "type": "https://plinth.dev/problems/invalid-input"
+         *     }
          */
         Problem: {
-            /** Type */
+            /**
+             * Type
+             * @description A URI naming the kind of problem.
+             */
             type: string;
-            /** Title */
+            /**
+             * Title
+             * @description The kind of problem, for people.
+             */
             title: string;
-            /** Status */
+            /**
+             * Status
+             * @description The HTTP status, repeated.
+             */
             status: number;
-            /** Detail */
+            /**
+             * Detail
+             * @description This occurrence, for people.
+             */
             detail: string;
-            /** Errors */
+            /**
+             * Errors
+             * @description The invalid fields (422), else empty.
+             */
             errors?: components["schemas"]["FieldError"][];
-            /** Request Id */
-            request_id?: string | null;
+            /**
+             * Request Id
+             * @description As in `X-Request-ID` and logs.
+             * @default null
+             */
+            request_id: string | null;
         };
         /**
          * ProviderRead
@@ -1550,6 +1618,11 @@ export interface components {
         /**
          * SuperuserCreate
          * @description A superuser made with the root token or the CLI.
+         * @example {
+         *       "email": "ada@example.com",
+         *       "full_name": "Ada Lovelace",
+         *       "password": "analytical engine 1843"
+         *     }
          */
         SuperuserCreate: {
             /**
@@ -1568,7 +1641,15 @@ export interface components {
              */
             full_name: string;
         };
-        /** ThreadCreate */
+        /**
+         * ThreadCreate
+         * @example {
+         *       "participant_ids": [
+         *         "0193a5c0-8c4b-7d5f-8a2c-3d4e5f6a7b8c"
+         *       ],
+         *       "title": "Launch plan"
+         *     }
+         */
         ThreadCreate: {
             /** Title */
             title: string;
@@ -1578,7 +1659,36 @@ export interface components {
              */
             participant_ids?: string[];
         };
-        /** ThreadRead */
+        /**
+         * ThreadRead
+         * @example {
+         *       "created_at": "2026-01-05T10:00:00Z",
+         *       "created_by": "0193a5c0-7b3a-7c4e-9a1b-2c3d4e5f6a7b",
+         *       "event_seq": 3,
+         *       "id": "0193a5c1-1f2e-7d3c-8b4a-5e6f7a8b9c0d",
+         *       "last_activity_at": "2026-01-05T10:02:00Z",
+         *       "last_message_at": "2026-01-05T10:02:00Z",
+         *       "participants": [
+         *         {
+         *           "full_name": "Ada Lovelace",
+         *           "joined_at": "2026-01-05T10:00:00Z",
+         *           "last_read_seq": 3,
+         *           "role": "creator",
+         *           "user_id": "0193a5c0-7b3a-7c4e-9a1b-2c3d4e5f6a7b"
+         *         },
+         *         {
+         *           "full_name": "Grace Hopper",
+         *           "joined_at": "2026-01-05T10:00:00Z",
+         *           "last_read_seq": 1,
+         *           "role": "member",
+         *           "user_id": "0193a5c0-8c4b-7d5f-8a2c-3d4e5f6a7b8c"
+         *         }
+         *       ],
+         *       "title": "Launch plan",
+         *       "unread_count": 0,
+         *       "updated_at": "2026-01-05T10:02:00Z"
+         *     }
+         */
         ThreadRead: {
             /**
              * Id
@@ -1696,6 +1806,19 @@ export interface components {
         /**
          * UserAdminRead
          * @description A user as an admin sees it: with the soft-delete mark.
+         * @example {
+         *       "created_at": "2026-01-05T09:30:00Z",
+         *       "deleted_at": "2026-02-01T08:00:00Z",
+         *       "email": "ada@example.com",
+         *       "email_verified": true,
+         *       "full_name": "Ada Lovelace",
+         *       "id": "0193a5c0-7b3a-7c4e-9a1b-2c3d4e5f6a7b",
+         *       "is_active": true,
+         *       "scopes": [
+         *         "regular"
+         *       ],
+         *       "updated_at": "2026-01-05T09:30:00Z"
+         *     }
          */
         UserAdminRead: {
             /**
@@ -1739,6 +1862,18 @@ export interface components {
         /**
          * UserRead
          * @description A user as anyone allowed to see it sees it.
+         * @example {
+         *       "created_at": "2026-01-05T09:30:00Z",
+         *       "email": "ada@example.com",
+         *       "email_verified": true,
+         *       "full_name": "Ada Lovelace",
+         *       "id": "0193a5c0-7b3a-7c4e-9a1b-2c3d4e5f6a7b",
+         *       "is_active": true,
+         *       "scopes": [
+         *         "regular"
+         *       ],
+         *       "updated_at": "2026-01-05T09:30:00Z"
+         *     }
          */
         UserRead: {
             /**
@@ -1770,6 +1905,11 @@ export interface components {
         /**
          * UserRegister
          * @description Self-registration: never carries scopes or flags (unknown fields are a 422).
+         * @example {
+         *       "email": "ada@example.com",
+         *       "full_name": "Ada Lovelace",
+         *       "password": "analytical engine 1843"
+         *     }
          */
         UserRegister: {
             /**
@@ -1788,19 +1928,6 @@ export interface components {
              */
             full_name: string;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
-        };
     };
     responses: never;
     parameters: never;
@@ -1810,7 +1937,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    live_health_live_get: {
+    health_live: {
         parameters: {
             query?: never;
             header?: never;
@@ -1822,6 +1949,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1830,9 +1959,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    ready_health_ready_get: {
+    health_ready: {
         parameters: {
             query?: never;
             header?: never;
@@ -1844,22 +1984,41 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": unknown;
                 };
             };
-            /** @description A dependency is down; `checks` says which. */
-            503: {
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
-    register_api_v1_auth_register_post: {
+    auth_register: {
         parameters: {
             query?: never;
             header?: never;
@@ -1875,24 +2034,163 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    login_api_v1_auth_login_post: {
+    auth_login: {
         parameters: {
             query?: never;
             header?: never;
@@ -1901,31 +2199,189 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["Body_login_api_v1_auth_login_post"];
+                "application/x-www-form-urlencoded": components["schemas"]["Body_auth_login"];
             };
         };
         responses: {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    refresh_api_v1_auth_refresh_post: {
+    auth_refresh: {
         parameters: {
             query?: never;
             header?: never;
@@ -1941,24 +2397,182 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    logout_api_v1_auth_logout_post: {
+    auth_logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -1970,13 +2584,146 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    logout_all_api_v1_auth_logout_all_post: {
+    auth_logout_all: {
         parameters: {
             query?: never;
             header?: never;
@@ -1988,13 +2735,146 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    resend_verification_api_v1_auth_verify_email_resend_post: {
+    account_resend_verification: {
         parameters: {
             query?: never;
             header?: never;
@@ -2010,35 +2890,163 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MailAccepted"];
                 };
             };
-            /** @description Invalid input; `errors` names each field. */
-            422: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limited; see `Retry-After`. */
             429: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    verify_email_api_v1_auth_verify_email_post: {
+    account_verify_email: {
         parameters: {
             query?: never;
             header?: never;
@@ -2054,33 +3062,161 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    request_password_reset_api_v1_auth_password_reset_post: {
+    account_request_password_reset: {
         parameters: {
             query?: never;
             header?: never;
@@ -2096,35 +3232,163 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MailAccepted"];
                 };
             };
-            /** @description Invalid input; `errors` names each field. */
-            422: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limited; see `Retry-After`. */
             429: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    reset_password_api_v1_auth_password_reset_confirm_post: {
+    account_reset_password: {
         parameters: {
             query?: never;
             header?: never;
@@ -2140,33 +3404,161 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    confirm_email_change_api_v1_auth_email_change_confirm_post: {
+    account_confirm_email_change: {
         parameters: {
             query?: never;
             header?: never;
@@ -2182,43 +3574,161 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with existing data. */
+            /** @description Conflicts with existing data or with the resource's state. */
             409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    request_email_change_api_v1_users_me_email_post: {
+    account_request_email_change: {
         parameters: {
             query?: never;
             header?: never;
@@ -2234,35 +3744,199 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MailAccepted"];
                 };
             };
-            /** @description Invalid input; `errors` names each field. */
-            422: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limited; see `Retry-After`. */
             429: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    list_providers_api_v1_auth_sso_providers_get: {
+    sso_list_providers: {
         parameters: {
             query?: never;
             header?: never;
@@ -2274,15 +3948,78 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ProviderRead"][];
                 };
             };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    authorize_api_v1_auth_sso__provider__authorize_get: {
+    sso_authorize: {
         parameters: {
             query?: {
                 return_to?: string | null;
@@ -2297,55 +4034,155 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description To the provider; the flow's cookie is set. */
             302: {
                 headers: {
+                    /** @description Where the client goes next. */
+                    Location: string;
+                    /** @description A cookie the flow needs (HttpOnly). */
+                    "Set-Cookie"?: string;
+                    /** @description How the response may be cached. */
+                    "Cache-Control"?: string;
+                    /** @description `no-referrer`: the URL carries a one-time value. */
+                    "Referrer-Policy": string;
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description A dependency is unavailable; see `Retry-After`. */
-            503: {
-                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    callback_api_v1_auth_sso__provider__callback_get: {
+    sso_callback: {
         parameters: {
             query?: {
                 state?: string | null;
@@ -2360,45 +4197,153 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description To `return_to`, with `?code=`, `?error=` or `?linked=`. */
             302: {
                 headers: {
+                    /** @description Where the client goes next. */
+                    Location: string;
+                    /** @description How the response may be cached. */
+                    "Cache-Control"?: string;
+                    /** @description `no-referrer`: the URL carries a one-time value. */
+                    "Referrer-Policy": string;
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    exchange_api_v1_auth_sso_exchange_post: {
+    sso_exchange: {
         parameters: {
             query?: never;
             header?: never;
@@ -2414,34 +4359,163 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    read_me_api_v1_users_me_get: {
+    users_read_me: {
         parameters: {
             query?: never;
             header?: never;
@@ -2453,15 +4527,131 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    delete_me_api_v1_users_me_delete: {
+    users_delete_me: {
         parameters: {
             query?: never;
             header?: never;
@@ -2473,13 +4663,146 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    update_me_api_v1_users_me_patch: {
+    users_update_me: {
         parameters: {
             query?: never;
             header?: never;
@@ -2495,24 +4818,199 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MeUpdated"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    link_identity_api_v1_users_me_identities__provider__link_post: {
+    user_identities_link: {
         parameters: {
             query?: never;
             header?: never;
@@ -2530,49 +5028,211 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LinkStart"];
                 };
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2596,30 +5256,160 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OffsetPage_IdentityRead_"];
                 };
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2638,29 +5428,160 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["IdentityRead"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2679,37 +5600,175 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2735,35 +5794,165 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OffsetPage_ApiKeyRead_"];
                 };
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    create_api_key_api_v1_users_me_api_keys_post: {
+    api_keys_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2779,30 +5968,194 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyCreated"];
                 };
             };
-            /** @description Authenticated, but not allowed. */
-            403: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2821,29 +6174,160 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyRead"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2862,37 +6346,175 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2918,30 +6540,160 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OffsetPage_ApiKeyAdminRead_"];
                 };
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2960,29 +6712,160 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyAdminRead"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3001,42 +6884,180 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    set_scopes_api_v1_users__user_id__scopes_patch: {
+    users_set_scopes: {
         parameters: {
             query?: never;
             header?: never;
@@ -3054,40 +7075,211 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserAdminRead"];
                 };
             };
-            /** @description Authenticated, but not allowed. */
-            403: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3114,30 +7306,187 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The body's hash: send it back as `If-None-Match` (while caching is on). */
+                    ETag?: string;
+                    /** @description `HIT` or `MISS`: whether the response cache served it. */
+                    "X-Cache"?: string;
+                    /** @description How the response may be cached. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OffsetPage_UserAdminRead_"];
                 };
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Not modified: the `If-None-Match` ETag is current; no body. */
+            304: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The body's hash: send it back as `If-None-Match` (while caching is on). */
+                    ETag?: string;
+                    /** @description `HIT` or `MISS`: whether the response cache served it. */
+                    "X-Cache"?: string;
+                    /** @description How the response may be cached. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3156,29 +7505,187 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The body's hash: send it back as `If-None-Match` (while caching is on). */
+                    ETag?: string;
+                    /** @description `HIT` or `MISS`: whether the response cache served it. */
+                    "X-Cache"?: string;
+                    /** @description How the response may be cached. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserAdminRead"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description Not modified: the `If-None-Match` ETag is current; no body. */
+            304: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The body's hash: send it back as `If-None-Match` (while caching is on). */
+                    ETag?: string;
+                    /** @description `HIT` or `MISS`: whether the response cache served it. */
+                    "X-Cache"?: string;
+                    /** @description How the response may be cached. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3197,37 +7704,175 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3250,50 +7895,211 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserAdminRead"];
                 };
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with existing data. */
+            /** @description Conflicts with existing data or with the resource's state. */
             409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3312,54 +8118,182 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserAdminRead"];
                 };
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with existing data. */
+            /** @description Conflicts with existing data or with the resource's state. */
             409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    list_request_logs_api_v1_admin_request_logs_get: {
+    admin_list_request_logs: {
         parameters: {
             query?: {
                 user_id?: string | null;
@@ -3389,24 +8323,165 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPage_RequestLogRead_"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    jobs_status_api_v1_admin_jobs_get: {
+    admin_jobs_queue_status: {
         parameters: {
             query?: never;
             header?: never;
@@ -3418,15 +8493,131 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["JobsStatus"];
                 };
             };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    list_failed_jobs_api_v1_admin_jobs_failed_get: {
+    admin_jobs_list_failed: {
         parameters: {
             query?: {
                 /** @description One job's name */
@@ -3445,24 +8636,165 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPage_FailedJobRead_"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    read_failed_job_api_v1_admin_jobs_failed__failed_id__get: {
+    admin_jobs_read_failed: {
         parameters: {
             query?: never;
             header?: never;
@@ -3476,24 +8808,165 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FailedJobRead"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    delete_failed_job_api_v1_admin_jobs_failed__failed_id__delete: {
+    admin_jobs_delete_failed: {
         parameters: {
             query?: never;
             header?: never;
@@ -3507,22 +8980,163 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    retry_failed_job_api_v1_admin_jobs_failed__failed_id__retry_post: {
+    admin_jobs_retry_failed: {
         parameters: {
             query?: never;
             header?: never;
@@ -3536,24 +9150,182 @@ export interface operations {
             /** @description Successful Response */
             202: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Enqueued"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    create_superuser_api_v1_root_superusers_post: {
+    root_create_superuser: {
         parameters: {
             query?: never;
             header?: never;
@@ -3569,24 +9341,199 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    add_participants_api_v1_threads__thread_id__participants_post: {
+    threads_add_participants: {
         parameters: {
             query?: never;
             header?: never;
@@ -3604,45 +9551,216 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ThreadRead"];
                 };
             };
-            /** @description Authenticated, but not allowed. */
-            403: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    remove_participant_api_v1_threads__thread_id__participants__user_id__delete: {
+    threads_remove_participant: {
         parameters: {
             query?: never;
             header?: never;
@@ -3657,42 +9775,180 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    thread_events_api_v1_threads__thread_id__events_get: {
+    threads_events: {
         parameters: {
             query?: {
                 /** @description The last seq you saw. */
@@ -3710,35 +9966,165 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EventPage"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    mark_read_api_v1_threads__thread_id__read_post: {
+    threads_mark_read: {
         parameters: {
             query?: never;
             header?: never;
@@ -3756,30 +10142,211 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReadState"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3801,30 +10368,160 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPage_ThreadRead_"];
                 };
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3845,30 +10542,194 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ThreadRead"];
                 };
             };
-            /** @description Conflicts with existing data. */
-            409: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3887,29 +10748,160 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ThreadRead"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3928,37 +10920,175 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3981,50 +11111,211 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ThreadRead"];
                 };
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with existing data. */
+            /** @description Conflicts with existing data or with the resource's state. */
             409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4050,40 +11341,177 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CursorPage_MessageRead_"];
                 };
             };
-            /** @description Bad request (e.g. an invalid cursor). */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4106,40 +11534,211 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MessageRead"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with existing data. */
-            409: {
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4158,37 +11757,175 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4211,55 +11948,216 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MessageRead"];
                 };
             };
-            /** @description Authenticated, but not allowed. */
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
             403: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
+            /** @description Not found, or not visible to the caller (the same answer for both). */
             404: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with existing data. */
+            /** @description Conflicts with existing data or with the resource's state. */
             409: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Invalid input; `errors` names each field. */
             422: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
-                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    issue_ticket_api_v1_realtime_tickets_post: {
+    realtime_issue_ticket: {
         parameters: {
             query?: never;
             header?: never;
@@ -4275,19 +12173,177 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TicketRead"];
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
                 headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

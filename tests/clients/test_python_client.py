@@ -6,27 +6,19 @@ from collections.abc import Iterator
 
 import pytest
 from plinth_client import AuthenticatedClient, Client
-from plinth_client.api.v1_auth import (
-    login_api_v1_auth_login_post as login,
-)
-from plinth_client.api.v1_auth import (
-    logout_api_v1_auth_logout_post as logout,
-)
-from plinth_client.api.v1_auth import (
-    refresh_api_v1_auth_refresh_post as refresh,
-)
-from plinth_client.api.v1_auth import (
-    register_api_v1_auth_register_post as register,
-)
+from plinth_client.api.v1_auth import auth_login as login
+from plinth_client.api.v1_auth import auth_logout as logout
+from plinth_client.api.v1_auth import auth_refresh as refresh
+from plinth_client.api.v1_auth import auth_register as register
 from plinth_client.api.v1_threads import (
     thread_messages_create,
     thread_messages_list,
     threads_create,
     threads_get,
 )
-from plinth_client.api.v1_users import read_me_api_v1_users_me_get as read_me
+from plinth_client.api.v1_users import users_read_me as read_me
 from plinth_client.models import (
-    BodyLoginApiV1AuthLoginPost,
+    BodyAuthLogin,
     CursorPageMessageRead,
     MessageCreate,
     MessageRead,
@@ -66,7 +58,7 @@ async def sign_up(base: str, email: str) -> tuple[UserRead, TokenResponse]:
     data = UserRegister(email=email, password=PASSWORD, full_name=email.split("@")[0])
     user = await register.asyncio(client=anonymous, body=data)
     assert isinstance(user, UserRead), user
-    form = BodyLoginApiV1AuthLoginPost(username=email, password=PASSWORD)
+    form = BodyAuthLogin(username=email, password=PASSWORD)
     tokens = await login.asyncio(client=anonymous, body=form)
     assert isinstance(tokens, TokenResponse), tokens
     return user, tokens
@@ -113,6 +105,7 @@ async def test_the_messenger_flow_through_the_generated_client(server: str) -> N
     assert ended.status_code == 204
     after = await read_me.asyncio_detailed(client=client)
     assert after.status_code == 401  # the session is over for its access tokens too
+    assert isinstance(after.parsed, Problem) and after.parsed.status == 401
 
 
 async def test_errors_come_back_as_typed_problems(server: str) -> None:

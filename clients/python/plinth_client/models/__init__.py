@@ -4,7 +4,7 @@ from .api_key_admin_read import ApiKeyAdminRead
 from .api_key_create import ApiKeyCreate
 from .api_key_created import ApiKeyCreated
 from .api_key_read import ApiKeyRead
-from .body_login_api_v1_auth_login_post import BodyLoginApiV1AuthLoginPost
+from .body_auth_login import BodyAuthLogin
 from .cursor_page_failed_job_read import CursorPageFailedJobRead
 from .cursor_page_message_read import CursorPageMessageRead
 from .cursor_page_request_log_read import CursorPageRequestLogRead
@@ -18,12 +18,11 @@ from .exchange_request import ExchangeRequest
 from .failed_job_read import FailedJobRead
 from .failed_job_read_arguments import FailedJobReadArguments
 from .field_error import FieldError
-from .http_validation_error import HTTPValidationError
+from .health_live_response_health_live import HealthLiveResponseHealthLive
 from .identity_read import IdentityRead
 from .jobs_status import JobsStatus
 from .link_request import LinkRequest
 from .link_start import LinkStart
-from .live_health_live_get_response_live_health_live_get import LiveHealthLiveGetResponseLiveHealthLiveGet
 from .mail_accepted import MailAccepted
 from .me_update import MeUpdate
 from .me_updated import MeUpdated
@@ -59,15 +58,13 @@ from .user_admin_read import UserAdminRead
 from .user_admin_update import UserAdminUpdate
 from .user_read import UserRead
 from .user_register import UserRegister
-from .validation_error import ValidationError
-from .validation_error_context import ValidationErrorContext
 
 __all__ = (
     "ApiKeyAdminRead",
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApiKeyRead",
-    "BodyLoginApiV1AuthLoginPost",
+    "BodyAuthLogin",
     "CursorPageFailedJobRead",
     "CursorPageMessageRead",
     "CursorPageRequestLogRead",
@@ -81,12 +78,11 @@ __all__ = (
     "FailedJobRead",
     "FailedJobReadArguments",
     "FieldError",
-    "HTTPValidationError",
+    "HealthLiveResponseHealthLive",
     "IdentityRead",
     "JobsStatus",
     "LinkRequest",
     "LinkStart",
-    "LiveHealthLiveGetResponseLiveHealthLiveGet",
     "MailAccepted",
     "MessageCreate",
     "MessageRead",
@@ -122,6 +118,4 @@ __all__ = (
     "UserAdminUpdate",
     "UserRead",
     "UserRegister",
-    "ValidationError",
-    "ValidationErrorContext",
 )

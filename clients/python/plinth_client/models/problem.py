@@ -20,12 +20,12 @@ class Problem:
     """RFC 9457 problem details: every error the API answers has this shape.
 
     Attributes:
-        type_ (str):
-        title (str):
-        status (int):
-        detail (str):
-        errors (list[FieldError] | Unset):
-        request_id (None | str | Unset):
+        type_ (str): A URI naming the kind of problem.
+        title (str): The kind of problem, for people.
+        status (int): The HTTP status, repeated.
+        detail (str): This occurrence, for people.
+        errors (list[FieldError] | Unset): The invalid fields (422), else empty.
+        request_id (None | str | Unset): As in `X-Request-ID` and logs.
     """
 
     type_: str

@@ -8,7 +8,6 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_key_admin_read import ApiKeyAdminRead
-from ...models.http_validation_error import HTTPValidationError
 from ...models.problem import Problem
 from ...types import Response
 
@@ -29,11 +28,21 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiKeyAdminRead | HTTPValidationError | Problem | None:
+) -> ApiKeyAdminRead | Problem | None:
     if response.status_code == 200:
         response_200 = ApiKeyAdminRead.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
@@ -41,9 +50,29 @@ def _parse_response(
         return response_404
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 504:
+        response_504 = Problem.from_dict(response.json())
+
+        return response_504
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -53,7 +82,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiKeyAdminRead | HTTPValidationError | Problem]:
+) -> Response[ApiKeyAdminRead | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -66,7 +95,7 @@ def sync_detailed(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiKeyAdminRead | HTTPValidationError | Problem]:
+) -> Response[ApiKeyAdminRead | Problem]:
     """Get admin api keys
 
     Args:
@@ -77,7 +106,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKeyAdminRead | HTTPValidationError | Problem]
+        Response[ApiKeyAdminRead | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -95,7 +124,7 @@ def sync(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ApiKeyAdminRead | HTTPValidationError | Problem | None:
+) -> ApiKeyAdminRead | Problem | None:
     """Get admin api keys
 
     Args:
@@ -106,7 +135,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKeyAdminRead | HTTPValidationError | Problem
+        ApiKeyAdminRead | Problem
     """
 
     return sync_detailed(
@@ -119,7 +148,7 @@ async def asyncio_detailed(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiKeyAdminRead | HTTPValidationError | Problem]:
+) -> Response[ApiKeyAdminRead | Problem]:
     """Get admin api keys
 
     Args:
@@ -130,7 +159,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKeyAdminRead | HTTPValidationError | Problem]
+        Response[ApiKeyAdminRead | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -146,7 +175,7 @@ async def asyncio(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ApiKeyAdminRead | HTTPValidationError | Problem | None:
+) -> ApiKeyAdminRead | Problem | None:
     """Get admin api keys
 
     Args:
@@ -157,7 +186,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKeyAdminRead | HTTPValidationError | Problem
+        ApiKeyAdminRead | Problem
     """
 
     return (

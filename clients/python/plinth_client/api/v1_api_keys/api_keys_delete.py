@@ -7,7 +7,6 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.http_validation_error import HTTPValidationError
 from ...models.problem import Problem
 from ...types import Response
 
@@ -26,12 +25,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | HTTPValidationError | Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
@@ -43,10 +45,35 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 504:
+        response_504 = Problem.from_dict(response.json())
+
+        return response_504
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -54,9 +81,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | HTTPValidationError | Problem]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -69,7 +94,7 @@ def sync_detailed(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | HTTPValidationError | Problem]:
+) -> Response[Any | Problem]:
     """Delete api keys
 
     Args:
@@ -80,7 +105,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | HTTPValidationError | Problem]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -98,7 +123,7 @@ def sync(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | HTTPValidationError | Problem | None:
+) -> Any | Problem | None:
     """Delete api keys
 
     Args:
@@ -109,7 +134,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | HTTPValidationError | Problem
+        Any | Problem
     """
 
     return sync_detailed(
@@ -122,7 +147,7 @@ async def asyncio_detailed(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | HTTPValidationError | Problem]:
+) -> Response[Any | Problem]:
     """Delete api keys
 
     Args:
@@ -133,7 +158,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | HTTPValidationError | Problem]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -149,7 +174,7 @@ async def asyncio(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | HTTPValidationError | Problem | None:
+) -> Any | Problem | None:
     """Delete api keys
 
     Args:
@@ -160,7 +185,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | HTTPValidationError | Problem
+        Any | Problem
     """
 
     return (

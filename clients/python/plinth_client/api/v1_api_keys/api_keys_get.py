@@ -8,7 +8,6 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.api_key_read import ApiKeyRead
-from ...models.http_validation_error import HTTPValidationError
 from ...models.problem import Problem
 from ...types import Response
 
@@ -27,13 +26,21 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ApiKeyRead | HTTPValidationError | Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ApiKeyRead | Problem | None:
     if response.status_code == 200:
         response_200 = ApiKeyRead.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
@@ -41,9 +48,29 @@ def _parse_response(
         return response_404
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 504:
+        response_504 = Problem.from_dict(response.json())
+
+        return response_504
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -53,7 +80,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ApiKeyRead | HTTPValidationError | Problem]:
+) -> Response[ApiKeyRead | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -66,7 +93,7 @@ def sync_detailed(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiKeyRead | HTTPValidationError | Problem]:
+) -> Response[ApiKeyRead | Problem]:
     """Get api keys
 
     Args:
@@ -77,7 +104,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKeyRead | HTTPValidationError | Problem]
+        Response[ApiKeyRead | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -95,7 +122,7 @@ def sync(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ApiKeyRead | HTTPValidationError | Problem | None:
+) -> ApiKeyRead | Problem | None:
     """Get api keys
 
     Args:
@@ -106,7 +133,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKeyRead | HTTPValidationError | Problem
+        ApiKeyRead | Problem
     """
 
     return sync_detailed(
@@ -119,7 +146,7 @@ async def asyncio_detailed(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[ApiKeyRead | HTTPValidationError | Problem]:
+) -> Response[ApiKeyRead | Problem]:
     """Get api keys
 
     Args:
@@ -130,7 +157,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ApiKeyRead | HTTPValidationError | Problem]
+        Response[ApiKeyRead | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -146,7 +173,7 @@ async def asyncio(
     api_key_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> ApiKeyRead | HTTPValidationError | Problem | None:
+) -> ApiKeyRead | Problem | None:
     """Get api keys
 
     Args:
@@ -157,7 +184,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ApiKeyRead | HTTPValidationError | Problem
+        ApiKeyRead | Problem
     """
 
     return (

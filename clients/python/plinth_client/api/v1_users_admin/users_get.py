@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 from uuid import UUID
 
@@ -7,7 +7,6 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.http_validation_error import HTTPValidationError
 from ...models.problem import Problem
 from ...models.user_admin_read import UserAdminRead
 from ...types import Response
@@ -29,11 +28,25 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | Problem | UserAdminRead | None:
+) -> Any | Problem | UserAdminRead | None:
     if response.status_code == 200:
         response_200 = UserAdminRead.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
 
     if response.status_code == 404:
         response_404 = Problem.from_dict(response.json())
@@ -41,9 +54,29 @@ def _parse_response(
         return response_404
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 504:
+        response_504 = Problem.from_dict(response.json())
+
+        return response_504
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -53,7 +86,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | Problem | UserAdminRead]:
+) -> Response[Any | Problem | UserAdminRead]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -66,7 +99,7 @@ def sync_detailed(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[HTTPValidationError | Problem | UserAdminRead]:
+) -> Response[Any | Problem | UserAdminRead]:
     """Get users
 
     Args:
@@ -77,7 +110,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | Problem | UserAdminRead]
+        Response[Any | Problem | UserAdminRead]
     """
 
     kwargs = _get_kwargs(
@@ -95,7 +128,7 @@ def sync(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> HTTPValidationError | Problem | UserAdminRead | None:
+) -> Any | Problem | UserAdminRead | None:
     """Get users
 
     Args:
@@ -106,7 +139,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | Problem | UserAdminRead
+        Any | Problem | UserAdminRead
     """
 
     return sync_detailed(
@@ -119,7 +152,7 @@ async def asyncio_detailed(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[HTTPValidationError | Problem | UserAdminRead]:
+) -> Response[Any | Problem | UserAdminRead]:
     """Get users
 
     Args:
@@ -130,7 +163,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | Problem | UserAdminRead]
+        Response[Any | Problem | UserAdminRead]
     """
 
     kwargs = _get_kwargs(
@@ -146,7 +179,7 @@ async def asyncio(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> HTTPValidationError | Problem | UserAdminRead | None:
+) -> Any | Problem | UserAdminRead | None:
     """Get users
 
     Args:
@@ -157,7 +190,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | Problem | UserAdminRead
+        Any | Problem | UserAdminRead
     """
 
     return (

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -62,21 +62,55 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> OffsetPageUserAdminRead | Problem | None:
+) -> Any | OffsetPageUserAdminRead | Problem | None:
     if response.status_code == 200:
         response_200 = OffsetPageUserAdminRead.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
 
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 504:
+        response_504 = Problem.from_dict(response.json())
+
+        return response_504
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -86,7 +120,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[OffsetPageUserAdminRead | Problem]:
+) -> Response[Any | OffsetPageUserAdminRead | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -104,7 +138,7 @@ def sync_detailed(
     limit: int | Unset = 50,
     offset: int | Unset = 0,
     sort: str | Unset = "-created_at",
-) -> Response[OffsetPageUserAdminRead | Problem]:
+) -> Response[Any | OffsetPageUserAdminRead | Problem]:
     """List users
 
     Args:
@@ -121,7 +155,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OffsetPageUserAdminRead | Problem]
+        Response[Any | OffsetPageUserAdminRead | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -149,7 +183,7 @@ def sync(
     limit: int | Unset = 50,
     offset: int | Unset = 0,
     sort: str | Unset = "-created_at",
-) -> OffsetPageUserAdminRead | Problem | None:
+) -> Any | OffsetPageUserAdminRead | Problem | None:
     """List users
 
     Args:
@@ -166,7 +200,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OffsetPageUserAdminRead | Problem
+        Any | OffsetPageUserAdminRead | Problem
     """
 
     return sync_detailed(
@@ -189,7 +223,7 @@ async def asyncio_detailed(
     limit: int | Unset = 50,
     offset: int | Unset = 0,
     sort: str | Unset = "-created_at",
-) -> Response[OffsetPageUserAdminRead | Problem]:
+) -> Response[Any | OffsetPageUserAdminRead | Problem]:
     """List users
 
     Args:
@@ -206,7 +240,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OffsetPageUserAdminRead | Problem]
+        Response[Any | OffsetPageUserAdminRead | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -232,7 +266,7 @@ async def asyncio(
     limit: int | Unset = 50,
     offset: int | Unset = 0,
     sort: str | Unset = "-created_at",
-) -> OffsetPageUserAdminRead | Problem | None:
+) -> Any | OffsetPageUserAdminRead | Problem | None:
     """List users
 
     Args:
@@ -249,7 +283,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OffsetPageUserAdminRead | Problem
+        Any | OffsetPageUserAdminRead | Problem
     """
 
     return (

@@ -7,7 +7,6 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.http_validation_error import HTTPValidationError
 from ...models.problem import Problem
 from ...models.user_admin_read import UserAdminRead
 from ...types import Response
@@ -29,11 +28,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | Problem | UserAdminRead | None:
+) -> Problem | UserAdminRead | None:
     if response.status_code == 200:
         response_200 = UserAdminRead.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
@@ -51,9 +55,29 @@ def _parse_response(
         return response_409
 
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 504:
+        response_504 = Problem.from_dict(response.json())
+
+        return response_504
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -63,7 +87,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | Problem | UserAdminRead]:
+) -> Response[Problem | UserAdminRead]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -76,7 +100,7 @@ def sync_detailed(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[HTTPValidationError | Problem | UserAdminRead]:
+) -> Response[Problem | UserAdminRead]:
     """Restore users
 
     Args:
@@ -87,7 +111,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | Problem | UserAdminRead]
+        Response[Problem | UserAdminRead]
     """
 
     kwargs = _get_kwargs(
@@ -105,7 +129,7 @@ def sync(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> HTTPValidationError | Problem | UserAdminRead | None:
+) -> Problem | UserAdminRead | None:
     """Restore users
 
     Args:
@@ -116,7 +140,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | Problem | UserAdminRead
+        Problem | UserAdminRead
     """
 
     return sync_detailed(
@@ -129,7 +153,7 @@ async def asyncio_detailed(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[HTTPValidationError | Problem | UserAdminRead]:
+) -> Response[Problem | UserAdminRead]:
     """Restore users
 
     Args:
@@ -140,7 +164,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | Problem | UserAdminRead]
+        Response[Problem | UserAdminRead]
     """
 
     kwargs = _get_kwargs(
@@ -156,7 +180,7 @@ async def asyncio(
     user_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> HTTPValidationError | Problem | UserAdminRead | None:
+) -> Problem | UserAdminRead | None:
     """Restore users
 
     Args:
@@ -167,7 +191,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | Problem | UserAdminRead
+        Problem | UserAdminRead
     """
 
     return (

@@ -1,0 +1,244 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.read_marker import ReadMarker
+from ...models.read_state import ReadState
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    thread_id: UUID,
+    *,
+    body: None | ReadMarker | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/threads/{thread_id}/read".format(
+            thread_id=quote(str(thread_id), safe=""),
+        ),
+    }
+
+    if isinstance(body, ReadMarker):
+        _kwargs["json"] = body.to_dict()
+    else:
+        _kwargs["json"] = body
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | ReadState | None:
+    if response.status_code == 200:
+        response_200 = ReadState.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 504:
+        response_504 = Problem.from_dict(response.json())
+
+        return response_504
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | ReadState]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    thread_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: None | ReadMarker | Unset = UNSET,
+) -> Response[Problem | ReadState]:
+    """Mark Read
+
+     Move your read marker forward (to `seq`, or to the latest event); members get a
+    `thread.read` event. Unread counts appear in `GET /threads`.
+
+    Args:
+        thread_id (UUID):
+        body (None | ReadMarker | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | ReadState]
+    """
+
+    kwargs = _get_kwargs(
+        thread_id=thread_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    thread_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: None | ReadMarker | Unset = UNSET,
+) -> Problem | ReadState | None:
+    """Mark Read
+
+     Move your read marker forward (to `seq`, or to the latest event); members get a
+    `thread.read` event. Unread counts appear in `GET /threads`.
+
+    Args:
+        thread_id (UUID):
+        body (None | ReadMarker | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | ReadState
+    """
+
+    return sync_detailed(
+        thread_id=thread_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    thread_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: None | ReadMarker | Unset = UNSET,
+) -> Response[Problem | ReadState]:
+    """Mark Read
+
+     Move your read marker forward (to `seq`, or to the latest event); members get a
+    `thread.read` event. Unread counts appear in `GET /threads`.
+
+    Args:
+        thread_id (UUID):
+        body (None | ReadMarker | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | ReadState]
+    """
+
+    kwargs = _get_kwargs(
+        thread_id=thread_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    thread_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: None | ReadMarker | Unset = UNSET,
+) -> Problem | ReadState | None:
+    """Mark Read
+
+     Move your read marker forward (to `seq`, or to the latest event); members get a
+    `thread.read` event. Unread counts appear in `GET /threads`.
+
+    Args:
+        thread_id (UUID):
+        body (None | ReadMarker | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | ReadState
+    """
+
+    return (
+        await asyncio_detailed(
+            thread_id=thread_id,
+            client=client,
+            body=body,
+        )
+    ).parsed
