@@ -1,4 +1,8 @@
-"""Pure ASGI middleware of the core: request ids (other platform middleware lives beside it)."""
+"""Pure ASGI middleware of the core: request ids, and `observe` for middleware that records each
+request once it is answered (other platform middleware lives beside it)."""
+
+import time
+from collections.abc import Callable
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,6 +17,30 @@ PROBE_PATH_PREFIXES = ("/health/", "/metrics")
 def is_probe(scope: Scope) -> bool:
     """Whether the request is a health probe or a metrics scrape."""
     return str(scope["path"]).startswith(PROBE_PATH_PREFIXES)
+
+
+Finished = Callable[[Scope, int, float], None]
+"""Told of an answered request: its scope, the status sent and the seconds it took."""
+
+
+async def observe(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, finished: Finished
+) -> None:
+    """Run `app` and then call `finished(scope, status, seconds)` — also when it raised, with
+    status 500 unless a response had started: the access log, request log and metrics."""
+    started = time.perf_counter()
+    status = 500
+
+    async def send_and_watch(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        await send(message)
+
+    try:
+        await app(scope, receive, send_and_watch)
+    finally:
+        finished(scope, status, time.perf_counter() - started)
 
 
 class RequestIdMiddleware:

@@ -17,7 +17,6 @@ import asyncio
 import logging
 import os
 import shutil
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -37,11 +36,11 @@ from prometheus_client import (
 )
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from configs.metrics import MetricsSettings
 from core.errors import Forbidden, Unauthorized
-from core.middleware import is_probe
+from core.middleware import is_probe, observe
 from core.platform.requestlog import route_template
 from core.security import constant_time_equals
 
@@ -117,24 +116,16 @@ class MetricsMiddleware:
         if scope["type"] != "http" or is_probe(scope):
             await self.app(scope, receive, send)
             return
-        status = 500
-        started = time.perf_counter()
-
-        async def send_and_watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         IN_PROGRESS.inc()
-        try:
-            await self.app(scope, receive, send_and_watch)
-        finally:
-            IN_PROGRESS.dec()
-            route = route_template(scope) or UNMATCHED_ROUTE
-            method = scope["method"]
-            REQUESTS.labels(route=route, method=method, status=str(status)).inc()
-            LATENCY.labels(route=route, method=method).observe(time.perf_counter() - started)
+        await observe(self.app, scope, receive, send, self._count)
+
+    @staticmethod
+    def _count(scope: Scope, status: int, seconds: float) -> None:
+        IN_PROGRESS.dec()
+        route = route_template(scope) or UNMATCHED_ROUTE
+        method = scope["method"]
+        REQUESTS.labels(route=route, method=method, status=str(status)).inc()
+        LATENCY.labels(route=route, method=method).observe(seconds)
 
 
 # -- database pool ----------------------------------------------------------------------------

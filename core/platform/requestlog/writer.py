@@ -15,21 +15,21 @@ and request id — never bodies, query strings, headers or tokens.
 
 import asyncio
 import logging
-import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import Counter
 from sqlalchemy import insert
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from configs.requestlog import RequestLogSettings
 from core.db import Database, new_id, utcnow
+from core.middleware import observe
 from core.platform.clientip import resolve_client_ip, trusted_proxies
 from core.platform.requestlog.models import MAX_IP_LENGTH, MAX_ROUTE_LENGTH, RequestLog
 
@@ -204,22 +204,9 @@ class RequestLogMiddleware:
         if not self._wanted(scope):
             await self.app(scope, receive, send)
             return
-        started_at = utcnow()
-        started = time.perf_counter()
-        status = 500
+        await observe(self.app, scope, receive, send, self._record)
 
-        async def send_and_watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_watch)
-        finally:
-            self._record(scope, status, started_at, time.perf_counter() - started)
-
-    def _record(self, scope: Scope, status: int, started_at: datetime, seconds: float) -> None:
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
         buffer = self.buffer()
         if buffer is None:
             return
@@ -227,7 +214,7 @@ class RequestLogMiddleware:
         buffer.add(
             {
                 "id": new_id(),
-                "created_at": started_at,
+                "created_at": utcnow() - timedelta(seconds=seconds),
                 "method": scope["method"][:10],
                 "route": logged_route(scope),
                 "status": status,
