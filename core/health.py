@@ -94,9 +94,10 @@ async def ready(request: Request) -> Any:
 
 class ProbeShortcut:
     """Right inside the request ids: `GET /health/live` and `GET /health/ready` go straight to
-    their routes, past every other middleware and the route table. Orchestrators poll them every few
-    seconds and they need no request id, limit, log line or metric; a probe is the cheapest
-    request the app serves. Other methods and paths take the normal way (405, 404)."""
+    their routes, past every other middleware and the route table. Orchestrators poll them every
+    few seconds and they need no limit, log line or metric (they keep their `X-Request-ID`); a
+    probe is the cheapest request the app serves. Other methods and paths take the normal way
+    (405, 404)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -13,15 +13,14 @@ paths lose their query string (it may hold tokens).
 import json
 import logging
 import logging.config
-import time
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from configs import Settings
 from core.context import current_request_id
-from core.middleware import PROBE_PATH_PREFIXES, is_probe
+from core.middleware import PROBE_PATH_PREFIXES, is_probe, observe
 
 JSON = "json"
 TEXT = "text"
@@ -122,19 +121,7 @@ class AccessLogMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_watch)
-        finally:
-            self._line(scope, status, time.perf_counter() - started)
+        await observe(self.app, scope, receive, send, self._line)
 
     @staticmethod
     def _line(scope: Scope, status: int, seconds: float) -> None:
