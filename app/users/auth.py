@@ -34,7 +34,7 @@ def _parse_uuid(value: object) -> uuid.UUID | None:
 # One round trip per request: the account's columns by primary key, with the token's session
 # joined on its primary key. Built once; each request only binds the two ids. Core, not ORM:
 # the account is a read-only snapshot (`Principal.account`); code that changes the user loads
-# the entity in its own unit of work (`UserRepository.caller`).
+# the entity in its own unit of work (`UserController.caller_account`).
 _ACCOUNT_AND_SESSION = (
     select(
         *User.__table__.columns,
