@@ -9,6 +9,8 @@ import asyncio
 import functools
 import hmac
 import os
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -76,10 +78,28 @@ class Principal:
         return scope in self.scopes
 
 
+HASHING_NICENESS = 4
+"""How much lower than the event loop the hashing threads run (Linux `nice` steps)."""
+
+
+def _lower_thread_priority() -> None:
+    """Run the calling thread at background priority, so the kernel gives a waiting event loop
+    the core before a hash: a login storm then slows logins, not every other request. Linux
+    keeps a niceness per thread; elsewhere `setpriority` would lower the whole process, so it
+    is left alone there."""
+    if sys.platform == "linux":
+        thread = threading.get_native_id()
+        niceness = os.getpriority(os.PRIO_PROCESS, thread) + HASHING_NICENESS
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, niceness))
+
+
 @functools.cache
 def hashing_executor(threads: int) -> ThreadPoolExecutor:
-    """The process's pool of `threads` hashing threads (one pool per size)."""
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="password-hash")
+    """The process's pool of `threads` hashing threads (one pool per size), each at background
+    priority (`HASHING_NICENESS`)."""
+    return ThreadPoolExecutor(
+        max_workers=threads, thread_name_prefix="password-hash", initializer=_lower_thread_priority
+    )
 
 
 def hashing_threads_per_worker(workers: int) -> int:

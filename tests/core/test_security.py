@@ -2,6 +2,8 @@
 
 import asyncio
 import os
+import sys
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -10,10 +12,12 @@ import pytest
 
 from core.errors import Unauthorized
 from core.security import (
+    HASHING_NICENESS,
     PasswordHasher,
     TokenConfig,
     TokenService,
     TokenType,
+    hashing_executor,
     hashing_threads_per_worker,
 )
 
@@ -33,6 +37,17 @@ async def test_hashing_leaves_the_event_loop_free_while_it_runs() -> None:
     observed = asyncio.create_task(_done_yet(hashing))
     assert await observed is False
     assert (await hashing).startswith("$argon2id$")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread niceness is Linux's")
+async def test_hashing_threads_run_below_the_event_loops_priority() -> None:
+    """During a login storm the kernel hands a core to the event loop before a hash."""
+    loop_niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    hashing = await asyncio.get_running_loop().run_in_executor(
+        hashing_executor(1), lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    )
+    assert hashing == min(19, loop_niceness + HASHING_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == loop_niceness
 
 
 async def _done_yet(task: "asyncio.Task[str]") -> bool:
