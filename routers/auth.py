@@ -8,7 +8,7 @@ from app.users.limits import FAILED_LOGINS, MAIL_SENDS, REGISTRATIONS
 from app.users.schemas import RefreshRequest, TokenResponse, UserRead, UserRegister
 from app.users.service import AuthService
 from core.deps import provide
-from core.forms import PasswordForm
+from core.forms import PasswordForm, password_form
 from core.openapi import operation_ids, problem_responses
 from core.platform.cache import invalidates
 from routers.gates import PEOPLE_ONLY
@@ -49,7 +49,7 @@ async def register(data: UserRegister, request: Request, response: Response, aut
 async def login(
     request: Request,
     response: Response,
-    form: Annotated[PasswordForm, Depends()],
+    form: Annotated[PasswordForm, Depends(password_form)],
     auth: Auth,
 ) -> Any:
     """OAuth2 password flow: `username` is the email; `scope` narrows what the token may do
