@@ -29,7 +29,7 @@ from bench.runner import (
     Session,
     SessionResult,
     app_environment,
-    hash_seconds,
+    hash_cost,
     new_secret,
     reference_environment,
 )
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"seeding {database_url} ...")
         seeded = asyncio.run(seed(database_url, args.messages))
         log("  " + ", ".join(f"{k} {v:.1f}s" for k, v in seeded.seconds.items()))
-        hash_s = asyncio.run(hash_seconds(seeded.password))
+        hashing = asyncio.run(hash_cost(seeded.password, os.cpu_count() or 1))
         secret = new_secret()
         for workers in worker_counts:
             log(f"\n== {workers} worker(s)")
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                         server = LadderServer(rung, workers, ref_env, data_dir)
                         ladder[rung] = servers.enter_context(server)
                 session = Session(
-                    app, reference, seeded, secret, options, hash_s, log, ladder=ladder
+                    app, reference, seeded, secret, options, hashing, log, ladder=ladder
                 )
                 try:
                     result = session.run_all(only)
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                         AppServer(workers, nocache_env, data_dir, label="-nocache")
                     )
                     uncached = Session(
-                        nocache_app, reference, seeded, secret, options, hash_s, log, result
+                        nocache_app, reference, seeded, secret, options, hashing, log, result
                     )
                     uncached.admin_list()
                 if workers == 1 and not args.no_profile:
