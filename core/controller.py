@@ -100,6 +100,11 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
     """How lists page: numbered pages with a total, or keyset cursors (the repository's key)."""
     max_limit: ClassVar[int] = MAX_LIMIT
     """The largest page a client may ask for."""
+    create_with_insert: ClassVar[bool] = False
+    """Create rows with one Core `INSERT` (`BaseRepository.insert`) instead of a unit-of-work
+    flush: much cheaper, but the new row is not in the session. Set it for rows that are
+    created and returned as they are (messages, events), not for rows the same request keeps
+    changing through their attributes or that `read_options` reload."""
 
     repository: BaseRepository[ModelT]
 
@@ -153,7 +158,10 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         for name in (self.owner_field, self.created_by_field):
             if name is not None:
                 values.setdefault(name, self.me.id)
-        return await self.repository.add(self.model(**data.model_dump(), **values))
+        obj = self.model(**data.model_dump(), **values)
+        if self.create_with_insert:
+            return await self.repository.insert(obj)
+        return await self.repository.add(obj)
 
     async def perform_create_in(self, parent: Any, data: CreateT, **values: Any) -> ModelT:
         """Create a child of `parent` (already visible, and locked with `lock_on_create`).

@@ -12,11 +12,12 @@ Any `Entity` works; soft delete applies to models that have it (`CommonBase`).
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, bindparam, exists, func, inspect, select, tuple_
+from sqlalchemy import Insert, Select, bindparam, exists, func, insert, inspect, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -219,6 +220,33 @@ class BaseRepository(Generic[ModelT]):
         await self.flush()
         return rows
 
+    async def insert(self, obj: ModelT) -> ModelT:
+        """Insert `obj` with one Core `INSERT` of its column values, outside the ORM's unit of
+        work: no flush plan, no identity-map entry. Columns left unset get their Python-side
+        defaults first (id, timestamps, `default=None`), so `obj` reads as the stored row.
+
+        Use it instead of `add` for rows created once and returned as they are (messages,
+        events, audit rows): it costs a fraction of a flush. `obj` stays transient — later
+        changes in the same unit of work go through statements, not its attributes. Pending
+        ORM changes are flushed first (as autoflush would); a constraint violation is a
+        `Conflict`. Columns with only a server-side default are left to the database and are
+        not read back.
+        """
+        await self.flush()
+        state = obj.__dict__
+        values: dict[str, Any] = {}
+        for key, column, default in _insert_columns(self.model):
+            if key in state:
+                values[column] = state[key]
+            elif default is not None:
+                values[column] = value = default()
+                setattr(obj, key, value)
+        try:
+            await self.session.execute(_insert_statement(self.model), values)
+        except IntegrityError as exc:
+            raise Conflict(self.conflict_detail) from exc
+        return obj
+
     async def update(self, obj: ModelT, values: Mapping[str, Any]) -> ModelT:
         """Set only the given column values (e.g. `model_dump(exclude_unset=True)`) and flush.
 
@@ -253,6 +281,41 @@ class BaseRepository(Generic[ModelT]):
         """Delete the row for good."""
         await self.session.delete(obj)
         await self.flush()
+
+
+@cache
+def _insert_statement(model: type[Entity]) -> Insert:
+    """`INSERT INTO <table>`, built once per model; `insert()` binds the values."""
+    return insert(model.__table__)  # type: ignore[arg-type]
+
+
+@cache
+def _insert_columns(
+    model: type[Entity],
+) -> tuple[tuple[str, str, Callable[[], Any] | None], ...]:
+    """(attribute, column, Python-side default or None) of each column `insert()` writes:
+    a column with neither a value nor a default of its own is written as NULL, one with only
+    a server default is left to the database."""
+    found = []
+    for attr in inspect(model).column_attrs:
+        column = attr.columns[0]
+        found.append((attr.key, column.key, _python_default(column)))
+    return tuple(found)
+
+
+def _python_default(column: Any) -> Callable[[], Any] | None:
+    default = column.default
+    if default is None:
+        return None if column.server_default is not None else _null
+    if default.is_callable:
+        return lambda: default.arg(None)  # SQLAlchemy wraps callables to take a context
+    if default.is_scalar:
+        return lambda: default.arg
+    return None  # a SQL expression: the database computes it
+
+
+def _null() -> None:
+    return None
 
 
 def _soft_deletable(obj: Entity) -> CommonBase:

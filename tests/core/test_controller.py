@@ -42,6 +42,19 @@ async def test_create_get_update_delete_restore(session: AsyncSession) -> None:
     assert (await controller.get(widget.id)).size == 5
 
 
+async def test_create_with_insert_writes_the_row_without_the_unit_of_work(
+    session: AsyncSession,
+) -> None:
+    class InsertingController(WidgetController):
+        create_with_insert = True
+
+    controller = InsertingController(session, None)
+    widget = await controller.create(WidgetCreate(name="fast", size=2))
+    assert widget not in session
+    await session.commit()
+    assert (await controller.get(widget.id)).size == 2
+
+
 async def test_update_applies_only_sent_fields(session: AsyncSession) -> None:
     controller = WidgetController(session, None)
     widget = await controller.create(WidgetCreate(name="keep", size=1))

@@ -122,6 +122,31 @@ async def test_integrity_error_becomes_conflict(session: AsyncSession, database:
         assert await WidgetRepository(other).count(WidgetRepository(other).select()) == 1
 
 
+async def test_insert_writes_one_row_with_its_defaults_outside_the_session(
+    session: AsyncSession,
+) -> None:
+    widget = await WidgetRepository(session).insert(Widget(name="inserted"))
+    assert widget.id.version == 7
+    assert widget.created_at.tzinfo is not None
+    assert (widget.size, widget.owner_id, widget.deleted_at) == (0, None, None)
+    assert widget not in session  # no identity-map entry, nothing left to flush
+    await session.commit()
+    session.expunge_all()
+    stored = await WidgetRepository(session).get(widget.id)
+    assert (stored.name, stored.size, stored.created_at) == ("inserted", 0, widget.created_at)
+
+
+async def test_insert_flushes_pending_changes_first_and_maps_conflicts(
+    session: AsyncSession,
+) -> None:
+    repo = WidgetRepository(session)
+    session.add(Widget(name="pending"))  # not flushed yet: the INSERT below must see it
+    with pytest.raises(Conflict):
+        await repo.insert(Widget(name="pending"))
+    await session.rollback()
+    assert await repo.count(repo.select()) == 0
+
+
 async def test_offset_pages_count_separately_and_slice(session: AsyncSession) -> None:
     await add_widgets(session, *(f"w{i:02d}" for i in range(7)))
     repo = WidgetRepository(session)
