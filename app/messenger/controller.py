@@ -188,6 +188,7 @@ class MessageController(BaseController[Message, MessageCreate, MessageUpdate]):
     created_by_field = "author_id"
     pagination = "cursor"  # newest first over (created_at, id): one index range per page
     filterset = MessageFilters
+    create_with_insert = True  # posted once, returned as it is
 
     def scope(self, stmt: Select[Message], action: Action) -> Select[Message]:
         # Moderation: admins may delete any live message, member of its thread or not.
@@ -207,10 +208,12 @@ class MessageController(BaseController[Message, MessageCreate, MessageUpdate]):
     ) -> Message:
         """Post with the thread's next event id, move the (locked) thread's activity to the
         new message, and count it as read by its author."""
-        seq = await self.events.next_seq(parent.id)
-        message = await super().perform_create_in(parent, data, seq=seq, **values)
-        moment = {"last_message_at": message.created_at, "last_activity_at": message.created_at}
-        await self.parent_controller.repository.update(parent, moment)
+        now = utcnow()  # under the thread's lock: messages' times follow their seq
+        threads: ThreadRepository = self.parent_controller.repository  # type: ignore[assignment]
+        seq = await threads.message_posted(parent, now)
+        message = await super().perform_create_in(
+            parent, data, seq=seq, created_at=now, updated_at=now, **values
+        )
         await ParticipantRepository(self.session).mark_read(parent.id, self.me.id, seq)
         return message
 

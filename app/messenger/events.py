@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, delete, select, update
 
 from app.messenger.models import Thread, ThreadEvent, ThreadParticipant
-from app.messenger.repository import ParticipantRepository
+from app.messenger.repository import ParticipantRepository, ThreadEventRepository
 from core.platform.realtime import publisher_of
 from core.service import ControllerService
 
@@ -100,8 +100,8 @@ class ThreadEvents(ControllerService):
         """Keep event `seq` and, after commit, send it to the thread's live members (as they are
         in this transaction) and to `also` (e.g. the participant just removed)."""
         text = event_frame(kind, thread_id, seq, data)
-        self.session.add(ThreadEvent(thread_id=thread_id, seq=seq, type=kind, frame=text))
-        await self.session.flush()
+        event = ThreadEvent(thread_id=thread_id, seq=seq, type=kind, frame=text)
+        await ThreadEventRepository(self.session).insert(event)  # written once, never read back
         recipients = await self.members(thread_id) | set(also)
         self._publish_after_commit(recipients, text, str(thread_id), seq)
 

@@ -2,12 +2,14 @@
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, Table, bindparam, exists, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.messenger.models import Message, Thread, ThreadParticipant
+from app.messenger.models import Message, Thread, ThreadEvent, ThreadParticipant
 from core.repository import BaseRepository
 
 
@@ -20,6 +22,38 @@ def is_live_member(thread_id: Any, user_id: uuid.UUID) -> Any:
     )
 
 
+# The write path's statements, built once (each call binds its values): on tables, not
+# entities, so nothing in the session is synchronised — the methods below say what they keep
+# in step.
+_thread_table = cast(Table, Thread.__table__)
+_member_table = cast(Table, ThreadParticipant.__table__)
+_threads, _members = _thread_table.c, _member_table.c
+_POSTED = (
+    update(_thread_table)
+    .where(_threads.id == bindparam("tid"))
+    .values(
+        event_seq=_threads.event_seq + 1,
+        last_message_at=bindparam("at", type_=_threads.last_activity_at.type),
+        last_activity_at=bindparam("at"),
+        updated_at=bindparam("at"),
+    )
+    .returning(_threads.event_seq)
+)
+_MARK_READ = (
+    update(_member_table)
+    .where(
+        _members.thread_id == bindparam("tid"),
+        _members.user_id == bindparam("uid"),
+        _members.deleted_at.is_(None),
+        _members.last_read_seq < bindparam("seq"),
+    )
+    .values(last_read_seq=bindparam("seq"))
+)
+_MEMBER_IDS = select(_members.user_id).where(
+    _members.deleted_at.is_(None), _members.thread_id == bindparam("tid")
+)
+
+
 class ThreadRepository(BaseRepository[Thread]):
     model = Thread
     not_found_detail = "The thread does not exist."
@@ -27,6 +61,19 @@ class ThreadRepository(BaseRepository[Thread]):
     def keyset_key(self) -> tuple[InstrumentedAttribute[Any], ...]:
         # Most recent activity first; never NULL (see Thread.last_activity_at).
         return (Thread.last_activity_at, Thread.id)
+
+    async def message_posted(self, thread: Thread, at: datetime) -> int:
+        """Take the (locked) thread's next event id and move its activity to `at`, in one
+        `UPDATE … RETURNING`; the loaded `thread` is kept in step. Returns the event id."""
+        seq = int((await self.session.execute(_POSTED, {"tid": thread.id, "at": at})).scalar_one())
+        for name, value in (
+            ("event_seq", seq),
+            ("last_message_at", at),
+            ("last_activity_at", at),
+            ("updated_at", at),
+        ):
+            set_committed_value(thread, name, value)
+        return seq
 
     async def unread_counts(
         self, thread_ids: Sequence[uuid.UUID], user_id: uuid.UUID, cap: int
@@ -66,20 +113,14 @@ class ParticipantRepository(BaseRepository[ThreadParticipant]):
 
     async def mark_read(self, thread_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> bool:
         """Move the user's read marker forward to `seq` (never back); True if it moved."""
-        result = await self.session.execute(
-            update(ThreadParticipant)
-            .where(
-                ThreadParticipant.thread_id == thread_id,
-                ThreadParticipant.user_id == user_id,
-                ThreadParticipant.deleted_at.is_(None),
-                ThreadParticipant.last_read_seq < seq,
-            )
-            .values(last_read_seq=seq)
-            .execution_options(synchronize_session=False)
-        )
+        params = {"tid": thread_id, "uid": user_id, "seq": seq}
+        result = await self.session.execute(_MARK_READ, params)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def member_ids(self, thread_id: uuid.UUID) -> set[uuid.UUID]:
         """The ids of the thread's live participants."""
-        stmt = self.of_thread(thread_id).with_only_columns(ThreadParticipant.user_id)
-        return set((await self.session.scalars(stmt)).all())
+        return set((await self.session.scalars(_MEMBER_IDS, {"tid": thread_id})).all())
+
+
+class ThreadEventRepository(BaseRepository[ThreadEvent]):
+    model = ThreadEvent
