@@ -89,12 +89,15 @@ class BaseRepository(Generic[ModelT]):
         """`SELECT model`, hiding soft-deleted rows unless `include_deleted`."""
         stmt = select(self.model)
         if not include_deleted and issubclass(self.model, CommonBase):
-            stmt = stmt.where(self.model.deleted_at.is_(None))
+            # The table's column, not the ORM attribute: the same SQL, built in a fraction of
+            # the time (these builders run on every read and write).
+            stmt = stmt.where(self.model.__table__.c.deleted_at.is_(None))
         return stmt
 
     def by_id(self, id_: uuid.UUID, *, include_deleted: bool = False) -> Select[ModelT]:
         """The statement for one row by primary key."""
-        return self.select(include_deleted=include_deleted).where(self.model.id == id_)
+        column = self.model.__table__.c.id
+        return self.select(include_deleted=include_deleted).where(column == id_)
 
     # -- executors ----------------------------------------------------------------------------
 
