@@ -1,12 +1,15 @@
 """Declarative base, the `CommonBase` every entity inherits, and the engine/session factory."""
 
+import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections import namedtuple
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, Uuid, event
+from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, Uuid, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -17,11 +20,13 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 from uuid_utils.compat import uuid7
 
 from core.dbconnect import guard_connects
 from core.pagination import CursorCodec
+
+logger = logging.getLogger("plinth.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -222,6 +227,69 @@ def create_sessionmaker(
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
 
 
+DRIVER_PLANS = 256
+"""How many statements `Database.fetch_one` keeps compiled for the driver (prebuilt ones)."""
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _DriverPlan:
+    """A prebuilt select compiled once for asyncpg: its SQL, its parameters in order with their
+    bind processors, its columns' result processors, and the row type to build."""
+
+    sql: str
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+    binds: tuple[Processor, ...]
+    results: tuple[Processor, ...]
+    row: type[tuple[Any, ...]]
+
+    @classmethod
+    def of(cls, statement: Select[Any], dialect: Dialect) -> "_DriverPlan | None":
+        """The plan, or None when a column's type needs the driver's type code to read it
+        (PostgreSQL numerics) or a parameter is rendered per execution (`IN` lists): such
+        statements run through Core."""
+        compiled = statement.compile(dialect=dialect)
+        if any(bind.expanding or bind.literal_execute for bind in compiled.binds.values()):
+            return None
+        names = tuple(compiled.positiontup or ())
+        defaults = {
+            name: compiled.binds[name].effective_value
+            for name in names
+            if not compiled.binds[name].required
+        }
+        binds = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in names
+        )
+        columns = list(statement.selected_columns)
+        try:
+            results = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in columns
+            )
+        except (exc.InvalidRequestError, TypeError):
+            return None
+        keys = [str(column.key) for column in columns]
+        row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]  # unnamed: _0, _1…
+        return cls(compiled.string, names, defaults, binds, results, row)
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        values = (params[name] if name in params else self.defaults[name] for name in self.names)
+        return [
+            bind(value) if bind else value for value, bind in zip(values, self.binds, strict=True)
+        ]
+
+    def build(self, record: Any) -> tuple[Any, ...]:
+        return self.row(
+            *(
+                result(value) if result else value
+                for result, value in zip(self.results, record, strict=True)
+            )
+        )
+
+
 class Database:
     """The engine and session factory of one process; opened and closed by the app lifespan.
 
@@ -237,6 +305,9 @@ class Database:
         self.sessionmaker = create_sessionmaker(engine, info=self._info)
         self._autocommit_engine = (
             engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._driver_plans: dict[Select[Any], _DriverPlan | None] | None = (
+            {} if engine.dialect.driver == "asyncpg" else None
         )
 
     def share(self, key: str, value: Any) -> None:
@@ -265,6 +336,43 @@ class Database:
             return
         async with self._autocommit_engine.connect() as connection:
             yield connection
+
+    async def fetch_one(self, statement: Select[Any], params: Mapping[str, Any]) -> Any | None:
+        """The first row of a prebuilt select (bound by `bindparam` names in `params`), outside
+        any unit of work, or None: for the lookup every request makes (authentication).
+
+        On asyncpg the statement is compiled once and run on the driver connection itself —
+        SQLAlchemy's pool, types and SQL, without its per-execution context, which costs a
+        request more than the query does. The row is a named tuple with the statement's column
+        keys and the same values a Core execution returns. If the driver call fails, the statement
+        runs again through Core on the same connection, so every error surfaces as SQLAlchemy
+        raises it (a lost connection is invalidated and answers 503; a cancelled statement
+        504). Elsewhere (SQLite) it is a Core execution in `autocommit()`.
+        """
+        plan = self._driver_plan(statement)
+        if plan is None:
+            async with self.autocommit() as connection:
+                return (await connection.execute(statement, params)).one_or_none()
+        async with self._autocommit_engine.connect() as connection:
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            try:
+                record = await driver.fetchrow(plan.sql, *plan.arguments(params))
+            except Exception as error:  # run again through Core below, which reports it
+                logger.info("driver fetch failed (%s); again through Core", type(error).__name__)
+            else:
+                return None if record is None else plan.build(record)
+            return (await connection.execute(statement, params)).one_or_none()
+
+    def _driver_plan(self, statement: Select[Any]) -> _DriverPlan | None:
+        plans = self._driver_plans
+        if plans is None:
+            return None
+        if statement in plans:
+            return plans[statement]
+        plan = _DriverPlan.of(statement, self.engine.dialect)
+        if len(plans) < DRIVER_PLANS:
+            plans[statement] = plan
+        return plan
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

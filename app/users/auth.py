@@ -64,11 +64,9 @@ async def authenticate(database: Database, token: str) -> Principal:
     sid = _parse_uuid(claims["sid"]) if has_sid else None
     if has_sid and sid is None:
         raise Unauthorized("The token is invalid or expired.")
-    async with database.autocommit() as connection:
-        result = await connection.execute(
-            _ACCOUNT_AND_SESSION, {"uid": uuid.UUID(claims["sub"]), "sid": sid}
-        )
-        account = result.one_or_none()
+    account = await database.fetch_one(
+        _ACCOUNT_AND_SESSION, {"uid": uuid.UUID(claims["sub"]), "sid": sid}
+    )
     if (
         account is None
         or account.deleted_at is not None
