@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.util import greenlet_spawn
 from uuid_utils.compat import uuid7
 
 from core.dbconnect import guard_connects
@@ -341,26 +342,28 @@ class Database:
         """The first row of a prebuilt select (bound by `bindparam` names in `params`), outside
         any unit of work, or None: for the lookup every request makes (authentication).
 
-        On asyncpg the statement is compiled once and run on the driver connection itself —
-        SQLAlchemy's pool, types and SQL, without its per-execution context, which costs a
-        request more than the query does. The row is a named tuple with the statement's column
-        keys and the same values a Core execution returns. If the driver call fails, the statement
-        runs again through Core on the same connection, so every error surfaces as SQLAlchemy
-        raises it (a lost connection is invalidated and answers 503; a cancelled statement
-        504). Elsewhere (SQLite) it is a Core execution in `autocommit()`.
+        On asyncpg the statement is compiled once and run on a pooled driver connection itself
+        — SQLAlchemy's pool, SQL and types, without a Core connection and execution context,
+        which cost a request more than the query does. The row is a named tuple with the
+        statement's column keys and the values a Core execution returns. If the driver call
+        fails, that connection is discarded and the statement runs once more through Core, so
+        an error surfaces as SQLAlchemy raises it (the database down: 503; a cancelled
+        statement: 504). Elsewhere (SQLite) it is a Core execution in `autocommit()`.
         """
         plan = self._driver_plan(statement)
-        if plan is None:
-            async with self.autocommit() as connection:
-                return (await connection.execute(statement, params)).one_or_none()
-        async with self._autocommit_engine.connect() as connection:
-            driver: Any = (await connection.get_raw_connection()).driver_connection
+        if plan is not None:
+            fairy = await self._autocommit_engine.raw_connection()
+            driver: Any = fairy.driver_connection
             try:
                 record = await driver.fetchrow(plan.sql, *plan.arguments(params))
             except Exception as error:  # run again through Core below, which reports it
                 logger.info("driver fetch failed (%s); again through Core", type(error).__name__)
+                await greenlet_spawn(fairy.invalidate)
             else:
                 return None if record is None else plan.build(record)
+            finally:
+                await greenlet_spawn(fairy.close)  # closing may await the driver: in a greenlet
+        async with self.autocommit() as connection:
             return (await connection.execute(statement, params)).one_or_none()
 
     def _driver_plan(self, statement: Select[Any]) -> _DriverPlan | None:
