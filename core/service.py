@@ -61,9 +61,13 @@ class UnitOfWork:
     async def commit(self) -> None:
         """Commit now and run the after-commit hooks. The request's unit of work does this
         before the response; call it mid-way only to end a transaction early (e.g. to free
-        the connection before slow work). A constraint violation at commit is a `Conflict`."""
+        the connection before slow work). A constraint violation at commit is a `Conflict`.
+        A session that never began a transaction has nothing to commit (a response served
+        from the cache): only its hooks run."""
+        session = self.session
         try:
-            await self.session.commit()
+            if session.in_transaction() or session.new or session.dirty or session.deleted:
+                await session.commit()
         except IntegrityError as exc:
             await self.rollback()
             raise Conflict("The change conflicts with existing data.") from exc
