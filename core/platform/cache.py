@@ -66,23 +66,29 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
 @dataclass(frozen=True)
 class CachedResponse:
     """What is stored: status, media type, body and its ETag, and the namespace version it was
-    built under (an entry of an older version is stale)."""
+    built under (an entry of an older version is stale). The ETag is worked out once, when the
+    entry is built, and stored with it: a hit does not hash the body again."""
 
     status: int
     media_type: str
     body: bytes
     version: int = 0
+    etag: str = ""
 
-    @property
-    def etag(self) -> str:
-        return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
+    def __post_init__(self) -> None:
+        if not self.etag:
+            object.__setattr__(self, "etag", _etag_of(self.body))
 
     def encode(self) -> bytes:
-        head = json.dumps({"status": self.status, "media_type": self.media_type, "v": self.version})
-        return head.encode() + b"\n" + self.body
+        head = {"status": self.status, "media_type": self.media_type, "v": self.version}
+        return json.dumps({**head, "etag": self.etag}).encode() + b"\n" + self.body
 
     @classmethod
     def decode(cls, raw: bytes) -> "CachedResponse":
@@ -93,6 +99,7 @@ class CachedResponse:
             media_type=str(meta["media_type"]),
             body=body,
             version=int(meta.get("v", -1)),
+            etag=str(meta.get("etag", "")),
         )
 
 
