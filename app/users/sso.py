@@ -16,7 +16,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.users.api_keys import KEYS_NEED_A_PERSON
 from app.users.identities import IdentityRepository, UserIdentity
 from app.users.models import User
-from app.users.oidc import AuthorizationRequest, OidcClient, OidcError, oidc_clients
+from app.users.oidc import AuthorizationRequest, OidcError, oidc_clients
 from app.users.repository import UserRepository
 from app.users.schemas import TokenResponse, normalise_email
 from app.users.service import AuthService
@@ -36,6 +36,9 @@ from core.db import Entity, utcnow
 from core.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
 from core.security import Scope, expand_scopes
 from core.service import ControllerService
+
+if TYPE_CHECKING:
+    from app.users.oidc_client import OidcClient
 
 FLOW_INVALID = "The sign-in request is invalid, expired or was started in another browser."
 CODE_INVALID = "The sign-in code is invalid, expired or already used."
@@ -122,7 +125,7 @@ class SsoService(ControllerService):
     def users(self) -> UserRepository:
         return UserRepository(self.session)
 
-    def client(self, provider: str) -> OidcClient:
+    def client(self, provider: str) -> "OidcClient":
         """The provider's client; 404 for a name that is not configured."""
         found = oidc_clients().get(provider)
         if found is None:
@@ -339,7 +342,7 @@ def _new_user(email: str, claims: dict[str, Any]) -> User:
 
 
 async def _provider_call(
-    client: OidcClient, redirect_uri: str, login_hint: str | None
+    client: "OidcClient", redirect_uri: str, login_hint: str | None
 ) -> AuthorizationRequest:
     try:
         return await client.authorization_request(redirect_uri, login_hint)
