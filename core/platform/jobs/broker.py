@@ -77,8 +77,3 @@ class RedisJobBroker(RedisStreamBroker):
                     yield message
                 for message in await self._reclaim(redis):
                     yield message
-
-    async def depth(self) -> int:
-        """Jobs waiting or running: the stream's length (acknowledged entries are deleted)."""
-        async with Redis(connection_pool=self.connection_pool) as redis:
-            return int(await redis.xlen(self.queue_name))

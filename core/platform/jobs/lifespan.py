@@ -10,7 +10,6 @@ from fastapi import FastAPI
 
 from core.platform.jobs.queue import JobQueue, current_queue, set_current_queue
 from core.platform.jobs.registry import Job, JobRegistry
-from core.platform.jobs.worker import Worker
 
 AfterCommit = Callable[[], Awaitable[None]]
 
@@ -46,6 +45,8 @@ def enqueue_after_commit(
 
 
 async def _in_process(queue: JobQueue, stop: asyncio.Event) -> None:
+    from core.platform.jobs.worker import Worker  # taskiq's receiver: only where jobs run here
+
     worker = Worker(queue)
     tasks = [worker.heartbeat(stop)]
     if queue.settings.jobs.scheduler_enabled:
@@ -60,8 +61,8 @@ def jobs_lifespan(registry: JobRegistry) -> Callable[[FastAPI], AbstractAsyncCon
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings = app.state.settings
+        # Not opened here: the first job sent opens the broker (core/platform/jobs/queue.py).
         queue = JobQueue(registry, settings, app.state.database, app.state.redis)
-        await queue.startup()
         app.state.jobs = queue
         set_current_queue(queue)
         stop = asyncio.Event()

@@ -4,6 +4,10 @@ One code path for both: a job is always sent through a taskiq broker and always 
 `JobQueue.deliver` → `run_delivery`. With REDIS_URL the broker is a Redis stream read by the
 worker processes; without it (the embedded default) taskiq's in-memory broker runs the job as a
 task of the API process itself.
+
+The broker is built and opened on first use — the first `enqueue`, or `startup()` in a worker,
+which listens — so an API process that has not sent a job has not imported taskiq (nor the
+aiohttp that taskiq imports: ~11 MB of a worker's memory together).
 """
 
 import asyncio
@@ -12,17 +16,17 @@ import logging
 import os
 import socket
 from datetime import datetime
-from typing import Annotated, Any
-
-from taskiq import AsyncBroker, Context, InMemoryBroker, TaskiqDepends
-from taskiq.decor import AsyncTaskiqDecoratedTask
+from typing import TYPE_CHECKING, Annotated, Any
 
 from configs import Settings
 from core.db import Database
-from core.platform.jobs.broker import RedisJobBroker
 from core.platform.jobs.registry import Job, JobContext, JobRegistry
 from core.platform.jobs.runner import record_failure, run_delivery, worst_case_seconds
 from core.platform.jobs.store import JobStore, MemoryJobStore, RedisJobStore
+
+if TYPE_CHECKING:
+    from taskiq import AsyncBroker, Context
+    from taskiq.decor import AsyncTaskiqDecoratedTask
 
 logger = logging.getLogger("plinth.jobs")
 
@@ -70,8 +74,10 @@ class JobQueue:
         self.redis = redis
         self.worker = worker or worker_name()
         self.store: JobStore = RedisJobStore(redis) if redis is not None else MemoryJobStore()
-        self.broker = self._broker()
-        self.tasks = {name: self._register(job) for name, job in registry.jobs.items()}
+        self.tasks: dict[str, AsyncTaskiqDecoratedTask[Any, Any]] = {}
+        self._broker: AsyncBroker | None = None
+        self._started = False
+        self._opening = asyncio.Lock()
         self._check_redelivery_window()
 
     @property
@@ -79,7 +85,19 @@ class JobQueue:
         """True on the embedded default: jobs run in this process, no worker needed."""
         return self.redis is None
 
-    def _broker(self) -> AsyncBroker:
+    @property
+    def broker(self) -> "AsyncBroker":
+        """The taskiq broker, built on first use with one task per job (not opened yet)."""
+        if self._broker is None:
+            self._broker = self._new_broker()
+            self.tasks = {name: self._register(job) for name, job in self.registry.jobs.items()}
+        return self._broker
+
+    def _new_broker(self) -> "AsyncBroker":
+        from taskiq import InMemoryBroker
+
+        from core.platform.jobs.broker import RedisJobBroker
+
         jobs = self.settings.jobs
         if self.redis is None:
             return InMemoryBroker(max_async_tasks=jobs.concurrency, propagate_exceptions=False)
@@ -95,13 +113,15 @@ class JobQueue:
             idle_timeout=int(jobs.redeliver_after_seconds * 1000),
         )
 
-    def _register(self, job: Job) -> AsyncTaskiqDecoratedTask[Any, Any]:
+    def _register(self, job: Job) -> "AsyncTaskiqDecoratedTask[Any, Any]":
+        from taskiq import Context, TaskiqDepends  # taskiq reads the annotation at run time
+
         async def receive(context: Annotated[Context, TaskiqDepends()], **kwargs: Any) -> None:
             await self._receive(job, context, kwargs)
 
         return self.broker.register_task(receive, task_name=job.name)
 
-    async def _receive(self, job: Job, context: Context, kwargs: dict[str, Any]) -> None:
+    async def _receive(self, job: Job, context: "Context", kwargs: dict[str, Any]) -> None:
         """Deliver, then acknowledge (workers acknowledge by hand: taskiq would also
         acknowledge a cancelled job). Cancelled — the worker is stopping — hand it back."""
         message = context.message
@@ -114,7 +134,7 @@ class JobQueue:
         if context.is_ackable:
             await context.ack()
 
-    async def _hand_back(self, context: Context) -> None:
+    async def _hand_back(self, context: "Context") -> None:
         """Put the message back on the queue for another worker, then drop this delivery. If
         that fails the message stays unacknowledged and is re-claimed after
         JOBS_REDELIVER_AFTER_SECONDS."""
@@ -136,15 +156,22 @@ class JobQueue:
                 )
 
     async def startup(self) -> None:
-        """Open the broker (declares the consumer group on Redis)."""
-        await self.broker.startup()
+        """Open the broker now (a worker, which listens); otherwise the first `enqueue` does.
+        On Redis, opening declares the consumer group, before any job is sent."""
+        async with self._opening:
+            if not self._started:
+                await self.broker.startup()
+                self._started = True
 
     async def shutdown(self, grace_seconds: float = 0.0) -> None:
         """Let in-process jobs finish for up to `grace_seconds`, then close the broker."""
-        if isinstance(self.broker, InMemoryBroker) and grace_seconds > 0:
+        if not self._started:
+            return
+        if self.in_process and grace_seconds > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.broker.wait_all(), grace_seconds)
+                await asyncio.wait_for(self.drain(), grace_seconds)
         await self.broker.shutdown()
+        self._started = False
 
     async def enqueue(
         self,
@@ -158,8 +185,9 @@ class JobQueue:
         """Send `job` with JSON-serialisable `kwargs`; returns its task id (`task_id`, when
         given, e.g. to answer with it before the send happens after the commit)."""
         name = job if isinstance(job, str) else job.name
-        if name not in self.tasks:
+        if name not in self.registry.jobs:
             raise KeyError(f"unknown job {name!r}: register it in the job registry")
+        await self.startup()
         kicker = self.tasks[name].kicker()
         if labels:
             kicker = kicker.with_labels(**labels)
@@ -170,14 +198,18 @@ class JobQueue:
 
     async def drain(self) -> None:
         """Wait until every in-process job sent so far has finished (tests, shutdown)."""
-        if isinstance(self.broker, InMemoryBroker):
-            await self.broker.wait_all()
+        if self.in_process and self._broker is not None:
+            from taskiq import InMemoryBroker  # already imported with the broker
+
+            assert isinstance(self._broker, InMemoryBroker)
+            await self._broker.wait_all()
 
     async def depth(self) -> int:
-        """Jobs waiting or running (0 in-process, where nothing waits)."""
-        if isinstance(self.broker, RedisJobBroker):
-            return await self.broker.depth()
-        return 0
+        """Jobs waiting or running: the stream's length, acknowledged entries being deleted
+        (`RedisJobBroker`); 0 in-process, where nothing waits."""
+        if self.redis is None:
+            return 0
+        return int(await self.redis.xlen(self.settings.jobs.queue_name))
 
     async def workers_alive(self) -> int:
         """Workers with a current heartbeat (this process, when jobs run in-process)."""

@@ -17,9 +17,7 @@ import logging.config
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
-
-from taskiq.acks import AcknowledgeType
-from taskiq.receiver import Receiver
+from typing import TYPE_CHECKING
 
 from configs import Settings, get_settings
 from core.db import Database, create_engine
@@ -30,6 +28,9 @@ from core.platform.jobs.scheduler import Scheduler
 from core.platform.logging import logging_config
 from core.platform.metrics import metrics_port_server
 from core.platform.redis import create_redis
+
+if TYPE_CHECKING:
+    from taskiq.receiver import Receiver
 
 logger = logging.getLogger("plinth.jobs.worker")
 
@@ -58,7 +59,12 @@ class Worker:
         with contextlib.suppress(Exception):
             await self.queue.store.leave(self.queue.worker)
 
-    def _receiver(self, executor: ThreadPoolExecutor) -> Receiver:
+    def _receiver(self, executor: ThreadPoolExecutor) -> "Receiver":
+        # Imported here: the API's in-process worker (embedded default) beats and schedules
+        # only, its jobs are run by the in-memory broker.
+        from taskiq.acks import AcknowledgeType
+        from taskiq.receiver import Receiver
+
         jobs = self.queue.settings.jobs
         return Receiver(
             self.queue.broker,
@@ -73,6 +79,7 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop`; then finish or hand back the running jobs."""
+        await self.queue.startup()  # a queue that has sent nothing yet is not open
         self.queue.broker.is_worker_process = True
         logger.info("worker %s started", self.queue.worker)
         with ThreadPoolExecutor(max_workers=1) as executor:
