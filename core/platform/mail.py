@@ -22,7 +22,6 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
-import aiosmtplib
 import jinja2
 
 from configs.email import EmailSettings
@@ -95,6 +94,8 @@ class SmtpTransport:
 
     async def send(self, message: EmailMessage) -> None:
         """One connection per message: connect, secure, authenticate, send, quit."""
+        import aiosmtplib  # here, not at the top: API processes only enqueue the job that sends
+
         settings = self.settings
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         await aiosmtplib.send(
