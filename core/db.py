@@ -348,10 +348,11 @@ class Database:
         statement's column keys and the values a Core execution returns. If the driver call
         fails, that connection is discarded and the statement runs once more through Core, so
         an error surfaces as SQLAlchemy raises it (the database down: 503; a cancelled
-        statement: 504). Elsewhere (SQLite) it is a Core execution in `autocommit()`.
+        statement: 504). While anything listens to the engine's statements (tracing, a test
+        counting queries), and elsewhere (SQLite), it is a Core execution in `autocommit()`.
         """
         plan = self._driver_plan(statement)
-        if plan is not None:
+        if plan is not None and not self._observed():
             fairy = await self._autocommit_engine.raw_connection()
             driver: Any = fairy.driver_connection
             try:
@@ -365,6 +366,12 @@ class Database:
                 await greenlet_spawn(fairy.close)  # closing may await the driver: in a greenlet
         async with self.autocommit() as connection:
             return (await connection.execute(statement, params)).one_or_none()
+
+    def _observed(self) -> bool:
+        """Whether something listens to the engine's statements (tracing, statement logs,
+        tests counting queries): they see only what runs through Core."""
+        dispatch = self._autocommit_engine.sync_engine.dispatch
+        return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
     def _driver_plan(self, statement: Select[Any]) -> _DriverPlan | None:
         plans = self._driver_plans

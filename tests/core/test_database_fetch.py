@@ -3,7 +3,7 @@
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, bindparam, event, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,3 +35,22 @@ async def test_a_failing_statement_raises_as_core_raises_it(leg: Any, database: 
     with pytest.raises(DBAPIError, match="square root of a negative number"):
         await database.fetch_one(root, {"x": -1})
     assert await database.fetch_one(root, {"x": 16}) == (4.0,)
+
+
+async def test_statement_listeners_see_the_lookup(database: Any, session: AsyncSession) -> None:
+    """Tracing and statement logs listen on the engine: while they do, the lookup runs where
+    they see it."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert await database.fetch_one(BY_NAME, {"name": "nobody"}) is None
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    selects = [statement for statement in seen if statement.startswith("SELECT")]
+    assert len(selects) == 1
+    assert "FROM test_widgets" in selects[0]
