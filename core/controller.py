@@ -293,7 +293,7 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
     ) -> OffsetResult[ModelT]:
         """A numbered page of visible rows in an allowlisted order, with the total; with
         `parent_id`, of that parent's children (404 if the caller cannot see the parent).
-        `rows=True` reads plain rows instead of entities (see `reads_plain_rows`)."""
+        `rows=True` reads plain dicts of columns instead of entities (`reads_plain_rows`)."""
         self._check_limit(limit)
         order = [*parse_sort(sort, self.sort_fields, self.default_sort), self.repository.model.id]
         stmt = (await self._children_of(parent_id, filters)).order_by(*order)
@@ -316,7 +316,7 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
     ) -> CursorResult[ModelT]:
         """A keyset page of visible rows in the repository's fixed key order; with
         `parent_id`, of that parent's children (404 if the caller cannot see the parent).
-        `rows=True` reads plain rows instead of entities (see `reads_plain_rows`)."""
+        `rows=True` reads plain dicts of columns instead of entities (`reads_plain_rows`)."""
         self._check_limit(limit)
         page = await self.repository.page_keyset(
             await self._children_of(parent_id, filters),

@@ -118,11 +118,14 @@ class BaseRepository(Generic[ModelT]):
         return (await self.session.scalars(stmt)).all()
 
     async def rows(self, stmt: Select[ModelT]) -> Sequence[Any]:
-        """Every row of the statement as read-only rows of the model's columns (attribute
-        access by column name): no ORM instances, no identity map. For read pages whose schema
-        is made of the model's columns alone."""
-        columns = stmt.with_only_columns(*self.model.__table__.columns, maintain_column_froms=True)
-        return (await self.session.execute(columns)).all()
+        """Every row of the statement as a plain dict of the model's columns (column key →
+        value): no ORM instances, no identity map. For read pages whose schema is made of the
+        model's columns alone: pydantic validates a dict several times faster than the same
+        values read as a row's attributes (`from_attributes`)."""
+        table_columns = self.model.__table__.columns
+        columns = stmt.with_only_columns(*table_columns, maintain_column_froms=True)
+        keys = table_columns.keys()
+        return [dict(zip(keys, row, strict=True)) for row in await self.session.execute(columns)]
 
     async def count(self, stmt: Select[ModelT]) -> int:
         """`COUNT(*)` of the statement's rows, narrowed to the count (no ORDER BY, no window)."""
@@ -157,7 +160,7 @@ class BaseRepository(Generic[ModelT]):
         rows: bool = False,
     ) -> OffsetResult[ModelT]:
         """One numbered page of an ordered statement plus the total, counted separately;
-        `rows=True` returns plain rows (see `rows()`) instead of entities."""
+        `rows=True` returns plain dicts (see `rows()`) instead of entities."""
         total = await self.count(stmt)
         page = stmt.limit(limit).offset(offset)
         items = await (self.rows(page) if rows else self.all(page.options(*options)))
@@ -179,7 +182,7 @@ class BaseRepository(Generic[ModelT]):
         rows: bool = False,
     ) -> CursorResult[ModelT]:
         """One keyset page after `cursor`, in the fixed order of `key`; fetches `limit + 1`;
-        `rows=True` returns plain rows (see `rows()`) instead of entities.
+        `rows=True` returns plain dicts (see `rows()`) instead of entities.
 
         Rows inserted before the cursor's position never shift later pages, and the cost does
         not grow with depth when an index covers the filter columns followed by `key`.
@@ -198,7 +201,9 @@ class BaseRepository(Generic[ModelT]):
         items = found[:limit]
         next_cursor = None
         if has_more:
-            next_cursor = self.cursor_codec.encode([getattr(items[-1], c.key) for c in columns])
+            last: Any = items[-1]
+            key_values = [last[c.key] if rows else getattr(last, c.key) for c in columns]
+            next_cursor = self.cursor_codec.encode(key_values)
         return CursorResult(items=items, next_cursor=next_cursor, has_more=has_more)
 
     # -- writes (flush, never commit) ---------------------------------------------------------

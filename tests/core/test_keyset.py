@@ -117,3 +117,17 @@ def test_codec_round_trips_typed_values() -> None:
     assert codec.decode(codec.encode([now, ident]), [datetime, uuid.UUID]) == (now, ident)
     with pytest.raises(BadRequest):
         codec.decode(codec.encode([now]), [datetime, uuid.UUID])
+
+
+async def test_plain_row_pages_are_the_entity_pages_as_dicts(session: AsyncSession) -> None:
+    await seed(session, 7)
+    repo = WidgetRepository(session, cursor_codec=CursorCodec("k"))
+    entities = await repo.page_keyset(repo.select(), limit=3)
+    plain = await repo.page_keyset(repo.select(), limit=3, rows=True)
+    columns = Widget.__table__.columns.keys()
+    assert plain.items == [{c: getattr(w, c) for c in columns} for w in entities.items]
+    assert (plain.next_cursor, plain.has_more) == (entities.next_cursor, True)
+    offset = await repo.page_offset(
+        repo.select().order_by(Widget.name), limit=2, offset=1, rows=True
+    )
+    assert [w["name"] for w in offset.items] == ["w001", "w002"] and offset.total == 7
