@@ -124,13 +124,15 @@ class BaseRepository(Generic[ModelT]):
         values read as a row's attributes (`from_attributes`)."""
         table_columns = self.model.__table__.columns
         columns = stmt.with_only_columns(*table_columns, maintain_column_froms=True)
-        keys = table_columns.keys()
-        return [dict(zip(keys, row, strict=True)) for row in await self.session.execute(columns)]
+        return _as_dicts(table_columns.keys(), await self.session.execute(columns))
 
     async def count(self, stmt: Select[ModelT]) -> int:
         """`COUNT(*)` of the statement's rows, narrowed to the count (no ORDER BY, no window)."""
-        counted = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
-        return int((await self.session.execute(counted)).scalar_one())
+        return int((await self.session.execute(self._count_statement(stmt))).scalar_one())
+
+    @staticmethod
+    def _count_statement(stmt: Select[Any]) -> Select[Any]:
+        return stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
 
     async def exists(self, stmt: Select[ModelT]) -> bool:
         """Whether the statement matches any row."""
@@ -159,11 +161,30 @@ class BaseRepository(Generic[ModelT]):
         options: Iterable[ExecutableOption] = (),
         rows: bool = False,
     ) -> OffsetResult[ModelT]:
-        """One numbered page of an ordered statement plus the total, counted separately;
-        `rows=True` returns plain dicts (see `rows()`) instead of entities."""
-        total = await self.count(stmt)
+        """One numbered page of an ordered statement plus the total; `rows=True` returns
+        plain dicts (see `rows()`) instead of entities.
+
+        The total is the statement's `COUNT(*)` as an uncorrelated scalar subquery of the page
+        query: one round trip, and the database counts once (not `COUNT(*) OVER ()`, which
+        would number every matching row). A page past the end has no row to carry it: then it
+        is counted on its own."""
+        total_column = self._count_statement(stmt).correlate(None).scalar_subquery()
         page = stmt.limit(limit).offset(offset)
-        items = await (self.rows(page) if rows else self.all(page.options(*options)))
+        if rows:
+            table_columns = self.model.__table__.columns
+            keys = table_columns.keys()
+            counted = page.with_only_columns(
+                *table_columns, total_column, maintain_column_froms=True
+            )
+            found = (await self.session.execute(counted)).all()
+            items: Sequence[Any] = _as_dicts(keys, (row[:-1] for row in found))
+        else:
+            counted = page.add_columns(total_column).options(*options)
+            found = (await self.session.execute(counted)).all()
+            items = [row[0] for row in found]
+        if found:
+            return OffsetResult(items=items, total=int(found[0][-1]), limit=limit, offset=offset)
+        total = await self.count(stmt) if offset else 0  # no row carries it
         return OffsetResult(items=items, total=total, limit=limit, offset=offset)
 
     def keyset_key(self) -> tuple[InstrumentedAttribute[Any], ...]:
@@ -324,6 +345,10 @@ def _python_default(column: Any) -> Callable[[], Any] | None:
 
 def _null() -> None:
     return None
+
+
+def _as_dicts(keys: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def _soft_deletable(obj: Entity) -> CommonBase:

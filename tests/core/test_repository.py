@@ -5,7 +5,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,6 +155,32 @@ async def test_offset_pages_count_separately_and_slice(session: AsyncSession) ->
     assert (page.total, page.limit, page.offset) == (7, 3, 3)
     last = await repo.page_offset(repo.select().order_by(Widget.name), limit=3, offset=6)
     assert [w.name for w in last.items] == ["w06"]
+    past = await repo.page_offset(repo.select().order_by(Widget.name), limit=3, offset=9)
+    assert (past.items, past.total) == ([], 7)  # no row carries the total: counted alone
+    none = await repo.page_offset(repo.select().where(Widget.size < 0), limit=3, offset=0)
+    assert (none.items, none.total) == ([], 0)
+
+
+async def test_an_offset_page_and_its_total_are_one_statement(session: AsyncSession) -> None:
+    await add_widgets(session, *(f"w{i:02d}" for i in range(7)))
+    repo = WidgetRepository(session)
+    statements: list[str] = []
+    engine = session.bind.sync_engine  # type: ignore[union-attr]
+    record = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for rows in (False, True):
+            page = await repo.page_offset(
+                repo.select().where(Widget.name > "w01").order_by(Widget.name),
+                limit=2,
+                offset=1,
+                rows=rows,
+            )
+            names = [w["name"] if rows else w.name for w in page.items]
+            assert (names, page.total) == (["w03", "w04"], 5)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len([s for s in statements if s.startswith("SELECT")]) == 2, statements
 
 
 async def test_for_update_locks_the_row_until_the_transaction_ends(
