@@ -14,28 +14,10 @@ class PasswordForm(OAuth2PasswordRequestForm):
     """OAuth2's password form (RFC 6749 §4.3), the same fields, where text with a NUL character
     is a 422 naming the field instead of a database error on the username lookup.
 
-    Depend on `password_form`, not on the class: FastAPI runs a class dependency's `__init__`
-    on a worker thread, and that hop costs a login more than parsing the form does.
+    Depend on `password_form`, which declares the fields, not on the class: FastAPI runs a
+    class dependency's `__init__` on a worker thread, and that hop costs a login more than
+    parsing the form does.
     """
-
-    def __init__(
-        self,
-        *,
-        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
-        username: Annotated[Text, Form()],
-        password: Annotated[Text, Form(json_schema_extra=SECRET)],
-        scope: Annotated[Text, Form()] = "",
-        client_id: Annotated[Text | None, Form()] = None,
-        client_secret: Annotated[Text | None, Form(json_schema_extra=SECRET)] = None,
-    ) -> None:
-        super().__init__(
-            grant_type=grant_type,
-            username=username,
-            password=password,
-            scope=scope,
-            client_id=client_id,
-            client_secret=client_secret,
-        )
 
 
 async def password_form(
