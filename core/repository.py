@@ -122,9 +122,13 @@ class BaseRepository(Generic[ModelT]):
         value): no ORM instances, no identity map. For read pages whose schema is made of the
         model's columns alone: pydantic validates a dict several times faster than the same
         values read as a row's attributes (`from_attributes`)."""
-        table_columns = self.model.__table__.columns
-        columns = stmt.with_only_columns(*table_columns, maintain_column_froms=True)
-        return _as_dicts(table_columns.keys(), await self.session.execute(columns))
+        keys = self.model.__table__.columns.keys()
+        return _as_dicts(keys, await self.session.execute(self._model_columns(stmt)))
+
+    def _model_columns(self, stmt: Select[Any], *extra: Any) -> Select[Any]:
+        """`stmt` selecting the model's table columns (then `extra`) instead of entities."""
+        columns = self.model.__table__.columns
+        return stmt.with_only_columns(*columns, *extra, maintain_column_froms=True)
 
     async def count(self, stmt: Select[ModelT]) -> int:
         """`COUNT(*)` of the statement's rows, narrowed to the count (no ORDER BY, no window)."""
@@ -171,12 +175,8 @@ class BaseRepository(Generic[ModelT]):
         total_column = self._count_statement(stmt).correlate(None).scalar_subquery()
         page = stmt.limit(limit).offset(offset)
         if rows:
-            table_columns = self.model.__table__.columns
-            keys = table_columns.keys()
-            counted = page.with_only_columns(
-                *table_columns, total_column, maintain_column_froms=True
-            )
-            found = (await self.session.execute(counted)).all()
+            keys = self.model.__table__.columns.keys()
+            found = (await self.session.execute(self._model_columns(page, total_column))).all()
             items: Sequence[Any] = _as_dicts(keys, (row[:-1] for row in found))
         else:
             counted = page.add_columns(total_column).options(*options)
