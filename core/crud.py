@@ -24,7 +24,9 @@ custom route with the method and path of a generated one replaces it. A child co
     CrudRouter(MessageController, MessageRead, prefix="/threads/{thread_id}/messages",
                parent_param="thread_id")   # GET (list_after(parent_id=…)) and POST (create_in)
 
-The gate is attached where the router is included, as for any router.
+The gate is attached where the router is included, as for any router. `list` and `get` run
+in a read-only unit of work (`core.routing.read_only`: no transaction on PostgreSQL, and an
+override that writes there fails loudly); custom routes choose for themselves.
 """
 
 import inspect
@@ -51,11 +53,14 @@ from core.pagination import (
     cursor_params,
     offset_params,
 )
+from core.routing import read_only
 
 Endpoint = Callable[..., Any]
 Decorator = Callable[[Endpoint], Endpoint]
 ROUTES = ("list", "create", "get", "update", "delete", "restore")
 COLLECTION_ROUTES = ("list", "create")
+READ_ROUTES = ("list", "get")
+"""The generated routes that only read: their unit of work is read-only (`read_only`)."""
 _KW = inspect.Parameter.KEYWORD_ONLY
 
 
@@ -155,6 +160,8 @@ class CrudRouter(APIRouter):
 
     def _generate(self, route: str) -> None:
         spec: _Route = getattr(self, f"_{route}")()
+        if route in READ_ROUTES:
+            read_only(spec.endpoint)  # before a decorator wraps it: `functools.wraps` copies it
         decorator = self._decorate.get(route)
         endpoint = decorator(spec.endpoint) if decorator else spec.endpoint
         noun = self.basename.replace("_", " ")

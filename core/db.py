@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, ORMExecuteState, Session, mapped_column
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.util import greenlet_spawn
 from uuid_utils.compat import uuid7
@@ -217,15 +217,52 @@ def create_engine(
     return engine
 
 
+class ReadOnlyViolation(RuntimeError):
+    """A write (or a row lock) in a read-only unit of work: the route is marked read-only
+    (`core.routing.read_only`) but writes. Raised before anything reaches the database."""
+
+
+class ReadOnlySession(Session):
+    """The session of a read-only unit of work (`Database.session(read_only=True)`): it refuses
+    to flush changes and to run `INSERT`, `UPDATE`, `DELETE` or `SELECT … FOR UPDATE`, which
+    without a transaction would each commit (or unlock) on their own."""
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_writes(state: ORMExecuteState) -> None:
+    locks = state.is_select and getattr(state.statement, "_for_update_arg", None) is not None
+    if state.is_insert or state.is_update or state.is_delete or locks:
+        raise ReadOnlyViolation(
+            "A read-only unit of work cannot write or lock rows: leave the route unmarked."
+        )
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, *_: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlyViolation(
+            "A read-only unit of work cannot flush changes: leave the route unmarked."
+        )
+
+
 SESSION_CURSOR_CODEC = "cursor_codec"
 """Key of the cursor codec in `AsyncSession.info` (see `Database`)."""
 
 
 def create_sessionmaker(
-    engine: AsyncEngine, *, info: dict[str, Any] | None = None
+    engine: AsyncEngine,
+    *,
+    info: dict[str, Any] | None = None,
+    sync_session_class: type[Session] = Session,
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit (no surprise lazy loads in async code)."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
+    return async_sessionmaker(
+        engine,
+        expire_on_commit=False,
+        autoflush=False,
+        info=info,
+        sync_session_class=sync_session_class,
+    )
 
 
 DRIVER_PLANS = 256
@@ -307,6 +344,9 @@ class Database:
         self._autocommit_engine = (
             engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self._read_only_sessionmaker = create_sessionmaker(
+            self._autocommit_engine, info=self._info, sync_session_class=ReadOnlySession
+        )
         self._driver_plans: dict[Select[Any], _DriverPlan | None] | None = (
             {} if engine.dialect.driver == "asyncpg" else None
         )
@@ -321,9 +361,16 @@ class Database:
         """True on the embedded SQLite backend."""
         return self.engine.dialect.name == "sqlite"
 
-    def session(self) -> AsyncSession:
-        """A new session; the caller closes it."""
-        return self.sessionmaker()
+    def session(self, *, read_only: bool = False) -> AsyncSession:
+        """A new session; the caller closes it.
+
+        `read_only=True` gives a session that only reads (a `ReadOnlySession`: a write or a
+        row lock raises `ReadOnlyViolation` before it is sent). On PostgreSQL it runs without
+        a transaction — each statement commits on its own, so a request pays no `BEGIN` and
+        `COMMIT` round trips. At the default READ COMMITTED every statement sees a fresh
+        snapshot inside a transaction too, so what a read returns does not change. On SQLite
+        it is an ordinary transaction."""
+        return self._read_only_sessionmaker() if read_only else self.sessionmaker()
 
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[AsyncConnection]:

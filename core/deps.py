@@ -28,6 +28,7 @@ from core.context import request_state
 from core.db import Database
 from core.errors import AppError, Forbidden, Unauthorized
 from core.openapi import answers
+from core.routing import is_read_only
 from core.security import Principal, Scope, constant_time_equals
 from core.service import unit_of_work
 
@@ -45,9 +46,10 @@ root_scheme = HTTPBearer(
 @answers(503, 504)
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session, in its unit of work: committed when the route returns — after
-    the response body is built, before it is sent — and rolled back on any error."""
+    the response body is built, before it is sent — and rolled back on any error. A route
+    marked `core.routing.read_only` gets a read-only one (no transaction on PostgreSQL)."""
     database: Database = request.app.state.database
-    async with unit_of_work(database) as session:
+    async with unit_of_work(database, read_only=is_read_only(request)) as session:
         yield session
 
 

@@ -9,15 +9,41 @@ request is matched against one list, once. `create_application` calls it after
 `include_routes`; a route added later is still served, through FastAPI's own tree.
 """
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi.params import Depends as DependsParam
 from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES_ONLY = "__plinth_writes_only__"
+_READ_ONLY = "__plinth_read_only__"
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+
+
+def read_only(endpoint: EndpointT) -> EndpointT:
+    """Mark a GET route whose unit of work only reads: on PostgreSQL it runs without a
+    transaction (no `BEGIN`/`COMMIT` round trips; see `Database.session(read_only=True)`), and
+    a write or row lock in it raises `ReadOnlyViolation` before reaching the database. The
+    CRUD router's `list` and `get` routes are marked; mark a custom read route yourself:
+
+        @router.get("/{todo_id}/summary")
+        @read_only
+        async def summary(todo_id: UUID, todos: Todos) -> Summary: ...
+
+    Leave unmarked a GET route that writes (a sign-in callback, a confirmation link)."""
+    setattr(endpoint, _READ_ONLY, True)
+    return endpoint
+
+
+def is_read_only(connection: HTTPConnection) -> bool:
+    """Whether the request's route is marked `read_only` (and the method is a safe one)."""
+    endpoint = getattr(connection.scope.get("route"), "endpoint", None)
+    safe = connection.scope.get("method", "GET") in SAFE_METHODS
+    return safe and getattr(endpoint, _READ_ONLY, False)
 
 
 def writes_only(dependency: DependsParam) -> DependsParam:

@@ -120,10 +120,14 @@ class UnitOfWork:
 
 
 @asynccontextmanager
-async def unit_of_work(database: Database) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(
+    database: Database, *, read_only: bool = False
+) -> AsyncIterator[AsyncSession]:
     """A session whose work commits when the block exits normally and rolls back otherwise —
-    what every request gets (`core.deps.get_session`), for CLI commands, jobs and tests."""
-    async with database.session() as session:
+    what every request gets (`core.deps.get_session`), for CLI commands, jobs and tests.
+    `read_only=True`: a unit that only reads, without a transaction on PostgreSQL (see
+    `Database.session`); routes get one when marked `core.routing.read_only`."""
+    async with database.session(read_only=read_only) as session:
         work = UnitOfWork.of(session)
         try:
             yield session

@@ -8,19 +8,26 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from configs import get_settings
 from core.application import create_application
 from core.crud import CrudRouter
-from core.db import Database
-from core.deps import Gates
+from core.db import Database, ReadOnlySession
+from core.deps import Gates, SessionDep
 from core.errors import Unauthorized
+from core.routing import read_only
 from core.security import Principal
 from tests.conftest import client_for
-from tests.core.models import GadgetController, GadgetRead, OwnedWidgetController, WidgetRead
+from tests.core.models import (
+    GadgetController,
+    GadgetRead,
+    OwnedWidgetController,
+    Widget,
+    WidgetRead,
+)
 
 ALICE, BOB = uuid.uuid4(), uuid.uuid4()
 gates = Gates(token_url="/token", scopes={"regular": "Use it."})
@@ -50,6 +57,13 @@ gadget_items = CrudRouter(GadgetController, GadgetRead, prefix="/gadgets", exclu
 async def count_widgets() -> dict[str, str]:
     """A custom static path added after the generated `/{widget_id}` routes still wins."""
     return {"route": "custom"}
+
+
+@widgets.get("/audit/sneaky")
+@read_only
+async def write_in_a_read(session: SessionDep) -> None:
+    """Marked read-only, yet writes: refused."""
+    session.add(Widget(name="sneaked"))
 
 
 @widgets.get("/{widget_id}", response_model=WidgetRead)
@@ -236,3 +250,33 @@ async def test_a_failing_commit_answers_an_error_and_keeps_nothing(
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
     assert (await http.get("/api/widgets")).json()["total"] == 0
+
+
+async def test_generated_reads_run_in_a_read_only_unit(
+    app: FastAPI, http: httpx.AsyncClient
+) -> None:
+    """`list` and `get` get a read-only session (no transaction on PostgreSQL); writes do not."""
+    read_only_statements: list[str] = []
+
+    def record(state: Any) -> None:
+        read_only_statements.append(str(state.statement))
+
+    event.listen(ReadOnlySession, "do_orm_execute", record)
+    try:
+        parent = await widget(http)
+        assert read_only_statements == []
+        gadgets = await http.get(f"/api/widgets/{parent['id']}/gadgets")
+        assert gadgets.status_code == 200 and len(read_only_statements) == 2  # widget, page
+        assert (await http.get("/api/widgets")).status_code == 200
+        assert len(read_only_statements) == 3
+    finally:
+        event.remove(ReadOnlySession, "do_orm_execute", record)
+
+
+async def test_a_read_only_route_that_writes_fails_and_keeps_nothing(
+    app: FastAPI, http: httpx.AsyncClient
+) -> None:
+    response = await http.get("/api/widgets/audit/sneaky")
+    assert response.status_code == 500
+    async with app.state.database.session() as session:
+        assert (await session.scalars(select(Widget).where(Widget.name == "sneaked"))).all() == []

@@ -3,10 +3,12 @@
 from typing import Any
 
 import pytest
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import ReadOnlyViolation
 from core.errors import Conflict
-from core.service import ControllerService
+from core.service import ControllerService, unit_of_work
 from tests.core.models import Widget, WidgetController, WidgetCreate
 
 
@@ -100,3 +102,45 @@ async def test_controllers_share_the_service_session(session: AsyncSession) -> N
     service = ControllerService(session, None)
     assert service.controller(WidgetController) is service.controller(WidgetController)
     assert service.controller(WidgetController).session is session
+
+
+# -- the read-only unit of work --------------------------------------------------------------
+
+
+async def test_a_read_only_unit_reads_and_refuses_every_write(database: Any) -> None:
+    async with unit_of_work(database) as session:
+        session.add(Widget(name="kept", size=1))
+    async with unit_of_work(database, read_only=True) as session:
+        widgets = WidgetController(session, None)
+        [kept] = (await widgets.list(limit=10)).items
+        assert kept.name == "kept"
+        writes = [
+            update(Widget).values(size=2),
+            insert(Widget).values(name="sneaked", size=1),
+            delete(Widget),
+            select(Widget).with_for_update(),
+        ]
+        for statement in writes:
+            with pytest.raises(ReadOnlyViolation):
+                await session.execute(statement)
+    with pytest.raises(ReadOnlyViolation):  # its commit would flush the changes: refused
+        async with unit_of_work(database, read_only=True) as session:
+            [kept] = (await WidgetController(session, None).list(limit=10)).items
+            kept.size = 3
+            session.add(Widget(name="added", size=1))
+    async with database.session() as session:
+        rows = (await session.execute(select(Widget.name, Widget.size))).all()
+    assert [tuple(row) for row in rows] == [("kept", 1)]
+
+
+async def test_a_read_only_unit_runs_without_a_transaction(leg: Any, database: Any) -> None:
+    """On PostgreSQL each of its statements is a transaction of its own (no BEGIN/COMMIT round
+    trips): two statements see two transaction start times. In an ordinary unit they share
+    one."""
+    if not leg.is_services:
+        pytest.skip("SQLite's read-only unit is an ordinary transaction")
+    now = select(func.now())
+    for read_only, same in ((False, True), (True, False)):
+        async with unit_of_work(database, read_only=read_only) as session:
+            first, second = await session.scalar(now), await session.scalar(now)
+        assert (first == second) is same
