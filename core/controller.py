@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import Select, and_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -57,13 +57,19 @@ class Parent:
 
     `field` is the child's foreign key. Children are visible exactly when their parent is;
     `create_in` and `list(parent_id=…)` look the parent up first (404 when the caller cannot
-    see it). With `lock_on_create`, creating a child locks the parent row first, so concurrent
-    children of one parent update it in order.
+    see it; see `reads_by_scope` for lists). With `lock_on_create`, creating a child locks the
+    parent row first, so concurrent children of one parent update it in order.
     """
 
     controller: type["BaseController[Any, Any, Any]"]
     field: str
     lock_on_create: bool = False
+    reads_by_scope: bool = False
+    """List children in one statement: the page filters by the parent's `scope` itself, and
+    the parent is looked up only when the page comes back empty (to tell an unknown parent,
+    404, from an empty page). Set it when the parent controller's `check_object` allows every
+    read of a row its `scope` lets through; by default the parent is read first (its `get`,
+    `check_object` included), then its children."""
 
 
 class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
@@ -127,6 +133,7 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         super().__init__(*args, **kwargs)
         self.repository = self.repository_class(self.session)
         self._checked_parent: uuid.UUID | None = None
+        self._listed_parent: uuid.UUID | None = None
 
     # -- override points ----------------------------------------------------------------------
 
@@ -146,7 +153,11 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         if self._checked_parent is not None:  # one parent, fetched through its scope just now
             return column == self._checked_parent
         visible = self.parent_controller.query(action=Action.READ)
-        return column.in_(visible.with_only_columns(self.parent_controller.model.id))
+        parent_id = self.parent_controller.model.__table__.c.id
+        if self._listed_parent is not None:  # one parent, checked in the same statement
+            one = visible.where(parent_id == self._listed_parent)
+            return and_(column == self._listed_parent, one.exists())
+        return column.in_(visible.with_only_columns(parent_id))
 
     async def check_object(self, obj: ModelT, action: Action) -> None:
         """Raise `Forbidden` (or `NotFound`) if the caller may not do `action` to `obj`.
@@ -235,14 +246,22 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         if parent_id is None:
             return self.query(filters)
         assert self.parent is not None, f"{type(self).__name__} declares no parent"
-        parent = await self.get_parent(parent_id)
-        # The parent was just read through its controller's scope: the children's scope needs
-        # `parent_field == id`, not the subquery of every visible parent again.
-        self._checked_parent = parent.id
+        if self.parent.reads_by_scope:
+            self._listed_parent = parent_id  # `_confirm_parent` once the page is read
+        else:
+            # Read through its controller's scope just now: the children's scope needs
+            # `parent_field == id`, not the subquery of every visible parent again.
+            self._checked_parent = (await self.get_parent(parent_id)).id
         try:
             return self.query(filters)
         finally:
-            self._checked_parent = None
+            self._checked_parent = self._listed_parent = None
+
+    async def _confirm_parent(self, parent_id: uuid.UUID | None, items: Sequence[Any]) -> None:
+        """An empty page of a parent checked in the page's own statement (`reads_by_scope`):
+        404 unless the caller can see the parent."""
+        if parent_id is not None and not items and self.parent and self.parent.reads_by_scope:
+            await self.get_parent(parent_id)
 
     def _check_limit(self, limit: int) -> None:
         if not 1 <= limit <= self.max_limit:
@@ -300,6 +319,7 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         page = await self.repository.page_offset(
             stmt, limit=limit, offset=offset, options=self.read_options, rows=rows
         )
+        await self._confirm_parent(parent_id, page.items)
         if not rows:
             await self.annotate(page.items)
         return page
@@ -326,6 +346,7 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
             options=self.read_options,
             rows=rows,
         )
+        await self._confirm_parent(parent_id, page.items)
         if not rows:
             await self.annotate(page.items)
         return page

@@ -184,7 +184,9 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
 
 
 class MessageController(BaseController[Message, MessageCreate, MessageUpdate]):
-    parent = Parent(ThreadController, "thread_id", lock_on_create=True)
+    # A visible thread's messages are readable by all its members (check_object limits only
+    # edits and deletes): a page checks the thread in its own statement.
+    parent = Parent(ThreadController, "thread_id", lock_on_create=True, reads_by_scope=True)
     created_by_field = "author_id"
     pagination = "cursor"  # newest first over (created_at, id): one index range per page
     filterset = MessageFilters

@@ -1,13 +1,18 @@
 """BaseController: scope, object checks, perform_* hooks, sort allowlist, filters, limits."""
 
 import uuid
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.controller import Parent
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.security import Principal
 from tests.core.models import (
+    GadgetController,
+    GadgetCreate,
     OwnedWidgetController,
     Widget,
     WidgetController,
@@ -152,3 +157,39 @@ async def test_check_object_guards_actions(session: AsyncSession) -> None:
     assert (await owned.get(big.id)).name == "big"
     with pytest.raises(Forbidden):
         await owned.delete(big.id)
+
+
+class ScopedGadgetController(GadgetController):
+    """Gadgets whose page checks their widget in the page's own statement."""
+
+    parent = Parent(OwnedWidgetController, "widget_id", reads_by_scope=True)
+
+
+async def test_a_child_page_checked_by_scope_is_one_statement(session: AsyncSession) -> None:
+    alice, bob = principal(), principal()
+    mine = await OwnedWidgetController(session, alice).create(WidgetCreate(name="mine"))
+    empty = await OwnedWidgetController(session, alice).create(WidgetCreate(name="empty"))
+    theirs = await OwnedWidgetController(session, bob).create(WidgetCreate(name="theirs"))
+    for parent, owner in ((mine, alice), (theirs, bob)):
+        await GadgetController(session, owner).create_in(parent.id, GadgetCreate(label="g"))
+    await session.commit()
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("SELECT"):  # not SQLite's BEGIN
+            statements.append(statement)
+
+    gadgets = ScopedGadgetController(session, alice)
+    engine = session.bind.sync_engine  # type: ignore[union-attr]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = await gadgets.list_after(parent_id=mine.id)
+        assert [g.label for g in page.items] == ["g"] and len(statements) == 1
+        assert (await gadgets.list_after(parent_id=empty.id)).items == []  # seen: empty
+        for hidden in (theirs.id, uuid.uuid4()):  # another's widget, and no widget at all
+            with pytest.raises(NotFound):
+                await gadgets.list_after(parent_id=hidden)
+            with pytest.raises(NotFound):
+                await gadgets.list(parent_id=hidden)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
