@@ -197,6 +197,21 @@ async def _unhandled_error(request: Request, exc: Exception) -> ProblemResponse:
     )
 
 
+class Answered(Exception):
+    """Raised by a dependency that already holds the whole answer (a response-cache hit): the
+    response is sent as it is, and the rest of the route — its later dependencies, the
+    endpoint — does not run."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def _answered(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Answered)
+    return exc.response
+
+
 RESPONSE_HEADERS_KEY = "plinth.response_headers"
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -221,8 +236,10 @@ def _with_response_headers(handler: Handler) -> Handler:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Route every kind of error to the problem-details shape."""
+    """Route every kind of error to the problem-details shape (and send an `Answered`
+    dependency's response)."""
     handlers: list[tuple[type[Exception], Handler]] = [
+        (Answered, _answered),
         (AppError, _app_error),
         (RequestValidationError, _validation_error),
         (StarletteHTTPException, _http_error),

@@ -16,6 +16,9 @@ a stale entry behind.
 
 Responses carry an ETag (hash of the body) and `Cache-Control: private, no-cache`; a matching
 If-None-Match gets 304. Redis errors fail open: the route is served uncached (logged, counted).
+
+A hit is answered before the route's own dependencies are solved — after its gate and rate
+limit, before its controller, session and parsed query — so it costs the lookup and little else.
 """
 
 import contextlib
@@ -29,7 +32,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Annotated, Any, ParamSpec, Protocol, TypeVar
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -42,6 +45,7 @@ from starlette.requests import HTTPConnection
 
 from configs.cache import CacheSettings
 from core.context import request_state
+from core.http import Answered
 from core.openapi import answers
 from core.platform.failopen import BackendGuard, BackendUnavailable
 from core.routing import SAFE_METHODS, writes_only
@@ -355,25 +359,41 @@ async def _store(backend: CacheBackend, key: str, entry: CachedResponse, expire:
         await backend.set(key, entry.encode(), expire)
 
 
-async def _serve(
-    endpoint: Callable[..., Awaitable[Any]],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    request: Request,
-    sub_response: Response,
-    expire: int,
-    namespace: str,
-) -> Any:
-    settings: CacheSettings = request.app.state.settings.cache
-    if not settings.enabled or request.method not in ("GET", "HEAD"):
-        return await endpoint(*args, **kwargs)
+@dataclass(frozen=True)
+class _Miss:
+    """A lookup that found nothing fresh: where to store the answer, and under which version
+    (read before the database was, so a racing write leaves no stale entry)."""
+
+    key: str | None
+    version: int
+
+
+async def _answer_from_cache(request: Request, sub_response: Response, namespace: str) -> _Miss:
+    """Answer a hit at once (`Answered`: the route's own dependencies are never solved), or
+    say where the computed answer goes."""
     backend = cache_backend(request.app)
     key, version, entry = await _lookup(backend, request, namespace)
     if entry is not None:
         CACHE_HITS.labels(namespace=namespace).inc()
-        return _respond(request, sub_response, entry, "HIT")
+        raise Answered(_respond(request, sub_response, entry, "HIT"))
     CACHE_MISSES.labels(namespace=namespace).inc()
-    value = await endpoint(*args, **kwargs)
+    return _Miss(key, version)
+
+
+def _cacheable(request: Request) -> bool:
+    settings: CacheSettings = request.app.state.settings.cache
+    return settings.enabled and request.method in ("GET", "HEAD")
+
+
+async def _compute(
+    endpoint: Callable[..., Awaitable[Any]],
+    kwargs: dict[str, Any],
+    request: Request,
+    sub_response: Response,
+    miss: _Miss,
+    expire: int,
+) -> Any:
+    value = await endpoint(**kwargs)
     if isinstance(value, Response):
         return value  # the route built its own response: not cacheable here
     route = request.scope.get("route")
@@ -382,10 +402,11 @@ async def _serve(
         status=status,
         media_type="application/json",
         body=await _render(request, value),
-        version=version,
+        version=miss.version,
     )
-    if key is not None and status == 200 and len(entry.body) <= settings.max_body_bytes:
-        await _store(backend, key, entry, expire)
+    max_bytes = request.app.state.settings.cache.max_body_bytes
+    if miss.key is not None and status == 200 and len(entry.body) <= max_bytes:
+        await _store(cache_backend(request.app), miss.key, entry, expire)
     return _respond(request, sub_response, entry, "MISS")
 
 
@@ -401,10 +422,23 @@ def cache(
     if expire < 1:
         raise ValueError("expire must be at least one second")
 
+    async def look_up(request: Request, response: Response) -> _Miss | None:
+        return (
+            await _answer_from_cache(request, response, namespace) if _cacheable(request) else None
+        )
+
     def decorator(endpoint: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         if not inspect.iscoroutinefunction(endpoint):
             raise TypeError(f"@cache needs an async endpoint; {endpoint.__name__} is not one")
+        call: Callable[..., Awaitable[Any]] = endpoint
         signature = inspect.signature(endpoint, eval_str=True)
+        # The lookup is the endpoint's first dependency: after the gate and the rate limit
+        # (route dependencies), before the controller, its session and the parsed query.
+        lookup = inspect.Parameter(
+            "_cache_lookup",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=Annotated[_Miss | None, Depends(look_up)],
+        )
         extra = [
             inspect.Parameter("_cache_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
             inspect.Parameter(
@@ -413,13 +447,16 @@ def cache(
         ]
 
         @functools.wraps(endpoint)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        async def wrapper(*_: Any, **kwargs: Any) -> Any:  # FastAPI passes keywords only
+            miss: _Miss | None = kwargs.pop("_cache_lookup")
             request: Request = kwargs.pop("_cache_request")
             sub_response: Response = kwargs.pop("_cache_response")
-            return await _serve(endpoint, args, kwargs, request, sub_response, expire, namespace)
+            if miss is None:
+                return await call(**kwargs)
+            return await _compute(call, kwargs, request, sub_response, miss, expire)
 
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*signature.parameters.values(), *extra]
+            parameters=[lookup, *signature.parameters.values(), *extra]
         )
         return answers(304, success_headers=CACHE_HEADERS)(wrapper)
 

@@ -1,11 +1,11 @@
 """Response caching through HTTP: per caller, fresh after writes, ETag / 304, fails open."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from core.deps import PrincipalDep
 from core.platform.cache import cache
@@ -45,6 +45,34 @@ async def test_one_users_cached_answer_is_never_served_to_another(
     assert [r.headers["X-Cache"] for r in (bob_first, bob_again)] == ["MISS", "HIT"]
     assert alice_again.headers["Cache-Control"] == "private, no-cache"
     assert "Authorization" in alice_again.headers["Vary"]
+
+
+async def test_a_hit_is_answered_before_the_routes_own_dependencies(
+    make_app: Callable[..., Any], database: Any
+) -> None:
+    """The controller, its session and the parsed query of a route are not built for a hit."""
+    alice = await create_user(database, "alice@example.com")
+    built: list[int] = []
+
+    async def expensive() -> int:
+        built.append(1)
+        return len(built)
+
+    router = APIRouter()
+
+    @router.get("/counted")
+    @cache(expire=60, namespace="counted")
+    async def counted(n: Annotated[int, Depends(expensive)], q: str = "") -> dict[str, Any]:
+        return {"n": n, "q": q}
+
+    async with make_app() as app, client_for(app) as client:
+        app.include_router(router, prefix="/test", dependencies=gates.AUTHENTICATED)
+        first = await client.get("/test/counted", params={"q": "x"}, headers=bearer(alice))
+        again = await client.get("/test/counted", params={"q": "x"}, headers=bearer(alice))
+        anonymous = await client.get("/test/counted", params={"q": "x"})
+    assert [r.headers["X-Cache"] for r in (first, again)] == ["MISS", "HIT"]
+    assert first.json() == again.json() == {"n": 1, "q": "x"} and built == [1]
+    assert anonymous.status_code == 401  # the gate runs before the lookup
 
 
 async def test_an_admin_read_is_served_from_the_cache_with_its_headers(
