@@ -8,6 +8,7 @@ from core.deps import SessionDep
 from core.openapi import operation_ids
 from core.pagination import CursorPage, CursorParams, cursor_params
 from core.platform.requestlog.admin import RequestLogFilters, RequestLogRead, RequestLogRepository
+from core.routing import read_only
 
 router = APIRouter(
     prefix="/admin", tags=["admin"], generate_unique_id_function=operation_ids("admin")
@@ -15,6 +16,7 @@ router = APIRouter(
 
 
 @router.get("/request-logs", response_model=CursorPage[RequestLogRead])
+@read_only
 async def list_request_logs(
     session: SessionDep,
     filters: Annotated[RequestLogFilters, Query()],

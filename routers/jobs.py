@@ -13,6 +13,7 @@ from core.openapi import operation_ids, problem_responses
 from core.pagination import CursorCodec, CursorPage, CursorParams, cursor_params
 from core.platform.jobs import FailedJob, JobQueue, current_queue, enqueue_after_commit
 from core.platform.jobs.admin import FailedJobRead, JobsStatus, page_failed_jobs
+from core.routing import read_only
 from core.service import UnitOfWork
 
 router = APIRouter(
@@ -55,6 +56,7 @@ async def queue_status(queue: Queue) -> JobsStatus:
 
 
 @router.get("/failed", response_model=CursorPage[FailedJobRead])
+@read_only
 async def list_failed(
     request: Request,
     session: SessionDep,
@@ -69,6 +71,7 @@ async def list_failed(
 
 
 @router.get("/failed/{failed_id}", response_model=FailedJobRead)
+@read_only
 async def read_failed(failed: Failed) -> FailedJob:
     """One failed job."""
     return failed

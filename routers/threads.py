@@ -11,6 +11,7 @@ from app.messenger.schemas import EventPage, ParticipantsAdd, ReadMarker, ReadSt
 from core.crud import CrudRouter
 from core.deps import provide
 from core.openapi import problem_responses
+from core.routing import read_only
 
 router = CrudRouter(
     ThreadController, ThreadRead, prefix="/threads", tags=["threads"], exclude=["restore"]
@@ -42,6 +43,7 @@ async def remove_participant(thread_id: uuid.UUID, user_id: uuid.UUID, threads: 
 
 
 @router.get("/{thread_id}/events", response_model=EventPage)
+@read_only
 async def events(
     thread_id: uuid.UUID,
     threads: Threads,
