@@ -1,7 +1,11 @@
-"""Shortcuts for tests: users straight in the database, and bearer headers for them."""
+"""Shortcuts for tests: users straight in the database, bearer headers for them, and the SQL
+an engine sends."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import event
 
 from app.users.auth import issue_access_token
 from app.users.models import User
@@ -38,3 +42,24 @@ def bearer(user: User, scopes: Iterable[str] | None = None) -> dict[str, str]:
     """An Authorization header with a fresh access token for `user`."""
     token, _ = issue_access_token(user, scopes if scopes is not None else user.scopes)
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def recorded_statements(engine: Any) -> Iterator[list[tuple[str, Any]]]:
+    """Every SQL statement (and its parameters) `engine` (an `AsyncEngine`) sends in the block."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    sync_engine = engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
+
+
+def selects(seen: Iterable[tuple[str, Any]]) -> list[str]:
+    """The SELECT statements of `recorded_statements` (not BEGIN, COMMIT or writes)."""
+    return [statement for statement, _ in seen if statement.lstrip().upper().startswith("SELECT")]

@@ -1,10 +1,8 @@
 """BaseController: scope, object checks, perform_* hooks, sort allowlist, filters, limits."""
 
 import uuid
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.controller import Parent
@@ -21,6 +19,7 @@ from tests.core.models import (
     WidgetRepository,
     WidgetUpdate,
 )
+from tests.helpers import recorded_statements, selects
 
 
 def principal() -> Principal:
@@ -173,23 +172,13 @@ async def test_a_child_page_checked_by_scope_is_one_statement(session: AsyncSess
     for parent, owner in ((mine, alice), (theirs, bob)):
         await GadgetController(session, owner).create_in(parent.id, GadgetCreate(label="g"))
     await session.commit()
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.startswith("SELECT"):  # not SQLite's BEGIN
-            statements.append(statement)
-
     gadgets = ScopedGadgetController(session, alice)
-    engine = session.bind.sync_engine  # type: ignore[union-attr]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(session.bind) as seen:
         page = await gadgets.list_after(parent_id=mine.id)
-        assert [g.label for g in page.items] == ["g"] and len(statements) == 1
+        assert [g.label for g in page.items] == ["g"] and len(selects(seen)) == 1  # not BEGIN
         assert (await gadgets.list_after(parent_id=empty.id)).items == []  # seen: empty
         for hidden in (theirs.id, uuid.uuid4()):  # another's widget, and no widget at all
             with pytest.raises(NotFound):
                 await gadgets.list_after(parent_id=hidden)
             with pytest.raises(NotFound):
                 await gadgets.list(parent_id=hidden)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

@@ -3,11 +3,12 @@
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, bindparam, event, func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.core.models import Widget, WidgetRepository
+from tests.helpers import recorded_statements, selects
 
 BY_NAME = select(*Widget.__table__.columns, Widget.size.label("widget_size")).where(
     Widget.name == bindparam("name"), Widget.deleted_at.is_(None), Widget.size < 100
@@ -40,17 +41,8 @@ async def test_a_failing_statement_raises_as_core_raises_it(leg: Any, database: 
 async def test_statement_listeners_see_the_lookup(database: Any, session: AsyncSession) -> None:
     """Tracing and statement logs listen on the engine: while they do, the lookup runs where
     they see it."""
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(database.engine) as seen:
         assert await database.fetch_one(BY_NAME, {"name": "nobody"}) is None
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    selects = [statement for statement in seen if statement.startswith("SELECT")]
-    assert len(selects) == 1
-    assert "FROM test_widgets" in selects[0]
+    found = selects(seen)
+    assert len(found) == 1
+    assert "FROM test_widgets" in found[0]

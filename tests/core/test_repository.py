@@ -5,13 +5,14 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
 from core.errors import Conflict, NotFound
 from tests.core.models import Widget, WidgetRepository
+from tests.helpers import recorded_statements, selects
 
 
 async def add_widgets(session: AsyncSession, *names: str, **fields: Any) -> list[Widget]:
@@ -164,11 +165,7 @@ async def test_offset_pages_count_separately_and_slice(session: AsyncSession) ->
 async def test_an_offset_page_and_its_total_are_one_statement(session: AsyncSession) -> None:
     await add_widgets(session, *(f"w{i:02d}" for i in range(7)))
     repo = WidgetRepository(session)
-    statements: list[str] = []
-    engine = session.bind.sync_engine  # type: ignore[union-attr]
-    record = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(session.bind) as seen:
         for rows in (False, True):
             page = await repo.page_offset(
                 repo.select().where(Widget.name > "w01").order_by(Widget.name),
@@ -178,9 +175,7 @@ async def test_an_offset_page_and_its_total_are_one_statement(session: AsyncSess
             )
             names = [w["name"] if rows else w.name for w in page.items]
             assert (names, page.total) == (["w03", "w04"], 5)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert len([s for s in statements if s.startswith("SELECT")]) == 2, statements
+    assert len(selects(seen)) == 2, seen
 
 
 async def test_for_update_locks_the_row_until_the_transaction_ends(

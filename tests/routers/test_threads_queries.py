@@ -3,14 +3,14 @@
 import json
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from app.messenger.models import Message, Role, Thread, ThreadParticipant
 from app.users.models import User
@@ -21,28 +21,18 @@ from tests.app.messenger.support import (
     actor,
     new_thread,
 )
+from tests.helpers import recorded_statements
 
 
-@contextmanager
-def recorded_statements(app: FastAPI) -> Iterator[list[tuple[str, Any]]]:
+def app_statements(app: FastAPI) -> AbstractContextManager[list[tuple[str, Any]]]:
     """Every SQL statement (and its parameters) the running app sends while in the block."""
-    engine = app.state.database.engine.sync_engine
-    seen: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    return recorded_statements(app.state.database.engine)
 
 
 async def count_statements(
     app: FastAPI, client: httpx.AsyncClient, who: Actor, url: str, limit: int
 ) -> int:
-    with recorded_statements(app) as seen:
+    with app_statements(app) as seen:
         response = await client.get(url, params={"limit": limit}, headers=who.headers)
     assert response.status_code == 200
     assert len(response.json()["items"]) == limit
@@ -113,7 +103,7 @@ async def second_history_page(
     """The one statement (and its parameters) that reads the second page of a thread's history."""
     url = f"{API}/threads/{thread_id}/messages"
     first = await client.get(url, headers=alice.headers)
-    with recorded_statements(app) as seen:
+    with app_statements(app) as seen:
         second = await client.get(
             url, params={"cursor": first.json()["next_cursor"]}, headers=alice.headers
         )

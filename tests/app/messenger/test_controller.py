@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.messenger.controller import MessageController, ThreadController
@@ -20,7 +20,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.security import Principal, expand_scopes
 from core.service import unit_of_work
 from tests.conftest import Leg
-from tests.helpers import create_user
+from tests.helpers import create_user, recorded_statements, selects
 
 
 def principal_of(user: User, *scopes: str) -> Principal:
@@ -117,21 +117,12 @@ async def test_the_active_user_lookup_is_one_query(
 ) -> None:
     alice, bob, _ = users
     inactive = await create_user(database, "idle@example.com", is_active=False)
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(database.engine) as seen:
         found = await UserRepository(session).active_ids(
             {alice.id, bob.id, inactive.id, uuid.uuid4()}
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert found == {alice.id, bob.id}
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    assert len(selects(seen)) == 1
 
 
 async def test_sending_a_message_moves_the_thread_in_the_same_transaction(

@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.users.auth import authenticate
 from app.users.models import AuthSession, RefreshToken
@@ -14,7 +14,7 @@ from app.users.service import AuthService, grant_scopes
 from core.db import utcnow
 from core.errors import Unauthorized
 from core.service import unit_of_work
-from tests.helpers import DEFAULT_PASSWORD, create_user
+from tests.helpers import DEFAULT_PASSWORD, create_user, recorded_statements, selects
 
 
 @pytest.mark.parametrize(
@@ -82,22 +82,13 @@ async def test_authenticate_costs_one_indexed_query(database: Any) -> None:
     user = await create_user(database)
     async with unit_of_work(database) as session:
         pair = await AuthService(session, None).login(user.email, DEFAULT_PASSWORD, [])
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(database.engine) as seen:
         principal = await authenticate(database, pair.access_token)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert principal.id == user.id
     assert principal.session_id is not None
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 1
-    assert "LEFT OUTER JOIN auth_sessions" in selects[0]
+    found = selects(seen)
+    assert len(found) == 1
+    assert "LEFT OUTER JOIN auth_sessions" in found[0]
 
 
 async def test_purge_deletes_only_expired_sessions_and_tokens(database: Any) -> None:
