@@ -132,8 +132,7 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.repository = self.repository_class(self.session)
-        self._checked_parent: uuid.UUID | None = None
-        self._listed_parent: uuid.UUID | None = None
+        self._page_parent: uuid.UUID | None = None
 
     # -- override points ----------------------------------------------------------------------
 
@@ -150,13 +149,13 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
     def _visible_parents(self) -> Any:
         assert self.parent is not None
         column = self._column(self.parent.field)
-        if self._checked_parent is not None:  # one parent, fetched through its scope just now
-            return column == self._checked_parent
+        page_parent = self._page_parent
+        if page_parent is not None and not self.parent.reads_by_scope:
+            return column == page_parent  # one parent, fetched through its scope just now
         visible = self.parent_controller.query(action=Action.READ)
         parent_id = self.parent_controller.model.__table__.c.id
-        if self._listed_parent is not None:  # one parent, checked in the same statement
-            one = visible.where(parent_id == self._listed_parent)
-            return and_(column == self._listed_parent, one.exists())
+        if page_parent is not None:  # one parent, checked in the same statement
+            return and_(column == page_parent, visible.where(parent_id == page_parent).exists())
         return column.in_(visible.with_only_columns(parent_id))
 
     async def check_object(self, obj: ModelT, action: Action) -> None:
@@ -246,16 +245,15 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         if parent_id is None:
             return self.query(filters)
         assert self.parent is not None, f"{type(self).__name__} declares no parent"
-        if self.parent.reads_by_scope:
-            self._listed_parent = parent_id  # `_confirm_parent` once the page is read
-        else:
-            # Read through its controller's scope just now: the children's scope needs
+        if not self.parent.reads_by_scope:
+            # Read through its controller's scope now: the children's scope needs
             # `parent_field == id`, not the subquery of every visible parent again.
-            self._checked_parent = (await self.get_parent(parent_id)).id
+            await self.get_parent(parent_id)
+        self._page_parent = parent_id  # with `reads_by_scope`: `_confirm_parent` after the page
         try:
             return self.query(filters)
         finally:
-            self._checked_parent = self._listed_parent = None
+            self._page_parent = None
 
     async def _confirm_parent(self, parent_id: uuid.UUID | None, items: Sequence[Any]) -> None:
         """An empty page of a parent checked in the page's own statement (`reads_by_scope`):
