@@ -62,8 +62,8 @@ class UnitOfWork:
         """Commit now and run the after-commit hooks. The request's unit of work does this
         before the response; call it mid-way only to end a transaction early (e.g. to free
         the connection before slow work). A constraint violation at commit is a `Conflict`.
-        A session that never began a transaction has nothing to commit (a response served
-        from the cache): only its hooks run."""
+        A session that never began a transaction has nothing to commit (a route that never
+        touched the database): only its hooks run."""
         session = self.session
         try:
             if session.in_transaction() or session.new or session.dirty or session.deleted:
