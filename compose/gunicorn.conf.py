@@ -63,9 +63,17 @@ def post_worker_init(worker: Any) -> None:
     """Once the worker has built the app: move everything start-up made (modules, mappers,
     routes, schemas: ~200k objects that live as long as the process) out of the garbage
     collector's reach. Every full collection walked them all — a 100-150 ms pause of the
-    event loop, measured as the p99 of the event-stream fan-out (bench/README.md)."""
+    event loop, measured as the p99 of the event-stream fan-out (bench/README.md).
+
+    Then collect the youngest generation less often (SERVER_GC_YOUNG_THRESHOLD): a request
+    allocates a few thousand objects (rows, statements, frames), so at Python's 700 the
+    collector ran several times per request — 0.1-0.2 ms of each, measured with a `gc`
+    callback (bench/README.md, issue 11). Nearly all of them are freed by reference counting,
+    so collecting every 10,000 allocations keeps memory where it was."""
     gc.collect()
     gc.freeze()
+    if _server.gc_young_threshold:
+        gc.set_threshold(_server.gc_young_threshold, *gc.get_threshold()[1:])
 
 
 wsgi_app = "main:create_app()"

@@ -22,5 +22,8 @@ class ServerSettings(PlinthSettings):
     """Idle keep-alive connections are closed after this long (keep it below the proxy's)."""
     max_requests: int = 0
     """Recycle a worker after this many requests (0: never); jittered by 10%."""
+    gc_young_threshold: int = 10_000
+    """Allocations between two collections of the garbage collector's youngest generation in
+    each worker (Python's default: 700); 0 keeps the default."""
     wait_timeout_seconds: float = 60.0
     """The container entrypoint waits this long for PostgreSQL and Redis, then gives up."""

@@ -5,6 +5,7 @@ setting the app reads, ports and commands agree with those settings, and the Doc
 its promises (multi-stage, non-root, no compilers in the runtime image).
 """
 
+import gc
 import os
 import re
 import runpy
@@ -405,6 +406,25 @@ def test_gunicorn_config_takes_workers_bind_and_timeouts_from_settings(
     assert config["worker_class"].__mro__[1].__module__.startswith("uvicorn_worker")
     assert config["logconfig_dict"]["loggers"]["gunicorn.error"]["handlers"] == ["default"]
     assert config["child_exit"].__module__ == "core.platform.metrics"
+
+
+def test_gunicorn_workers_freeze_start_up_objects_and_collect_young_ones_less_often(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SERVER_GC_YOUNG_THRESHOLD", "12345")
+    reset_settings_caches()
+    before = gc.get_threshold()
+    try:
+        config = runpy.run_path(str(ROOT / "compose" / "gunicorn.conf.py"))
+        config["post_worker_init"](None)
+        after, frozen = gc.get_threshold(), gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+        monkeypatch.undo()
+        reset_settings_caches()
+    assert after == (12345, *before[1:])
+    assert frozen > 10_000  # the modules, mappers and routes loaded so far
 
 
 # -- the image ------------------------------------------------------------------------------
