@@ -228,13 +228,27 @@ class ReadOnlySession(Session):
     without a transaction would each commit (or unlock) on their own."""
 
 
+_WRITES_IN_READ_ONLY = (
+    "A read-only unit of work cannot write or lock rows: leave the route unmarked."
+)
+
+
+def _locks_rows(statement: Any) -> bool:
+    return getattr(statement, "_for_update_arg", None) is not None
+
+
 @event.listens_for(ReadOnlySession, "do_orm_execute")
 def _refuse_writes(state: ORMExecuteState) -> None:
-    locks = state.is_select and getattr(state.statement, "_for_update_arg", None) is not None
+    locks = state.is_select and _locks_rows(state.statement)
     if state.is_insert or state.is_update or state.is_delete or locks:
-        raise ReadOnlyViolation(
-            "A read-only unit of work cannot write or lock rows: leave the route unmarked."
-        )
+        raise ReadOnlyViolation(_WRITES_IN_READ_ONLY)
+
+
+def refuse_locks_in_read_only(session: AsyncSession, statement: Select[Any]) -> None:
+    """Raise `ReadOnlyViolation` if `statement` locks rows and `session` is read-only: for a
+    select run on the session's connection (Core), which `do_orm_execute` does not see."""
+    if _locks_rows(statement) and isinstance(session.sync_session, ReadOnlySession):
+        raise ReadOnlyViolation(_WRITES_IN_READ_ONLY)
 
 
 @event.listens_for(ReadOnlySession, "before_flush")

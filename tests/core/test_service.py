@@ -123,6 +123,8 @@ async def test_a_read_only_unit_reads_and_refuses_every_write(database: Any) -> 
         for statement in writes:
             with pytest.raises(ReadOnlyViolation):
                 await session.execute(statement)
+        with pytest.raises(ReadOnlyViolation):  # plain rows run on the connection: refused too
+            await widgets.repository.rows(widgets.repository.select().with_for_update())
     with pytest.raises(ReadOnlyViolation):  # its commit would flush the changes: refused
         async with unit_of_work(database, read_only=True) as session:
             [kept] = (await WidgetController(session, None).list(limit=10)).items
