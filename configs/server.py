@@ -4,6 +4,7 @@ Read by compose/gunicorn.conf.py and compose/wait_for_services.py; `python main.
 Worker count, host and port are APP_WORKERS, APP_HOST and APP_PORT.
 """
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from configs.base import PlinthSettings
@@ -22,7 +23,7 @@ class ServerSettings(PlinthSettings):
     """Idle keep-alive connections are closed after this long (keep it below the proxy's)."""
     max_requests: int = 0
     """Recycle a worker after this many requests (0: never); jittered by 10%."""
-    gc_young_threshold: int = 10_000
+    gc_young_threshold: int = Field(default=10_000, ge=0)
     """Allocations between two collections of the garbage collector's youngest generation in
     each worker (Python's default: 700); 0 keeps the default."""
     wait_timeout_seconds: float = 60.0
