@@ -366,7 +366,9 @@ class AsyncpgStore:
             await connection.fetch(members_sql, thread_id)
         return message
 
-    async def _account(self, connection: asyncpg.Connection, caller: Caller) -> None:
+    async def _account(
+        self, connection: asyncpg.pool.PoolConnectionProxy[asyncpg.Record], caller: Caller
+    ) -> None:
         row = await connection.fetchrow(SQL_ME, caller.user_id, caller.session_id)
         check_account(caller, row, row and row["session_id"], row and row["revoked_at"])
 

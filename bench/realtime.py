@@ -106,7 +106,7 @@ async def _receipt(socket: Any, body: str) -> tuple[float, float]:
 def _delivery_buckets(app: AppServer) -> list[tuple[float, float]]:
     """The workers' cumulative `plinth_realtime_delivery_seconds` buckets: (le, count)."""
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=app.metrics_dir)
+    MultiProcessCollector(registry, path=app.metrics_dir)  # type: ignore[no-untyped-call]
     buckets = [
         (float(sample.labels["le"]), sample.value)
         for metric in registry.collect()

@@ -183,7 +183,10 @@ async def _insert_messages(
 
 
 async def _copy(
-    connection: asyncpg.Connection, table: str, declared: Sequence[str], rows: Iterable[object]
+    connection: asyncpg.Connection,
+    table: str,
+    declared: Sequence[str],
+    rows: Iterable[Sequence[object]],
 ) -> None:
     await connection.copy_records_to_table(table, records=rows, columns=columns(table, declared))
 
@@ -277,6 +280,7 @@ async def seed(database_url: str, large_messages: int = LARGE_THREAD_MESSAGES) -
             large,
             large_messages // 2,
         )
+        assert deep is not None, "the large thread has no message half-way down"
         users_total = await connection.fetchval("SELECT count(*) FROM users")
         version = await connection.fetchval("SHOW server_version")
     finally:

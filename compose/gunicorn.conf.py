@@ -41,7 +41,7 @@ from core.platform.realtime.server import UVICORN_WEBSOCKET_OPTIONS  # noqa: E40
 SHUTDOWN_MARGIN_SECONDS = 5
 
 
-class PlinthWorker(UvicornWorker):
+class PlinthWorker(UvicornWorker):  # type: ignore[misc]  # uvicorn-worker ships no types
     """uvicorn worker: the app reads X-Forwarded-For itself (TRUSTED_PROXIES) and writes the
     access lines itself, WebSockets are served lean (core/platform/realtime/server.py), and
     in-flight requests get the graceful timeout minus the shut-down margin."""

@@ -18,7 +18,7 @@ async def listen(email: str, base: str) -> None:
         ticket = (await http.post("/api/v1/realtime/tickets", json={}, headers=headers)).json()
     url = base.replace("http", "ws", 1) + ticket["url"]
     protocols = [ticket["subprotocol"], f"ticket.{ticket['ticket']}"]
-    async with websockets.connect(url, subprotocols=protocols) as socket:  # type: ignore[arg-type]
+    async with websockets.connect(url, subprotocols=protocols) as socket:
         async for frame in socket:
             print(frame, flush=True)
             if '"heartbeat"' in str(frame):

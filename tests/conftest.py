@@ -133,7 +133,7 @@ async def session(database: Any) -> AsyncIterator[AsyncSession]:
 
 
 async def _table_names(session: AsyncSession) -> list[str]:
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         query = "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
     else:
         query = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"

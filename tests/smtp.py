@@ -134,19 +134,19 @@ def text_of(message: EmailMessage) -> str:
     """The plain-text part."""
     part = message.get_body(preferencelist=("plain",))
     assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def html_of(message: EmailMessage) -> str:
     """The HTML part."""
     part = message.get_body(preferencelist=("html",))
     assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def link_in(message: EmailMessage) -> str:
     """The one link with a token in the plain-text part."""
-    links = set(LINK.findall(text_of(message)))
+    links: set[str] = set(LINK.findall(text_of(message)))
     assert len(links) == 1, links
     return links.pop()
 

@@ -3,6 +3,7 @@ reference app. No timing is asserted here; performance lives in bench/."""
 
 import json
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -10,7 +11,7 @@ from asgi_lifespan import LifespanManager
 
 from bench import seed
 from bench.wrk import RESULT_MARKER, Request, lua_script, parse_output
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, Leg
 from tests.helpers import bearer, create_user
 
 WRK_TEXT = """Running 2s test @ http://127.0.0.1:8000/health
@@ -89,7 +90,7 @@ def test_seed_ids_are_uuid7_and_ordered() -> None:
 
 
 async def test_reference_app_verifies_the_token_and_reads_the_row(
-    leg, database, monkeypatch: pytest.MonkeyPatch
+    leg: Leg, database: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not leg.is_services:
         pytest.skip("the reference app talks to PostgreSQL with asyncpg")
@@ -166,7 +167,7 @@ def test_targets_read_the_one_worker_rows() -> None:
     assert "| d + 6 ASGI middlewares | 1000.0 | 2.00 | 4.00 | 0 | 0.80 | 2.00 |" in ladder
 
 
-async def _ladder_fixture(database) -> tuple[dict[str, str], str, int]:
+async def _ladder_fixture(database: Any) -> tuple[dict[str, str], str, int]:
     """A user with a login session, a thread of 3 messages: headers, thread id, messages."""
     from datetime import UTC, datetime, timedelta
 
@@ -190,18 +191,20 @@ async def _ladder_fixture(database) -> tuple[dict[str, str], str, int]:
 
 
 async def test_every_ladder_rung_starts_and_answers(
-    leg, database, monkeypatch: pytest.MonkeyPatch
+    leg: Leg, database: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each rung serves the three routes with the app's shapes; no timing is asserted."""
     if not leg.is_services:
         pytest.skip("the ladder talks to PostgreSQL with asyncpg and to Redis")
     from sqlalchemy import func, select
 
+    from app.messenger.models import ThreadEvent
     from bench import ladder
     from core.platform.requestlog.models import RequestLog
 
     monkeypatch.setenv("REF_DSN", leg.database_url.replace("+asyncpg", "", 1))
     monkeypatch.setenv("REF_SECRET", TEST_SECRET)
+    assert leg.redis_url is not None  # the services leg
     monkeypatch.setenv("LADDER_REDIS_URL", leg.redis_url)
     headers, thread, count = await _ladder_fixture(database)
     bodies = [f"m{i}" for i in range(count)]  # oldest first
@@ -237,7 +240,7 @@ async def test_every_ladder_rung_starts_and_answers(
             newest = (await client.get(f"{url}?limit=1", headers=headers)).json()["items"][0]
             assert newest["id"] == posted.json()["id"]
     async with database.session() as session:
-        events = await session.scalar(select(func.count()).select_from(ladder.ThreadEvent))
+        events = await session.scalar(select(func.count()).select_from(ThreadEvent))
         routes = (await session.scalars(select(RequestLog.route))).all()
     assert events == len(ladder.RUNGS)
     assert len(routes) == 2 * 8  # the two rungs with the request log, 8 requests each, flushed

@@ -9,7 +9,7 @@ from tests.core.models import Gadget, Widget
 @pytest.fixture(scope="session", autouse=True)
 async def widget_table(database: Any) -> AsyncIterator[None]:
     """The test-only table, created for the core tests and dropped after them."""
-    tables = [Widget.__table__, Gadget.__table__]
+    tables = [Widget.metadata.tables[model.__tablename__] for model in (Widget, Gadget)]
     async with database.engine.begin() as connection:
         for table in tables:
             await connection.run_sync(table.create, checkfirst=True)

@@ -73,7 +73,7 @@ async def http(leg: Any) -> AsyncIterator[httpx.AsyncClient]:
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert set(body) == {"type", "title", "status", "detail", "errors", "request_id"}
     assert body["status"] == status
     assert body["request_id"] == response.headers["x-request-id"]

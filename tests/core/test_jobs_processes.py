@@ -9,7 +9,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
@@ -87,7 +87,7 @@ async def test_a_cron_job_runs_exactly_once_per_tick_across_two_workers(redis: R
     async with workers(redis, 2, **env):
 
         async def ticks() -> list[str]:
-            return sorted(await redis.keys("test:tick:*"))
+            return sorted(cast(list[str], await redis.keys("test:tick:*")))
 
         async def four_ticks() -> bool:
             return len(await ticks()) >= 4
@@ -114,7 +114,7 @@ async def test_a_failing_job_is_retried_then_recorded(redis: Redis, database: An
         2,
         "RuntimeError: this job always fails",
     )
-    attempts = await redis.lrange("test:fail:attempts", 0, -1)
+    attempts = cast(list[str], await redis.lrange("test:fail:attempts", 0, -1))
     assert [entry.split(":")[1] for entry in attempts] == ["1", "2"]
 
 

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -125,9 +126,11 @@ async def test_plain_row_pages_are_the_entity_pages_as_dicts(session: AsyncSessi
     entities = await repo.page_keyset(repo.select(), limit=3)
     plain = await repo.page_keyset(repo.select(), limit=3, rows=True)
     columns = Widget.__table__.columns.keys()
-    assert plain.items == [{c: getattr(w, c) for c in columns} for w in entities.items]
+    rows: list[Any] = list(plain.items)  # rows=True: dicts
+    assert rows == [{c: getattr(w, c) for c in columns} for w in entities.items]
     assert (plain.next_cursor, plain.has_more) == (entities.next_cursor, True)
     offset = await repo.page_offset(
         repo.select().order_by(Widget.name), limit=2, offset=1, rows=True
     )
-    assert [w["name"] for w in offset.items] == ["w001", "w002"] and offset.total == 7
+    names = [w["name"] for w in list[Any](offset.items)]
+    assert names == ["w001", "w002"] and offset.total == 7

@@ -45,10 +45,12 @@ class Gunicorn:
 
 
 def counted(samples: Iterable[Any]) -> float:
-    return sum(
-        sample.value
-        for sample in samples
-        if sample.name == "plinth_http_requests_total" and sample.labels["route"] == ROUTE
+    return float(
+        sum(
+            sample.value
+            for sample in samples
+            if sample.name == "plinth_http_requests_total" and sample.labels["route"] == ROUTE
+        )
     )
 
 
@@ -61,7 +63,8 @@ def served_in_scrape(exposition: str) -> float:
 def served_by_worker(metrics_dir: Path, pid: int) -> float:
     """What the counter file of worker `pid` alone says it served."""
     files = [str(metrics_dir / f"counter_{pid}.db")]
-    return counted(s for metric in MultiProcessCollector.merge(files) for s in metric.samples)
+    merged = MultiProcessCollector.merge(files)  # type: ignore[no-untyped-call]
+    return counted(s for metric in merged for s in metric.samples)
 
 
 def counts_once_settled(metrics_dir: Path, expected: dict[int, int]) -> dict[int, float]:

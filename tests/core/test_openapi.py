@@ -10,11 +10,11 @@ from typing import Annotated, Any
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Query
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from configs import get_settings
 from core.application import create_application
 from core.crud import CrudRouter
+from core.db import Database
 from core.deps import Gates, SessionDep
 from core.errors import Unauthorized
 from core.openapi import (
@@ -33,7 +33,7 @@ from tests.core.models import WidgetController, WidgetRead
 gates = Gates(token_url="/token", scopes={"regular": "Use it."})
 
 
-async def authenticator(_: AsyncSession, token: str) -> Principal:
+async def authenticator(_: Database, token: str) -> Principal:
     raise Unauthorized()
 
 

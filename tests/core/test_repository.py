@@ -173,7 +173,8 @@ async def test_an_offset_page_and_its_total_are_one_statement(session: AsyncSess
                 offset=1,
                 rows=rows,
             )
-            names = [w["name"] if rows else w.name for w in page.items]
+            items: list[Any] = list(page.items)  # dicts with rows=True
+            names = [w["name"] if rows else w.name for w in items]
             assert (names, page.total) == (["w03", "w04"], 5)
     assert len(selects(seen)) == 2, seen
 

@@ -33,12 +33,14 @@ STRONG_SECRET = "x" * 48
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return yaml.safe_load(LAUNCH.read_text())
+    loaded: dict[str, Any] = yaml.safe_load(LAUNCH.read_text())
+    return loaded
 
 
 @pytest.fixture(scope="module")
 def services(compose: dict[str, Any]) -> dict[str, Any]:
-    return compose["services"]
+    services: dict[str, Any] = compose["services"]
+    return services
 
 
 def env_values(path: Path) -> dict[str, str]:

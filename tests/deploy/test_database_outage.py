@@ -62,7 +62,7 @@ def api_requests(connection: Connection, token: str) -> list[tuple[int, dict[str
     return answers
 
 
-def until_both_workers_succeed(connections: list[Connection], token: str) -> tuple[float, set]:
+def until_both_workers_succeed(connections: list[Connection], token: str) -> tuple[float, set[int]]:
     """Seconds until every connection's requests succeed, and every status seen meanwhile."""
     started = time.monotonic()
     seen: set[int] = set()

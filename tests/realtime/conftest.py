@@ -111,7 +111,7 @@ class Client:
 async def open_stream(base: str, ticket: dict[str, Any]) -> "Stream":
     url = base.replace("http://", "ws://") + ticket["url"]
     protocols = [ticket["subprotocol"], f"ticket.{ticket['ticket']}"]
-    socket = await websockets.connect(url, subprotocols=protocols)  # type: ignore[arg-type]
+    socket = await websockets.connect(url, subprotocols=protocols)
     return Stream(socket)
 
 

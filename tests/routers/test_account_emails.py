@@ -378,7 +378,7 @@ async def test_embedded_default_writes_an_outbox_and_logs_the_link(
     from email import message_from_bytes, policy
 
     message = message_from_bytes(eml.read_bytes(), policy=policy.default)
-    token = token_in(message)  # type: ignore[arg-type]
+    token = token_in(message)
     assert any(token in record.getMessage() for record in caplog.records)
     eml.unlink()
 

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -22,6 +22,8 @@ from tests.app.messenger.support import API, actor, new_thread, send
 from tests.app.users.support import refresh, tokens
 from tests.conftest import Leg
 from tests.helpers import create_user
+
+T = TypeVar("T")
 
 WAITING_FOR_A_LOCK = text(
     "SELECT query FROM pg_stat_activity"
@@ -58,8 +60,8 @@ async def waiting_queries(database: Any, count: int) -> list[str]:
 
 
 async def while_held(
-    database: Any, lock: tuple[str, str, Any], *requests: Awaitable[httpx.Response]
-) -> tuple[list[str], list[httpx.Response]]:
+    database: Any, lock: tuple[str, str, Any], *requests: Awaitable[T]
+) -> tuple[list[str], list[T]]:
     """Run `requests` while `lock` is held; return what waited for it and the responses."""
     async with row_locked(database, *lock):
         tasks = [asyncio.ensure_future(request) for request in requests]
