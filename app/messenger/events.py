@@ -20,7 +20,7 @@ from sqlalchemy import Select, delete, select, update
 from app.messenger.models import Thread, ThreadEvent, ThreadParticipant
 from app.messenger.repository import ParticipantRepository, ThreadEventRepository
 from core.platform.realtime import publisher_of
-from core.service import ControllerService
+from core.service import SessionBound
 
 MESSAGE_CREATED = "message.created"
 MESSAGE_EDITED = "message.edited"
@@ -72,8 +72,9 @@ def is_gap(after: int, current: int, rows: Sequence[tuple[int, str]]) -> bool:
     return current > after
 
 
-class ThreadEvents(ControllerService):
-    """Records thread events in the request's unit of work and publishes them after commit."""
+class ThreadEvents(SessionBound):
+    """Records thread events in the request's unit of work and publishes them after commit
+    (what the messenger's controllers write with; not a service)."""
 
     async def next_seq(self, thread_id: uuid.UUID) -> int:
         """Take the thread's next event id. The UPDATE locks the thread's row until commit, so

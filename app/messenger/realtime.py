@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from app.messenger import events
 from app.messenger.controller import ThreadController
-from app.messenger.events import ThreadEvents, replay_frames
+from app.messenger.events import replay_frames
 from app.messenger.schemas import ReadMarker
 from app.users.realtime import principal_of, revalidator
 from core.db import Database
@@ -72,9 +72,7 @@ def frame_handler(app: FastAPI) -> FrameHandler:
 async def _typing(threads: ThreadController, thread_id: uuid.UUID) -> None:
     thread = await threads.get(thread_id, options=())  # members only (404 otherwise)
     data = {"user_id": str(threads.me.id)}
-    await threads.controller(ThreadEvents).ephemeral(
-        thread.id, events.TYPING, data, exclude=threads.me.id
-    )
+    await threads.events.ephemeral(thread.id, events.TYPING, data, exclude=threads.me.id)
 
 
 def resume_positions(connection: Connection) -> dict[uuid.UUID, int]:

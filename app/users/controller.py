@@ -14,6 +14,7 @@ from app.users.tokens import password_hasher
 from core.controller import Action, BaseController
 from core.errors import Conflict, Forbidden, Unauthorized
 from core.filtering import FilterSet, contains
+from core.pagination import OffsetPagination
 from core.security import Scope, expand_scopes
 
 
@@ -39,14 +40,13 @@ class UserFilters(FilterSet):
         return stmt
 
 
-class UserController(BaseController[User, UserRegister, UserAdminUpdate]):
+class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRepository]):
     """Users as admins see them: every user, filtered and sorted; writes revoke tokens."""
 
-    repository_class = UserRepository
     filterset = UserFilters
-    sort_fields = {"created_at": User.created_at, "email": User.email, "full_name": User.full_name}
-
-    repository: UserRepository
+    pagination = OffsetPagination(
+        sort={"created_at": User.created_at, "email": User.email, "full_name": User.full_name}
+    )
 
     async def check_object(self, obj: User, action: Action) -> None:
         # Only a superuser may change, delete or restore a superuser.
@@ -66,7 +66,9 @@ class UserController(BaseController[User, UserRegister, UserAdminUpdate]):
         await self.revoke_all_sessions(obj)
         await self.repository.soft_delete(obj)
 
-    async def perform_create(self, data: UserRegister, **values: Any) -> User:
+    async def perform_create(
+        self, data: UserRegister, *, parent: Any = None, **values: Any
+    ) -> User:
         """Insert a user with exactly `scopes` (never from the request body); 409 if taken."""
         scopes: Iterable[str] = values.pop("scopes")
         hashed = await password_hasher().hash(data.password)  # before holding a connection
