@@ -173,9 +173,10 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
 
     async def perform_create(self, data: CreateT, *, parent: Any = None, **values: Any) -> ModelT:
         """Build and insert the row from `data` plus server-set `values` (never from the
-        client), with the owner set to the caller and, for a child, its parent's id. `parent`
-        is the parent row (visible, and locked with `lock_on_create`). Override for derived
-        fields, or to update the parent as well (e.g. its latest activity)."""
+        client), with the owner set to the caller and, for a child, its parent's id. A child
+        gets `parent`, the parent row (visible, and locked with `lock_on_create`); others get
+        no `parent` argument. Override for derived fields, or to update the parent as well
+        (e.g. its latest activity)."""
         if self.owner is not None:
             values.setdefault(self.owner.field, self.me.id)
         if parent is not None and self.parent is not None:
@@ -311,14 +312,14 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     ) -> ModelT:
         """Create a row from validated input plus server-set `values`; returned as reads
         return it. A child needs `parent_id` (404 if the caller cannot see that parent)."""
-        parent = None
         if self.parent is not None:
             if parent_id is None:
                 raise TypeError(f"{type(self).__name__} creates children: pass parent_id")
-            parent = await self._parent_row(parent_id, for_update=self.parent.lock_on_create)
+            lock = self.parent.lock_on_create
+            values["parent"] = await self._parent_row(parent_id, for_update=lock)
         elif parent_id is not None:
             raise TypeError(f"{type(self).__name__} declares no parent")
-        obj = await self._as_read(await self.perform_create(data, parent=parent, **values))
+        obj = await self._as_read(await self.perform_create(data, **values))
         await self.written(Action.CREATE, obj)
         return obj
 

@@ -3,7 +3,7 @@
 A controller holds one strategy (DRF's `pagination_class`), and everything that pages asks it:
 the CRUD router for its query parameters and page schema, `BaseController.list` for the page.
 
-    pagination = OffsetPagination(sort={"title": Todo.title, "due": Todo.due})  # the default
+    pagination = OffsetPagination(sort={"title": Todo.title, "due": Todo.due})
     pagination = CursorPagination()   # keyset pages in the repository's fixed key order
 
 Offset pages: `{items, total, limit, offset}`. Cursor pages: `{items, next_cursor, has_more}`.
@@ -219,10 +219,10 @@ class OffsetPagination(Pagination):
     """Numbered pages with the total, in an allowlisted order: `?sort=-due,title`.
 
     Args:
-        sort: public name → column a client may sort by; `{"created_at": …}` when not given.
+        sort: public name → column a client may sort by, besides `created_at` (always allowed).
             `id` is always appended as the tie-breaker; an unknown name is a 422 naming the
             allowed ones.
-        default_sort: the order when the client sends no `?sort=`.
+        default_sort: the order when the client sends no `?sort=`, from the allowed names.
         max_limit: the largest page a client may ask for.
     """
 
@@ -234,18 +234,20 @@ class OffsetPagination(Pagination):
         max_limit: int = MAX_LIMIT,
     ) -> None:
         super().__init__(max_limit=max_limit)
-        self.sort = dict(sort) if sort is not None else None
+        self.sort = dict(sort or {})
         self.default_sort = default_sort
 
     def sort_fields(self, model: type[Any]) -> Mapping[str, Any]:
-        """The allowlist for `model`'s lists (`created_at` when none was given)."""
-        return self.sort if self.sort is not None else {"created_at": model.created_at}
+        """The allowlist for `model`'s lists: `created_at` and the names given."""
+        return {"created_at": model.created_at, **self.sort}
 
     def default_params(self) -> OffsetParams:
         return OffsetParams(limit=self.default_limit)
 
     def dependency(self, model: type[Any]) -> Callable[..., Awaitable[OffsetParams]]:
-        names = ", ".join(sorted(self.sort_fields(model)))
+        allowed = self.sort_fields(model)
+        parse_sort(self.default_sort, allowed, self.default_sort)  # a bad default fails here
+        names = ", ".join(sorted(allowed))
         sort_help = (
             f"Comma-separated fields (at most {MAX_SORT_KEYS}), `-` for descending. "
             f"Allowed: {names}."

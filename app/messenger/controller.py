@@ -75,9 +75,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
     def _read(thread: Thread) -> ThreadRead:
         return ThreadRead.model_validate(thread)
 
-    async def perform_create(
-        self, data: ThreadCreate, *, parent: Any = None, **values: Any
-    ) -> Thread:
+    async def perform_create(self, data: ThreadCreate, **values: Any) -> Thread:
         """The thread, its creator and the (deduplicated) participants."""
         await self._require_active_users(data.participant_ids, "participant_ids")
         now = utcnow()

@@ -169,9 +169,7 @@ class ApiKeyController(BaseController[ApiKey, ApiKeyCreate, ApiKeyUpdate]):
         )
         return ApiKeyCreated(**ApiKeyRead.model_validate(row).model_dump(), key=key)
 
-    async def perform_create(
-        self, data: ApiKeyCreate, *, parent: Any = None, **values: Any
-    ) -> ApiKey:
+    async def perform_create(self, data: ApiKeyCreate, **values: Any) -> ApiKey:
         row = ApiKey(name=data.name, expires_at=data.expires_at, user_id=self.me.id, **values)
         return await self.repository.add(row)
 

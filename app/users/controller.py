@@ -66,9 +66,7 @@ class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRep
         await self.revoke_all_sessions(obj)
         await self.repository.soft_delete(obj)
 
-    async def perform_create(
-        self, data: UserRegister, *, parent: Any = None, **values: Any
-    ) -> User:
+    async def perform_create(self, data: UserRegister, **values: Any) -> User:
         """Insert a user with exactly `scopes` (never from the request body); 409 if taken."""
         scopes: Iterable[str] = values.pop("scopes")
         hashed = await password_hasher().hash(data.password)  # before holding a connection

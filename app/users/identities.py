@@ -82,7 +82,5 @@ class IdentityController(
             raise Conflict(LAST_WAY_IN)
         await self.repository.hard_delete(obj)
 
-    async def perform_create(
-        self, data: IdentityCreate, *, parent: Any = None, **values: Any
-    ) -> UserIdentity:
+    async def perform_create(self, data: IdentityCreate, **values: Any) -> UserIdentity:
         raise NotImplementedError("identities are created by the SSO callback")
