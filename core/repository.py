@@ -10,6 +10,7 @@ A flush that violates a constraint raises `Conflict`; the unit of work then roll
 Any `Entity` works; soft delete applies to models that have it (`CommonBase`).
 """
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -228,16 +229,23 @@ class BaseRepository(Generic[ModelT]):
         key: Sequence[InstrumentedAttribute[Any]] | None = None,
         options: Iterable[ExecutableOption] = (),
         rows: bool = False,
+        binding: str = "",
     ) -> CursorResult[ModelT]:
         """One keyset page after `cursor`, in the fixed order of `key`; fetches `limit + 1`;
         `rows=True` returns plain dicts (see `rows()`) instead of entities.
+
+        Cursors belong to their list: `binding` names it (`core.pagination.cursor_binding`: the
+        list, its parent, its filters) and the model, key and direction are added here, so a
+        cursor of another list, filters, key or direction is a 400 instead of a wrong page.
 
         Rows inserted before the cursor's position never shift later pages, and the cost does
         not grow with depth when an index covers the filter columns followed by `key`.
         """
         columns = tuple(key or self.keyset_key())
+        context = self._cursor_context(binding, columns, descending)
         if cursor is not None:
-            values = self.cursor_codec.decode(cursor, [c.type.python_type for c in columns])
+            types = [c.type.python_type for c in columns]
+            values = self.cursor_codec.decode(cursor, types, binding=context)
             binds = (bindparam(None, v, type_=c.type) for c, v in zip(columns, values, strict=True))
             bound = tuple_(*binds)
             row = tuple_(*columns)
@@ -251,8 +259,16 @@ class BaseRepository(Generic[ModelT]):
         if has_more:
             last: Any = items[-1]
             key_values = [last[c.key] if rows else getattr(last, c.key) for c in columns]
-            next_cursor = self.cursor_codec.encode(key_values)
+            next_cursor = self.cursor_codec.encode(key_values, binding=context)
         return CursorResult(items=items, next_cursor=next_cursor, has_more=has_more)
+
+    @classmethod
+    def _cursor_context(
+        cls, binding: str, columns: Sequence[InstrumentedAttribute[Any]], descending: bool
+    ) -> str:
+        """The binding of a keyset walk: the caller's (the list), the model, key and direction."""
+        order = "desc" if descending else "asc"
+        return json.dumps([binding, cls.model.__name__, [str(c) for c in columns], order])
 
     # -- writes (flush, never commit) ---------------------------------------------------------
 
