@@ -305,13 +305,11 @@ class BaseRepository(Generic[ModelT]):
         not read back.
         """
         await self.flush()
-        state = obj.__dict__
-        values: dict[str, Any] = {}
-        for key, column, default in _insert_columns(self.model):
-            if key in state:
-                values[column] = state[key]
-            elif default is not None:
-                values[column] = value = default()
+        state, columns = obj.__dict__, _insert_columns(self.model)
+        values = {column: state[key] for key, column, _ in columns if key in state}
+        for key, column, default in columns:
+            if key not in state and default is not None:
+                values[column] = value = default(values)  # after the values set: see insert_time
                 setattr(obj, key, value)
         try:
             await self.session.execute(_insert_statement(self.model), values)
@@ -364,7 +362,7 @@ def _insert_statement(model: type[Entity]) -> Insert:
 @cache
 def _insert_columns(
     model: type[Entity],
-) -> tuple[tuple[str, str, Callable[[], Any] | None], ...]:
+) -> tuple[tuple[str, str, Callable[[dict[str, Any]], Any] | None], ...]:
     """(attribute, column, Python-side default or None) of each column `insert()` writes:
     a column with neither a value nor a default of its own is written as NULL, one with only
     a server default is left to the database."""
@@ -375,18 +373,31 @@ def _insert_columns(
     return tuple(found)
 
 
-def _python_default(column: Any) -> Callable[[], Any] | None:
+def _python_default(column: Any) -> Callable[[dict[str, Any]], Any] | None:
+    """A callable of the row's values so far, for `insert()`: context-sensitive defaults (such
+    as `core.db.insert_time`) read them as they would in an `INSERT` the ORM runs."""
     default = column.default
     if default is None:
         return None if column.server_default is not None else _null
     if default.is_callable:
-        return lambda: default.arg(None)  # SQLAlchemy wraps callables to take a context
+        # SQLAlchemy wraps every callable to take an execution context.
+        return lambda values: default.arg(_RowSoFar(values))
     if default.is_scalar:
-        return lambda: default.arg
+        return lambda values: default.arg
     return None  # a SQL expression: the database computes it
 
 
-def _null() -> None:
+class _RowSoFar:
+    """What a context-sensitive column default reads: the row's values so far."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.current_parameters = values
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict[str, Any]:
+        return self.current_parameters
+
+
+def _null(values: dict[str, Any]) -> None:
     return None
 
 
