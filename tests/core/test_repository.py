@@ -39,7 +39,8 @@ async def test_a_new_row_was_last_updated_when_it_was_created(session: AsyncSess
     many = await repo.add_many(Widget(name=f"many{i}") for i in range(3))
     inserted = await repo.insert(Widget(name="inserted"))
     await session.execute(insert(Widget), [{"name": "bulk0"}, {"name": "bulk1"}])
-    await session.execute(insert(Widget.__table__).values(name="core"))
+    connection = await session.connection()  # Core, no ORM
+    await connection.execute(insert(Widget).values(name="core"))
     await session.commit()
     for widget in (added, *many, inserted):
         assert widget.updated_at == widget.created_at, widget.name

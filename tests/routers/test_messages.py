@@ -134,7 +134,7 @@ async def test_a_cursor_of_another_threads_messages_is_refused(
         await send(client, alice, x["id"], f"x{i}")
     x_url, y_url = (f"{API}/threads/{t['id']}/messages" for t in (x, y))
     cursor = await next_cursor(client, x_url, alice.headers)
-    params = {"limit": 10, "cursor": cursor}
+    params: dict[str, Any] = {"limit": 10, "cursor": cursor}
     assert_foreign_cursor(await client.get(y_url, params=params, headers=alice.headers))
     rest = (await client.get(x_url, params=params, headers=alice.headers)).json()
     assert [m["body"] for m in rest["items"]] == ["x1", "x0"]
@@ -166,7 +166,7 @@ async def test_a_cursor_is_refused_with_other_filters(
     since = sent[1]["created_at"]
     cursor = await next_cursor(client, url, alice.headers, since=since)
     for other in ({}, {"since": sent[0]["created_at"]}):
-        params = {"cursor": cursor, **other}
+        params: dict[str, Any] = {"cursor": cursor, **other}
         assert_foreign_cursor(await client.get(url, params=params, headers=alice.headers))
     same = await client.get(url, params={"cursor": cursor, "since": since}, headers=alice.headers)
     assert [m["body"] for m in same.json()["items"]] == ["m2", "m1"]
