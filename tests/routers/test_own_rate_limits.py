@@ -84,3 +84,17 @@ def test_declared_limits_read_their_own_environment_variable(
 ) -> None:
     monkeypatch.setenv("RATE_LIMIT_PROJECT_EXPORTS", "10/30s")
     assert ProjectLimits.load().project_exports == Rate(times=10, seconds=30)
+
+
+def test_a_limit_read_from_a_variable_already_in_use_is_refused() -> None:
+    import app.users.limits  # noqa: F401 - declares RATE_LIMIT_LOGIN_IP
+
+    with pytest.raises(TypeError, match="RATE_LIMIT_LOGIN_IP already read by another class"):
+
+        class Clashing(RateLimits):
+            login_ip: RateSetting = Rate.parse("1/1m")
+
+    with pytest.raises(TypeError, match="RATE_LIMIT_USER already read by another class"):
+
+        class ClashingWithTheFramework(RateLimits):
+            user: RateSetting = Rate.parse("1/1m")

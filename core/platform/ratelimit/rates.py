@@ -21,7 +21,7 @@ from pydantic_settings import SettingsConfigDict
 from starlette.requests import HTTPConnection
 
 from configs.base import PlinthSettings
-from configs.ratelimit import Rate
+from configs.ratelimit import Rate, RateLimitSettings
 
 RateSource = Rate | Callable[[HTTPConnection], Rate]
 """A limiter's rate: fixed, or read per request (from the app's settings, say)."""
@@ -41,6 +41,9 @@ class RateLimits(PlinthSettings):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        taken = _env_names(RateLimitSettings).union(*map(_env_names, RateLimits._declared))
+        if clash := sorted(_env_names(cls) & taken):
+            raise TypeError(f"{cls.__name__}: {', '.join(clash)} already read by another class")
         RateLimits._declared.append(cls)
 
     @classmethod
@@ -57,6 +60,11 @@ class RateLimits(PlinthSettings):
         found = loaded[cls]
         assert isinstance(found, cls)
         return found
+
+
+def _env_names(settings: type[PlinthSettings]) -> set[str]:
+    prefix = str(settings.model_config.get("env_prefix", ""))
+    return {f"{prefix}{name}".upper() for name in settings.model_fields}
 
 
 @dataclass(frozen=True)
