@@ -4,13 +4,13 @@ import uuid
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import ForeignKey, Select, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.controller import Action, BaseController, Parent
 from core.db import CommonBase
 from core.errors import Forbidden
-from core.filtering import FilterSet, contains
+from core.filtering import Filter, FilterSet
 from core.repository import BaseRepository
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 
@@ -43,15 +43,8 @@ class WidgetRepository(BaseRepository[Widget]):
 
 
 class WidgetFilters(FilterSet):
-    name: str | None = None
-    min_size: int | None = None
-
-    def apply(self, stmt: Select[Widget]) -> Select[Widget]:
-        if self.name:
-            stmt = stmt.where(contains(Widget.name, self.name))
-        if self.min_size is not None:
-            stmt = stmt.where(Widget.size >= self.min_size)
-        return stmt
+    name: str | None = Filter(Widget.name, "contains")
+    min_size: int | None = Filter(Widget.size, ">=")
 
 
 class WidgetController(BaseController[Widget, WidgetCreate, WidgetUpdate]):
