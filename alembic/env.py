@@ -37,6 +37,9 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         render_as_batch=is_sqlite,
         compare_type=True,
         literal_binds=url is not None,
+        # Every CHECK is named (the naming convention needs a name), so comparing them by name
+        # finds the added and removed ones — an enum column's CHECK included.
+        autogenerate_plugins=["alembic.autogenerate.*", "alembic.ext.checkconstraint_byname"],
     )
 
 
