@@ -34,7 +34,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.attributes import set_committed_value
@@ -263,10 +263,12 @@ class BaseRepository(Generic[ModelT]):
     # -- writes (flush, never commit) ---------------------------------------------------------
 
     async def flush(self) -> None:
-        """Flush pending changes; a constraint violation becomes `Conflict`."""
+        """Flush pending changes; a value the database refuses becomes `Conflict`."""
         try:
             await self.session.flush()
-        except IntegrityError as exc:
+        except DBAPIError as exc:
+            if not refused_by_database(exc):
+                raise
             raise Conflict(self.conflict_detail) from exc
 
     async def add(self, obj: ModelT) -> ModelT:
@@ -305,7 +307,9 @@ class BaseRepository(Generic[ModelT]):
                 setattr(obj, key, value)
         try:
             await self.session.execute(_insert_statement(self.model), values)
-        except IntegrityError as exc:
+        except DBAPIError as exc:
+            if not refused_by_database(exc):
+                raise
             raise Conflict(self.conflict_detail) from exc
         return obj
 
@@ -448,7 +452,9 @@ class BaseRepository(Generic[ModelT]):
         options = {"synchronize_session": "fetch" if synchronize else False}
         try:
             result = await self.session.execute(returning, execution_options=options)
-        except IntegrityError as exc:
+        except DBAPIError as exc:
+            if not refused_by_database(exc):
+                raise
             raise Conflict(self.conflict_detail) from exc
         return result.scalars().all()
 
@@ -486,6 +492,14 @@ def _python_default(column: Any) -> Callable[[], Any] | None:
 
 def _null() -> None:
     return None
+
+
+def refused_by_database(error: DBAPIError) -> bool:
+    """Whether the database refused the values written: a constraint (unique, foreign key,
+    CHECK) or, on PostgreSQL, a value its column cannot hold (SQLSTATE class 22, e.g. text
+    longer than a VARCHAR: an enum column's CHECK on SQLite, its length on PostgreSQL)."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    return isinstance(error, IntegrityError) or sqlstate.startswith("22")
 
 
 def _as_dicts(keys: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
