@@ -55,6 +55,16 @@ async def test_register_sends_a_verification_link_that_verifies(
         assert (await me(mail.client, access)).json()["email_verified"] is True
 
 
+async def test_links_follow_the_served_port_when_email_base_url_is_unset(
+    smtp: SmtpServer,
+) -> None:
+    async with mail_app(smtp, APP_PORT="8091", EMAIL_BASE_URL="") as mail:
+        await register(mail.client)
+        message = await smtp.wait_for_message("alice@example.com")
+    assert link_in(message).startswith("http://localhost:8091/account/verify-email?token=")
+    assert "http://localhost:8080" not in text_of(message)
+
+
 async def test_the_token_is_stored_only_as_its_hash(smtp: SmtpServer, database: Any) -> None:
     async with mail_app(smtp) as mail:
         await register(mail.client)
