@@ -13,17 +13,22 @@ import os
 import secrets
 import statistics
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from app.messenger.controller import MessageController
+from app.messenger.models import Message
+from app.messenger.schemas import MessageFilters
 from bench import profile
 from bench.ladder import LABELS as RUNG_LABELS
 from bench.seed import Seeded
 from bench.stack import AppServer, ReferenceServer, Server, http
 from bench.wrk import Load, Request, WrkResult, WrkRun
+from core.controller import types_of
 from core.pagination import CursorCodec
 from core.security import PasswordHasher, hashing_threads_per_worker
 
@@ -37,6 +42,17 @@ LADDER_SCENARIOS = {
 PROBE_LOAD = Load(connections=4, threads=1)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 HASH_SAMPLES = 8
+
+
+def deep_cursor(codec: CursorCodec, thread_id: uuid.UUID, key: Sequence[Any]) -> str:
+    """The cursor the app hands out after the message with `key` (created_at, id) in the
+    thread's history: bound, like every cursor, to that list with no filters, newest first
+    (`BaseController.list` through `CursorPagination.page`, `BaseRepository.page_keyset`)."""
+    binding = MessageController._cursor_binding(thread_id, MessageFilters())
+    columns = (Message.created_at, Message.id)
+    repository = types_of(MessageController).repository
+    context = repository._cursor_context(binding, columns, True)
+    return codec.encode(list(key), binding=context)
 
 
 @dataclass
@@ -439,7 +455,7 @@ class Session:
     def messages(self) -> None:
         headers = bearer(self.member_token)
         seeded = self.seeded
-        cursor = self.codec.encode(list(seeded.deep_key))
+        cursor = deep_cursor(self.codec, seeded.large_thread, seeded.deep_key)
         small, large, deep = self.interleave(
             [
                 (
@@ -590,7 +606,7 @@ class Session:
 
     def _requests_for(self, scenario: str) -> list[Request] | None:
         member, admin, seeded = bearer(self.member_token), bearer(self.admin_token), self.seeded
-        cursor = self.codec.encode(list(seeded.deep_key))
+        cursor = deep_cursor(self.codec, seeded.large_thread, seeded.deep_key)
         large = f"{API}/threads/{seeded.large_thread}/messages?limit=50"
         table: dict[str, list[Request]] = {
             "1": [Request(f"{API}/users/me", headers=member)],

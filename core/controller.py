@@ -35,7 +35,14 @@ from typing_extensions import TypeVar as DefaultTypeVar
 from core.db import Entity
 from core.errors import InvalidInput, field_error
 from core.filtering import FilterSet
-from core.pagination import CursorParams, OffsetPagination, OffsetParams, PageParams, Pagination
+from core.pagination import (
+    CursorParams,
+    OffsetPagination,
+    OffsetParams,
+    PageParams,
+    Pagination,
+    cursor_binding,
+)
 from core.repository import BaseRepository, CursorResult, OffsetResult
 from core.security import Principal
 from core.service import SessionBound
@@ -298,12 +305,24 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
         self.pagination.check_limit(page.limit)
         stmt = await self._children_of(parent_id, filters)
         result = await self.pagination.page(
-            self.repository, stmt, page, options=self.repository.load_options, rows=rows
+            self.repository,
+            stmt,
+            page,
+            options=self.repository.load_options,
+            rows=rows,
+            binding=self._cursor_binding(parent_id, filters),
         )
         await self._confirm_parent(parent_id, result.items)
         if not rows:
             await self.annotate(result.items)
         return result
+
+    @classmethod
+    def _cursor_binding(cls, parent_id: uuid.UUID | None, filters: FilterSet | None) -> str:
+        """The list a cursor of `list` belongs to: this controller, the parent, the
+        filters (a cursor used on another list or with other filters is a 400)."""
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        return cursor_binding(name, parent_id=parent_id, filters=filters)
 
     # -- writes -------------------------------------------------------------------------------
 

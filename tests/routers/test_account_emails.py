@@ -13,7 +13,7 @@ from core.db import utcnow
 from core.platform.jobs.metrics import JOB_RUNS
 from tests.app.users.email_support import mail_app, register
 from tests.app.users.support import API, auth, login, me, refresh, tokens
-from tests.helpers import DEFAULT_PASSWORD, create_user
+from tests.helpers import DEFAULT_PASSWORD, PATIENT, create_user
 from tests.jobs_support import wait_until
 from tests.smtp import SmtpServer, html_of, link_in, text_of, token_in
 
@@ -314,7 +314,7 @@ async def test_an_address_change_kills_the_links_sent_to_the_old_address(
 async def test_mail_is_limited_per_address_the_same_for_unknown_ones(
     smtp: SmtpServer, path: str
 ) -> None:
-    async with mail_app(smtp, RATE_LIMIT_EMAIL_ADDRESS="2/1h") as mail:
+    async with mail_app(smtp, **PATIENT, RATE_LIMIT_EMAIL_ADDRESS="2/1h") as mail:
         answers = []
         for email in ["known@example.com"] * 3 + ["other@example.com"]:
             body = {"email": email, "password": DEFAULT_PASSWORD}
@@ -328,7 +328,7 @@ async def test_mail_is_limited_per_address_the_same_for_unknown_ones(
 
 async def test_mail_is_limited_per_ip(smtp: SmtpServer, database: Any) -> None:
     await create_user(database, "alice@example.com")
-    async with mail_app(smtp, RATE_LIMIT_EMAIL_IP="3/1h") as mail:
+    async with mail_app(smtp, **PATIENT, RATE_LIMIT_EMAIL_IP="3/1h") as mail:
         access = (await tokens(mail.client))["access_token"]
         statuses = []
         for n in range(3):
