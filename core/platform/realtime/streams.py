@@ -239,8 +239,11 @@ async def next_seq(owner: RequestBound | AsyncSession, stream: Stream) -> int:
 
 
 async def audience(owner: RequestBound | AsyncSession, stream: Stream) -> set[uuid.UUID]:
-    """Who receives the stream's events now (in this transaction)."""
+    """Who receives the stream's events now: in this transaction, its pending changes flushed
+    first (a member added in the same write receives it)."""
     session = _session_of(owner)
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
     return set((await session.scalars(stream.kind.audience(stream.id))).all())
 
 
