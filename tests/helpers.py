@@ -63,3 +63,8 @@ def recorded_statements(engine: Any) -> Iterator[list[tuple[str, Any]]]:
 def selects(seen: Iterable[tuple[str, Any]]) -> list[str]:
     """The SELECT statements of `recorded_statements` (not BEGIN, COMMIT or writes)."""
     return [statement for statement, _ in seen if statement.lstrip().upper().startswith("SELECT")]
+
+
+PATIENT = {"REDIS_TIMEOUT_SECONDS": "5", "RATE_LIMIT_BACKEND_TIMEOUT_SECONDS": "5"}
+"""Limiter and Redis timeouts for tests that assert a 429: under load on a small machine the
+first Redis call can take longer than the default 0.5 s, and the limiter then fails open."""
