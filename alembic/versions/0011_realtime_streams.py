@@ -3,7 +3,7 @@ counter per stream whose kind keeps none on its own row (realtime_streams); the 
 events move over (kind "threads"), each frame gaining its `stream` key
 
 Revision ID: 0011
-Revises: a14c0d5e7f21
+Revises: 0010
 Create Date: 2026-12-10 10:00:00.000000
 """
 
@@ -18,7 +18,7 @@ import core.db
 
 
 revision: str = '0011'
-down_revision: str | Sequence[str] | None = 'a14c0d5e7f21'
+down_revision: str | Sequence[str] | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

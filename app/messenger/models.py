@@ -8,10 +8,11 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Text, and_, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.users.models import User
+from core.columns import enum_column
 from core.db import CommonBase, utcnow
 
 LIVE = text("deleted_at IS NULL")
@@ -72,16 +73,7 @@ class ThreadParticipant(CommonBase):
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id"))
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            name="participant_role",
-            native_enum=False,
-            length=16,
-            values_callable=lambda roles: [role.value for role in roles],
-        ),
-        default=Role.MEMBER,
-    )
+    role: Mapped[Role] = enum_column(Role, name="participant_role", length=16, default=Role.MEMBER)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The thread's event id when this participation began: its events start there.
     joined_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

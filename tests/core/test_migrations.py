@@ -71,7 +71,7 @@ async def test_kept_thread_events_move_to_the_stream_table_and_back(fresh_url: s
     async def migrate(revision: str) -> None:  # in a thread: env.py runs its own event loop
         await asyncio.to_thread(command.upgrade, config, revision)
 
-    await migrate("a14c0d5e7f21")
+    await migrate("0010")
     kept = sa.table(
         "thread_events",
         *(sa.column(n, sa.Uuid()) for n in ("id", "thread_id")),
@@ -99,7 +99,7 @@ async def test_kept_thread_events_move_to_the_stream_table_and_back(fresh_url: s
     await engine.dispose()
     assert (kind, seq) == ("threads", 1)
     assert json.loads(text) == {**frame, "stream": f"threads:{thread.id}"}
-    await asyncio.to_thread(command.downgrade, config, "a14c0d5e7f21")
+    await asyncio.to_thread(command.downgrade, config, "0010")
     engine = create_engine(fresh_url)
     async with engine.connect() as connection:
         back = (await connection.execute(sa.text("SELECT seq, type FROM thread_events"))).all()
