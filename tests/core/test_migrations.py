@@ -61,6 +61,7 @@ async def test_kept_thread_events_move_to_the_stream_table_and_back(fresh_url: s
     import json
 
     import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.messenger.models import Thread
     from app.users.models import User
@@ -80,16 +81,19 @@ async def test_kept_thread_events_move_to_the_stream_table_and_back(fresh_url: s
     )  # fmt: skip
     engine = create_engine(fresh_url)
     user = User(email="m@example.com", hashed_password="x", full_name="", scopes=["regular"])
-    async with engine.begin() as connection:
-        await connection.execute(sa.insert(User), [_row(user)])
+    async with AsyncSession(engine, expire_on_commit=False) as session:  # tables as at the head
+        session.add(user)
+        await session.flush()
         thread = Thread(title="t", created_by=user.id, event_seq=1)
-        await connection.execute(sa.insert(Thread), [_row(thread)])
+        session.add(thread)
+        await session.flush()
         frame = {"type": "thread.created", "thread_id": str(thread.id), "seq": 1, "data": {}}
-        await connection.execute(
+        await session.execute(
             sa.insert(kept),
             [{"id": new_id(), "thread_id": thread.id, "seq": 1, "type": "thread.created",
               "frame": json.dumps(frame), "created_at": utcnow().replace(tzinfo=None)}],
         )  # fmt: skip
+        await session.commit()
     await engine.dispose()
     await migrate("heads")
     engine = create_engine(fresh_url)
@@ -105,18 +109,3 @@ async def test_kept_thread_events_move_to_the_stream_table_and_back(fresh_url: s
         back = (await connection.execute(sa.text("SELECT seq, type FROM thread_events"))).all()
     await engine.dispose()
     assert [tuple(r) for r in back] == [(1, "thread.created")]
-
-
-def _row(obj: Any) -> dict[str, Any]:
-    """An ORM object's column values, Python defaults applied (for a Core insert)."""
-    values = {}
-    for column in obj.__table__.columns:
-        value = getattr(obj, column.key, None)
-        if value is None and column.default is not None and column.default.is_callable:
-            value = column.default.arg({})
-        elif value is None and column.default is not None:
-            value = column.default.arg
-        values[column.key] = value
-    for key, value in values.items():
-        setattr(obj, key, value)
-    return values
