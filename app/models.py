@@ -1,11 +1,12 @@
 """Every model of the app, imported so Alembic sees the whole metadata."""
 
-from app.messenger.models import Message, Thread, ThreadEvent, ThreadParticipant
+from app.messenger.models import Message, Thread, ThreadParticipant
 from app.users.api_keys import ApiKey
 from app.users.identities import UserIdentity
 from app.users.models import AuthSession, EmailToken, RefreshToken, User
 from app.users.sso import SsoTicket
 from core.platform.jobs.models import FailedJob
+from core.platform.realtime.models import RealtimeEvent, RealtimeStream
 from core.platform.requestlog import RequestLog
 
 __all__ = [
@@ -14,11 +15,12 @@ __all__ = [
     "EmailToken",
     "FailedJob",
     "Message",
+    "RealtimeEvent",
+    "RealtimeStream",
     "RefreshToken",
     "RequestLog",
     "SsoTicket",
     "Thread",
-    "ThreadEvent",
     "ThreadParticipant",
     "User",
     "UserIdentity",

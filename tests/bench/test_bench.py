@@ -220,8 +220,8 @@ async def test_every_ladder_rung_starts_and_answers(
         pytest.skip("the ladder talks to PostgreSQL with asyncpg and to Redis")
     from sqlalchemy import func, select
 
-    from app.messenger.models import ThreadEvent
     from bench import ladder
+    from core.platform.realtime import RealtimeEvent
     from core.platform.requestlog.models import RequestLog
 
     monkeypatch.setenv("REF_DSN", leg.database_url.replace("+asyncpg", "", 1))
@@ -262,7 +262,7 @@ async def test_every_ladder_rung_starts_and_answers(
             newest = (await client.get(f"{url}?limit=1", headers=headers)).json()["items"][0]
             assert newest["id"] == posted.json()["id"]
     async with database.session() as session:
-        events = await session.scalar(select(func.count()).select_from(ThreadEvent))
+        events = await session.scalar(select(func.count()).select_from(RealtimeEvent))
         routes = (await session.scalars(select(RequestLog.route))).all()
     assert events == len(ladder.RUNGS)
     assert len(routes) == 2 * 8  # the two rungs with the request log, 8 requests each, flushed

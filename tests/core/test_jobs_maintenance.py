@@ -10,15 +10,19 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from app.jobs import registry
-from app.messenger.jobs import purge_thread_events
-from app.messenger.models import Thread, ThreadEvent
+from app.messenger.models import Thread
 from app.users.jobs import purge_tokens
 from app.users.models import AuthSession, RefreshToken, User
 from configs import Settings
 from configs.realtime import RealtimeSettings
 from core.db import utcnow
 from core.platform.jobs import JobContext
-from core.platform.jobs.maintenance import purge_deleted, purge_request_logs
+from core.platform.jobs.maintenance import (
+    purge_deleted,
+    purge_realtime_events,
+    purge_request_logs,
+)
+from core.platform.realtime import RealtimeEvent
 from core.platform.requestlog import RequestLog
 from tests.helpers import create_user
 from tests.jobs_support import job_settings
@@ -86,7 +90,7 @@ def test_the_app_schedules_its_maintenance() -> None:
         "platform.purge_deleted": "37 3 * * *",
         "users.purge_tokens": "17 * * * *",
         "users.purge_email_tokens": "17 * * * *",
-        "messenger.purge_thread_events": "47 * * * *",
+        "platform.purge_realtime_events": "47 * * * *",
     }
     off = job_settings(purge_tokens_cron="")
     assert "users.purge_tokens" not in {s.job.name for s, _ in registry.active_schedules(off)}
@@ -126,7 +130,7 @@ async def test_purge_tokens_deletes_expired_and_long_revoked_sessions(database: 
     assert await count(database, RefreshToken) == 2
 
 
-async def test_thread_events_past_the_retention_are_deleted_recent_ones_kept(
+async def test_stream_events_past_the_retention_are_deleted_recent_ones_kept(
     database: Any,
 ) -> None:
     """Kept events are bounded: older than REALTIME_EVENT_RETENTION_DAYS (7) go, through the
@@ -142,17 +146,19 @@ async def test_thread_events_past_the_retention_are_deleted_recent_ones_kept(
             ms = int((now - timedelta(days=days)).timestamp() * 1000)
             event_id = uuid.UUID(int=(ms << 80) | (0x7 << 76) | seq)  # a UUIDv7 of that time
             session.add(
-                ThreadEvent(id=event_id, thread_id=thread.id, seq=seq, type="x", frame="{}")
+                RealtimeEvent(
+                    id=event_id, kind="threads", stream_id=thread.id, seq=seq, type="x", frame="{}"
+                )
             )
         await session.commit()
     keep_all = dataclasses.replace(
         job_settings(), realtime=RealtimeSettings(event_retention_days=0)
     )
-    await purge_thread_events(context(database, keep_all))
-    assert await count(database, ThreadEvent) == 4
-    await purge_thread_events(context(database, job_settings()))
+    await purge_realtime_events(context(database, keep_all))
+    assert await count(database, RealtimeEvent) == 4
+    await purge_realtime_events(context(database, job_settings()))
     async with database.session() as session:
         left = list(
-            (await session.execute(select(ThreadEvent.seq).order_by(ThreadEvent.seq))).scalars()
+            (await session.execute(select(RealtimeEvent.seq).order_by(RealtimeEvent.seq))).scalars()
         )
     assert left == [3, 4]
