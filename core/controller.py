@@ -16,6 +16,8 @@ behaviour in the small override points:
 - `written(action, obj)` — after each write, with the row as reads return it (events, audit).
 - `annotate(rows)` — per-caller values that are not columns, for a whole page in one query.
 
+After a custom write, `as_read(obj)` returns the row as reads do (reloaded, annotated).
+
 Controllers never commit: the request's unit of work does (`core.service`).
 """
 
@@ -216,6 +218,15 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
 
     # -- reads --------------------------------------------------------------------------------
 
+    async def as_read(self, obj: ModelT) -> ModelT:
+        """`obj` as reads return it: read again with the repository's `load_options` (when it
+        has any) and `annotate`d. `create` returns this; call it after a write of your own that
+        changed the row's related rows (e.g. a thread's participants)."""
+        if self.repository.load_options:
+            obj = await self.repository.reload(obj)
+        await self.annotate([obj])
+        return obj
+
     def controller(self, cls: type[ControllerT]) -> ControllerT:
         """The `cls` controller on this session for this caller, one per unit of work (e.g. a
         parent's, to reach its typed repository)."""
@@ -338,7 +349,7 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
             values["parent"] = await self._parent_row(parent_id, for_update=lock)
         elif parent_id is not None:
             raise TypeError(f"{type(self).__name__} declares no parent")
-        obj = await self._as_read(await self.perform_create(data, **values))
+        obj = await self.as_read(await self.perform_create(data, **values))
         await self.written(Action.CREATE, obj)
         return obj
 
@@ -419,12 +430,6 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     def _column(self, name: str) -> InstrumentedAttribute[Any]:
         column: InstrumentedAttribute[Any] = getattr(self.model, name)
         return column
-
-    async def _as_read(self, obj: ModelT) -> ModelT:
-        if self.repository.load_options:
-            obj = await self.repository.reload(obj)
-            await self.annotate([obj])
-        return obj
 
     def _refuse_nulls_for_required_columns(self, values: Mapping[str, Any]) -> None:
         """An explicit `null` for a NOT NULL column is the client's mistake: 422, not 409."""
