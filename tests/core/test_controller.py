@@ -214,3 +214,12 @@ async def test_a_created_row_is_annotated_as_reads_are(session: AsyncSession) ->
     assert controller.noted == [widget.id]
     assert await controller.as_read(widget) is widget  # no load_options: the row itself
     assert controller.noted == [widget.id, widget.id]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("owner_field", "owner_id"), ("sort_fields", {}), ("read_options", ()), ("scope", None)],
+)
+def test_a_retired_attribute_is_refused_with_its_replacement(name: str, value: object) -> None:
+    with pytest.raises(TypeError, match=rf"declares retired controller attributes: {name} -> "):
+        type("Stale", (BaseController,), {name: value})
