@@ -3,6 +3,7 @@ an engine sends."""
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -12,6 +13,7 @@ from app.users.models import User
 from app.users.tokens import password_hasher
 
 DEFAULT_PASSWORD = "correct horse battery"
+API = "/api/v1"
 
 
 async def create_user(
@@ -63,3 +65,24 @@ def recorded_statements(engine: Any) -> Iterator[list[tuple[str, Any]]]:
 def selects(seen: Iterable[tuple[str, Any]]) -> list[str]:
     """The SELECT statements of `recorded_statements` (not BEGIN, COMMIT or writes)."""
     return [statement for statement, _ in seen if statement.lstrip().upper().startswith("SELECT")]
+
+
+@dataclass
+class Actor:
+    """A user and the Authorization header of a fresh access token for them."""
+
+    user: User
+    headers: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        return str(self.user.id)
+
+
+async def actor(
+    database: Any, name: str, *, scopes: tuple[str, ...] = ("regular",), **kwargs: Any
+) -> Actor:
+    user = await create_user(
+        database, f"{name}@example.com", scopes=scopes, full_name=name.title(), **kwargs
+    )
+    return Actor(user, bearer(user))

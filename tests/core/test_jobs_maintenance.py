@@ -1,21 +1,17 @@
 """The scheduled maintenance jobs: request-log retention, hard deletion of soft-deleted rows past
 a per-table retention (off unless configured), and the users domain's token purge."""
 
-import dataclasses
-import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select
 
+from app.domains import optional_domains
 from app.jobs import registry
-from app.messenger.jobs import purge_thread_events
-from app.messenger.models import Thread, ThreadEvent
 from app.users.jobs import purge_tokens
 from app.users.models import AuthSession, RefreshToken, User
 from configs import Settings
-from configs.realtime import RealtimeSettings
 from core.db import utcnow
 from core.platform.jobs import JobContext
 from core.platform.jobs.maintenance import purge_deleted, purge_request_logs
@@ -81,13 +77,14 @@ def test_retentions_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
 def test_the_app_schedules_its_maintenance() -> None:
     settings = job_settings(purge_deleted_after_days={"messages": 90})
     active = {schedule.job.name: cron for schedule, cron in registry.active_schedules(settings)}
-    assert active == {
+    own = {name: cron for name, cron in active.items() if name.startswith(("platform.", "users."))}
+    assert own == {
         "platform.purge_request_logs": "27 * * * *",
         "platform.purge_deleted": "37 3 * * *",
         "users.purge_tokens": "17 * * * *",
         "users.purge_email_tokens": "17 * * * *",
-        "messenger.purge_thread_events": "47 * * * *",
     }
+    assert {name.split(".")[0] for name in active} <= {"platform", "users", *optional_domains()}
     off = job_settings(purge_tokens_cron="")
     assert "users.purge_tokens" not in {s.job.name for s, _ in registry.active_schedules(off)}
     assert "platform.purge_deleted" not in {s.job.name for s, _ in registry.active_schedules(off)}
@@ -124,35 +121,3 @@ async def test_purge_tokens_deletes_expired_and_long_revoked_sessions(database: 
         left = set((await session.execute(select(AuthSession.id))).scalars())
     assert left == {sessions["live"].id, sessions["just_revoked"].id}
     assert await count(database, RefreshToken) == 2
-
-
-async def test_thread_events_past_the_retention_are_deleted_recent_ones_kept(
-    database: Any,
-) -> None:
-    """Kept events are bounded: older than REALTIME_EVENT_RETENTION_DAYS (7) go, through the
-    time-ordered primary key; 0 keeps them all. (The replay answers a `reset` for what went:
-    tests/realtime/test_stream.py.)"""
-    creator = await create_user(database, "creator@example.com")
-    now = utcnow()
-    async with database.session() as session:
-        thread = Thread(title="t", created_by=creator.id)
-        session.add(thread)
-        await session.flush()
-        for seq, days in enumerate([30, 8, 6, 0], start=1):
-            ms = int((now - timedelta(days=days)).timestamp() * 1000)
-            event_id = uuid.UUID(int=(ms << 80) | (0x7 << 76) | seq)  # a UUIDv7 of that time
-            session.add(
-                ThreadEvent(id=event_id, thread_id=thread.id, seq=seq, type="x", frame="{}")
-            )
-        await session.commit()
-    keep_all = dataclasses.replace(
-        job_settings(), realtime=RealtimeSettings(event_retention_days=0)
-    )
-    await purge_thread_events(context(database, keep_all))
-    assert await count(database, ThreadEvent) == 4
-    await purge_thread_events(context(database, job_settings()))
-    async with database.session() as session:
-        left = list(
-            (await session.execute(select(ThreadEvent.seq).order_by(ThreadEvent.seq))).scalars()
-        )
-    assert left == [3, 4]
