@@ -6,6 +6,7 @@ from pathlib import Path
 from pydantic_settings import SettingsConfigDict
 
 from configs.base import PlinthSettings
+from configs.service import SERVICE_NAME
 
 
 class Environment(StrEnum):
@@ -22,7 +23,7 @@ class AppSettings(PlinthSettings):
     model_config = SettingsConfigDict(env_prefix="APP_")
 
     env: Environment = Environment.DEVELOPMENT
-    name: str = "Plinth"
+    name: str = SERVICE_NAME
     host: str = "0.0.0.0"  # noqa: S104 - a server binds all interfaces; the proxy or firewall decides
     port: int = 8080
     workers: int = 1
