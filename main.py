@@ -11,14 +11,15 @@ from app.jobs import registry as jobs
 from app.users.auth import authenticate
 from app.users.bootstrap import first_superuser
 from configs import Settings, get_settings
+from configs.service import SERVICE_NAME
 from core.application import create_application
 from core.platform.jobs import jobs_lifespan
 from core.platform.logging import logging_config
 from core.platform.realtime.server import UVICORN_WEBSOCKET_OPTIONS
 from routers import include_routes
 
-DESCRIPTION = """
-Users with OAuth2 scopes, on Plinth.
+DESCRIPTION = f"""
+{SERVICE_NAME} API: users with OAuth2 scopes.
 
 Use **Authorize** with the password flow (username = your email) to try gated routes.
 """

@@ -6,7 +6,6 @@ from pathlib import Path
 from pydantic_settings import SettingsConfigDict
 
 from configs.base import PlinthSettings
-from configs.service import SERVICE_NAME
 
 
 class Environment(StrEnum):
@@ -23,7 +22,7 @@ class AppSettings(PlinthSettings):
     model_config = SettingsConfigDict(env_prefix="APP_")
 
     env: Environment = Environment.DEVELOPMENT
-    name: str = SERVICE_NAME
+    name: str = "Plinth"
     host: str = "0.0.0.0"  # noqa: S104 - a server binds all interfaces; the proxy or firewall decides
     port: int = 8080
     workers: int = 1
