@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck client client-check template-check test-services test-embedded \
+.PHONY: run dev test lint typecheck client client-check template-check test-services test-embedded \
 	bench migrate clean
 
 $(BIN)/python:
@@ -56,6 +56,11 @@ client-check: $(VENV)/.dev $(CLIENT_TOOLS)
 run: $(VENV)/.runtime
 	$(BIN)/alembic upgrade heads
 	$(BIN)/python main.py
+
+## Serve like `make run`, restarting whenever a file under app/ core/ routers/ configs/ changes
+dev: $(VENV)/.runtime
+	$(BIN)/alembic upgrade heads
+	$(BIN)/python main.py --reload
 
 migrate: $(VENV)/.runtime
 	$(BIN)/alembic upgrade heads

@@ -1,7 +1,12 @@
-"""Entry point: `python main.py` serves the API with uvicorn (host, port, workers from settings).
+"""Entry point: `python main.py` serves the API with uvicorn (host, port, workers from settings);
+`python main.py --reload` (`make dev`) restarts it whenever a source file changes.
 
 Production runs `gunicorn "main:create_app()"` with uvicorn workers (see compose/start).
 """
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -42,14 +47,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
 
-def main() -> None:
+SOURCE_DIRS = ("app", "core", "routers", "configs")
+"""What `--reload` watches: Python files and the templates (e-mails) beside them."""
+RELOAD_INCLUDES = ("*.py", "*.html", "*.txt")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the app factory with uvicorn; `--reload` runs one worker under uvicorn's reloader,
+    which starts a fresh one when a file under `SOURCE_DIRS` changes."""
+    parser = argparse.ArgumentParser(description="Serve the Plinth API.")
+    parser.add_argument("--reload", action="store_true", help="restart on source changes")
+    reload = parser.parse_args(argv).reload
     settings = get_settings()
+    here = Path(__file__).resolve().parent
     uvicorn.run(
         "main:create_app",
         factory=True,
         host=settings.app.host,
         port=settings.app.port,
-        workers=settings.app.workers,
+        workers=1 if reload else settings.app.workers,
+        reload=reload,
+        reload_dirs=[str(here / name) for name in SOURCE_DIRS] if reload else None,
+        reload_includes=list(RELOAD_INCLUDES) if reload else None,
         proxy_headers=False,
         access_log=False,  # the app writes the access lines (core.platform.logging)
         log_config=logging_config(settings),

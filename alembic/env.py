@@ -9,6 +9,7 @@ import app.models  # noqa: F401 - registers every model on Base.metadata
 from alembic import context
 from configs import get_settings
 from core.db import Base, create_engine
+from core.migrations import AUTOGENERATE_PLUGINS, skip_checks_added_with_their_column
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
@@ -37,6 +38,8 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         render_as_batch=is_sqlite,
         compare_type=True,
         literal_binds=url is not None,
+        autogenerate_plugins=AUTOGENERATE_PLUGINS,
+        process_revision_directives=skip_checks_added_with_their_column,
     )
 
 

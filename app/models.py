@@ -7,6 +7,7 @@ from app.users.identities import UserIdentity
 from app.users.models import AuthSession, EmailToken, RefreshToken, User
 from app.users.sso import SsoTicket
 from core.platform.jobs.models import FailedJob
+from core.platform.realtime.models import RealtimeEvent, RealtimeStream
 from core.platform.requestlog import RequestLog
 
 __all__ = [
@@ -14,6 +15,8 @@ __all__ = [
     "AuthSession",
     "EmailToken",
     "FailedJob",
+    "RealtimeEvent",
+    "RealtimeStream",
     "RefreshToken",
     "RequestLog",
     "SsoTicket",

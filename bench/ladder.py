@@ -23,7 +23,7 @@ with its session (`users LEFT JOIN auth_sessions`, the revocation check);
   reads one keyset page (`created_at, id` newest first, `limit + 1` rows);
 - POST /threads/{id}/messages writes what the app writes in one transaction: the thread row
   locked (`SELECT … FOR UPDATE`), its next event id, the message, the thread's activity, the
-  author's read marker, the `thread_events` row (the event's JSON frame) and the member list
+  author's read marker, the `realtime_events` row (the event's JSON frame) and the member list
   the event is published to.
 
 The SQLAlchemy rungs wrap each request in `BEGIN … COMMIT`, as the app's unit of work does;
@@ -54,13 +54,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uuid_utils.compat import uuid7
 
 from app.messenger.models import Message as MessageRow
-from app.messenger.models import Thread, ThreadEvent, ThreadParticipant
+from app.messenger.models import Thread, ThreadParticipant
 from app.messenger.schemas import MessageRead
 from app.users.models import AuthSession, User
 from app.users.schemas import UserRead
 from bench.reference import _claims
 from core.pagination import CursorPage
 from core.platform.ratelimit.backend import GCRA_HIT
+from core.platform.realtime.models import RealtimeEvent
 from core.platform.requestlog.models import RequestLog
 
 
@@ -166,9 +167,11 @@ def fields(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def frame(message: dict[str, Any]) -> str:
-    """The `message.created` event as the socket sends it (stored in `thread_events`)."""
+    """The `message.created` event as the socket sends it (stored in `realtime_events`)."""
     data = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in message.items()}
-    body: dict[str, Any] = {"type": MESSAGE_CREATED, "thread_id": str(message["thread_id"])}
+    thread = str(message["thread_id"])
+    body: dict[str, Any] = {"type": MESSAGE_CREATED, "stream": f"threads:{thread}"}
+    body["thread_id"] = thread
     body |= {"seq": message["seq"], "data": data}
     return json.dumps(body, separators=(",", ":"), default=str)
 
@@ -217,8 +220,8 @@ SQL_WRITE = (
     "UPDATE users_and_threads SET last_read_seq = $1, updated_at = $2 WHERE "
     "users_and_threads.thread_id = $3 AND users_and_threads.user_id = $4 AND "
     "users_and_threads.deleted_at IS NULL AND users_and_threads.last_read_seq < $1",
-    "INSERT INTO thread_events (thread_id, seq, type, frame, id, created_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6)",
+    "INSERT INTO realtime_events (kind, stream_id, seq, type, frame, id, created_at) "
+    "VALUES ('threads', $1, $2, $3, $4, $5, $6)",
     "SELECT users_and_threads.user_id FROM users_and_threads "
     "WHERE users_and_threads.deleted_at IS NULL AND users_and_threads.thread_id = $1",
 )
@@ -255,10 +258,10 @@ class Statements:
     locked: Any  # the same, FOR UPDATE OF threads: Parent(lock_on_create=True)
     page: Any  # newest first, limit + 1 rows
     page_after: Any  # the same after a cursor: (created_at, id) < (at, key)
-    next_seq: Any  # ThreadEvents.next_seq
+    next_seq: Any  # core.platform.realtime.next_seq (the thread's counter column)
     activity: Any  # the thread's last_message_at / last_activity_at
     read_marker: Any  # ParticipantRepository.mark_read
-    members: Any  # ThreadEvents.members
+    members: Any  # the THREADS stream's audience
 
 
 def statements(thread: Any, part: Any, message: Any, account: Any) -> Statements:
@@ -416,9 +419,10 @@ class CoreStore:
             moment = {"at": now, "now": datetime.now(UTC)}
             await connection.execute(sql.activity, {**ids, **moment})
             await connection.execute(sql.read_marker, {**ids, **moment, "seq": seq})
-            event = {"id": uuid7(), "created_at": datetime.now(UTC), "thread_id": thread_id}
-            event |= {"seq": seq, "type": MESSAGE_CREATED, "frame": frame(message)}
-            await connection.execute(insert(ThreadEvent), event)
+            event = {"id": uuid7(), "created_at": datetime.now(UTC), "kind": "threads"}
+            event |= {"stream_id": thread_id, "seq": seq, "type": MESSAGE_CREATED}
+            event["frame"] = frame(message)
+            await connection.execute(insert(RealtimeEvent), event)
             (await connection.execute(sql.members, ids)).all()
         return message
 
@@ -475,7 +479,11 @@ class OrmStore(CoreStore):
             await session.flush()
             await session.execute(sql.read_marker, {**ids, "seq": seq, "now": datetime.now(UTC)})
             text = frame(fields(message, MESSAGE_FIELDS))
-            session.add(ThreadEvent(thread_id=thread_id, seq=seq, type=MESSAGE_CREATED, frame=text))
+            session.add(
+                RealtimeEvent(
+                    kind="threads", stream_id=thread_id, seq=seq, type=MESSAGE_CREATED, frame=text
+                )
+            )
             await session.flush()
             (await session.scalars(sql.members, ids)).all()
         return message

@@ -13,12 +13,16 @@ import os
 import secrets
 import statistics
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from app.messenger.controller import MessageController
+from app.messenger.models import Message
+from app.messenger.schemas import MessageFilters
 from bench import profile
 from bench.ladder import LABELS as RUNG_LABELS
 from bench.seed import Seeded
@@ -37,6 +41,16 @@ LADDER_SCENARIOS = {
 PROBE_LOAD = Load(connections=4, threads=1)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 HASH_SAMPLES = 8
+
+
+def deep_cursor(codec: CursorCodec, thread_id: uuid.UUID, key: Sequence[Any]) -> str:
+    """The cursor the app hands out after the message with `key` (created_at, id) in the
+    thread's history: bound, like every cursor, to that list with no filters, newest first
+    (`BaseController.list_after`, `BaseRepository.page_keyset`)."""
+    binding = MessageController._cursor_binding(thread_id, MessageFilters())
+    columns = (Message.created_at, Message.id)
+    context = MessageController.repository_class._cursor_context(binding, columns, True)
+    return codec.encode(list(key), binding=context)
 
 
 @dataclass
@@ -439,7 +453,7 @@ class Session:
     def messages(self) -> None:
         headers = bearer(self.member_token)
         seeded = self.seeded
-        cursor = self.codec.encode(list(seeded.deep_key))
+        cursor = deep_cursor(self.codec, seeded.large_thread, seeded.deep_key)
         small, large, deep = self.interleave(
             [
                 (
@@ -590,7 +604,7 @@ class Session:
 
     def _requests_for(self, scenario: str) -> list[Request] | None:
         member, admin, seeded = bearer(self.member_token), bearer(self.admin_token), self.seeded
-        cursor = self.codec.encode(list(seeded.deep_key))
+        cursor = deep_cursor(self.codec, seeded.large_thread, seeded.deep_key)
         large = f"{API}/threads/{seeded.large_thread}/messages?limit=50"
         table: dict[str, list[Request]] = {
             "1": [Request(f"{API}/users/me", headers=member)],

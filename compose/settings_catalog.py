@@ -1,4 +1,5 @@
-"""Every setting the app reads, found in configs/*.py — for the docs table and the deploy tests.
+"""Every setting the app reads, found in configs/*.py (the framework's) and app/ (the product's
+own, such as its rate limits) — for the docs table and the deploy tests.
 
     python compose/settings_catalog.py                 # the Markdown table of every setting
     python compose/settings_catalog.py --names         # one variable name per line
@@ -11,6 +12,7 @@ description is the comment block above it in .envs/.production/.env, which docum
 import importlib
 import inspect
 import json
+import pkgutil
 import re
 import sys
 from dataclasses import dataclass
@@ -40,11 +42,20 @@ class Setting:
     field: str  # the attribute on it, e.g. "port"
 
 
+def _settings_modules() -> list[str]:
+    """configs/*.py, then every module of the app/ package."""
+    import app
+
+    configs = [f"configs.{path.stem}" for path in sorted((ROOT / "configs").glob("*.py"))]
+    product = sorted(info.name for info in pkgutil.walk_packages(app.__path__, "app."))
+    return configs + product
+
+
 def settings_classes() -> list[type[PlinthSettings]]:
-    """Every PlinthSettings subclass defined in a configs/*.py module."""
+    """Every PlinthSettings subclass defined in configs/*.py or in the app/ package."""
     found: list[type[PlinthSettings]] = []
-    for path in sorted((ROOT / "configs").glob("*.py")):
-        module = importlib.import_module(f"configs.{path.stem}")
+    for name in _settings_modules():
+        module = importlib.import_module(name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if (
                 issubclass(cls, PlinthSettings)

@@ -67,6 +67,13 @@ class Settings:
         return f"sqlite+aiosqlite:///{self.app.data_dir / 'plinth.db'}"
 
     @property
+    def email_base_url(self) -> str:
+        """Where emailed links point: EMAIL_BASE_URL, else this server's own address
+        (`AppSettings.served_url`). Never the request's Host header, which a client chooses:
+        a reset link built from it could point at the client's site."""
+        return self.email.base_url or self.app.served_url
+
+    @property
     def is_embedded(self) -> bool:
         """True on the embedded default: SQLite and no Redis."""
         return self.database_url.startswith("sqlite")

@@ -7,6 +7,8 @@ from pydantic_settings import SettingsConfigDict
 
 from configs.base import PlinthSettings
 
+ANY_INTERFACE = {"", "0.0.0.0", "::"}  # noqa: S104 - recognised, not bound
+
 
 class Environment(StrEnum):
     """Where the app runs; production turns on the strict checks."""
@@ -29,6 +31,15 @@ class AppSettings(PlinthSettings):
     data_dir: Path = Path("data")
     api_prefix: str = "/api/v1"
     docs_enabled: bool = True
+
+    @property
+    def served_url(self) -> str:
+        """This server's own address from APP_HOST and APP_PORT, as a browser on the same
+        machine opens it: `http://localhost:8091` when it binds every interface."""
+        host = "localhost" if self.host in ANY_INTERFACE else self.host
+        if ":" in host:  # an IPv6 literal
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     @property
     def is_production(self) -> bool:

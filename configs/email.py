@@ -18,7 +18,8 @@ class EmailSettings(PlinthSettings):
     `backend=auto` sends through SMTP when EMAIL_SMTP_HOST is set, else writes one `.eml` file
     per message to the outbox folder and logs the link (the embedded default). Links are
     `base_url` + a path + `?token=...`: the defaults open the small pages this API serves under
-    /account; a frontend of your own sets its URL and paths.
+    /account; a frontend of your own sets its URL and paths. Without EMAIL_BASE_URL, links point
+    at this server's own address (`Settings.email_base_url`: APP_HOST and APP_PORT).
     """
 
     model_config = SettingsConfigDict(env_prefix="EMAIL_")
@@ -26,7 +27,7 @@ class EmailSettings(PlinthSettings):
     backend: Literal["auto", "smtp", "outbox"] = "auto"
     from_address: str = "Plinth <no-reply@localhost>"
     product_name: str = "Plinth"
-    base_url: str = "http://localhost:8080"
+    base_url: str | None = None
     verify_path: str = "/account/verify-email"
     reset_path: str = "/account/reset-password"
     change_path: str = "/account/confirm-email"
@@ -44,7 +45,13 @@ class EmailSettings(PlinthSettings):
     smtp_ca_file: Path | None = None
 
     @field_validator(
-        "outbox_dir", "smtp_host", "smtp_username", "smtp_password", "smtp_ca_file", mode="before"
+        "base_url",
+        "outbox_dir",
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        "smtp_ca_file",
+        mode="before",
     )
     @classmethod
     def empty_is_unset(cls, value: object) -> object:
@@ -53,9 +60,9 @@ class EmailSettings(PlinthSettings):
 
     @field_validator("base_url")
     @classmethod
-    def no_trailing_slash(cls, value: str) -> str:
+    def no_trailing_slash(cls, value: str | None) -> str | None:
         """`https://app.example.com/` and `https://app.example.com` are the same base."""
-        return value.rstrip("/")
+        return value.rstrip("/") if value is not None else None
 
     @property
     def uses_smtp(self) -> bool:

@@ -1,4 +1,7 @@
-"""RATE_LIMIT_* variables (and TRUSTED_PROXIES, shared with the request logs).
+"""The framework's RATE_LIMIT_* variables (and TRUSTED_PROXIES, shared with the request logs).
+
+A product's own limits (logins, exports, ...) are declared beside the product code, in a
+`core.platform.ratelimit.RateLimits` class; their fields use `RateSetting` from here.
 
 Rates are written `<times>/<period>`, the period in seconds or with a unit: `600/1m`, `30/15m`,
 `20/1h`, `5/30s`, `100/60` (= 100 per 60 seconds).
@@ -8,7 +11,7 @@ import ipaddress
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from configs.base import PlinthSettings
@@ -46,11 +49,17 @@ def _split_commas(value: object) -> object:
     return value
 
 
-RateSetting = Annotated[Rate, NoDecode]
+def _read_rate(value: object) -> object:
+    return Rate.parse(value) if isinstance(value, str) else value
+
+
+RateSetting = Annotated[Rate, NoDecode, BeforeValidator(_read_rate)]
+"""A settings field holding a rate: reads `600/1m` (see the module docstring) or a `Rate`."""
 
 
 class RateLimitSettings(PlinthSettings):
-    """Limits per caller (user id when authenticated, else client IP) and the failure policy."""
+    """API-wide limits per caller (user id when authenticated, else client IP), scope multipliers
+    and the failure policy."""
 
     model_config = SettingsConfigDict(env_prefix="RATE_LIMIT_")
 
@@ -58,11 +67,6 @@ class RateLimitSettings(PlinthSettings):
     user: RateSetting = Rate(times=600, seconds=60)
     anonymous: RateSetting = Rate(times=120, seconds=60)
     api_key: RateSetting = Rate(times=300, seconds=60)
-    login_account: RateSetting = Rate(times=10, seconds=900)
-    login_ip: RateSetting = Rate(times=30, seconds=900)
-    register_ip: RateSetting = Rate(times=20, seconds=3600)
-    email_address: RateSetting = Rate(times=5, seconds=3600)
-    email_ip: RateSetting = Rate(times=20, seconds=3600)
     scope_multipliers: dict[str, float] = {"admin": 5.0, "superuser": 10.0}
     fail_closed_auth: bool = False
     backend_timeout_seconds: float = Field(default=0.5, gt=0)
@@ -71,22 +75,6 @@ class RateLimitSettings(PlinthSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default=[], validation_alias="TRUSTED_PROXIES"
     )
-
-    @field_validator(
-        "user",
-        "anonymous",
-        "api_key",
-        "login_account",
-        "login_ip",
-        "register_ip",
-        "email_address",
-        "email_ip",
-        mode="before",
-    )
-    @classmethod
-    def parse_rate(cls, value: object) -> object:
-        """Read `600/1m` (see the module docstring)."""
-        return Rate.parse(value) if isinstance(value, str) else value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

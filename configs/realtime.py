@@ -19,8 +19,8 @@ class RealtimeSettings(PlinthSettings):
     revalidate_seconds: float = Field(default=0.5, gt=0, le=1.0)
     replay_limit: int = Field(default=500, gt=0)
     event_retention_days: int = Field(default=7, ge=0)
-    """Kept events (`thread_events`, what replays and `GET /threads/{id}/events` serve) older
-    than this are deleted by a scheduled job; 0 keeps them forever."""
+    """Kept stream events (`realtime_events`, what replays and gap-fills serve) older than this
+    are deleted by the job `platform.purge_realtime_events`; 0 keeps them forever."""
     purge_events_cron: str = "47 * * * *"
     """When that job runs (empty: never)."""
     channel: str = Field(default="plinth:realtime", min_length=1)

@@ -19,7 +19,7 @@ from core.pagination import CursorCodec
 from core.platform.limits import BodySizeLimitMiddleware, TimeoutMiddleware
 from core.platform.logging import AccessLogMiddleware
 from core.platform.metrics import install_metrics, metrics_lifespan
-from core.platform.ratelimit import RateLimitHeadersMiddleware
+from core.platform.ratelimit import RateLimitHeadersMiddleware, load_rate_limits
 from core.platform.redis import create_redis
 from core.platform.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
 from core.platform.tracing import init_sentry, init_tracing, tracing_lifespan
@@ -125,6 +125,7 @@ def create_application(
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
+    app.state.rate_limits = load_rate_limits()  # the product's own; a bad value refuses to start
     app.state.authenticator = authenticator
     install_error_handlers(app)
     _install_platform_middleware(app, settings)

@@ -30,7 +30,7 @@ from sqlalchemy.sql.base import ExecutableOption
 from core.db import Entity
 from core.errors import InvalidInput, field_error
 from core.filtering import FilterSet, parse_sort
-from core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, cursor_binding
 from core.repository import BaseRepository, CursorResult, OffsetResult
 from core.service import RequestBound
 
@@ -343,11 +343,19 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
             descending=descending,
             options=self.read_options,
             rows=rows,
+            binding=self._cursor_binding(parent_id, filters),
         )
         await self._confirm_parent(parent_id, page.items)
         if not rows:
             await self.annotate(page.items)
         return page
+
+    @classmethod
+    def _cursor_binding(cls, parent_id: uuid.UUID | None, filters: FilterSet | None) -> str:
+        """The list a cursor of `list_after` belongs to: this controller, the parent, the
+        filters (a cursor used on another list or with other filters is a 400)."""
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        return cursor_binding(name, parent_id=parent_id, filters=filters)
 
     # -- writes -------------------------------------------------------------------------------
 

@@ -43,6 +43,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def insert_time(context: Any) -> datetime:
+    """The column default of `created_at` and `updated_at`: one clock read per row, so a new
+    row's `updated_at` equals its `created_at` (or the one of them the caller set). `context`
+    is SQLAlchemy's execution context (see `BaseRepository.insert` for the Core path)."""
+    row = context.get_current_parameters() if context is not None else {}
+    for column in ("created_at", "updated_at"):
+        value = row.get(column)
+        if value is not None:
+            return value  # type: ignore[no-any-return]
+    return utcnow()
+
+
 def new_id() -> uuid.UUID:
     """A time-ordered UUID (v7): new rows sort after old ones and index pages stay warm."""
     return uuid7()
@@ -93,7 +105,7 @@ class Entity(Base):
     __abstract__ = True
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=insert_time)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
@@ -109,7 +121,7 @@ class CommonBase(Entity):
 
     __abstract__ = True
 
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=insert_time, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @hybrid_property

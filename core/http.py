@@ -163,13 +163,41 @@ async def _database_error(_: Request, exc: Exception) -> ProblemResponse:
 
 
 async def _validation_error(_: Request, exc: Exception) -> ProblemResponse:
+    """422 for invalid fields; 400 for a body that is not JSON at all (well-formed JSON of the
+    wrong shape is a 422)."""
     assert isinstance(exc, RequestValidationError)
+    undecodable = _undecodable_body(exc)
+    if undecodable is not None:
+        return problem(400, detail="The request body is not valid JSON.", errors=undecodable)
     return problem(
         422,
         detail="The request has invalid fields.",
         type_slug="invalid-input",
         errors=_validation_errors(exc),
     )
+
+
+def _undecodable_body(exc: RequestValidationError) -> list[dict[str, Any]] | None:
+    """Where the body failed to decode as JSON, or None if it did. FastAPI reports a parse
+    error as `json_invalid`, and passes the raw bytes of a body sent with another content
+    type (or none) to the body's model, which refuses them."""
+    errors = exc.errors()
+    failed = [error for error in errors if error.get("type") == "json_invalid"]
+    if failed:
+        return [
+            {
+                "loc": list(error.get("loc", ())),
+                "msg": str(error.get("ctx", {}).get("error") or error.get("msg", "")),
+                "type": "json_invalid",
+            }
+            for error in failed
+        ]
+    if isinstance(exc.body, bytes) and any(
+        tuple(e.get("loc", ()))[:1] == ("body",) for e in errors
+    ):
+        message = "The body must be JSON sent as Content-Type: application/json."
+        return [{"loc": ["body"], "msg": message, "type": "json_invalid"}]
+    return None
 
 
 async def _http_error(_: Request, exc: Exception) -> ProblemResponse:

@@ -135,7 +135,8 @@ class Problem(BaseModel):
     status: int = Field(description="The HTTP status, repeated.")
     detail: str = Field(description="This occurrence, for people.")
     errors: list[FieldError] = Field(
-        default_factory=list, description="The invalid fields (422), else empty."
+        default_factory=list,
+        description="The invalid fields (422), or where the body is not JSON (400); else empty.",
     )
     request_id: str | None = Field(default=None, description="As in `X-Request-ID` and logs.")
 

@@ -1,8 +1,10 @@
 """Page shapes and the opaque keyset cursor.
 
 Offset pages: `{items, total, limit, offset}`. Cursor pages: `{items, next_cursor, has_more}`.
-A cursor carries the key values of the last row (e.g. `created_at`, `id`), signed so an edited
-or foreign cursor is a 400, never a wrong page or a 500.
+A cursor carries the key values of the last row (e.g. `created_at`, `id`) and is bound to the list
+it came from (`cursor_binding`: the list, its parent, its filters; the key and the direction):
+signed, so an edited cursor, or one used on another list or with other filters, is a 400 — never
+a wrong page or a 500.
 """
 
 import base64
@@ -10,7 +12,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -22,7 +24,11 @@ from core.openapi import answers
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+MAX_CURSOR_LENGTH = 512
+CURSOR_VERSION = 1
 _SIGNATURE_BYTES = 12
+_BINDING_BYTES = 8
+_HEADER_BYTES = 1 + _BINDING_BYTES  # the version, then the binding's digest
 
 ItemT = TypeVar("ItemT")
 
@@ -74,7 +80,8 @@ class CursorParams(BaseModel):
 async def cursor_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page.")] = DEFAULT_LIMIT,
     cursor: Annotated[
-        str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."),
     ] = None,
 ) -> CursorParams:
     """Dependency: validated cursor paging parameters."""
@@ -110,8 +117,27 @@ def _from_json(value: Any, python_type: type) -> Any:
     return value
 
 
+def cursor_binding(
+    list_name: str,
+    *,
+    parent_id: object = None,
+    filters: BaseModel | Mapping[str, Any] | None = None,
+) -> str:
+    """What a list's cursors belong to, for `CursorCodec` and `BaseRepository.page_keyset`:
+    the list (`list_name`: a controller, a route), the parent whose children it lists, and a
+    digest of the filters in effect. A cursor made under one binding is a 400 under another."""
+    if isinstance(filters, BaseModel):
+        filters = filters.model_dump(mode="json")
+    canonical = json.dumps(filters, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return json.dumps([list_name, None if parent_id is None else str(parent_id), digest])
+
+
 class CursorCodec:
-    """Encodes and verifies cursors with an HMAC under the app's secret."""
+    """Encodes and verifies cursors with an HMAC under the app's secret.
+
+    A cursor is `version | binding digest | signature | key values (JSON)`, base64url: the
+    signature covers the rest, so neither the values nor the binding can be edited."""
 
     def __init__(self, secret: str | bytes) -> None:
         key = secret.encode() if isinstance(secret, str) else secret
@@ -120,21 +146,50 @@ class CursorCodec:
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
 
-    def encode(self, values: Sequence[Any]) -> str:
-        """An opaque cursor for these key values."""
-        payload = json.dumps([_to_json(v) for v in values], separators=(",", ":")).encode()
-        return _b64encode(self._sign(payload) + payload)
+    def _header(self, binding: str) -> bytes:
+        digest = hmac.new(self._key, b"binding:" + binding.encode(), hashlib.sha256).digest()
+        return bytes([CURSOR_VERSION]) + digest[:_BINDING_BYTES]
 
-    def decode(self, cursor: str, types: Sequence[type]) -> tuple[Any, ...]:
-        """The key values of a cursor, typed; raises `BadRequest` if it was not made here."""
+    def encode(self, values: Sequence[Any], *, binding: str = "") -> str:
+        """An opaque cursor for these key values, valid only under `binding`
+        (see `cursor_binding`); at most `MAX_CURSOR_LENGTH` characters."""
+        payload = json.dumps([_to_json(v) for v in values], separators=(",", ":")).encode()
+        header = self._header(binding)
+        cursor = _b64encode(header + self._sign(header + payload) + payload)
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError(f"a cursor of {len(cursor)} characters: the key values are too long")
+        return cursor
+
+    def decode(self, cursor: str, types: Sequence[type], *, binding: str = "") -> tuple[Any, ...]:
+        """The key values of a cursor, typed; raises `BadRequest` if it was not made here or
+        was made under another `binding` (another list, parent or filters)."""
+        header, values = self._verified(cursor)
+        if header != self._header(binding):
+            raise BadRequest(
+                "The cursor belongs to another list or was used with other filters: send the "
+                "filters of the page it came from, or start again without it."
+            )
         try:
-            raw = _b64decode(cursor)
-            signature, payload = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
-            if not hmac.compare_digest(signature, self._sign(payload)):
-                raise ValueError("bad signature")
-            values = json.loads(payload)
             if not isinstance(values, list) or len(values) != len(types):
                 raise ValueError("wrong arity")
             return tuple(_from_json(v, t) for v, t in zip(values, types, strict=True))
+        except (ValueError, TypeError) as exc:
+            raise _invalid() from exc
+
+    def _verified(self, cursor: str) -> tuple[bytes, Any]:
+        """The header and the parsed values of a cursor this codec signed, else `BadRequest`."""
+        try:
+            raw = _b64decode(cursor)
+            header, rest = raw[:_HEADER_BYTES], raw[_HEADER_BYTES:]
+            signature, payload = rest[:_SIGNATURE_BYTES], rest[_SIGNATURE_BYTES:]
+            if len(header) < _HEADER_BYTES or header[0] != CURSOR_VERSION:
+                raise ValueError("not a cursor of this version")
+            if not hmac.compare_digest(signature, self._sign(header + payload)):
+                raise ValueError("bad signature")
+            return header, json.loads(payload)
         except (ValueError, TypeError, UnicodeDecodeError) as exc:
-            raise BadRequest("The cursor is invalid or expired; start again without it.") from exc
+            raise _invalid() from exc
+
+
+def _invalid() -> BadRequest:
+    return BadRequest("The cursor is invalid or expired; start again without it.")

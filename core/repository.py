@@ -10,6 +10,7 @@ A flush that violates a constraint raises `Conflict`; the unit of work then roll
 Any `Entity` works; soft delete applies to models that have it (`CommonBase`).
 """
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,21 +19,27 @@ from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import (
+    Delete,
     Insert,
     Result,
     Row,
     Select,
+    Update,
     bindparam,
+    delete,
     exists,
     func,
     insert,
     inspect,
     select,
     tuple_,
+    update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.base import ExecutableOption
 
 from core.db import (
@@ -228,16 +235,23 @@ class BaseRepository(Generic[ModelT]):
         key: Sequence[InstrumentedAttribute[Any]] | None = None,
         options: Iterable[ExecutableOption] = (),
         rows: bool = False,
+        binding: str = "",
     ) -> CursorResult[ModelT]:
         """One keyset page after `cursor`, in the fixed order of `key`; fetches `limit + 1`;
         `rows=True` returns plain dicts (see `rows()`) instead of entities.
+
+        Cursors belong to their list: `binding` names it (`core.pagination.cursor_binding`: the
+        list, its parent, its filters) and the model, key and direction are added here, so a
+        cursor of another list, filters, key or direction is a 400 instead of a wrong page.
 
         Rows inserted before the cursor's position never shift later pages, and the cost does
         not grow with depth when an index covers the filter columns followed by `key`.
         """
         columns = tuple(key or self.keyset_key())
+        context = self._cursor_context(binding, columns, descending)
         if cursor is not None:
-            values = self.cursor_codec.decode(cursor, [c.type.python_type for c in columns])
+            types = [c.type.python_type for c in columns]
+            values = self.cursor_codec.decode(cursor, types, binding=context)
             binds = (bindparam(None, v, type_=c.type) for c, v in zip(columns, values, strict=True))
             bound = tuple_(*binds)
             row = tuple_(*columns)
@@ -251,16 +265,26 @@ class BaseRepository(Generic[ModelT]):
         if has_more:
             last: Any = items[-1]
             key_values = [last[c.key] if rows else getattr(last, c.key) for c in columns]
-            next_cursor = self.cursor_codec.encode(key_values)
+            next_cursor = self.cursor_codec.encode(key_values, binding=context)
         return CursorResult(items=items, next_cursor=next_cursor, has_more=has_more)
+
+    @classmethod
+    def _cursor_context(
+        cls, binding: str, columns: Sequence[InstrumentedAttribute[Any]], descending: bool
+    ) -> str:
+        """The binding of a keyset walk: the caller's (the list), the model, key and direction."""
+        order = "desc" if descending else "asc"
+        return json.dumps([binding, cls.model.__name__, [str(c) for c in columns], order])
 
     # -- writes (flush, never commit) ---------------------------------------------------------
 
     async def flush(self) -> None:
-        """Flush pending changes; a constraint violation becomes `Conflict`."""
+        """Flush pending changes; a value the database refuses becomes `Conflict`."""
         try:
             await self.session.flush()
-        except IntegrityError as exc:
+        except DBAPIError as exc:
+            if not refused_by_database(exc):
+                raise
             raise Conflict(self.conflict_detail) from exc
 
     async def add(self, obj: ModelT) -> ModelT:
@@ -289,17 +313,17 @@ class BaseRepository(Generic[ModelT]):
         not read back.
         """
         await self.flush()
-        state = obj.__dict__
-        values: dict[str, Any] = {}
-        for key, column, default in _insert_columns(self.model):
-            if key in state:
-                values[column] = state[key]
-            elif default is not None:
-                values[column] = value = default()
+        state, columns = obj.__dict__, _insert_columns(self.model)
+        values = {column: state[key] for key, column, _ in columns if key in state}
+        for key, column, default in columns:
+            if key not in state and default is not None:
+                values[column] = value = default(values)  # after the values set: see insert_time
                 setattr(obj, key, value)
         try:
             await self.session.execute(_insert_statement(self.model), values)
-        except IntegrityError as exc:
+        except DBAPIError as exc:
+            if not refused_by_database(exc):
+                raise
             raise Conflict(self.conflict_detail) from exc
         return obj
 
@@ -338,6 +362,116 @@ class BaseRepository(Generic[ModelT]):
         await self.session.delete(obj)
         await self.flush()
 
+    # -- bulk writes: one statement over the rows a select matches (flushes first) -------------
+
+    async def update_where(
+        self, stmt: Select[ModelT], values: Mapping[str, Any], *, max_rows: int | None = None
+    ) -> int:
+        """Set `values` on every row `stmt` matches, in one `UPDATE`; the number of rows.
+
+        `stmt` is a select of this model, typically a controller's `query()` (the rows the
+        caller may see) with more `.where()`: joins and subqueries in it are kept, rows outside
+        it are never touched. Keys are refused as in `update`; `updated_at` is set. Rows
+        already loaded in the session see the new values (SQL-expression values are expired
+        instead: refresh before reading them). More matching rows than `max_rows` is a
+        `Conflict`, before anything is written.
+        """
+        self._check_values(values)
+        return await self._write_where(stmt, values, max_rows=max_rows)
+
+    async def soft_delete_where(self, stmt: Select[ModelT], *, max_rows: int | None = None) -> int:
+        """Soft-delete every row `stmt` matches that is not deleted yet, in one `UPDATE`; the
+        number of rows deleted. See `update_where` for `stmt` and `max_rows`."""
+        now = utcnow()
+        live = stmt.where(self._deleted_at().is_(None))
+        values = {"deleted_at": now, "updated_at": now}
+        return await self._write_where(live, values, max_rows=max_rows)
+
+    async def restore_where(self, stmt: Select[ModelT], *, max_rows: int | None = None) -> int:
+        """Undo the soft delete of every deleted row `stmt` matches (build it with
+        `include_deleted=True`), in one `UPDATE`; the number of rows restored."""
+        deleted = stmt.where(self._deleted_at().is_not(None))
+        return await self._write_where(deleted, {"deleted_at": None}, max_rows=max_rows)
+
+    async def hard_delete_where(self, stmt: Select[ModelT], *, max_rows: int | None = None) -> int:
+        """Delete every row `stmt` matches for good, in one `DELETE`; the number of rows. Rows
+        loaded in the session leave it. See `update_where` for `stmt` and `max_rows`."""
+        ids = await self._matched_ids(stmt, max_rows)
+        table = self.model.__table__
+        return len(await self._execute_write(delete(self.model).where(table.c.id.in_(ids))))
+
+    def _check_values(self, values: Mapping[str, Any]) -> None:
+        columns = inspect(self.model).column_attrs.keys()
+        for name in values:
+            if name in _PROTECTED_FIELDS or name not in columns:
+                raise ValueError(f"{self.model.__name__}.{name} cannot be updated this way")
+
+    def _deleted_at(self) -> Any:
+        if not self.soft_deletes():
+            raise TypeError(f"{self.model.__name__} has no soft delete (it is not a CommonBase)")
+        return self.model.__table__.c.deleted_at
+
+    async def _write_where(
+        self, stmt: Select[ModelT], values: Mapping[str, Any], *, max_rows: int | None
+    ) -> int:
+        ids = await self._matched_ids(stmt, max_rows)
+        if self.soft_deletes():
+            values = {"updated_at": utcnow(), **values}
+        table = self.model.__table__
+        statement = update(self.model).where(table.c.id.in_(ids)).values(**values)
+        changed = await self._execute_write(statement, synchronize=False)
+        self._refresh_loaded(changed, values)
+        return len(changed)
+
+    def _refresh_loaded(self, ids: Sequence[uuid.UUID], values: Mapping[str, Any]) -> None:
+        """Give the rows of `ids` loaded in the session the values just written, as if read
+        from the database (nothing to flush); SQL-expression values are expired instead.
+
+        The ORM's own synchronisation only updates attributes already loaded, so a row created
+        in this session would keep `deleted_at` unset after a soft delete."""
+        mapper = inspect(self.model)
+        identities = self.session.sync_session.identity_map
+        computed = [key for key, value in values.items() if isinstance(value, ClauseElement)]
+        for id_ in ids:
+            obj = identities.get(mapper.identity_key_from_primary_key((id_,)))
+            if obj is None:
+                continue
+            for key, value in values.items():
+                if key not in computed:
+                    set_committed_value(obj, key, value)
+            if computed:
+                self.session.expire(obj, computed)
+
+    async def _matched_ids(self, stmt: Select[ModelT], max_rows: int | None) -> Select[Any]:
+        """`stmt` selecting only the ids (its joins and subqueries kept, never correlated to the
+        statement that writes); with `max_rows`, first checked to match no more rows."""
+        if [(d["type"], d["entity"]) for d in stmt.column_descriptions] != [(self.model,) * 2]:
+            raise ValueError(f"a bulk write of {self.model.__name__} needs a select of it alone")
+        ids = stmt.with_only_columns(self.model.__table__.c.id, maintain_column_froms=True)
+        ids = ids.correlate(None)
+        if max_rows is not None:
+            probe = ids.order_by(None).limit(max_rows + 1).subquery()
+            found = (await self.session.execute(select(func.count()).select_from(probe))).scalar()
+            if (found or 0) > max_rows:
+                raise Conflict(f"More than {max_rows} rows match; narrow the selection.")
+        return ids
+
+    async def _execute_write(
+        self, statement: Update | Delete, *, synchronize: bool = True
+    ) -> Sequence[uuid.UUID]:
+        """Run the write with RETURNING of the ids (the count, on every database); with
+        `synchronize`, the ORM brings the session's loaded rows in step (deleted rows leave)."""
+        await self.flush()
+        returning = statement.returning(self.model.__table__.c.id)
+        options = {"synchronize_session": "fetch" if synchronize else False}
+        try:
+            result = await self.session.execute(returning, execution_options=options)
+        except DBAPIError as exc:
+            if not refused_by_database(exc):
+                raise
+            raise Conflict(self.conflict_detail) from exc
+        return result.scalars().all()
+
 
 @cache
 def _insert_statement(model: type[Entity]) -> Insert:
@@ -348,7 +482,7 @@ def _insert_statement(model: type[Entity]) -> Insert:
 @cache
 def _insert_columns(
     model: type[Entity],
-) -> tuple[tuple[str, str, Callable[[], Any] | None], ...]:
+) -> tuple[tuple[str, str, Callable[[dict[str, Any]], Any] | None], ...]:
     """(attribute, column, Python-side default or None) of each column `insert()` writes:
     a column with neither a value nor a default of its own is written as NULL, one with only
     a server default is left to the database."""
@@ -359,19 +493,40 @@ def _insert_columns(
     return tuple(found)
 
 
-def _python_default(column: Any) -> Callable[[], Any] | None:
+def _python_default(column: Any) -> Callable[[dict[str, Any]], Any] | None:
+    """A callable of the row's values so far, for `insert()`: context-sensitive defaults (such
+    as `core.db.insert_time`) read them as they would in an `INSERT` the ORM runs."""
     default = column.default
     if default is None:
         return None if column.server_default is not None else _null
     if default.is_callable:
-        return lambda: default.arg(None)  # SQLAlchemy wraps callables to take a context
+        # SQLAlchemy wraps every callable to take an execution context.
+        return lambda values: default.arg(_RowSoFar(values))
     if default.is_scalar:
-        return lambda: default.arg
+        return lambda values: default.arg
     return None  # a SQL expression: the database computes it
 
 
-def _null() -> None:
+class _RowSoFar:
+    """What a context-sensitive column default reads: the row's values so far."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.current_parameters = values
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict[str, Any]:
+        return self.current_parameters
+
+
+def _null(values: dict[str, Any]) -> None:
     return None
+
+
+def refused_by_database(error: DBAPIError) -> bool:
+    """Whether the database refused the values written: a constraint (unique, foreign key,
+    CHECK) or, on PostgreSQL, a value its column cannot hold (SQLSTATE class 22, e.g. text
+    longer than a VARCHAR: an enum column's CHECK on SQLite, its length on PostgreSQL)."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    return isinstance(error, IntegrityError) or sqlstate.startswith("22")
 
 
 def _as_dicts(keys: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:

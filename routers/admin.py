@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 
 from core.deps import SessionDep
 from core.openapi import operation_ids
-from core.pagination import CursorPage, CursorParams, cursor_params
+from core.pagination import CursorPage, CursorParams, cursor_binding, cursor_params
 from core.platform.requestlog.admin import RequestLogFilters, RequestLogRead, RequestLogRepository
 from core.routing import read_only
 
@@ -29,4 +29,5 @@ async def list_request_logs(
     """
     logs = RequestLogRepository(session)
     stmt = filters.apply(logs.select())
-    return await logs.page_keyset(stmt, limit=page.limit, cursor=page.cursor)
+    binding = cursor_binding("admin.request_logs", filters=filters)
+    return await logs.page_keyset(stmt, limit=page.limit, cursor=page.cursor, binding=binding)

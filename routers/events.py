@@ -1,17 +1,18 @@
 """The event stream: tickets (with the bearer token) and the WebSocket they open. The protocol
 is in the README ("Real-time events"); Swagger cannot show a WebSocket."""
 
-import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
+from app.messenger.events import THREADS
 from app.users.realtime import grant_for
-from core.deps import PrincipalDep
-from core.openapi import operation_ids
-from core.platform.realtime import SUBPROTOCOL, Hub
+from core.deps import PrincipalDep, provide
+from core.openapi import operation_ids, problem_responses
+from core.platform.realtime import SUBPROTOCOL, Hub, StreamPage, StreamReader, resume_positions
 from core.platform.realtime.server import StreamMiddleware
+from core.routing import read_only
 from core.schemas import CreateSchema
 from routers.gates import API_PREFIX
 
@@ -25,9 +26,11 @@ router = APIRouter(
 
 
 class TicketCreate(CreateSchema):
-    resume: Annotated[dict[uuid.UUID, Annotated[int, Field(ge=0)]], Field(max_length=500)] = Field(
+    resume: Annotated[dict[str, Annotated[int, Field(ge=0)]], Field(max_length=500)] = Field(
         default_factory=dict,
-        description="`{thread_id: last seq seen}`: the socket first replays what came after.",
+        description="`{stream: last seq seen}` (a stream is `<kind>:<id>`, e.g. "
+        "`threads:<thread_id>`; a bare thread id still means its thread): the socket first "
+        "replays what came after.",
     )
 
 
@@ -44,7 +47,7 @@ async def issue_ticket(request: Request, data: TicketCreate, principal: Principa
     `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; protocol: see the README."""
     assert principal is not None
     hub: Hub = request.app.state.realtime
-    resume = {str(thread): seq for thread, seq in data.resume.items()}
+    resume = resume_positions(data.resume, default=THREADS)
     ticket = await hub.issue_ticket(grant_for(principal, {"resume": resume}))
     return TicketRead(
         ticket=ticket,
@@ -52,6 +55,24 @@ async def issue_ticket(request: Request, data: TicketCreate, principal: Principa
         url=STREAM_PATH,
         subprotocol=SUBPROTOCOL,
     )
+
+
+StreamKey = Annotated[
+    str, Path(max_length=200, description="`<kind>:<id>`, as in the events' `stream`.")
+]
+
+
+@router.get("/streams/{stream}/events", response_model=StreamPage, responses=problem_responses(404))
+@read_only
+async def stream_events(
+    stream: StreamKey,
+    reader: Annotated[StreamReader, Depends(provide(StreamReader))],
+    after: Annotated[int, Query(ge=0, description="The last seq you saw.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+) -> Any:
+    """A stream's kept events after `after`, oldest first: how a client fills a gap in `seq`.
+    A stream you may not read answers 404, as one that does not exist."""
+    return await reader.page(stream, after, limit)
 
 
 def install_stream(app: FastAPI) -> None:

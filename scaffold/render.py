@@ -107,34 +107,24 @@ def _update_line(field: FieldSpec) -> str:
     return f"    {field.name}: {_input_type(field)} | None = None"
 
 
-def _filters(entity: Entity) -> tuple[list[str], list[str], list[str]]:
-    """Filter fields, their WHERE clauses and a description, per field kind."""
-    fields, clauses, described = [], [], []
+def _filters(entity: Entity) -> tuple[list[str], list[str]]:
+    """Declared filter fields and a description, per field kind."""
+    fields, described = [], []
     for field in entity.fields:
         column, schema = f"{entity.cls}.{field.name}", field.info.schema
         if field.info.filter == "contains":
-            fields.append(f"    {field.name}: str | None = Field(default=None, max_length=200)")
-            clauses.append(
-                f"        if self.{field.name}:\n"
-                f"            stmt = stmt.where(contains({column}, self.{field.name}))"
-            )
+            fields.append(f'    {field.name}: str | None = Filter({column}, "contains")')
             described.append(f"`?{field.name}=` (substring, any case)")
         elif field.info.filter == "equals":
-            fields.append(f"    {field.name}: {schema} | None = None")
-            clauses.append(
-                f"        if self.{field.name} is not None:\n"
-                f"            stmt = stmt.where({column} == self.{field.name})"
-            )
+            fields.append(f"    {field.name}: {schema} | None = Filter({column})")
             described.append(f"`?{field.name}=`")
         else:
             for suffix, operator in (("from", ">="), ("to", "<=")):
-                fields.append(f"    {field.name}_{suffix}: {schema} | None = None")
-                clauses.append(
-                    f"        if self.{field.name}_{suffix} is not None:\n"
-                    f"            stmt = stmt.where({column} {operator} self.{field.name}_{suffix})"
+                fields.append(
+                    f'    {field.name}_{suffix}: {schema} | None = Filter({column}, "{operator}")'
                 )
             described.append(f"`?{field.name}_from=` / `?{field.name}_to=` (inclusive)")
-    return fields, clauses, described
+    return fields, described
 
 
 def _wrap(text: str, indent: int, width: int = 96) -> str:
@@ -151,16 +141,13 @@ def _wrap(text: str, indent: int, width: int = 96) -> str:
 
 def render_schemas(entity: Entity) -> str:
     kinds = {field.kind for field in entity.fields}
-    filter_fields, clauses, described = _filters(entity)
-    contains = "contains" in {KINDS[kind].filter for kind in kinds}
-    constrained = any(KINDS[kind].constraints for kind in kinds) or contains
-    pydantic = _names(Field=constrained)
-    third = [f"from pydantic import {', '.join(pydantic)}"] if pydantic else []
-    third.append("from sqlalchemy import Select")
+    filter_fields, described = _filters(entity)
+    constrained = any(KINDS[kind].constraints for kind in kinds)
+    third = ["from pydantic import Field"] if constrained else []
     first = [
         f"from app.{entity.plural}.models import {entity.cls}",
         *(["from core.fields import Timestamp"] if "datetime" in kinds else []),
-        f"from core.filtering import FilterSet{', contains' if contains else ''}",
+        "from core.filtering import Filter, FilterSet",
         "from core.schemas import CreateSchema, ReadSchema, UpdateSchema",
     ]
     read = [
@@ -172,15 +159,12 @@ def render_schemas(entity: Entity) -> str:
         "schemas.py",
         cls=entity.cls,
         plural=entity.plural,
-        imports=_imports(
-            [*_stdlib(entity, owner_uuid=True), "from typing import Any"], third, first
-        ),
+        imports=_imports(_stdlib(entity, owner_uuid=True), third, first),
         create_fields="\n".join(_create_line(field) for field in entity.fields),
         update_fields="\n".join(_update_line(field) for field in entity.fields),
         read_fields="\n".join(read),
         filters_doc=_wrap(", ".join(described) + ".", 4),
         filter_fields="\n".join(filter_fields),
-        filter_clauses="\n".join(clauses),
     )
 
 

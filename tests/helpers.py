@@ -67,6 +67,11 @@ def selects(seen: Iterable[tuple[str, Any]]) -> list[str]:
     return [statement for statement, _ in seen if statement.lstrip().upper().startswith("SELECT")]
 
 
+PATIENT = {"REDIS_TIMEOUT_SECONDS": "5", "RATE_LIMIT_BACKEND_TIMEOUT_SECONDS": "5"}
+"""Limiter and Redis timeouts for tests that assert a 429: under load on a small machine the
+first Redis call can take longer than the default 0.5 s, and the limiter then fails open."""
+
+
 @dataclass
 class Actor:
     """A user and the Authorization header of a fresh access token for them."""

@@ -2,7 +2,6 @@
 message from one that does not exist (404 either way). Permissions on a visible row live in
 `check_object()` (403: the caller already knows the row exists)."""
 
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +10,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import selectinload
 
 from app.messenger import events
-from app.messenger.events import ThreadEvents
+from app.messenger.events import THREADS, thread_data
 from app.messenger.models import Message, Role, Thread, ThreadParticipant
 from app.messenger.repository import ParticipantRepository, ThreadRepository, is_live_member
 from app.messenger.schemas import (
@@ -25,13 +24,13 @@ from app.messenger.schemas import (
     ReadMarker,
     ReadState,
     ThreadCreate,
-    ThreadRead,
     ThreadUpdate,
 )
 from app.users.repository import UserRepository
 from core.controller import Action, BaseController, Parent
 from core.db import utcnow
-from core.errors import Forbidden, InvalidInput, field_error
+from core.errors import Forbidden, InvalidInput, NotFound, field_error
+from core.platform.realtime import emit, emit_ephemeral, next_seq, read_events
 
 
 class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
@@ -55,21 +54,13 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
             thread.unread_count = counts.get(thread.id, 0)
 
     async def written(self, action: Action, obj: Thread) -> None:
-        if action is Action.CREATE:  # its id was taken in perform_create (joined_seq)
-            await self.events.emit(obj.id, obj.event_seq, events.THREAD_CREATED, self._read(obj))
+        stream = THREADS(obj.id)
+        if action is Action.CREATE:  # its seq was taken in perform_create (joined_seq)
+            await emit(self, stream, events.THREAD_CREATED, thread_data(obj), seq=obj.event_seq)
         elif action is Action.UPDATE:
-            seq = await self.events.next_seq(obj.id)
-            await self.events.emit(obj.id, seq, events.THREAD_RENAMED, self._read(obj))
+            await emit(self, stream, events.THREAD_RENAMED, thread_data(obj))
         elif action is Action.DELETE:
-            await self.events.record(obj.id, events.THREAD_DELETED, {"id": str(obj.id)})
-
-    @property
-    def events(self) -> ThreadEvents:
-        return self.controller(ThreadEvents)
-
-    @staticmethod
-    def _read(thread: Thread) -> ThreadRead:
-        return ThreadRead.model_validate(thread)
+            await emit(self, stream, events.THREAD_DELETED, {"id": str(obj.id)})
 
     async def perform_create(self, data: ThreadCreate, **values: Any) -> Thread:
         """The thread, its creator and the (deduplicated) participants."""
@@ -84,7 +75,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
                 last_activity_at=now,  # never NULL: the thread list is a keyset walk over it
             )
         )
-        seq = await self.events.next_seq(thread.id)  # thread.created: where members start
+        seq = await next_seq(self, THREADS(thread.id))  # thread.created: where members start
         creator = ThreadParticipant(
             thread_id=thread.id, user_id=self.me.id, role=Role.CREATOR, joined_seq=seq
         )
@@ -103,10 +94,11 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
         new = [uid for uid in data.user_ids if uid not in present]
         if not new:
             return await self.reload(thread)
-        seq = await self.events.next_seq(thread.id)
+        stream = THREADS(thread.id)
+        seq = await next_seq(self, stream)
         await self._add_members(thread, new, seq)
         thread = await self.reload(thread)
-        await self.events.emit(thread.id, seq, events.PARTICIPANT_ADDED, self._read(thread))
+        await emit(self, stream, events.PARTICIPANT_ADDED, thread_data(thread), seq=seq)
         return thread
 
     async def remove_participant(self, thread_id: uuid.UUID, user_id: uuid.UUID) -> None:
@@ -121,18 +113,17 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
             await participants.one(participants.membership(thread.id, user_id))
         )
         removed = {"user_id": str(user_id)}
-        await self.events.record(thread.id, events.PARTICIPANT_REMOVED, removed, also=[user_id])
+        await emit(self, THREADS(thread.id), events.PARTICIPANT_REMOVED, removed, also=[user_id])
 
     async def events_after(self, thread_id: uuid.UUID, after: int, limit: int) -> EventPage:
         """The thread's kept events after `after`, oldest first, from the caller's own
         participation on (members only: 404 otherwise)."""
         self._check_limit(limit)
         thread = await self.get(thread_id, options=())
-        mine = await self._participants.one(self._participants.membership(thread.id, self.me.id))
-        start = max(after, mine.joined_seq - 1)
-        rows = (await self.session.execute(events.events_after(thread.id, start, limit + 1))).all()
-        items = [json.loads(text) for _, text in rows[:limit]]
-        return EventPage(items=items, has_more=len(rows) > limit, event_seq=thread.event_seq)
+        page = await read_events(self.session, self.me.id, THREADS(thread.id), after, limit)
+        if page is None:
+            raise NotFound("The thread does not exist.")
+        return EventPage(items=page.items, has_more=page.has_more, event_seq=page.seq)
 
     async def mark_read(self, thread_id: uuid.UUID, marker: ReadMarker) -> ReadState:
         """Move the caller's read marker forward (to the latest event when `seq` is omitted);
@@ -141,7 +132,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
         seq = min(marker.seq if marker.seq is not None else thread.event_seq, thread.event_seq)
         if await self._participants.mark_read(thread.id, self.me.id, seq):
             data = {"user_id": str(self.me.id), "last_read_seq": seq}
-            await self.events.ephemeral(thread.id, events.THREAD_READ, data)
+            await emit_ephemeral(self, THREADS(thread.id), events.THREAD_READ, data)
         mine = await self._participants.one(self._participants.membership(thread.id, self.me.id))
         await self.annotate([thread])
         return ReadState(
@@ -223,16 +214,12 @@ class MessageController(BaseController[Message, MessageCreate, MessageUpdate]):
         return await self.repository.update(obj, {"body": data.body, "edited_at": utcnow()})
 
     async def written(self, action: Action, obj: Message) -> None:
-        if action is Action.CREATE and obj.seq is not None:
+        stream = THREADS(obj.thread_id)
+        if action is Action.CREATE and obj.seq is not None:  # taken by message_posted
             data = MessageRead.model_validate(obj)
-            await self.events.emit(obj.thread_id, obj.seq, events.MESSAGE_CREATED, data)
+            await emit(self, stream, events.MESSAGE_CREATED, data, seq=obj.seq)
         elif action is Action.UPDATE:
-            data = MessageRead.model_validate(obj)
-            await self.events.record(obj.thread_id, events.MESSAGE_EDITED, data)
+            await emit(self, stream, events.MESSAGE_EDITED, MessageRead.model_validate(obj))
         elif action is Action.DELETE:
             deleted = {"id": str(obj.id), "thread_id": str(obj.thread_id)}
-            await self.events.record(obj.thread_id, events.MESSAGE_DELETED, deleted)
-
-    @property
-    def events(self) -> ThreadEvents:
-        return self.controller(ThreadEvents)
+            await emit(self, stream, events.MESSAGE_DELETED, deleted)

@@ -8,11 +8,12 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Text, and_, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.users.models import User
-from core.db import CommonBase, Entity, utcnow
+from core.columns import enum_column
+from core.db import CommonBase, utcnow
 
 LIVE = text("deleted_at IS NULL")
 
@@ -35,7 +36,7 @@ class Thread(CommonBase):
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     last_message_at: Mapped[datetime | None] = mapped_column(default=None)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The id of the thread's latest event (see ThreadEvent): bumped under the row lock.
+    # The seq of the thread's latest event (its stream's counter): bumped under the row lock.
     event_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     unread_count = 0  # not a column: the caller's count, set by ThreadController.annotate
 
@@ -72,16 +73,7 @@ class ThreadParticipant(CommonBase):
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id"))
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            name="participant_role",
-            native_enum=False,
-            length=16,
-            values_callable=lambda roles: [role.value for role in roles],
-        ),
-        default=Role.MEMBER,
-    )
+    role: Mapped[Role] = enum_column(Role, name="participant_role", length=16, default=Role.MEMBER)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The thread's event id when this participation began: its events start there.
     joined_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
@@ -129,16 +121,3 @@ class Message(CommonBase):
 
     thread: Mapped[Thread] = relationship(lazy="raise")
     author: Mapped[User] = relationship(lazy="raise")
-
-
-class ThreadEvent(Entity):
-    """One committed change of a thread, in order: what the event stream sent, kept so a client
-    that reconnects gets exactly what it missed (`seq` after its last one)."""
-
-    __tablename__ = "thread_events"
-    __table_args__ = (Index("uq_thread_events_thread_seq", "thread_id", "seq", unique=True),)
-
-    thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id"))
-    seq: Mapped[int] = mapped_column(BigInteger)
-    type: Mapped[str] = mapped_column(String(40))
-    frame: Mapped[str] = mapped_column(Text)  # the event exactly as sent (JSON text)

@@ -1,5 +1,5 @@
-"""The messenger on the event stream: what a socket may send (typing, read markers) and what a
-resumed socket missed (replayed from `thread_events`)."""
+"""The messenger on the event stream: what a socket may send (typing, read markers). What a
+resumed socket missed is the core streams' replay (`THREADS`, app/messenger/events.py)."""
 
 import time
 import uuid
@@ -10,12 +10,12 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from app.messenger import events
 from app.messenger.controller import ThreadController
-from app.messenger.events import ThreadEvents, replay_frames
+from app.messenger.events import THREADS
 from app.messenger.schemas import ReadMarker
 from app.users.realtime import principal_of, revalidator
 from core.db import Database
 from core.errors import InvalidInput, field_error
-from core.platform.realtime import Connection, FrameHandler, Replayer, frame, realtime_lifespan
+from core.platform.realtime import Connection, FrameHandler, emit_ephemeral, realtime_lifespan
 from core.service import unit_of_work
 
 TYPING_EVERY_SECONDS = 2.0
@@ -72,44 +72,11 @@ def frame_handler(app: FastAPI) -> FrameHandler:
 async def _typing(threads: ThreadController, thread_id: uuid.UUID) -> None:
     thread = await threads.get(thread_id, options=())  # members only (404 otherwise)
     data = {"user_id": str(threads.me.id)}
-    await threads.controller(ThreadEvents).ephemeral(
-        thread.id, events.TYPING, data, exclude=threads.me.id
-    )
-
-
-def resume_positions(connection: Connection) -> dict[uuid.UUID, int]:
-    """The `{thread_id: last seq seen}` the ticket was asked for with."""
-    raw = connection.grant.claims.get("resume") or {}
-    return {uuid.UUID(str(k)): int(v) for k, v in dict(raw).items()}
-
-
-def replayer(app: FastAPI) -> Replayer:
-    """Sends a new socket the kept events after its resume positions, or a `reset` frame for a
-    thread too far behind or whose missed events were purged by retention (reload it over
-    REST, then continue from `seq`)."""
-    database: Database = app.state.database
-    limit: int = app.state.settings.realtime.replay_limit
-
-    async def replay(connection: Connection) -> None:
-        after = resume_positions(connection)
-        async with unit_of_work(database) as session:
-            found = await replay_frames(session, connection.grant.user_id, after, limit)
-        for thread_id, current, start, rows in found:
-            key = str(thread_id)
-            if len(rows) > limit or events.is_gap(start, current, rows):
-                await connection.send_now(frame("reset", thread_id=key, seq=current))
-                connection.floors[key] = current
-                continue
-            for _, text in rows:
-                await connection.send_now(text)
-            connection.floors[key] = max([after[thread_id], *(seq for seq, _ in rows)])
-
-    return replay
+    await emit_ephemeral(threads, THREADS(thread.id), events.TYPING, data, exclude=threads.me.id)
 
 
 realtime = realtime_lifespan(
     on_frame=frame_handler,
     revalidate=lambda app: revalidator(app.state.database),
-    replay=replayer,
 )
 """The lifespan hook that runs the event stream (`main.create_app` adds it)."""

@@ -9,7 +9,7 @@ from sqlalchemy import Select, Table, bindparam, exists, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.messenger.models import Message, Thread, ThreadEvent, ThreadParticipant
+from app.messenger.models import Message, Thread, ThreadParticipant
 from core.repository import BaseRepository
 
 
@@ -17,6 +17,21 @@ def is_live_member(thread_id: Any, user_id: uuid.UUID) -> Any:
     """`EXISTS` a live participation of `user_id` in the thread `thread_id` (a column or value)."""
     p = ThreadParticipant.__table__.c  # cheaper to build on than the ORM attributes
     return exists().where(p.thread_id == thread_id, p.user_id == user_id, p.deleted_at.is_(None))
+
+
+def live_member_ids(thread_id: uuid.UUID) -> Select[uuid.UUID]:
+    """The user ids of the thread's live participants (the audience of its events)."""
+    p = ThreadParticipant
+    return select(p.user_id).where(p.thread_id == thread_id, p.deleted_at.is_(None))
+
+
+def joined_after(thread_id: uuid.UUID, user_id: uuid.UUID) -> Select[int]:
+    """The seq after which the user's live participation reads the thread's events (no row:
+    not a member)."""
+    p = ThreadParticipant
+    return select(p.joined_seq - 1).where(
+        p.thread_id == thread_id, p.user_id == user_id, p.deleted_at.is_(None)
+    )
 
 
 # The write path's statements, built once (each call binds its values): on tables, not
@@ -117,7 +132,3 @@ class ParticipantRepository(BaseRepository[ThreadParticipant]):
     async def member_ids(self, thread_id: uuid.UUID) -> set[uuid.UUID]:
         """The ids of the thread's live participants."""
         return set((await self.session.scalars(_MEMBER_IDS, {"tid": thread_id})).all())
-
-
-class ThreadEventRepository(BaseRepository[ThreadEvent]):
-    model = ThreadEvent

@@ -6,11 +6,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
-from sqlalchemy import Select
 
 from app.messenger.models import Message, Role
 from core.fields import Text, Timestamp
-from core.filtering import FilterSet
+from core.filtering import Filter, FilterSet
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 
 Title = Annotated[Text, Field(min_length=1, max_length=200)]
@@ -151,9 +150,8 @@ class MessageRead(ReadSchema):
 
 
 class MessageFilters(FilterSet):
-    since: Timestamp | None = Field(
-        default=None, description="Only messages created at or after this time (with a time zone)."
+    since: Timestamp | None = Filter(
+        Message.created_at,
+        ">=",
+        description="Only messages created at or after this time (with a time zone).",
     )
-
-    def apply(self, stmt: Select[Any]) -> Select[Any]:
-        return stmt if self.since is None else stmt.where(Message.created_at >= self.since)

@@ -1,13 +1,12 @@
-"""How the messenger example plugs into the app (app/domains.py): its models, its retention job,
-the event stream's lifespan and a paragraph of the API description. Its routes are in
+"""How the messenger example plugs into the app (app/domains.py): its models, the event
+stream's lifespan and a paragraph of the API description. Its routes are in
 routers/messenger.py. A project made from the template without the example has neither file."""
 
 from app.domains import Wiring
-from app.messenger.jobs import jobs
-from app.messenger.models import Message, Thread, ThreadEvent, ThreadParticipant
+from app.messenger.models import Message, Thread, ThreadParticipant
 from app.messenger.realtime import realtime
 
-MODELS = (Message, Thread, ThreadEvent, ThreadParticipant)
+MODELS = (Message, Thread, ThreadParticipant)
 """Imported here so Alembic and the app see them (app/models.py lists the others)."""
 
 DESCRIPTION = """
@@ -19,4 +18,4 @@ a browser client are in the README:
 [Real-time events](https://github.com/plinth-dev/plinth#real-time-events).
 """
 
-WIRING = Wiring(jobs=jobs, lifespans=(realtime,), description=DESCRIPTION)
+WIRING = Wiring(lifespans=(realtime,), description=DESCRIPTION)

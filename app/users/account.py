@@ -1,7 +1,8 @@
 """`AccountService`: the account flows that go through an emailed link — verify the address,
 reset a forgotten password, change the address — each in the request's unit of work.
 
-Asking for a link only enqueues a job after the commit (`app.users.email`); following one
+Asking for a link only enqueues a job after the commit (`app.users.email`), and the notice to
+the old address is a plain templated email (`mailer.send_after_commit`); following a link
 consumes its token with a conditional UPDATE, so a link works exactly once, however many
 requests race for it. A reused, expired, superseded or forged token is one and the same 400.
 """
@@ -10,8 +11,8 @@ from app.users.controller import UserController
 from app.users.email import (
     EmailTokenRepository,
     Purpose,
+    mailer,
     send_email_change,
-    send_email_change_notice,
     send_password_reset,
     send_verification,
     token_hash,
@@ -62,9 +63,10 @@ class AccountService(ControllerService):
             raise InvalidInput(
                 errors=[field_error(["body", "current_password"], "Incorrect password.")]
             )
-        values = {"user_id": str(me.id), "new_email": data.email}
-        enqueue_after_commit(self, send_email_change, **values)
-        enqueue_after_commit(self, send_email_change_notice, **values)
+        enqueue_after_commit(self, send_email_change, user_id=str(me.id), new_email=data.email)
+        user = {"email": me.email, "full_name": me.full_name}
+        notice = {"user": user, "new_email": data.email}
+        mailer.send_after_commit(self, to=me.email, template="change_notice", context=notice)
 
     # -- following a link ---------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from core.controller import BaseController
 from core.db import CommonBase, Database, utcnow
 from core.errors import Forbidden, InvalidInput, Unauthorized, field_error
 from core.fields import Timestamp
-from core.filtering import FilterSet
+from core.filtering import Filter, FilterSet
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 from core.security import Principal, Scope, expand_scopes
 
@@ -129,12 +129,11 @@ class ApiKeyCreated(ApiKeyRead):
 class ApiKeyFilters(FilterSet):
     """`?user_id=` (admins), `?active=` (neither revoked nor expired)."""
 
-    user_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = Filter(ApiKey.user_id)
     active: bool | None = None
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
-        if self.user_id is not None:
-            stmt = stmt.where(ApiKey.user_id == self.user_id)
+        stmt = super().apply(stmt)
         if self.active is not None:
             live = ApiKey.revoked_at.is_(None) & or_(
                 ApiKey.expires_at.is_(None), ApiKey.expires_at > utcnow()

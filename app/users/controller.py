@@ -4,39 +4,25 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import Field
-from sqlalchemy import Select
-
 from app.users.models import User
 from app.users.repository import AuthSessionRepository, UserRepository
 from app.users.schemas import ScopesUpdate, UserAdminUpdate, UserRegister
 from app.users.tokens import password_hasher
 from core.controller import Action, BaseController
 from core.errors import Conflict, Forbidden, Unauthorized
-from core.filtering import FilterSet, contains
+from core.filtering import Filter, FilterSet
 from core.security import Scope, expand_scopes
 
 
 class UserFilters(FilterSet):
     """`?email=` (substring, any case), `?is_active=`, `?deleted=` (soft-deleted users only)."""
 
-    email: str | None = Field(default=None, max_length=320)
-    is_active: bool | None = None
-    deleted: bool | None = None
+    email: str | None = Filter(User.email, "contains", max_length=320)
+    is_active: bool | None = Filter(User.is_active)
+    deleted: bool | None = Filter(User.deleted_at, "is_not_null")
 
     def includes_deleted(self) -> bool:
         return self.deleted is not None
-
-    def apply(self, stmt: Select[Any]) -> Select[Any]:
-        if self.email:
-            stmt = stmt.where(contains(User.email, self.email))
-        if self.is_active is not None:
-            stmt = stmt.where(User.is_active.is_(self.is_active))
-        if self.deleted is not None:
-            stmt = stmt.where(
-                User.deleted_at.is_not(None) if self.deleted else User.deleted_at.is_(None)
-            )
-        return stmt
 
 
 class UserController(BaseController[User, UserRegister, UserAdminUpdate]):

@@ -7,7 +7,9 @@ from the job's task id, so a retried or redelivered job reuses its token instead
 second one; `ctx.once` makes sure each message is sent once.
 
 Requests only enqueue these jobs (after their commit): looking the address up happens in the
-job, so "send me a reset link" answers the same, in the same time, for any address.
+job, so "send me a reset link" answers the same, in the same time, for any address. Each job
+sends through `mailer` (`core.platform.mail.Mailer`), the same way as any templated email of
+the app; the notice without a link is sent with `mailer.send_after_commit` directly.
 """
 
 import base64
@@ -17,7 +19,6 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from app.users.repository import UserRepository
 from configs import Settings
 from core.db import utcnow
 from core.platform.jobs import JobContext, JobRegistry
-from core.platform.mail import MailTemplates, mail_transport
+from core.platform.mail import Mailer
 from core.repository import BaseRepository
 from core.service import unit_of_work
 
@@ -146,14 +147,14 @@ async def issue_token(
 
 
 def link(settings: Settings, purpose: Purpose, token: str) -> str:
-    """EMAIL_BASE_URL + the purpose's path + `?token=`."""
+    """The base URL (`Settings.email_base_url`) + the purpose's path + `?token=`."""
     email = settings.email
     path = {
         Purpose.VERIFY: email.verify_path,
         Purpose.RESET: email.reset_path,
         Purpose.CHANGE: email.change_path,
     }[purpose]
-    return f"{email.base_url}{path}?token={token}"
+    return f"{settings.email_base_url}{path}?token={token}"
 
 
 def expires_in(settings: Settings, purpose: Purpose) -> str:
@@ -165,35 +166,23 @@ def expires_in(settings: Settings, purpose: Purpose) -> str:
     return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
-@lru_cache(maxsize=4)
-def _templates(product: str, base_url: str) -> MailTemplates:
-    return MailTemplates(TEMPLATES, product=product, base_url=base_url)
+mailer = Mailer(TEMPLATES, job="users.send_email")
 
 
-async def deliver(ctx: JobContext, name: str, to: str, **values: Any) -> None:
-    """Render the message `name` and send it, once per job run (a retry after a failed send
-    sends it; a redelivery after a successful one does not). Outside SMTP the link is logged."""
-    key = f"sent:{ctx.task_id}"
-    if not await ctx.once(key):
-        logger.info("%s (%s) already sent", ctx.job, ctx.task_id)
+async def send_link(ctx: JobContext, template: str, to: str, **values: Any) -> None:
+    """Send the message `template` (through `mailer`, once per job run). On the development
+    outbox its link is logged too, so a developer can follow it without a mail client."""
+    message = await mailer.deliver(ctx, to=to, template=template, context=values)
+    settings = ctx.settings
+    if message is None or settings.email.uses_smtp or settings.app.is_production:
         return
-    settings = ctx.settings.email
-    if not settings.uses_smtp and ctx.settings.app.is_production:
-        logger.warning("EMAIL_SMTP_HOST is not set: %s goes to the outbox folder", ctx.job)
-    try:
-        templates = _templates(settings.product_name, settings.base_url)
-        message = templates.render(name, sender=settings.from_address, to=to, **values)
-        await mail_transport(settings, ctx.settings.app.data_dir).send(message)
-    except BaseException:
-        await ctx.undo(key)
-        raise
-    if not settings.uses_smtp and not ctx.settings.app.is_production and "link" in values:
-        logger.info("%s to %s: open %s", message["Subject"], to, values["link"])
+    logger.info("%s to %s: open %s", message["Subject"], to, values["link"])
 
 
 # -- jobs -------------------------------------------------------------------------------------
 
 jobs = JobRegistry()
+jobs.add(mailer.job)  # the users domain's plain templated emails (the address-change notice)
 
 
 async def _live_user(session: AsyncSession, email: str) -> User | None:
@@ -212,7 +201,7 @@ async def send_verification(ctx: JobContext, *, email: str) -> None:
         token = await issue_token(session, ctx, user, Purpose.VERIFY)
     verify = link(ctx.settings, Purpose.VERIFY, token)
     expires = expires_in(ctx.settings, Purpose.VERIFY)
-    await deliver(ctx, "verify", user.email, user=user, link=verify, expires=expires)
+    await send_link(ctx, "verify", user.email, user=user, link=verify, expires=expires)
 
 
 @jobs.job("users.send_password_reset")
@@ -225,7 +214,7 @@ async def send_password_reset(ctx: JobContext, *, email: str) -> None:
         token = await issue_token(session, ctx, user, Purpose.RESET)
     reset = link(ctx.settings, Purpose.RESET, token)
     expires = expires_in(ctx.settings, Purpose.RESET)
-    await deliver(ctx, "reset", user.email, user=user, link=reset, expires=expires)
+    await send_link(ctx, "reset", user.email, user=user, link=reset, expires=expires)
 
 
 @jobs.job("users.send_email_change")
@@ -240,17 +229,7 @@ async def send_email_change(ctx: JobContext, *, user_id: str, new_email: str) ->
     confirm = link(ctx.settings, Purpose.CHANGE, token)
     expires = expires_in(ctx.settings, Purpose.CHANGE)
     values = {"user": user, "link": confirm, "expires": expires, "new_email": new_email}
-    await deliver(ctx, "change_confirm", new_email, **values)
-
-
-@jobs.job("users.send_email_change_notice")
-async def send_email_change_notice(ctx: JobContext, *, user_id: str, new_email: str) -> None:
-    """A notice to the current address that a change to `new_email` was asked for."""
-    async with unit_of_work(ctx.database) as session:
-        users = UserRepository(session)
-        user = await users.one_or_none(users.by_id(uuid.UUID(user_id)))
-    if user is not None:
-        await deliver(ctx, "change_notice", user.email, user=user, new_email=new_email)
+    await send_link(ctx, "change_confirm", new_email, **values)
 
 
 @jobs.job("users.purge_email_tokens")

@@ -1,15 +1,42 @@
-"""The app's own rate limits on the account flows."""
+"""The app's own rate limits on the account flows, each overridable from the environment."""
 
-from core.platform.ratelimit import AccountLimiter, FailedAttemptLimiter, RateLimiter, by_ip
+from core.platform.ratelimit import (
+    AccountLimiter,
+    FailedAttemptLimiter,
+    Rate,
+    RateLimiter,
+    RateLimits,
+    RateSetting,
+    by_ip,
+)
+
+
+class UserLimits(RateLimits):
+    """RATE_LIMIT_<FIELD>, e.g. RATE_LIMIT_LOGIN_ACCOUNT=10/15m."""
+
+    login_account: RateSetting = Rate.parse("10/15m")
+    login_ip: RateSetting = Rate.parse("30/15m")
+    register_ip: RateSetting = Rate.parse("20/1h")
+    email_address: RateSetting = Rate.parse("5/1h")
+    email_ip: RateSetting = Rate.parse("20/1h")
+
 
 FAILED_LOGINS = FailedAttemptLimiter(
-    name="login", account_setting="login_account", ip_setting="login_ip"
+    name="login",
+    account_rate=UserLimits.rate(lambda limits: limits.login_account),
+    ip_rate=UserLimits.rate(lambda limits: limits.login_ip),
 )
 """Failed logins: RATE_LIMIT_LOGIN_ACCOUNT per account and RATE_LIMIT_LOGIN_IP per client IP."""
 
-REGISTRATIONS = RateLimiter(setting="register_ip", name="register", key=by_ip, auth=True)
+REGISTRATIONS = RateLimiter(
+    rate=UserLimits.rate(lambda limits: limits.register_ip), name="register", key=by_ip, auth=True
+)
 """Registrations: RATE_LIMIT_REGISTER_IP per client IP."""
 
-MAIL_SENDS = AccountLimiter(name="email", account_setting="email_address", ip_setting="email_ip")
+MAIL_SENDS = AccountLimiter(
+    name="email",
+    account_rate=UserLimits.rate(lambda limits: limits.email_address),
+    ip_rate=UserLimits.rate(lambda limits: limits.email_ip),
+)
 """Every request that may send mail: RATE_LIMIT_EMAIL_ADDRESS per address (whether or not it
 belongs to an account) and RATE_LIMIT_EMAIL_IP per client IP."""

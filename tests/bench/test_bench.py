@@ -119,6 +119,28 @@ async def test_reference_app_verifies_the_token_and_reads_the_row(
         assert [item["email"] for item in page["items"]] == ["ref@example.com"]
 
 
+async def test_the_deep_page_cursor_is_one_the_app_accepts(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    """Scenario 2c jumps half-way down a thread with a cursor the bench makes itself: the app
+    must take it as its own (cursors are bound to their list), and page on after that row."""
+    from datetime import datetime
+
+    from bench.runner import deep_cursor
+    from core.pagination import CursorCodec
+    from tests.app.messenger.support import API, actor, new_thread, send
+
+    alice = await actor(database, "alice")
+    thread = await new_thread(client, alice)
+    sent = [await send(client, alice, thread["id"], f"m{i}") for i in range(4)]
+    key = (datetime.fromisoformat(sent[2]["created_at"]), uuid.UUID(sent[2]["id"]))
+    cursor = deep_cursor(CursorCodec(TEST_SECRET), uuid.UUID(thread["id"]), key)
+    url = f"{API}/threads/{thread['id']}/messages"
+    page = await client.get(url, params={"cursor": cursor}, headers=alice.headers)
+    assert page.status_code == 200, page.text
+    assert [m["body"] for m in page.json()["items"]] == ["m1", "m0"]
+
+
 def test_targets_read_the_one_worker_rows() -> None:
     from bench import report
     from bench.runner import Row, SessionResult
@@ -198,8 +220,8 @@ async def test_every_ladder_rung_starts_and_answers(
         pytest.skip("the ladder talks to PostgreSQL with asyncpg and to Redis")
     from sqlalchemy import func, select
 
-    from app.messenger.models import ThreadEvent
     from bench import ladder
+    from core.platform.realtime import RealtimeEvent
     from core.platform.requestlog.models import RequestLog
 
     monkeypatch.setenv("REF_DSN", leg.database_url.replace("+asyncpg", "", 1))
@@ -240,7 +262,7 @@ async def test_every_ladder_rung_starts_and_answers(
             newest = (await client.get(f"{url}?limit=1", headers=headers)).json()["items"][0]
             assert newest["id"] == posted.json()["id"]
     async with database.session() as session:
-        events = await session.scalar(select(func.count()).select_from(ThreadEvent))
+        events = await session.scalar(select(func.count()).select_from(RealtimeEvent))
         routes = (await session.scalars(select(RequestLog.route))).all()
     assert events == len(ladder.RUNGS)
     assert len(routes) == 2 * 8  # the two rungs with the request log, 8 requests each, flushed

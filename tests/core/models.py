@@ -1,16 +1,19 @@
 """A test-only entity exercising every core base (its table is created by the core tests)."""
 
 import uuid
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
 from sqlalchemy import ForeignKey, Select, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.columns import enum_column
 from core.controller import Action, BaseController, Parent
 from core.db import CommonBase
 from core.errors import Forbidden
-from core.filtering import FilterSet, contains
+from core.filtering import Filter, FilterSet
 from core.repository import BaseRepository
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 
@@ -43,15 +46,8 @@ class WidgetRepository(BaseRepository[Widget]):
 
 
 class WidgetFilters(FilterSet):
-    name: str | None = None
-    min_size: int | None = None
-
-    def apply(self, stmt: Select[Widget]) -> Select[Widget]:
-        if self.name:
-            stmt = stmt.where(contains(Widget.name, self.name))
-        if self.min_size is not None:
-            stmt = stmt.where(Widget.size >= self.min_size)
-        return stmt
+    name: str | None = Filter(Widget.name, "contains")
+    min_size: int | None = Filter(Widget.size, ">=")
 
 
 class WidgetController(BaseController[Widget, WidgetCreate, WidgetUpdate]):
@@ -105,3 +101,75 @@ class GadgetController(BaseController[Gadget, GadgetCreate, GadgetUpdate]):
         gadget = await super().perform_create_in(parent, data, **values)
         await self.parent_controller.repository.update(parent, {"size": parent.size + 1})
         return gadget
+
+
+class Status(StrEnum):
+    """A project's status: an enum column and an enum list filter."""
+
+    PLANNED = "planned"
+    ACTIVE = "active"
+    ON_HOLD = "on_hold"
+
+
+class Project(CommonBase):
+    """An owned entity with an enum column, a date and a nullable time (the filter operators)."""
+
+    __tablename__ = "test_projects"
+
+    name: Mapped[str] = mapped_column(String(50))
+    status: Mapped[Status] = enum_column(Status, default=Status.PLANNED)
+    budget: Mapped[int] = mapped_column(default=0)
+    due: Mapped[date | None] = mapped_column(default=None)
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+
+
+class ProjectCreate(CreateSchema):
+    name: str = Field(min_length=1, max_length=50)
+    status: Status = Status.PLANNED
+    budget: int = 0
+    due: date | None = None
+
+
+class ProjectUpdate(UpdateSchema):
+    status: Status | None = None
+
+
+class ProjectRead(ReadSchema):
+    name: str
+    status: Status
+    budget: int
+    due: date | None
+    archived_at: datetime | None
+
+
+class ProjectFilters(FilterSet):
+    status: list[Status] | None = Filter(Project.status, "in")
+    not_status: list[Status] | None = Filter(Project.status, "not_in")
+    name: str | None = Filter(Project.name, "contains")
+    exact_name: str | None = Filter(Project.name, "==")
+    other_name: str | None = Filter(Project.name, "!=")
+    budget_over: int | None = Filter(Project.budget, ">")
+    budget_under: int | None = Filter(Project.budget, "<")
+    due_from: date | None = Filter(Project.due, ">=")
+    due_to: date | None = Filter(Project.due, "<=")
+    archived: bool | None = Filter(Project.archived_at, "is_not_null")
+    undated: bool | None = Filter(Project.due, "is_null")
+    big: bool | None = None
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        stmt = super().apply(stmt)
+        return stmt.where(Project.budget >= 1000) if self.big else stmt
+
+
+class ProjectRepository(BaseRepository[Project]):
+    model = Project
+
+
+class ProjectController(BaseController[Project, ProjectCreate, ProjectUpdate]):
+    """Projects visible to their owner only."""
+
+    repository_class = ProjectRepository
+    filterset = ProjectFilters
+    owner_field = "owner_id"
+    sort_fields = {"name": Project.name, "created_at": Project.created_at}

@@ -100,6 +100,31 @@ async def test_validation_errors_do_not_echo_input(http: httpx.AsyncClient) -> N
     assert {tuple(e["loc"]) for e in body["errors"]} == {("body", "name"), ("body", "size")}
 
 
+@pytest.mark.parametrize(
+    ("content", "content_type", "loc"),
+    [
+        (b'{"name": "a",', "application/json", ["body", 13]),
+        (b"name=a", "application/json", ["body", 0]),
+        (b'{"name": "a"}', "text/plain", ["body"]),  # JSON, but not sent as JSON
+        (b'{"name": "a"}', None, ["body"]),
+    ],
+)
+async def test_a_body_that_is_not_json_is_400(
+    http: httpx.AsyncClient, content: bytes, content_type: str | None, loc: list[Any]
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    response = await http.post("/api/widgets", content=content, headers=headers)
+    body = assert_problem(response, 400)
+    assert body["detail"] == "The request body is not valid JSON."
+    assert [(e["loc"], e["type"]) for e in body["errors"]] == [(loc, "json_invalid")]
+    assert (await http.get("/api/widgets")).json()["total"] == 0
+
+
+@pytest.mark.parametrize("payload", [[1, 2], "a", {"name": 1}, {}])
+async def test_json_of_the_wrong_shape_stays_422(http: httpx.AsyncClient, payload: Any) -> None:
+    assert_problem(await http.post("/api/widgets", json=payload), 422)
+
+
 async def test_duplicate_is_409(http: httpx.AsyncClient) -> None:
     assert (await http.post("/api/widgets", json={"name": "dup"})).status_code == 201
     assert_problem(await http.post("/api/widgets", json={"name": "dup"}), 409)

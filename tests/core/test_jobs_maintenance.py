@@ -1,6 +1,8 @@
 """The scheduled maintenance jobs: request-log retention, hard deletion of soft-deleted rows past
 a per-table retention (off unless configured), and the users domain's token purge."""
 
+import dataclasses
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -12,9 +14,15 @@ from app.jobs import registry
 from app.users.jobs import purge_tokens
 from app.users.models import AuthSession, RefreshToken, User
 from configs import Settings
+from configs.realtime import RealtimeSettings
 from core.db import utcnow
 from core.platform.jobs import JobContext
-from core.platform.jobs.maintenance import purge_deleted, purge_request_logs
+from core.platform.jobs.maintenance import (
+    purge_deleted,
+    purge_realtime_events,
+    purge_request_logs,
+)
+from core.platform.realtime import RealtimeEvent
 from core.platform.requestlog import RequestLog
 from tests.helpers import create_user
 from tests.jobs_support import job_settings
@@ -83,6 +91,7 @@ def test_the_app_schedules_its_maintenance() -> None:
         "platform.purge_deleted": "37 3 * * *",
         "users.purge_tokens": "17 * * * *",
         "users.purge_email_tokens": "17 * * * *",
+        "platform.purge_realtime_events": "47 * * * *",
     }
     assert {name.split(".")[0] for name in active} <= {"platform", "users", *optional_domains()}
     off = job_settings(purge_tokens_cron="")
@@ -121,3 +130,34 @@ async def test_purge_tokens_deletes_expired_and_long_revoked_sessions(database: 
         left = set((await session.execute(select(AuthSession.id))).scalars())
     assert left == {sessions["live"].id, sessions["just_revoked"].id}
     assert await count(database, RefreshToken) == 2
+
+
+async def test_stream_events_past_the_retention_are_deleted_recent_ones_kept(
+    database: Any,
+) -> None:
+    """Kept events are bounded: older than REALTIME_EVENT_RETENTION_DAYS (7) go, through the
+    time-ordered primary key; 0 keeps them all. (The replay answers a `reset` for what went:
+    tests/realtime/test_stream.py.)"""
+    stream_id = uuid.uuid4()
+    now = utcnow()
+    async with database.session() as session:
+        for seq, days in enumerate([30, 8, 6, 0], start=1):
+            ms = int((now - timedelta(days=days)).timestamp() * 1000)
+            event_id = uuid.UUID(int=(ms << 80) | (0x7 << 76) | seq)  # a UUIDv7 of that time
+            session.add(
+                RealtimeEvent(
+                    id=event_id, kind="boards", stream_id=stream_id, seq=seq, type="x", frame="{}"
+                )
+            )
+        await session.commit()
+    keep_all = dataclasses.replace(
+        job_settings(), realtime=RealtimeSettings(event_retention_days=0)
+    )
+    await purge_realtime_events(context(database, keep_all))
+    assert await count(database, RealtimeEvent) == 4
+    await purge_realtime_events(context(database, job_settings()))
+    async with database.session() as session:
+        left = list(
+            (await session.execute(select(RealtimeEvent.seq).order_by(RealtimeEvent.seq))).scalars()
+        )
+    assert left == [3, 4]

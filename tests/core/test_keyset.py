@@ -1,5 +1,7 @@
 """Keyset (cursor) pages: fixed order, limit + 1, stable under inserts, tamper-proof cursors."""
 
+import base64
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -9,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
 from core.errors import BadRequest
-from core.pagination import CursorCodec
+from core.pagination import MAX_CURSOR_LENGTH, CursorCodec, cursor_binding
 from tests.core.models import Widget, WidgetRepository
+
+HEADER_AND_SIGNATURE = 1 + 8 + 12  # version, binding digest, signature: then the values
 
 
 async def seed(session: AsyncSession, count: int) -> list[Widget]:
@@ -95,18 +99,82 @@ async def test_malformed_cursor_is_a_bad_request(session: AsyncSession, cursor: 
         await repo.page_keyset(repo.select(), limit=3, cursor=cursor)
 
 
-async def test_edited_or_foreign_cursor_is_a_bad_request(session: AsyncSession) -> None:
-    await seed(session, 5)
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _values(widget: Widget) -> bytes:
+    return json.dumps([widget.created_at.isoformat(), str(widget.id)]).encode()
+
+
+async def test_an_edited_cursor_is_a_bad_request(session: AsyncSession) -> None:
+    """Well-formed key values under the cursor's own signature: only the signature tells."""
+    widgets = await seed(session, 5)
     repo = WidgetRepository(session)
     cursor = (await repo.page_keyset(repo.select(), limit=2)).next_cursor
     assert cursor
+    signed = _unb64(cursor)[:HEADER_AND_SIGNATURE]
+    edited = _b64(signed + _values(widgets[1]))  # past w002 and w001: they would be skipped
     flipped = cursor[:-2] + ("A" if cursor[-2] != "A" else "B") + cursor[-1]
-    foreign = CursorCodec("another-secret").encode(
-        ["2020-01-01T00:00:00+00:00", str(repo.model.id)]
-    )
-    for bad in (flipped, foreign):
-        with pytest.raises(BadRequest):
+    for bad in (edited, flipped):
+        with pytest.raises(BadRequest, match="invalid"):
             await repo.page_keyset(repo.select(), limit=2, cursor=bad)
+
+
+async def test_a_cursor_signed_with_another_secret_is_a_bad_request(
+    session: AsyncSession,
+) -> None:
+    await seed(session, 5)
+    repo = WidgetRepository(session)
+    theirs = WidgetRepository(session, cursor_codec=CursorCodec("another-secret"))
+    foreign = (await theirs.page_keyset(theirs.select(), limit=2)).next_cursor
+    assert foreign
+    with pytest.raises(BadRequest):
+        await repo.page_keyset(repo.select(), limit=2, cursor=foreign)
+
+
+async def test_a_cursor_belongs_to_its_list_order_and_key(session: AsyncSession) -> None:
+    """Each cursor is validly signed, and would page a list of the same rows: still a 400."""
+    await seed(session, 6)
+    repo = WidgetRepository(session)
+    stmt = repo.select()
+    page = await repo.page_keyset(stmt, limit=2, binding=cursor_binding("a"))
+    assert page.next_cursor
+    other_uses: list[dict[str, Any]] = [
+        {"binding": cursor_binding("b")},
+        {"binding": cursor_binding("a", parent_id=uuid.uuid4())},
+        {"binding": cursor_binding("a", filters={"name": "w"})},
+        {"binding": cursor_binding("a"), "descending": False},
+        {"binding": cursor_binding("a"), "key": (Widget.updated_at, Widget.id)},
+    ]
+    for other in other_uses:
+        with pytest.raises(BadRequest, match="another list"):
+            await repo.page_keyset(stmt, limit=2, cursor=page.next_cursor, **other)
+    same = await repo.page_keyset(
+        stmt, limit=2, cursor=page.next_cursor, binding=cursor_binding("a")
+    )
+    assert [w.name for w in same.items] == ["w003", "w002"]
+
+
+def test_equal_filters_bind_alike_and_other_filters_do_not() -> None:
+    assert cursor_binding("l", filters={"a": 1, "b": None}) == cursor_binding(
+        "l", filters={"b": None, "a": 1}
+    )
+    assert cursor_binding("l", filters={"a": 1}) != cursor_binding("l", filters={"a": 2})
+    assert cursor_binding("l", filters={"a": 1}) != cursor_binding("l")
+    assert cursor_binding("l", parent_id=1) != cursor_binding("l", parent_id=2)
+
+
+def test_cursors_fit_the_query_parameter() -> None:
+    codec = CursorCodec("s")
+    binding = cursor_binding("x" * 200, parent_id=uuid.uuid4(), filters={"q": "y" * 300})
+    assert len(codec.encode([utcnow(), uuid.uuid4()], binding=binding)) <= MAX_CURSOR_LENGTH
+    with pytest.raises(ValueError, match="too long"):
+        codec.encode(["z" * 400])
 
 
 def test_codec_round_trips_typed_values() -> None:

@@ -196,12 +196,25 @@ def test_bad_trusted_proxy_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> 
         RateLimitSettings.load()
 
 
+def test_framework_rates_are_read_from_the_environment_and_bad_ones_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RATE_LIMIT_API_KEY", "50/30s")
+    assert RateLimitSettings.load().api_key == Rate(times=50, seconds=30)
+    monkeypatch.setenv("RATE_LIMIT_USER", "often")
+    with pytest.raises(ValueError, match="a rate looks like 600/1m"):
+        RateLimitSettings.load()
+
+
 def test_settings_defaults_match_the_documented_limits() -> None:
+    from app.users.limits import UserLimits
+
     settings = RateLimitSettings()
     assert (settings.user, settings.anonymous) == (Rate.parse("600/1m"), Rate.parse("120/1m"))
-    assert settings.login_account == Rate.parse("10/15m")
-    assert settings.login_ip == Rate.parse("30/15m")
-    assert settings.register_ip == Rate.parse("20/1h")
+    own = UserLimits()
+    assert own.login_account == Rate.parse("10/15m")
+    assert own.login_ip == Rate.parse("30/15m")
+    assert own.register_ip == Rate.parse("20/1h")
 
 
 def test_the_highest_scope_multiplier_applies() -> None:
@@ -221,7 +234,7 @@ def test_account_keys_hide_the_address_and_ignore_case() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{}, {"times": 5}, {"times": 5, "seconds": 60, "setting": "user"}]
+    "kwargs", [{}, {"times": 5}, {"times": 5, "seconds": 60, "rate": Rate(times=5, seconds=60)}]
 )
 def test_a_limiter_needs_exactly_one_rate(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="either"):

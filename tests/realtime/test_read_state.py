@@ -10,9 +10,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.messenger.events import ThreadEvents
+from app.messenger.events import THREADS
 from app.messenger.models import Message
 from app.messenger.schemas import UNREAD_CAP
+from core.platform.realtime import emit
 from core.service import unit_of_work
 from tests.helpers import bearer, create_user
 
@@ -128,10 +129,10 @@ async def test_a_rolled_back_write_publishes_nothing(app: FastAPI, database: Any
     await asyncio.wait_for(ready.wait(), 5)
     with pytest.raises(RuntimeError):
         async with unit_of_work(app.state.database) as session:
-            await ThreadEvents(session, None).record(thread, "message.created", {"n": "rolled"})
+            await emit(session, THREADS(thread), "message.created", {"n": "rolled"})
             raise RuntimeError("the write fails after the event was recorded")
     async with unit_of_work(app.state.database) as session:
-        await ThreadEvents(session, None).record(thread, "message.created", {"n": "kept"})
+        await emit(session, THREADS(thread), "message.created", {"n": "kept"})
     first = await asyncio.wait_for(received.get(), 5)
     assert b'"kept"' in first and b'"seq":2' in first  # the rolled-back id was never taken
     listener.cancel()

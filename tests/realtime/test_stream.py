@@ -10,9 +10,9 @@ import httpx
 import pytest
 import websockets
 
-from app.messenger.events import purge_events
 from core.db import utcnow
 from core.platform.realtime import CloseCode
+from core.platform.realtime.streams import purge_events
 from core.service import unit_of_work
 from tests.helpers import DEFAULT_PASSWORD, create_user
 from tests.realtime.conftest import Client, open_stream, sign_in, start_app, stop
@@ -54,6 +54,7 @@ async def test_members_across_processes_get_the_message_and_non_members_never(
     event = await bob.next()
     assert event == {
         "type": "message.created",
+        "stream": f"threads:{p['t']['id']}",
         "thread_id": p["t"]["id"],
         "seq": posted["seq"],
         "data": posted,
@@ -181,7 +182,8 @@ async def test_typing_and_read_markers_reach_the_other_members(
     assert (await bob.next())["seq"] == posted["seq"]
     await bob.send(type="typing", thread_id=p["t"]["id"])
     typing = await alice.next()
-    assert typing == {"type": "typing", "thread_id": p["t"]["id"], "seq": None,
+    assert typing == {"type": "typing", "stream": f"threads:{p['t']['id']}",
+                      "thread_id": p["t"]["id"], "seq": None,
                       "data": {"user_id": p["bob"].id}}  # fmt: skip
     await bob.send(type="read", thread_id=p["t"]["id"])
     read = await alice.next()
@@ -262,7 +264,10 @@ async def test_purged_events_resume_with_a_reset_instead_of_a_gap(
     async with unit_of_work(database) as session:
         assert await purge_events(session, utcnow() + timedelta(seconds=1)) >= 3
     again = await p["bob"].connect(resume={thread: first["seq"]})
-    assert again.replayed == [{"type": "reset", "thread_id": thread, "seq": missed[-1]["seq"]}]
+    assert again.replayed == [
+        {"type": "reset", "stream": f"threads:{thread}", "thread_id": thread,
+         "seq": missed[-1]["seq"]}
+    ]  # fmt: skip
     live = await _post(p["alice"], p["t"], "after the cut")
     assert (await again.next())["seq"] == live["seq"]
     await again.close()

@@ -13,7 +13,7 @@ from core.db import utcnow
 from core.platform.jobs.metrics import JOB_RUNS
 from tests.app.users.email_support import mail_app, register
 from tests.app.users.support import API, auth, login, me, refresh, tokens
-from tests.helpers import DEFAULT_PASSWORD, create_user
+from tests.helpers import DEFAULT_PASSWORD, PATIENT, create_user
 from tests.jobs_support import wait_until
 from tests.smtp import SmtpServer, html_of, link_in, text_of, token_in
 
@@ -53,6 +53,16 @@ async def test_register_sends_a_verification_link_that_verifies(
         assert response.status_code == 204, response.text
         access = (await tokens(mail.client))["access_token"]
         assert (await me(mail.client, access)).json()["email_verified"] is True
+
+
+async def test_links_follow_the_served_port_when_email_base_url_is_unset(
+    smtp: SmtpServer,
+) -> None:
+    async with mail_app(smtp, APP_PORT="8091", EMAIL_BASE_URL="") as mail:
+        await register(mail.client)
+        message = await smtp.wait_for_message("alice@example.com")
+    assert link_in(message).startswith("http://localhost:8091/account/verify-email?token=")
+    assert "http://localhost:8080" not in text_of(message)
 
 
 async def test_the_token_is_stored_only_as_its_hash(smtp: SmtpServer, database: Any) -> None:
@@ -304,7 +314,7 @@ async def test_an_address_change_kills_the_links_sent_to_the_old_address(
 async def test_mail_is_limited_per_address_the_same_for_unknown_ones(
     smtp: SmtpServer, path: str
 ) -> None:
-    async with mail_app(smtp, RATE_LIMIT_EMAIL_ADDRESS="2/1h") as mail:
+    async with mail_app(smtp, **PATIENT, RATE_LIMIT_EMAIL_ADDRESS="2/1h") as mail:
         answers = []
         for email in ["known@example.com"] * 3 + ["other@example.com"]:
             body = {"email": email, "password": DEFAULT_PASSWORD}
@@ -318,7 +328,7 @@ async def test_mail_is_limited_per_address_the_same_for_unknown_ones(
 
 async def test_mail_is_limited_per_ip(smtp: SmtpServer, database: Any) -> None:
     await create_user(database, "alice@example.com")
-    async with mail_app(smtp, RATE_LIMIT_EMAIL_IP="3/1h") as mail:
+    async with mail_app(smtp, **PATIENT, RATE_LIMIT_EMAIL_IP="3/1h") as mail:
         access = (await tokens(mail.client))["access_token"]
         statuses = []
         for n in range(3):

@@ -15,7 +15,7 @@ from core.db import utcnow
 from core.platform.requestlog import RequestLog
 from tests.app.users.support import API, auth, tokens
 from tests.conftest import client_for
-from tests.helpers import bearer, create_user
+from tests.helpers import DEFAULT_PASSWORD, bearer, create_user
 
 KEYS = f"{API}/users/me/api-keys"
 
@@ -50,6 +50,19 @@ async def test_a_key_is_shown_once_and_calls_users_me(
     async with database.session() as session:
         row = (await session.scalars(select(ApiKey))).one()
     assert row.key_hash == hashlib.sha256(key.encode()).hexdigest()
+
+
+async def test_a_new_key_and_its_user_were_last_updated_when_created(
+    client: httpx.AsyncClient,
+) -> None:
+    """Before, `updated_at` read the clock a few microseconds before `created_at`."""
+    body = {"email": "alice@example.com", "password": DEFAULT_PASSWORD}
+    registered = await client.post(f"{API}/auth/register", json=body)
+    assert registered.status_code == 201, registered.text
+    user = registered.json()
+    assert user["updated_at"] == user["created_at"]
+    created = await new_key(client, str((await tokens(client))["access_token"]), ["regular"])
+    assert created["updated_at"] == created["created_at"]
 
 
 async def test_a_key_has_exactly_its_scopes(client: httpx.AsyncClient, database: Any) -> None:

@@ -106,6 +106,72 @@ async def test_history_page_limits_and_cursors_are_checked(
         assert (await client.get(url, params=params, headers=alice.headers)).status_code == status
 
 
+def assert_foreign_cursor(response: httpx.Response) -> None:
+    """A 400 problem saying the cursor belongs elsewhere (never a page of other rows)."""
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 400 and "another list" in body["detail"], body
+
+
+async def next_cursor(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], **params: Any
+) -> str:
+    page = (await client.get(url, params={"limit": 1, **params}, headers=headers)).json()
+    assert page["next_cursor"], page
+    return str(page["next_cursor"])
+
+
+async def test_a_cursor_of_another_threads_messages_is_refused(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    """Before, the cursor of thread X's history was taken as a position in Y's: 200 with Y's
+    messages older than it, the newer ones skipped."""
+    alice = await actor(database, "alice")
+    x, y = await new_thread(client, alice, title="x"), await new_thread(client, alice, title="y")
+    for i in range(3):
+        await send(client, alice, y["id"], f"y{i}")
+        await send(client, alice, x["id"], f"x{i}")
+    x_url, y_url = (f"{API}/threads/{t['id']}/messages" for t in (x, y))
+    cursor = await next_cursor(client, x_url, alice.headers)
+    params: dict[str, Any] = {"limit": 10, "cursor": cursor}
+    assert_foreign_cursor(await client.get(y_url, params=params, headers=alice.headers))
+    rest = (await client.get(x_url, params=params, headers=alice.headers)).json()
+    assert [m["body"] for m in rest["items"]] == ["x1", "x0"]
+
+
+async def test_thread_and_message_cursors_are_not_interchangeable(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice = await actor(database, "alice")
+    thread = await new_thread(client, alice)
+    await new_thread(client, alice, title="other")
+    await send(client, alice, thread["id"], "one")
+    await send(client, alice, thread["id"], "two")
+    threads_url, messages_url = f"{API}/threads", f"{API}/threads/{thread['id']}/messages"
+    thread_cursor = await next_cursor(client, threads_url, alice.headers)
+    message_cursor = await next_cursor(client, messages_url, alice.headers)
+    for url, cursor in ((messages_url, thread_cursor), (threads_url, message_cursor)):
+        response = await client.get(url, params={"cursor": cursor}, headers=alice.headers)
+        assert_foreign_cursor(response)
+
+
+async def test_a_cursor_is_refused_with_other_filters(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice = await actor(database, "alice")
+    thread = await new_thread(client, alice)
+    sent = [await send(client, alice, thread["id"], f"m{i}") for i in range(4)]
+    url = f"{API}/threads/{thread['id']}/messages"
+    since = sent[1]["created_at"]
+    cursor = await next_cursor(client, url, alice.headers, since=since)
+    for other in ({}, {"since": sent[0]["created_at"]}):
+        params: dict[str, Any] = {"cursor": cursor, **other}
+        assert_foreign_cursor(await client.get(url, params=params, headers=alice.headers))
+    same = await client.get(url, params={"cursor": cursor, "since": since}, headers=alice.headers)
+    assert [m["body"] for m in same.json()["items"]] == ["m2", "m1"]
+
+
 async def test_only_the_author_edits_and_edited_at_is_set(
     client: httpx.AsyncClient, database: Any
 ) -> None:

@@ -12,12 +12,11 @@ from fastapi import APIRouter, Depends, FastAPI
 from core.platform.ratelimit import RateLimiter
 from tests.app.users.support import API, login
 from tests.conftest import Leg, client_for
-from tests.helpers import DEFAULT_PASSWORD, bearer, create_user
+from tests.helpers import DEFAULT_PASSWORD, PATIENT, bearer, create_user
 
 ME = f"{API}/users/me"
 # Exactness is about the limit, not about a loaded test machine: generous Redis timeouts, so a
 # slow connect under a burst does not fail open (that path has its own tests below).
-PATIENT = {"REDIS_TIMEOUT_SECONDS": "5", "RATE_LIMIT_BACKEND_TIMEOUT_SECONDS": "5"}
 
 
 def client_at(app: FastAPI, ip: str) -> httpx.AsyncClient:

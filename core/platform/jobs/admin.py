@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.pagination import CursorCodec, CursorPage
+from core.pagination import CursorCodec, CursorPage, cursor_binding
 from core.platform.jobs.models import FailedJob
 
 
@@ -43,19 +43,22 @@ async def page_failed_jobs(
     cursor: str | None,
     codec: CursorCodec,
 ) -> CursorPage[FailedJobRead]:
-    """Newest first over `(created_at, id)`, optionally one job's failures only."""
+    """Newest first over `(created_at, id)`, optionally one job's failures only; a cursor of
+    another job's failures is a 400."""
+    binding = cursor_binding("jobs.failed", filters={"job": job})
     stmt = select(FailedJob)
     if job is not None:
         stmt = stmt.where(FailedJob.job == job)
     if cursor is not None:
-        created_at, id_ = codec.decode(cursor, [datetime, uuid.UUID])
+        created_at, id_ = codec.decode(cursor, [datetime, uuid.UUID], binding=binding)
         stmt = stmt.where(tuple_(FailedJob.created_at, FailedJob.id) < tuple_(created_at, id_))
     stmt = stmt.order_by(FailedJob.created_at.desc(), FailedJob.id.desc()).limit(limit + 1)
     rows = list((await session.execute(stmt)).scalars())
     items = rows[:limit]
     has_more = len(rows) > limit
+    last = items[-1] if has_more else None
     return CursorPage[FailedJobRead](
         items=[FailedJobRead.model_validate(row) for row in items],
-        next_cursor=codec.encode([items[-1].created_at, items[-1].id]) if has_more else None,
+        next_cursor=codec.encode([last.created_at, last.id], binding=binding) if last else None,
         has_more=has_more,
     )

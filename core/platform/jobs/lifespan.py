@@ -32,10 +32,13 @@ def enqueue_after_commit(
 ) -> None:
     """Enqueue `job` once the unit of work commits; nothing is sent if it rolls back.
 
-    `work` is a controller or service (`self`), or a `UnitOfWork`. The queue is looked up now,
-    so a process without one fails inside the request, not after the commit.
+    `work` is a controller or service (`self`), or a `UnitOfWork`. The queue and the job are
+    looked up now, so a process without a queue, or a job missing from its registry, fails
+    inside the request, not after the commit.
     """
     queue = current_queue()
+    if job.name not in queue.registry.jobs:
+        raise KeyError(f"job {job.name!r} is not in the job registry: register it (app/jobs.py)")
     hooks = work.unit_of_work if hasattr(work, "unit_of_work") else work
 
     async def send() -> None:

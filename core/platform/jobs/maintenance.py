@@ -1,5 +1,6 @@
-"""The platform's own scheduled jobs: request-log retention and hard deletion of soft-deleted
-rows past a per-table retention. Include them in the project's registry:
+"""The platform's own scheduled jobs: request-log retention, the kept stream events' retention
+and hard deletion of soft-deleted rows past a per-table retention. Include them in the
+project's registry:
 
     registry = JobRegistry().include(maintenance)
 """
@@ -12,6 +13,7 @@ from sqlalchemy import delete
 
 from core.db import Base, CommonBase, utcnow
 from core.platform.jobs.registry import JobContext, JobRegistry
+from core.platform.realtime.streams import purge_events
 from core.platform.requestlog.models import RequestLog
 from core.service import unit_of_work
 
@@ -32,6 +34,19 @@ async def purge_request_logs(ctx: JobContext) -> None:
             delete(RequestLog).where(RequestLog.created_at < cutoff)
         )
     logger.info("deleted %d request-log rows older than %d days", result.rowcount, days)
+
+
+@maintenance.job("platform.purge_realtime_events")
+async def purge_realtime_events(ctx: JobContext) -> None:
+    """Delete kept stream events older than REALTIME_EVENT_RETENTION_DAYS (0 keeps them all).
+    A client resuming from before the cut gets a `reset` frame (reload over REST) instead of a
+    gap."""
+    days = ctx.settings.realtime.event_retention_days
+    if days <= 0:
+        return
+    async with unit_of_work(ctx.database) as session:
+        deleted = await purge_events(session, utcnow() - timedelta(days=days))
+    logger.info("deleted %d stream events older than %d days", deleted, days)
 
 
 def soft_deleting_models() -> dict[str, type[CommonBase]]:
@@ -64,6 +79,7 @@ async def purge_deleted(ctx: JobContext) -> None:
 
 
 maintenance.schedule(purge_request_logs, cron=lambda s: s.jobs.purge_request_logs_cron)
+maintenance.schedule(purge_realtime_events, cron=lambda s: s.realtime.purge_events_cron)
 maintenance.schedule(
     purge_deleted,
     cron=lambda s: s.jobs.purge_deleted_cron if s.jobs.purge_deleted_after_days else "",

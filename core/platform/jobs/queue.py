@@ -116,8 +116,11 @@ class JobQueue:
     def _register(self, job: Job) -> "AsyncTaskiqDecoratedTask[Any, Any]":
         from taskiq import Context, TaskiqDepends  # taskiq reads the annotation at run time
 
-        async def receive(context: Annotated[Context, TaskiqDepends()], **kwargs: Any) -> None:
-            await self._receive(job, context, kwargs)
+        # Named so that no job argument replaces it (a job may take `context=`).
+        async def receive(
+            plinth_taskiq_context: Annotated[Context, TaskiqDepends()], **kwargs: Any
+        ) -> None:
+            await self._receive(job, plinth_taskiq_context, kwargs)
 
         return self.broker.register_task(receive, task_name=job.name)
 

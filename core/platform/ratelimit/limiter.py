@@ -3,6 +3,11 @@ middleware that reports X-RateLimit-* headers on every limited response.
 
     @router.post("/reports", dependencies=[Depends(RateLimiter(times=5, seconds=60))])
 
+A rate can also come from the product's own settings, overridable from the environment
+(`RateLimits`, in `core.platform.ratelimit.rates`):
+
+    EXPORTS = RateLimiter(rate=ProjectLimits.rate(lambda limits: limits.exports))
+
 Every API route also passes `DEFAULT_RATE_LIMIT` (RATE_LIMIT_USER per user, RATE_LIMIT_ANONYMOUS
 per client IP). Callers are keyed by user id when a valid bearer token is sent, else by client IP
 (see `core.platform.clientip`). Scope multipliers (RATE_LIMIT_SCOPE_MULTIPLIERS) raise the limits
@@ -38,6 +43,7 @@ from core.platform.ratelimit.backend import (
     Decision,
     rate_limit_backend,
 )
+from core.platform.ratelimit.rates import RateSource, resolve_rate
 from core.security import Principal
 
 # -- callers ----------------------------------------------------------------------------------
@@ -179,12 +185,21 @@ async def refund(request: Request, buckets: Sequence[Bucket], cost: int = 1) -> 
         await rate_limit_backend(request.app).refund(buckets, cost)
 
 
+def _one_rate(times: int | None, seconds: float | None, rate: RateSource | None) -> RateSource:
+    if rate is not None and times is None and seconds is None:
+        return rate
+    if rate is None and times is not None and seconds is not None:
+        return Rate(times=times, seconds=seconds)
+    raise ValueError("give either times and seconds, or rate")
+
+
 @answers(429, 503, headers=RATE_LIMIT_HEADERS)  # 503: fail-closed, or the database
 class RateLimiter:
     """A route dependency: `dependencies=[Depends(RateLimiter(times=5, seconds=60))]`.
 
     Args:
-        times, seconds: the rate; or `setting` names a rate in RateLimitSettings instead.
+        times, seconds: the rate; or `rate`: a `Rate`, or where to read it per request
+            (`YourLimits.rate(lambda limits: limits.exports)`, see `RateLimits`).
         name: the bucket name; by default each route (method + path template) has its own.
         key: how callers are told apart (`by_caller` — user, else IP — or `by_ip`, or yours).
         scope_multipliers: per-scope factors; default RATE_LIMIT_SCOPE_MULTIPLIERS.
@@ -197,26 +212,23 @@ class RateLimiter:
         times: int | None = None,
         seconds: float | None = None,
         *,
-        setting: str | None = None,
+        rate: RateSource | None = None,
         name: str | None = None,
         key: KeyFunction = by_caller,
         scope_multipliers: Mapping[str, float] | None = None,
         fail_closed: bool | None = None,
         auth: bool = False,
     ) -> None:
-        if (times is None) != (seconds is None) or (times is None) == (setting is None):
-            raise ValueError("give either times and seconds, or setting")
-        self.rate = Rate(times=times, seconds=seconds) if times and seconds else None
-        self.setting = setting
+        self.rate = _one_rate(times, seconds, rate)
         self.name = name
         self.key = key
         self.scope_multipliers = scope_multipliers
         self.fail_closed = fail_closed
         self.auth = auth
 
-    def rate_for(self, settings: RateLimitSettings, caller: Caller) -> Rate:
+    def rate_for(self, request: Request, settings: RateLimitSettings, caller: Caller) -> Rate:
         """The caller's rate, multiplier applied. Override for rates that depend on the caller."""
-        rate = self.rate or getattr(settings, self.setting or "")
+        rate = resolve_rate(self.rate, request)
         multipliers = self.scope_multipliers
         if multipliers is None:
             multipliers = settings.scope_multipliers
@@ -240,7 +252,8 @@ class RateLimiter:
             return
         caller = await identify_caller(request)
         name = self.bucket_name(request)
-        bucket = Bucket(f"{name}:{self.key(request, caller)}", self.rate_for(settings, caller))
+        rate = self.rate_for(request, settings, caller)
+        bucket = Bucket(f"{name}:{self.key(request, caller)}", rate)
         await enforce(
             request,
             [bucket],
@@ -255,14 +268,14 @@ class DefaultRateLimit(RateLimiter):
     API key, RATE_LIMIT_ANONYMOUS per client IP."""
 
     def __init__(self) -> None:
-        super().__init__(setting="user", name="api")
+        super().__init__(rate=lambda request: _settings(request).user, name="api")
 
-    def rate_for(self, settings: RateLimitSettings, caller: Caller) -> Rate:
+    def rate_for(self, request: Request, settings: RateLimitSettings, caller: Caller) -> Rate:
         if caller.principal is None:
             return settings.anonymous
         if caller.principal.api_key_id:
             return settings.api_key
-        return super().rate_for(settings, caller)
+        return super().rate_for(request, settings, caller)
 
 
 DEFAULT_RATE_LIMIT = DefaultRateLimit()
@@ -273,6 +286,11 @@ class AccountLimiter:
     """Limits every attempt per account name (an e-mail address, hashed in the bucket key) and
     per client IP, charged to both atomically; nothing is given back. For flows that send mail:
 
+        MAIL_SENDS = AccountLimiter(
+            name="email",
+            account_rate=UserLimits.rate(lambda limits: limits.email_address),
+            ip_rate=UserLimits.rate(lambda limits: limits.email_ip),
+        )
         await MAIL_SENDS.hit(request, data.email, response)
 
     The address need not belong to an account, so a 429 says nothing about whether it does.
@@ -282,21 +300,20 @@ class AccountLimiter:
         self,
         *,
         name: str,
-        account_setting: str,
-        ip_setting: str,
+        account_rate: RateSource,
+        ip_rate: RateSource,
         fail_closed: bool | None = None,
     ) -> None:
         self.name = name
-        self.account_setting = account_setting
-        self.ip_setting = ip_setting
+        self.account_rate = account_rate
+        self.ip_rate = ip_rate
         self.fail_closed = fail_closed
 
     def buckets(self, request: Request, account: str) -> list[Bucket]:
         """The account's bucket and the client IP's."""
-        settings = _settings(request)
         return [
-            Bucket(f"{self.name}:{account_key(account)}", getattr(settings, self.account_setting)),
-            Bucket(f"{self.name}:ip:{client_ip(request)}", getattr(settings, self.ip_setting)),
+            Bucket(f"{self.name}:{account_key(account)}", resolve_rate(self.account_rate, request)),
+            Bucket(f"{self.name}:ip:{client_ip(request)}", resolve_rate(self.ip_rate, request)),
         ]
 
     def is_fail_closed(self, settings: RateLimitSettings) -> bool:

@@ -1,9 +1,10 @@
 """Real-time events over WebSocket: tickets, a bounded socket per client, fan-out across
-processes through a broker (Redis pub/sub, or in process), revocation within a sweep.
+processes through a broker (Redis pub/sub, or in process), revocation within a sweep, and
+streams — ordered, kept, resumable events of any entity for exactly its audience.
 
-The app supplies who receives an event (recipients passed to `Hub.publish`), what clients may
-send (`on_frame`), what a resumed socket missed (`replay`) and whether grants still hold
-(`revalidate`); see `realtime_lifespan`.
+An entity gets events by declaring a `StreamKind` (its audience) and calling `emit` from its
+controller (see `core.platform.realtime.streams`); the app adds what clients may send
+(`on_frame`) and whether grants still hold (`revalidate`) in `realtime_lifespan`.
 """
 
 from core.platform.realtime.broker import Broker, MemoryBroker, RedisBroker
@@ -16,7 +17,19 @@ from core.platform.realtime.hub import (
     publisher_of,
     realtime_lifespan,
 )
+from core.platform.realtime.models import RealtimeEvent, RealtimeStream
 from core.platform.realtime.protocol import SUBPROTOCOL, CloseCode, Grant, frame
+from core.platform.realtime.streams import (
+    Stream,
+    StreamKind,
+    StreamPage,
+    StreamReader,
+    emit,
+    emit_ephemeral,
+    next_seq,
+    read_events,
+    resume_positions,
+)
 
 __all__ = [
     "SUBPROTOCOL",
@@ -28,11 +41,22 @@ __all__ = [
     "Grant",
     "Hub",
     "MemoryBroker",
+    "RealtimeEvent",
+    "RealtimeStream",
     "RedisBroker",
     "Replayer",
     "Revalidator",
+    "Stream",
+    "StreamKind",
+    "StreamPage",
+    "StreamReader",
+    "emit",
+    "emit_ephemeral",
     "frame",
     "hub_of",
+    "next_seq",
     "publisher_of",
+    "read_events",
     "realtime_lifespan",
+    "resume_positions",
 ]

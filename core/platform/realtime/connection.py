@@ -24,8 +24,8 @@ from core.platform.realtime.protocol import CloseCode, Grant, frame
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """An outgoing text frame, one object shared by every socket it goes to; `key`/`seq` (a
-    thread and its event id) let a resumed socket skip live copies of events its replay
-    already sent, and `published_at` (wall clock) times the fan-out."""
+    stream's key and the event's seq in it) let a resumed socket skip live copies of events
+    its replay already sent, and `published_at` (wall clock) times the fan-out."""
 
     text: str
     key: str | None = None
@@ -73,7 +73,7 @@ class Connection:
         self.grant = grant
         self.user_key = str(grant.user_id)
         self.floors: dict[str, int] = {}
-        """Per key (thread), the highest seq already sent by the replay."""
+        """Per stream key, the highest seq already sent by the replay."""
         self.last_seen = time.monotonic()
         self.state: dict[str, Any] = {}
         """The app's own per-socket state (e.g. when it last forwarded a typing frame)."""

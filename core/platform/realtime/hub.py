@@ -1,12 +1,13 @@
 """The hub: every socket of this process, one broker subscription feeding them, and the sweep
 that re-checks their grants, sends heartbeats and closes idle sockets.
 
-    hub.publish([user_a, user_b], event_json, key=str(thread_id), seq=42)   # after commit
+    hub.publish([user_a, user_b], event_json, key="projects:<id>", seq=42)   # after commit
 
 Published frames reach every process through the broker; each process hands them to the local
-sockets of the listed users. Nothing here knows threads or messages: the app decides who
-receives what (recipients), what a client may send (`on_frame`), what a resumed socket missed
-(`replay`) and whether a grant still holds (`revalidate`).
+sockets of the listed users. Nothing here knows the app's entities: streams
+(`core.platform.realtime.streams`) decide who receives what and what a resumed socket missed;
+the app adds what a client may send (`on_frame`) and whether a grant still holds
+(`revalidate`).
 """
 
 import asyncio
@@ -28,6 +29,7 @@ from configs.realtime import RealtimeSettings
 from core.platform.realtime.broker import Broker, MemoryBroker, RedisBroker
 from core.platform.realtime.connection import Connection, Delivery, FrameHandler
 from core.platform.realtime.protocol import (
+    HUB_KEY,
     SUBPROTOCOL,
     CloseCode,
     Grant,
@@ -42,6 +44,7 @@ from core.platform.realtime.store import (
     SlotStore,
     TicketStore,
 )
+from core.platform.realtime.streams import stream_replayer
 
 logger = logging.getLogger("plinth.realtime")
 
@@ -50,8 +53,6 @@ Revalidator = Callable[[Sequence[Grant]], Awaitable[Sequence[bool]]]
 sweep for every socket of the process."""
 Replayer = Callable[[Connection], Awaitable[None]]
 """Sends a new socket what it missed (`send_now`) and records `floors`, before `ready`."""
-HUB_KEY = "realtime_hub"
-"""Key of the hub in `AsyncSession.info` (see `publisher_of`)."""
 SUBSCRIBE_TIMEOUT = 5.0
 RESUBSCRIBE_SECONDS = 1.0
 DRAIN_SECONDS = 5.0
@@ -88,7 +89,7 @@ class Hub:
         on_frame: the app's handler of client frames (typing, read markers).
         revalidate: the app's batch check of grants; sockets whose grant fails are closed
             with `UNAUTHORIZED` within one sweep (`REALTIME_REVALIDATE_SECONDS`).
-        replay: the app's catch-up for a new socket (resume from the last event ids).
+        replay: the catch-up of a new socket (resume from the last seq of each stream).
     """
 
     def __init__(
@@ -315,13 +316,19 @@ def stores_for(app: FastAPI, settings: RealtimeSettings) -> tuple[Broker, Ticket
     return broker, RedisTicketStore(redis, prefix), RedisSlotStore(redis, prefix)
 
 
+def default_replay(app: FastAPI) -> Replayer:
+    """The streams' replay (`stream_replayer`) on the app's database."""
+    return stream_replayer(app.state.database, app.state.settings.realtime.replay_limit)
+
+
 def realtime_lifespan(
     on_frame: Callable[[FastAPI], FrameHandler],
     revalidate: Callable[[FastAPI], Revalidator] | None = None,
-    replay: Callable[[FastAPI], Replayer] | None = None,
+    replay: Callable[[FastAPI], Replayer] = default_replay,
 ) -> Callable[[FastAPI], Any]:
     """A lifespan hook that starts the hub (`app.state.realtime`) and shares it with every
-    session (`publisher_of`). Each argument builds an app hook from the started app."""
+    session (`publisher_of`, what `emit` publishes through). Each argument builds an app hook
+    from the started app; `replay` defaults to the streams' resume (`default_replay`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -331,7 +338,7 @@ def realtime_lifespan(
             settings,
             on_frame=on_frame(app),
             revalidate=revalidate(app) if revalidate else None,
-            replay=replay(app) if replay else None,
+            replay=replay(app),
         )
         await hub.start()
         app.state.realtime = hub

@@ -11,6 +11,8 @@ SUBPROTOCOL = "plinth.v1"
 """The WebSocket subprotocol the server answers with; the ticket rides beside it as
 `ticket.<ticket>` in `Sec-WebSocket-Protocol`, never in the URL."""
 TICKET_PREFIX = "ticket."
+HUB_KEY = "realtime_hub"
+"""Key of the hub in `AsyncSession.info` (see `publisher_of`)."""
 
 
 class CloseCode(IntEnum):

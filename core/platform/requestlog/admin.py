@@ -2,13 +2,11 @@
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from core.fields import Timestamp
-from core.filtering import FilterSet
+from core.filtering import Filter, FilterSet
 from core.platform.requestlog.models import MAX_ROUTE_LENGTH, RequestLog
 from core.repository import BaseRepository
 
@@ -33,36 +31,24 @@ class RequestLogRead(BaseModel):
 class RequestLogFilters(FilterSet):
     """Query filters of GET /admin/request-logs; all optional, combined with AND."""
 
-    user_id: uuid.UUID | None = None
-    api_key_id: uuid.UUID | None = None
-    status: int | None = Field(default=None, ge=100, le=599)
-    min_status: int | None = Field(default=None, ge=100, le=599, description="e.g. 500")
-    route: str | None = Field(default=None, max_length=MAX_ROUTE_LENGTH, description="Template")
-    method: str | None = Field(default=None, max_length=10)
-    request_id: str | None = Field(default=None, max_length=128)
-    since: Timestamp | None = Field(default=None, description="From this time (inclusive)")
-    until: Timestamp | None = Field(default=None, description="Before this time")
+    user_id: uuid.UUID | None = Filter(RequestLog.user_id)
+    api_key_id: uuid.UUID | None = Filter(RequestLog.api_key_id)
+    status: int | None = Filter(RequestLog.status, ge=100, le=599)
+    min_status: int | None = Filter(RequestLog.status, ">=", ge=100, le=599, description="e.g. 500")
+    route: str | None = Filter(
+        RequestLog.route, max_length=MAX_ROUTE_LENGTH, description="Template"
+    )
+    method: str | None = Filter(RequestLog.method, max_length=10)
+    request_id: str | None = Filter(RequestLog.request_id, max_length=128)
+    since: Timestamp | None = Filter(
+        RequestLog.created_at, ">=", description="From this time (inclusive)"
+    )
+    until: Timestamp | None = Filter(RequestLog.created_at, "<", description="Before this time")
 
-    def apply(self, stmt: Select[Any]) -> Select[Any]:
-        """Each field to its column, by hand."""
-        equal = {
-            RequestLog.user_id: self.user_id,
-            RequestLog.api_key_id: self.api_key_id,
-            RequestLog.status: self.status,
-            RequestLog.route: self.route,
-            RequestLog.method: self.method.upper() if self.method else None,
-            RequestLog.request_id: self.request_id,
-        }
-        for column, value in equal.items():
-            if value is not None:
-                stmt = stmt.where(column == value)
-        if self.min_status is not None:
-            stmt = stmt.where(RequestLog.status >= self.min_status)
-        if self.since is not None:
-            stmt = stmt.where(RequestLog.created_at >= self.since)
-        if self.until is not None:
-            stmt = stmt.where(RequestLog.created_at < self.until)
-        return stmt
+    @field_validator("method")
+    @classmethod
+    def _upper_case(cls, method: str | None) -> str | None:
+        return method.upper() if method else None
 
 
 class RequestLogRepository(BaseRepository[RequestLog]):

@@ -52,14 +52,14 @@ def test_lifetimes_in_words(minutes: int, words: str) -> None:
 def test_every_message_has_a_subject_text_and_html(name: str) -> None:
     templates = MailTemplates(Path(TEMPLATES), product="Acme <Chat>", base_url="https://x.test")
     user = {"email": "alice@example.com", "full_name": "<b>Alice</b>"}
+    values = {
+        "user": user,
+        "link": "https://x.test/l?token=abc",
+        "expires": "30 minutes",
+        "new_email": "alice@new.test",
+    }
     message = templates.render(
-        name,
-        sender="Acme <no-reply@x.test>",
-        to="alice@example.com",
-        user=user,
-        link="https://x.test/l?token=abc",
-        expires="30 minutes",
-        new_email="alice@new.test",
+        name, values, sender="Acme <no-reply@x.test>", to="alice@example.com"
     )
     assert message["Subject"]
     assert "Acme <Chat>" in message["Subject"]

@@ -1,79 +1,18 @@
-"""Email: messages rendered from Jinja2 templates (plain text + HTML), and the transports that
-deliver them — SMTP (aiosmtplib, STARTTLS or TLS) or an outbox folder of `.eml` files.
-
-    templates = MailTemplates(Path("app/users/templates/email"), product="Plinth")
-    message = templates.render("verify", sender="Plinth <no-reply@example.com>",
-                               to="alice@example.com", link="https://…")
-    await mail_transport(settings.email, settings.app.data_dir).send(message)
-
-A message `<name>` is `<name>.txt` (required; it sets the subject with
-`{% set subject = "..." %}`) and `<name>.html` (optional, autoescaped). Send from a job, so a
-failing server is retried; guard the send with `ctx.once(...)` so a redelivery does not repeat it.
-"""
+"""The transports that deliver a message: SMTP (aiosmtplib, STARTTLS or TLS) or an outbox
+folder of `.eml` files; `mail_transport(settings)` picks the configured one."""
 
 import asyncio
 import logging
 import os
 import uuid
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
-from typing import Any, Protocol
-
-import jinja2
+from typing import Protocol
 
 from configs.email import EmailSettings
 
 logger = logging.getLogger("plinth.mail")
-
-
-class MailTemplates:
-    """Renders messages from a folder of templates; `globals` are visible in every template."""
-
-    def __init__(self, directory: Path, **globals: Any) -> None:
-        loader = jinja2.FileSystemLoader(directory)
-        self.text = jinja2.Environment(
-            loader=loader,
-            autoescape=False,  # noqa: S701 - the plain-text part: no HTML to escape
-            undefined=jinja2.StrictUndefined,
-        )
-        self.html = jinja2.Environment(
-            loader=loader, autoescape=True, undefined=jinja2.StrictUndefined
-        )
-        self.text.globals.update(globals)
-        self.html.globals.update(globals)
-
-    def render(self, name: str, *, sender: str, to: str, **values: Any) -> EmailMessage:
-        """The message `name` for `to`, with `values` in its templates."""
-        module = self.text.get_template(f"{name}.txt").make_module(values)
-        subject = str(getattr(module, "subject", "")).strip()
-        if not subject:
-            raise ValueError(f"{name}.txt sets no subject")
-        message = EmailMessage()
-        message["From"] = sender
-        message["To"] = to
-        message["Subject"] = subject
-        message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain=_domain(sender))
-        message.set_content(str(module))
-        html = self._html(name, values)
-        if html is not None:
-            message.add_alternative(html, subtype="html")
-        return message
-
-    def _html(self, name: str, values: Mapping[str, Any]) -> str | None:
-        try:
-            template = self.html.get_template(f"{name}.html")
-        except jinja2.TemplateNotFound:
-            return None
-        return template.render(values)
-
-
-def _domain(address: str) -> str:
-    _, email = parseaddr(address)
-    return email.rpartition("@")[2] or "localhost"
 
 
 class MailTransport(Protocol):
