@@ -28,6 +28,7 @@ from bench.ladder import LABELS as RUNG_LABELS
 from bench.seed import Seeded
 from bench.stack import AppServer, ReferenceServer, Server, http
 from bench.wrk import Load, Request, WrkResult, WrkRun
+from core.controller import types_of
 from core.pagination import CursorCodec
 from core.security import PasswordHasher, hashing_threads_per_worker
 
@@ -46,10 +47,11 @@ HASH_SAMPLES = 8
 def deep_cursor(codec: CursorCodec, thread_id: uuid.UUID, key: Sequence[Any]) -> str:
     """The cursor the app hands out after the message with `key` (created_at, id) in the
     thread's history: bound, like every cursor, to that list with no filters, newest first
-    (`BaseController.list_after`, `BaseRepository.page_keyset`)."""
+    (`BaseController.list` through `CursorPagination.page`, `BaseRepository.page_keyset`)."""
     binding = MessageController._cursor_binding(thread_id, MessageFilters())
     columns = (Message.created_at, Message.id)
-    context = MessageController.repository_class._cursor_context(binding, columns, True)
+    repository = types_of(MessageController).repository
+    context = repository._cursor_context(binding, columns, True)
     return codec.encode(list(key), binding=context)
 
 

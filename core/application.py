@@ -23,7 +23,7 @@ from core.platform.ratelimit import RateLimitHeadersMiddleware, load_rate_limits
 from core.platform.redis import create_redis
 from core.platform.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
 from core.platform.tracing import init_sentry, init_tracing, tracing_lifespan
-from core.routing import flatten_routes
+from core.routing import flatten_routes, refuse_unbound_path_params
 from core.versioning import install_versioning
 
 logger = logging.getLogger("plinth.app")
@@ -153,6 +153,7 @@ def create_application(
         install_docs(app)
     include_routes(app)
     flatten_routes(app)
+    refuse_unbound_path_params(app.routes)
     install_openapi(app, every_operation=(500,))
     install_versioning(app)  # after every other change to the document
     init_tracing(app, settings)

@@ -1,15 +1,18 @@
 """`BaseController[Model, Create, Update]`: the generic CRUD behaviour of one entity.
 
     class TodoController(BaseController[Todo, TodoCreate, TodoUpdate]):
-        owner_field = "owner_id"
-        sort_fields = {"title": Todo.title, "created_at": Todo.created_at}
+        owner = Owner("owner_id")
+        pagination = OffsetPagination(sort={"title": Todo.title, "created_at": Todo.created_at})
 
-Configure with class attributes; change behaviour in the small override points:
+A fourth generic argument names the repository, so `self.repository` has its type:
+`BaseController[Thread, ThreadCreate, ThreadUpdate, ThreadRepository]`.
 
-- `scope(stmt, action)` — which rows this caller may see at all (lists and single reads alike).
+Configure with class attributes (`owner`, `parent`, `filterset`, `pagination`); change
+behaviour in the small override points:
+
+- `visible(stmt, action)` — which rows this caller may see at all (lists and single reads alike).
 - `check_object(obj, action)` — may this caller do `action` to this visible row?
 - `perform_create / perform_update / perform_delete` — how the write is done.
-- `perform_create_in(parent, data)` — how a child is created inside its (locked) parent.
 - `written(action, obj)` — after each write, with the row as reads return it (events, audit).
 - `annotate(rows)` — per-caller values that are not columns, for a whole page in one query.
 
@@ -20,28 +23,41 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar, cast, get_args, get_origin, overload
 
 from pydantic import BaseModel
 from sqlalchemy import Select, and_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.base import ExecutableOption
+from typing_extensions import TypeVar as DefaultTypeVar
 
 from core.db import Entity
 from core.errors import InvalidInput, field_error
-from core.filtering import FilterSet, parse_sort
-from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, cursor_binding
+from core.filtering import FilterSet
+from core.pagination import (
+    CursorParams,
+    OffsetPagination,
+    OffsetParams,
+    PageParams,
+    Pagination,
+    cursor_binding,
+)
 from core.repository import BaseRepository, CursorResult, OffsetResult
-from core.service import RequestBound
+from core.security import Principal
+from core.service import SessionBound
 
 ModelT = TypeVar("ModelT", bound=Entity)
 CreateT = TypeVar("CreateT", bound=BaseModel)
 UpdateT = TypeVar("UpdateT", bound=BaseModel)
-Pagination = Literal["offset", "cursor"]
+RepositoryT = DefaultTypeVar(
+    "RepositoryT", bound=BaseRepository[Any], default=BaseRepository[ModelT]
+)
+ControllerT = TypeVar("ControllerT", bound="BaseController[Any, Any, Any, Any]")
 
 
 class Action(StrEnum):
-    """What a caller wants to do; passed to `scope` and `check_object`."""
+    """What a caller wants to do; passed to `visible` and `check_object`."""
 
     LIST = "list"
     READ = "read"
@@ -52,147 +68,159 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True)
+class Owner:
+    """The column holding the user a row belongs to: set to the caller on create. A `private`
+    owner (the default) also narrows every list, read and write to the caller's own rows —
+    others' rows answer 404; `private=False` only records who made the row (an author)."""
+
+    field: str
+    private: bool = True
+
+
+@dataclass(frozen=True)
 class Parent:
     """Declares a child collection: rows of this controller belong to a row of `controller`.
 
     `field` is the child's foreign key. Children are visible exactly when their parent is;
-    `create_in` and `list(parent_id=…)` look the parent up first (404 when the caller cannot
-    see it; see `reads_by_scope` for lists). With `lock_on_create`, creating a child locks the
-    parent row first, so concurrent children of one parent update it in order.
+    `create(parent_id=…)` and `list(parent_id=…)` look the parent up first (404 when the caller
+    cannot see it; see `reads_by_visibility` for lists), and `get/update/delete/restore` with
+    `parent_id` answer 404 for a child of another parent. With `lock_on_create`, creating a
+    child locks the parent row first, so concurrent children of one parent update it in order.
     """
 
-    controller: type["BaseController[Any, Any, Any]"]
+    controller: type["BaseController[Any, Any, Any, Any]"]
     field: str
     lock_on_create: bool = False
-    reads_by_scope: bool = False
-    """List children in one statement: the page filters by the parent's `scope` itself, and
+    reads_by_visibility: bool = False
+    """List children in one statement: the page filters by the parent's `visible` itself, and
     the parent is looked up only when the page comes back empty (to tell an unknown parent,
     404, from an empty page). Set it when the parent controller's `check_object` allows every
-    read of a row its `scope` lets through; by default the parent is read first (its `get`,
+    read of a row its `visible` lets through; by default the parent is read first (its `get`,
     `check_object` included), then its children."""
 
 
-class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
+class ControllerTypes(NamedTuple):
+    """A controller class's generic arguments, resolved (see `types_of`)."""
+
+    model: type[Any]
+    create_schema: type[BaseModel]
+    update_schema: type[BaseModel]
+    repository: type[BaseRepository[Any]]
+
+
+def types_of(controller: type["BaseController[Any, Any, Any, Any]"]) -> ControllerTypes:
+    """The model, Create and Update schemas and repository class of `controller`: what the
+    CRUD router builds its routes from."""
+    return controller._types
+
+
+def _repository_for(model: type[Any], declared: Any) -> type[BaseRepository[Any]]:
+    if not (isinstance(declared, type) and issubclass(declared, BaseRepository)):
+        return type(f"{model.__name__}Repository", (BaseRepository,), {"model": model})
+    if declared.model is not model:
+        raise TypeError(f"{declared.__name__} is a repository of {declared.model.__name__}")
+    return declared
+
+
+RETIRED_ATTRIBUTES = {
+    "owner_field": 'owner = Owner("owner_id")',
+    "created_by_field": 'owner = Owner("author_id", private=False)',
+    "sort_fields": "pagination = OffsetPagination(sort={...})",
+    "default_sort": 'pagination = OffsetPagination(default_sort="-created_at")',
+    "max_limit": "pagination = OffsetPagination(max_limit=...) or CursorPagination(max_limit=...)",
+    "repository_class": "BaseController[Model, Create, Update, YourRepository]",
+    "read_options": "load_options on the repository",
+    "create_with_insert": "create_with_insert on the repository",
+    "scope": "visible(stmt, action)",
+    "perform_create_in": "perform_create(data, parent=..., **values)",
+}
+"""Class attributes and hooks of earlier versions, with what replaced each: a subclass that
+still declares one would silently lose what it meant (owner scoping, its sort allowlist)."""
+
+
+def _refuse_retired_attributes(cls: type) -> None:
+    retired = sorted(set(RETIRED_ATTRIBUTES) & set(vars(cls)))
+    if retired:
+        hints = "; ".join(f"{name} -> {RETIRED_ATTRIBUTES[name]}" for name in retired)
+        raise TypeError(f"{cls.__qualname__} declares retired controller attributes: {hints}")
+
+
+class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT]):
     """CRUD over one model for one caller, in the request's unit of work.
 
-    The model and the Create/Update schemas come from the generic arguments; the repository is
-    a plain `BaseRepository` of the model unless `repository_class` names one.
+    The model, the Create/Update schemas and (optionally) the repository come from the generic
+    arguments; without a repository argument it is a plain `BaseRepository` of the model.
     """
 
     model: ClassVar[type[Any]]
     """The model (from the first generic argument)."""
-    create_schema: ClassVar[type[BaseModel]]
-    """The Create schema (from the second generic argument)."""
-    update_schema: ClassVar[type[BaseModel]]
-    """The Update schema (from the third generic argument)."""
-    repository_class: ClassVar[type[BaseRepository[Any]]]
-    """The repository of the model; a plain `BaseRepository` when not set."""
-    read_options: ClassVar[Sequence[ExecutableOption]] = ()
-    """Eager loads applied to every read (e.g. `selectinload(Thread.participants)`)."""
-    owner_field: ClassVar[str | None] = None
-    """A column holding the owner's user id: set to the caller on create, and the caller sees
-    only their own rows (others' answer 404)."""
-    created_by_field: ClassVar[str | None] = None
-    """A column set to the caller's id on create, without limiting who sees the row."""
+    repository: RepositoryT
+    """The repository of the model, on this controller's session."""
+    owner: ClassVar[Owner | None] = None
+    """The column holding the row's owner or author (see `Owner`)."""
     parent: ClassVar[Parent | None] = None
     """Makes this a child collection of another controller's rows (see `Parent`)."""
     filterset: ClassVar[type[FilterSet] | None] = None
     """The query filters lists accept (the CRUD router exposes them as query parameters)."""
-    sort_fields: ClassVar[Mapping[str, Any]] = {}
-    """Allowlist for `?sort=`: public name → column. `id` is always appended as tie-breaker."""
-    default_sort: ClassVar[str] = "-created_at"
-    """The order of offset pages when the client sends no `?sort=`."""
-    pagination: ClassVar[Pagination] = "offset"
-    """How lists page: numbered pages with a total, or keyset cursors (the repository's key)."""
-    max_limit: ClassVar[int] = MAX_LIMIT
-    """The largest page a client may ask for."""
-    create_with_insert: ClassVar[bool] = False
-    """Create rows with one Core `INSERT` (`BaseRepository.insert`) instead of a unit-of-work
-    flush: much cheaper, but the new row is not in the session. Set it for rows that are
-    created and returned as they are (messages, events), not for rows the same request keeps
-    changing through their attributes or that `read_options` reload."""
+    pagination: ClassVar[Pagination] = OffsetPagination()
+    """How lists page: `OffsetPagination(sort=…)` (numbered pages with a total, the default)
+    or `CursorPagination()` (keyset pages in the repository's key order)."""
 
-    repository: BaseRepository[ModelT]
+    _types: ClassVar[ControllerTypes]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _refuse_retired_attributes(cls)
         for base in getattr(cls, "__orig_bases__", ()):
             origin, args = get_origin(base), get_args(base)
-            concrete = bool(args) and all(isinstance(arg, type) for arg in args)
-            if isinstance(origin, type) and issubclass(origin, BaseController) and concrete:
-                cls.model, cls.create_schema, cls.update_schema = args
-        declared = getattr(cls, "repository_class", None)
-        if "model" in cls.__dict__ and (declared is None or declared.model is not cls.model):
-            cls.repository_class = type(
-                f"{cls.model.__name__}Repository", (BaseRepository,), {"model": cls.model}
-            )
-        if "model" in cls.__dict__ and not cls.sort_fields:
-            cls.sort_fields = {"created_at": cls.model.created_at}
+            if not (isinstance(origin, type) and issubclass(origin, BaseController)):
+                continue
+            if len(args) >= 3 and all(isinstance(arg, type) for arg in args[:3]):
+                model, create, update = args[:3]
+                repository = _repository_for(model, args[3] if len(args) > 3 else None)
+                cls.model = model
+                cls._types = ControllerTypes(model, create, update, repository)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.repository = self.repository_class(self.session)
+    def __init__(self, session: AsyncSession, principal: Principal | None) -> None:
+        super().__init__(session, principal)
+        self.repository = cast(RepositoryT, self._types.repository(self.session))
         self._page_parent: uuid.UUID | None = None
 
     # -- override points ----------------------------------------------------------------------
 
-    def scope(self, stmt: Select[ModelT], action: Action) -> Select[ModelT]:
+    def visible(self, stmt: Select[ModelT], action: Action) -> Select[ModelT]:
         """Narrow `stmt` to the rows the caller may `action`; rows outside answer 404 exactly
-        like rows that do not exist. Default: own rows (`owner_field`) of visible parents
+        like rows that do not exist. Default: own rows (a private `owner`) of visible parents
         (`parent`). Override for other row-level visibility, calling `super()` to keep those."""
-        if self.owner_field is not None:
-            stmt = stmt.where(self._column(self.owner_field) == self.me.id)
+        if self.owner is not None and self.owner.private:
+            stmt = stmt.where(self._column(self.owner.field) == self.me.id)
         if self.parent is not None:
             stmt = stmt.where(self._visible_parents())
         return stmt
 
-    def _visible_parents(self) -> Any:
-        assert self.parent is not None
-        column = self._column(self.parent.field)
-        page_parent = self._page_parent
-        if page_parent is not None and not self.parent.reads_by_scope:
-            return column == page_parent  # one parent, fetched through its scope just now
-        visible = self.parent_controller.query(action=Action.READ)
-        parent_id = self.parent_controller.model.__table__.c.id
-        if page_parent is not None:  # one parent, checked in the same statement
-            return and_(column == page_parent, visible.where(parent_id == page_parent).exists())
-        return column.in_(visible.with_only_columns(parent_id))
-
     async def check_object(self, obj: ModelT, action: Action) -> None:
         """Raise `Forbidden` (or `NotFound`) if the caller may not do `action` to `obj`.
-        Override for object permissions; lists are never checked here — use `scope`."""
+        Override for object permissions; lists are never checked here — use `visible`."""
 
-    async def perform_create(self, data: CreateT, **values: Any) -> ModelT:
+    async def perform_create(self, data: CreateT, *, parent: Any = None, **values: Any) -> ModelT:
         """Build and insert the row from `data` plus server-set `values` (never from the
-        client), with the owner/creator set to the caller. Override for derived fields."""
-        for name in (self.owner_field, self.created_by_field):
-            if name is not None:
-                values.setdefault(name, self.me.id)
-        obj = self.model(**data.model_dump(), **values)
-        if self.create_with_insert:
-            return await self.repository.insert(obj)
-        return await self.repository.add(obj)
-
-    async def perform_create_in(self, parent: Any, data: CreateT, **values: Any) -> ModelT:
-        """Create a child of `parent` (already visible, and locked with `lock_on_create`).
-        Override to update the parent as well (e.g. its latest activity)."""
-        assert self.parent is not None
-        return await self.perform_create(data, **{self.parent.field: parent.id}, **values)
+        client), with the owner set to the caller and, for a child, its parent's id. A child
+        gets `parent`, the parent row (visible, and locked with `lock_on_create`); others get
+        no `parent` argument. Override for derived fields, or to update the parent as well
+        (e.g. its latest activity)."""
+        if self.owner is not None:
+            values.setdefault(self.owner.field, self.me.id)
+        if parent is not None and self.parent is not None:
+            values[self.parent.field] = parent.id
+        obj: ModelT = await self.repository.create(self.model(**data.model_dump(), **values))
+        return obj
 
     async def perform_update(self, obj: ModelT, data: UpdateT) -> ModelT:
         """Apply only the fields the client sent. Override for derived fields."""
         values = data.model_dump(exclude_unset=True)
         self._refuse_nulls_for_required_columns(values)
-        return await self.repository.update(obj, values)
-
-    async def written(self, action: Action, obj: ModelT) -> None:
-        """Called after every `create`, `create_in`, `update`, `delete` and `restore` with the
-        row as reads return it. Override to record an outbox or audit row in the same
-        transaction and schedule its side effect with `self.after_commit(...)`."""
-
-    async def annotate(self, rows: Sequence[ModelT]) -> None:
-        """Attach per-caller values that are not columns (e.g. unread counts) to rows about to
-        be returned — every page, read and write — in one query for all of them."""
+        updated: ModelT = await self.repository.update(obj, values)
+        return updated
 
     async def perform_delete(self, obj: ModelT) -> None:
         """Soft-delete the row (hard-delete a model without soft delete). Override to cascade."""
@@ -201,31 +229,21 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         else:
             await self.repository.hard_delete(obj)
 
-    # -- queries ------------------------------------------------------------------------------
+    async def written(self, action: Action, obj: ModelT) -> None:
+        """Called after every `create`, `update`, `delete` and `restore` with the row as reads
+        return it. Override to record an outbox or audit row in the same transaction and
+        schedule its side effect with `self.after_commit(...)`."""
 
-    @property
-    def parent_controller(self) -> "BaseController[Any, Any, Any]":
-        """The controller of the parent rows (see `parent`)."""
-        if self.parent is None:
-            raise TypeError(f"{type(self).__name__} declares no parent")
-        return self.controller(self.parent.controller)
+    async def annotate(self, rows: Sequence[ModelT]) -> None:
+        """Attach per-caller values that are not columns (e.g. unread counts) to rows about to
+        be returned — every page, read and write — in one query for all of them."""
 
-    @classmethod
-    def reads_plain_rows(cls, schema: type[BaseModel]) -> bool:
-        """Whether pages answered with `schema` can skip the ORM (`list(rows=True)`): every
-        field of `schema` is a column of the model, no `read_options` load related rows and
-        `annotate` is not overridden. The CRUD router asks once and then reads pages as rows,
-        which costs a fraction of building entities for them."""
-        columns = set(cls.model.__table__.columns.keys())
-        return (
-            not cls.read_options
-            and cls.annotate is BaseController.annotate
-            and set(schema.model_fields) <= columns
-        )
+    # -- reads --------------------------------------------------------------------------------
 
-    async def get_parent(self, parent_id: uuid.UUID, *, for_update: bool = False) -> Any:
-        """The parent row the caller can see (404 otherwise), without its read options."""
-        return await self.parent_controller.get(parent_id, for_update=for_update, options=())
+    def controller(self, cls: type[ControllerT]) -> ControllerT:
+        """The `cls` controller on this session for this caller, one per unit of work (e.g. a
+        parent's, to reach its typed repository)."""
+        return self._bound(cls)
 
     def query(
         self,
@@ -236,163 +254,189 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
     ) -> Select[ModelT]:
         """The visible rows, filtered: the base of every list."""
         include_deleted = include_deleted or (filters is not None and filters.includes_deleted())
-        stmt = self.scope(self.repository.select(include_deleted=include_deleted), action)
+        stmt = self.visible(self.repository.select(include_deleted=include_deleted), action)
         return filters.apply(stmt) if filters is not None else stmt
-
-    async def _children_of(
-        self, parent_id: uuid.UUID | None, filters: FilterSet | None
-    ) -> Select[ModelT]:
-        if parent_id is None:
-            return self.query(filters)
-        assert self.parent is not None, f"{type(self).__name__} declares no parent"
-        if not self.parent.reads_by_scope:
-            # Read through its controller's scope now: the children's scope needs
-            # `parent_field == id`, not the subquery of every visible parent again.
-            await self.get_parent(parent_id)
-        self._page_parent = parent_id  # with `reads_by_scope`: `_confirm_parent` after the page
-        try:
-            return self.query(filters)
-        finally:
-            self._page_parent = None
-
-    async def _confirm_parent(self, parent_id: uuid.UUID | None, items: Sequence[Any]) -> None:
-        """An empty page of a parent checked in the page's own statement (`reads_by_scope`):
-        404 unless the caller can see the parent."""
-        if parent_id is not None and not items and self.parent and self.parent.reads_by_scope:
-            await self.get_parent(parent_id)
-
-    def _check_limit(self, limit: int) -> None:
-        if not 1 <= limit <= self.max_limit:
-            raise InvalidInput(
-                errors=[field_error(["query", "limit"], f"Must be between 1 and {self.max_limit}.")]
-            )
 
     async def get(
         self,
         id_: uuid.UUID,
         *,
         action: Action = Action.READ,
+        parent_id: uuid.UUID | None = None,
         for_update: bool = False,
         include_deleted: bool = False,
         options: Sequence[ExecutableOption] | None = None,
     ) -> ModelT:
-        """One visible row the caller may `action`; 404 if missing or out of scope.
-
-        `options` replaces `read_options` for this call (`()` reads the row alone)."""
-        model = self.repository.model
-        stmt = self.scope(self.repository.by_id(id_, include_deleted=include_deleted), action)
-        stmt = stmt.options(*(self.read_options if options is None else options))
+        """One visible row the caller may `action`; 404 if missing, out of sight or — with
+        `parent_id` — a child of another parent. `options` replaces the repository's
+        `load_options` for this call (`()` reads the row alone)."""
+        stmt = self.repository.by_id(id_, include_deleted=include_deleted)
+        if parent_id is not None:
+            stmt = stmt.where(self._column(self._parent().field) == parent_id)
+        stmt = self.visible(stmt, action)
+        stmt = stmt.options(*(self.repository.load_options if options is None else options))
         if for_update:
-            stmt = stmt.with_for_update(of=model)
-        obj = await self.repository.one(stmt)
+            stmt = stmt.with_for_update(of=self.model)
+        obj: ModelT = await self.repository.one(stmt)
         await self.check_object(obj, action)
         if options is None:
             await self.annotate([obj])
         return obj
 
-    async def reload(self, obj: ModelT) -> ModelT:
-        """`obj` read again with `read_options`, as reads return it (after its related rows
-        changed in this unit of work)."""
-        stmt = self.repository.by_id(obj.id, include_deleted=True).options(*self.read_options)
-        fresh = await self.repository.one(stmt.execution_options(populate_existing=True))
-        await self.annotate([fresh])
-        return fresh
+    @overload
+    async def list(
+        self,
+        page: OffsetParams,
+        *,
+        filters: FilterSet | None = None,
+        parent_id: uuid.UUID | None = None,
+        rows: bool = False,
+    ) -> OffsetResult[ModelT]: ...
+
+    @overload
+    async def list(
+        self,
+        page: CursorParams,
+        *,
+        filters: FilterSet | None = None,
+        parent_id: uuid.UUID | None = None,
+        rows: bool = False,
+    ) -> CursorResult[ModelT]: ...
+
+    @overload
+    async def list(
+        self,
+        page: None = None,
+        *,
+        filters: FilterSet | None = None,
+        parent_id: uuid.UUID | None = None,
+        rows: bool = False,
+    ) -> OffsetResult[ModelT] | CursorResult[ModelT]: ...
 
     async def list(
         self,
+        page: PageParams | None = None,
         *,
         filters: FilterSet | None = None,
-        sort: str | None = None,
-        limit: int = DEFAULT_LIMIT,
-        offset: int = 0,
         parent_id: uuid.UUID | None = None,
         rows: bool = False,
-    ) -> OffsetResult[ModelT]:
-        """A numbered page of visible rows in an allowlisted order, with the total; with
-        `parent_id`, of that parent's children (404 if the caller cannot see the parent).
-        `rows=True` reads plain dicts of columns instead of entities (`reads_plain_rows`)."""
-        self._check_limit(limit)
-        order = [*parse_sort(sort, self.sort_fields, self.default_sort), self.repository.model.id]
-        stmt = (await self._children_of(parent_id, filters)).order_by(*order)
-        page = await self.repository.page_offset(
-            stmt, limit=limit, offset=offset, options=self.read_options, rows=rows
-        )
-        await self._confirm_parent(parent_id, page.items)
-        if not rows:
-            await self.annotate(page.items)
-        return page
-
-    async def list_after(
-        self,
-        *,
-        filters: FilterSet | None = None,
-        cursor: str | None = None,
-        limit: int = DEFAULT_LIMIT,
-        descending: bool = True,
-        parent_id: uuid.UUID | None = None,
-        rows: bool = False,
-    ) -> CursorResult[ModelT]:
-        """A keyset page of visible rows in the repository's fixed key order; with
-        `parent_id`, of that parent's children (404 if the caller cannot see the parent).
-        `rows=True` reads plain dicts of columns instead of entities (`reads_plain_rows`)."""
-        self._check_limit(limit)
-        page = await self.repository.page_keyset(
-            await self._children_of(parent_id, filters),
-            limit=limit,
-            cursor=cursor,
-            descending=descending,
-            options=self.read_options,
+    ) -> OffsetResult[ModelT] | CursorResult[ModelT]:
+        """A page of visible rows as `pagination` pages them (its first page when `page` is
+        None); with `parent_id`, of that parent's children (404 if the caller cannot see the
+        parent). `rows=True` reads plain dicts of columns instead of entities (the CRUD router
+        does when its schema is made of columns alone)."""
+        page = page or self.pagination.default_params()
+        self.pagination.check_limit(page.limit)
+        stmt = await self._children_of(parent_id, filters)
+        result = await self.pagination.page(
+            self.repository,
+            stmt,
+            page,
+            options=self.repository.load_options,
             rows=rows,
             binding=self._cursor_binding(parent_id, filters),
         )
-        await self._confirm_parent(parent_id, page.items)
+        await self._confirm_parent(parent_id, result.items)
         if not rows:
-            await self.annotate(page.items)
-        return page
+            await self.annotate(result.items)
+        return result
 
     @classmethod
     def _cursor_binding(cls, parent_id: uuid.UUID | None, filters: FilterSet | None) -> str:
-        """The list a cursor of `list_after` belongs to: this controller, the parent, the
+        """The list a cursor of `list` belongs to: this controller, the parent, the
         filters (a cursor used on another list or with other filters is a 400)."""
         name = f"{cls.__module__}.{cls.__qualname__}"
         return cursor_binding(name, parent_id=parent_id, filters=filters)
 
     # -- writes -------------------------------------------------------------------------------
 
-    async def create(self, data: CreateT, **values: Any) -> ModelT:
+    async def create(
+        self, data: CreateT, *, parent_id: uuid.UUID | None = None, **values: Any
+    ) -> ModelT:
         """Create a row from validated input plus server-set `values`; returned as reads
-        return it."""
+        return it. A child needs `parent_id` (404 if the caller cannot see that parent)."""
+        if self.parent is not None:
+            if parent_id is None:
+                raise TypeError(f"{type(self).__name__} creates children: pass parent_id")
+            lock = self.parent.lock_on_create
+            values["parent"] = await self._parent_row(parent_id, for_update=lock)
+        elif parent_id is not None:
+            raise TypeError(f"{type(self).__name__} declares no parent")
         obj = await self._as_read(await self.perform_create(data, **values))
         await self.written(Action.CREATE, obj)
         return obj
 
-    async def create_in(self, parent_id: uuid.UUID, data: CreateT, **values: Any) -> ModelT:
-        """Create a child of the parent `parent_id` (404 if the caller cannot see it)."""
-        assert self.parent is not None, f"{type(self).__name__} declares no parent"
-        parent = await self.get_parent(parent_id, for_update=self.parent.lock_on_create)
-        obj = await self._as_read(await self.perform_create_in(parent, data, **values))
-        await self.written(Action.CREATE, obj)
-        return obj
-
-    async def update(self, id_: uuid.UUID, data: UpdateT) -> ModelT:
+    async def update(
+        self, id_: uuid.UUID, data: UpdateT, *, parent_id: uuid.UUID | None = None
+    ) -> ModelT:
         """Partially update a visible row the caller may update."""
-        obj = await self.get(id_, action=Action.UPDATE, for_update=True)
+        obj = await self.get(id_, action=Action.UPDATE, parent_id=parent_id, for_update=True)
         obj = await self.perform_update(obj, data)
         await self.written(Action.UPDATE, obj)
         return obj
 
-    async def delete(self, id_: uuid.UUID) -> None:
+    async def delete(self, id_: uuid.UUID, *, parent_id: uuid.UUID | None = None) -> None:
         """Delete (soft, where the model has it) a visible row the caller may delete."""
-        obj = await self.get(id_, action=Action.DELETE, for_update=True)
+        obj = await self.get(id_, action=Action.DELETE, parent_id=parent_id, for_update=True)
         await self.perform_delete(obj)
         await self.written(Action.DELETE, obj)
 
-    async def restore(self, id_: uuid.UUID) -> ModelT:
+    async def restore(self, id_: uuid.UUID, *, parent_id: uuid.UUID | None = None) -> ModelT:
         """Bring back a soft-deleted row the caller may restore."""
-        obj = await self.get(id_, action=Action.RESTORE, for_update=True, include_deleted=True)
+        obj = await self.get(
+            id_, action=Action.RESTORE, parent_id=parent_id, for_update=True, include_deleted=True
+        )
         obj = await self.repository.restore(obj)
         await self.written(Action.RESTORE, obj)
         return obj
+
+    # -- parents ------------------------------------------------------------------------------
+
+    def _parent(self) -> Parent:
+        if self.parent is None:
+            raise TypeError(f"{type(self).__name__} declares no parent")
+        return self.parent
+
+    def _parent_controller(self) -> "BaseController[Any, Any, Any, Any]":
+        return self.controller(self._parent().controller)
+
+    async def _parent_row(self, parent_id: uuid.UUID, *, for_update: bool = False) -> Any:
+        """The parent row the caller can see (404 otherwise), without its load options."""
+        return await self._parent_controller().get(parent_id, for_update=for_update, options=())
+
+    def _visible_parents(self) -> Any:
+        parent = self._parent()
+        column = self._column(parent.field)
+        page_parent = self._page_parent
+        if page_parent is not None and not parent.reads_by_visibility:
+            return column == page_parent  # one parent, fetched through its visibility just now
+        parents = self._parent_controller()
+        visible = parents.query(action=Action.READ)
+        parent_id = parents.model.__table__.c.id
+        if page_parent is not None:  # one parent, checked in the same statement
+            return and_(column == page_parent, visible.where(parent_id == page_parent).exists())
+        return column.in_(visible.with_only_columns(parent_id))
+
+    async def _children_of(
+        self, parent_id: uuid.UUID | None, filters: FilterSet | None
+    ) -> Select[ModelT]:
+        if parent_id is None:
+            return self.query(filters)
+        if not self._parent().reads_by_visibility:
+            # Read through its controller's visibility now: the children's filter needs
+            # `parent_field == id`, not the subquery of every visible parent again.
+            await self._parent_row(parent_id)
+        self._page_parent = parent_id  # reads_by_visibility: `_confirm_parent` after the page
+        try:
+            return self.query(filters)
+        finally:
+            self._page_parent = None
+
+    async def _confirm_parent(self, parent_id: uuid.UUID | None, items: Sequence[Any]) -> None:
+        """An empty page of a parent checked in the page's own statement: 404 unless the caller
+        can see the parent."""
+        if parent_id is not None and not items and self._parent().reads_by_visibility:
+            await self._parent_row(parent_id)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -401,7 +445,10 @@ class BaseController(RequestBound, Generic[ModelT, CreateT, UpdateT]):
         return column
 
     async def _as_read(self, obj: ModelT) -> ModelT:
-        return await self.reload(obj) if self.read_options else obj
+        if self.repository.load_options:
+            obj = await self.repository.reload(obj)
+            await self.annotate([obj])
+        return obj
 
     def _refuse_nulls_for_required_columns(self, values: Mapping[str, Any]) -> None:
         """An explicit `null` for a NOT NULL column is the client's mistake: 422, not 409."""

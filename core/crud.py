@@ -6,23 +6,31 @@ gives, each with its response schema, status code and documented errors:
 
 | route                        | calls                          | answers |
 |------------------------------|--------------------------------|---------|
-| `GET    /todos`              | `list` (or `list_after`)       | 200 page |
+| `GET    /todos`              | `list`                         | 200 page |
 | `POST   /todos`              | `create`                       | 201 |
 | `GET    /todos/{todo_id}`    | `get`                          | 200 |
 | `PATCH  /todos/{todo_id}`    | `update`                       | 200 |
 | `DELETE /todos/{todo_id}`    | `delete` (soft)                | 204 |
 | `POST   /todos/{todo_id}/restore` | `restore` (soft-deleting models) | 200 |
 
-The list takes the controller's `filterset` as query parameters, `?sort=` from `sort_fields`
-(offset pages) and `limit` with `offset` or `cursor`, as the controller's `pagination` says.
+The list takes the controller's `filterset` as query parameters and its `pagination`'s paging
+parameters (`limit` with `offset` and `sort`, or `cursor`), and answers with its page schema.
 
 Leave routes out with `exclude=("delete",)`. Add custom routes to the same router as usual
 (`@router.post("/{todo_id}/archive")`): they are matched before the generated ones, and a
-custom route with the method and path of a generated one replaces it. A child collection
-(`Parent`) gets its collection routes under its parent with `parent_param`:
+custom route with the method and path of a generated one replaces it.
 
-    CrudRouter(MessageController, MessageRead, prefix="/threads/{thread_id}/messages",
-               parent_param="thread_id")   # GET (list_after(parent_id=…)) and POST (create_in)
+A child collection (`Parent`) is mounted under its parent, whose id is the prefix's one path
+parameter; every route then checks the parent:
+
+    CrudRouter(TaskController, TaskRead, prefix="/projects/{project_id}/tasks")
+    # GET/POST /projects/{project_id}/tasks, GET/PATCH/DELETE /projects/{project_id}/tasks/{task_id}
+
+A child reached through a parent it does not belong to, a parent the caller cannot see or one
+that does not exist is a 404, and nothing changes. Mounted flat (`prefix="/tasks"`), a child
+gets item routes only (checked against its visible parents) and its collection routes must be
+excluded. A prefix whose path parameters nothing binds is refused here, and any route's at
+start-up (`core.routing.refuse_unbound_path_params`).
 
 The gate is attached where the router is included, as for any router. `list` and `get` run
 in a read-only unit of work (`core.routing.read_only`: no transaction on PostgreSQL, and an
@@ -41,19 +49,11 @@ from fastapi.params import Depends as DependsParam
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from core.controller import BaseController
+from core.controller import BaseController, types_of
 from core.deps import provide
-from core.filtering import sort_param
 from core.openapi import operation_ids, problem_responses
-from core.pagination import (
-    CursorPage,
-    CursorParams,
-    OffsetPage,
-    OffsetParams,
-    cursor_params,
-    offset_params,
-)
-from core.routing import read_only
+from core.pagination import PageParams
+from core.routing import path_params_of, read_only
 
 Endpoint = Callable[..., Any]
 Decorator = Callable[[Endpoint], Endpoint]
@@ -81,6 +81,47 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def _reads_plain_rows(controller: type[BaseController[Any, Any, Any, Any]], schema: Any) -> bool:
+    """Whether pages answered with `schema` can skip the ORM (`list(rows=True)`): every field
+    of `schema` is a column of the model, the repository loads no related rows and `annotate`
+    is not overridden. Reading pages as rows costs a fraction of building entities for them."""
+    types = types_of(controller)
+    return (
+        not types.repository.load_options
+        and controller.annotate is BaseController.annotate
+        and set(schema.model_fields) <= set(types.model.__table__.columns.keys())
+    )
+
+
+def _parent_param(
+    controller: type[BaseController[Any, Any, Any, Any]], prefix: str, explicit: str | None
+) -> str | None:
+    """The prefix's path parameter that holds the parent id; refuses any other parameter."""
+    params = path_params_of(prefix)
+    name = controller.__name__
+    if controller.parent is None:
+        if params or explicit:
+            raise ValueError(
+                f"CrudRouter({name}, prefix={prefix!r}): {name} declares no parent, so nothing "
+                f"binds the path parameters {sorted(params)}; declare `parent = Parent(...)`"
+            )
+        return None
+    if explicit is None and len(params) > 1:
+        raise ValueError(
+            f"CrudRouter({name}, prefix={prefix!r}): which of {sorted(params)} is the parent id? "
+            "Pass parent_param="
+        )
+    parent = explicit or next(iter(params), None)
+    unbound = params - {parent}
+    if (parent is not None and parent not in params) or unbound:
+        missing = sorted(unbound) if unbound else [parent]
+        raise ValueError(
+            f"CrudRouter({name}, prefix={prefix!r}): path parameters {missing} are not bound "
+            "(the prefix holds one parameter, the parent's id)"
+        )
+    return parent
+
+
 class CrudRouter(APIRouter):
     """An `APIRouter` with the CRUD routes of `controller`, answering with `read_schema`.
 
@@ -89,8 +130,8 @@ class CrudRouter(APIRouter):
         read_schema: what every route returns (one row, or the items of a page).
         prefix, tags, dependencies, …: as for `APIRouter`.
         exclude: names of routes to leave out (`list create get update delete restore`).
-        parent_param: for a child collection, the path parameter holding the parent id;
-            only the collection routes (list, create) are generated then.
+        parent_param: for a child collection, the prefix's path parameter holding the parent
+            id; inferred when the prefix has exactly one.
         route_dependencies: extra dependencies per route name, e.g. a stricter scope.
         decorate: a decorator per route name, applied to the endpoint (e.g. `cache(...)`).
         name: the prefix of operation ids (`todos_list`; a custom route `archive` on the
@@ -99,7 +140,7 @@ class CrudRouter(APIRouter):
 
     def __init__(
         self,
-        controller: type[BaseController[Any, Any, Any]],
+        controller: type[BaseController[Any, Any, Any, Any]],
         read_schema: type[BaseModel],
         *,
         prefix: str,
@@ -116,22 +157,29 @@ class CrudRouter(APIRouter):
         super().__init__(prefix=prefix, tags=tags, **router_options)
         self.controller = controller
         self.read_schema = read_schema
-        self.parent_param = parent_param
+        self.parent_param = _parent_param(controller, prefix, parent_param)
         self.item_param = f"{_snake(controller.model.__name__)}_id"
-        self._plain_rows = controller.reads_plain_rows(read_schema)
+        self._plain_rows = _reads_plain_rows(controller, read_schema)
         self._route_dependencies = route_dependencies or {}
         self._decorate = decorate or {}
         self._generated: list[APIRoute] = []
-        unknown = set(exclude) - set(ROUTES)
-        if unknown:
-            raise ValueError(f"unknown routes in exclude: {sorted(unknown)}")
         for route in self._route_names(exclude):
             self._generate(route)
 
     def _route_names(self, exclude: Collection[str]) -> list[str]:
-        names = COLLECTION_ROUTES if self.parent_param else ROUTES
-        soft = self.controller.repository_class.soft_deletes()
-        return [n for n in names if n not in exclude and (n != "restore" or soft)]
+        unknown = set(exclude) - set(ROUTES)
+        if unknown:
+            raise ValueError(f"unknown routes in exclude: {sorted(unknown)}")
+        names = [n for n in ROUTES if n not in exclude]
+        flat_child = self.controller.parent is not None and self.parent_param is None
+        if flat_child and set(names) & set(COLLECTION_ROUTES):
+            raise ValueError(
+                f"CrudRouter({self.controller.__name__}, prefix={self.prefix!r}): a child's "
+                "list and create need its parent in the path (prefix='/parents/{parent_id}/…'), "
+                'or exclude=["list", "create"]'
+            )
+        soft = types_of(self.controller).repository.soft_deletes()
+        return [n for n in names if n != "restore" or soft]
 
     # -- custom routes beside the generated ones ------------------------------------------------
 
@@ -158,13 +206,18 @@ class CrudRouter(APIRouter):
 
     # -- generation -----------------------------------------------------------------------------
 
+    def _summary(self, route: str) -> str:
+        """ "List todos" for the collection, "Get todo" (singular) for one item."""
+        if route == "list":
+            return f"List {self.basename.replace('_', ' ')}"
+        return f"{route.capitalize()} {_snake(self.controller.model.__name__).replace('_', ' ')}"
+
     def _generate(self, route: str) -> None:
         spec: _Route = getattr(self, f"_{route}")()
         if route in READ_ROUTES:
             read_only(spec.endpoint)  # before a decorator wraps it: `functools.wraps` copies it
         decorator = self._decorate.get(route)
         endpoint = decorator(spec.endpoint) if decorator else spec.endpoint
-        noun = self.basename.replace("_", " ")
         self._generating = True
         try:
             self.add_api_route(
@@ -177,7 +230,7 @@ class CrudRouter(APIRouter):
                 dependencies=list(self._route_dependencies.get(route, ())),
                 name=f"{self.basename}_{route}",
                 operation_id=f"{self.basename}_{route}",
-                summary=f"{route.capitalize()} {noun}",
+                summary=self._summary(route),
             )
         finally:
             self._generating = False
@@ -185,17 +238,27 @@ class CrudRouter(APIRouter):
         assert isinstance(generated, APIRoute)
         self._generated.append(generated)
 
-    def _controller_param(self) -> inspect.Parameter:
-        controller = self.controller
-        return _param("controller", Annotated[controller, Depends(provide(controller))])
-
-    def _path_params(self, *, item: bool) -> list[inspect.Parameter]:
+    def _params(self, *, item: bool, data: Any = None) -> list[inspect.Parameter]:
+        """The endpoint's parameters: the parent id, the item id, the body, the controller."""
+        params = [_param(self.parent_param, uuid.UUID)] if self.parent_param else []
         if item:
-            return [_param(self.item_param, uuid.UUID)]
-        return [_param(self.parent_param, uuid.UUID)] if self.parent_param else []
+            params.append(_param(self.item_param, uuid.UUID))
+        if data is not None:
+            params.append(_param("data", data))
+        controller = self.controller
+        params.append(_param("controller", Annotated[controller, Depends(provide(controller))]))
+        return params
 
     def _endpoint(self, call: Callable[..., Any], params: list[inspect.Parameter]) -> Endpoint:
+        """An endpoint with the signature `params` that calls `call(controller, data?, …)` with
+        the item id as `id_` and the parent id as `parent_id` (when the path has them)."""
+        parent, item = self.parent_param, self.item_param
+
         async def endpoint(**kwargs: Any) -> Any:
+            if parent:
+                kwargs["parent_id"] = kwargs.pop(parent)
+            if item in kwargs:
+                kwargs["id_"] = kwargs.pop(item)
             return await call(**kwargs)
 
         endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -204,116 +267,65 @@ class CrudRouter(APIRouter):
     def _item_path(self) -> str:
         return "/{" + self.item_param + "}"
 
+    def _errors(self, *errors: int) -> tuple[int, ...]:
+        """`errors`, with 404 for an unknown parent when the routes sit under one."""
+        return tuple(sorted({*errors, 404})) if self.parent_param else errors
+
     def _list(self) -> _Route:
-        ctl = self.controller
-        params = [self._controller_param(), *self._path_params(item=False)]
+        ctl, rows = self.controller, self._plain_rows
+        params = self._params(item=False)
         if ctl.filterset is not None:
-            params.append(_param("filters", Annotated[ctl.filterset, Query()]))
-        page_model: Any
-        if ctl.pagination == "cursor":
-            params.append(_param("page", Annotated[CursorParams, Depends(cursor_params)]))
-            page_model, call = CursorPage[self.read_schema], self._list_after_call()  # type: ignore[name-defined]
-        else:
-            sort = Depends(sort_param(ctl.sort_fields, ctl.default_sort))
-            params.append(_param("page", Annotated[OffsetParams, Depends(offset_params)]))
-            params.append(_param("sort", Annotated[str, sort]))
-            page_model, call = OffsetPage[self.read_schema], self._list_call()  # type: ignore[name-defined]
-        errors = (400, 404, 422) if self.parent_param else (400, 422)
-        return _Route(self._endpoint(call, params), "", "GET", 200, page_model, errors)
+            params.insert(-1, _param("filters", Annotated[ctl.filterset, Query()]))
+        paging = Depends(ctl.pagination.dependency(ctl.model))
+        params.insert(-1, _param("page", Annotated[PageParams, paging]))
 
-    def _list_after_call(self) -> Callable[..., Any]:
-        parent, rows = self.parent_param, self._plain_rows
+        async def call(controller: Any, page: PageParams, **kw: Any) -> Any:
+            return await controller.list(page, rows=rows, **kw)
 
-        async def call(controller: Any, page: CursorParams, **kw: Any) -> Any:
-            parent_id = kw[parent] if parent else None
-            filters = kw.get("filters")
-            return await controller.list_after(
-                filters=filters,
-                cursor=page.cursor,
-                limit=page.limit,
-                parent_id=parent_id,
-                rows=rows,
-            )
-
-        return call
-
-    def _list_call(self) -> Callable[..., Any]:
-        parent, rows = self.parent_param, self._plain_rows
-
-        async def call(controller: Any, page: OffsetParams, sort: str, **kw: Any) -> Any:
-            parent_id = kw[parent] if parent else None
-            return await controller.list(
-                filters=kw.get("filters"),
-                sort=sort,
-                limit=page.limit,
-                offset=page.offset,
-                parent_id=parent_id,
-                rows=rows,
-            )
-
-        return call
+        page_model = ctl.pagination.page_model(self.read_schema)
+        return _Route(
+            self._endpoint(call, params), "", "GET", 200, page_model, self._errors(400, 422)
+        )
 
     def _create(self) -> _Route:
-        ctl = self.controller
-        params = [
-            *self._path_params(item=False),
-            _param("data", ctl.create_schema),
-            self._controller_param(),
-        ]
-        parent = self.parent_param
+        params = self._params(item=False, data=types_of(self.controller).create_schema)
 
         async def call(controller: Any, data: BaseModel, **kw: Any) -> Any:
-            if parent:
-                return await controller.create_in(kw[parent], data)
-            return await controller.create(data)
+            return await controller.create(data, **kw)
 
-        errors = (404, 409, 422) if parent else (409, 422)
+        errors = self._errors(409, 422)
         return _Route(self._endpoint(call, params), "", "POST", 201, self.read_schema, errors)
 
     def _get(self) -> _Route:
-        item = self.item_param
-        params = [*self._path_params(item=True), self._controller_param()]
-
         async def call(controller: Any, **kw: Any) -> Any:
-            return await controller.get(kw[item])
+            return await controller.get(**kw)
 
-        endpoint = self._endpoint(call, params)
+        endpoint = self._endpoint(call, self._params(item=True))
         return _Route(endpoint, self._item_path(), "GET", 200, self.read_schema, (404,))
 
     def _update(self) -> _Route:
-        item = self.item_param
-        params = [
-            *self._path_params(item=True),
-            _param("data", self.controller.update_schema),
-            self._controller_param(),
-        ]
+        params = self._params(item=True, data=types_of(self.controller).update_schema)
 
         async def call(controller: Any, data: BaseModel, **kw: Any) -> Any:
-            return await controller.update(kw[item], data)
+            return await controller.update(data=data, **kw)
 
         endpoint = self._endpoint(call, params)
         errors = (403, 404, 409, 422)
         return _Route(endpoint, self._item_path(), "PATCH", 200, self.read_schema, errors)
 
     def _delete(self) -> _Route:
-        item = self.item_param
-        params = [*self._path_params(item=True), self._controller_param()]
-
         async def call(controller: Any, **kw: Any) -> None:
-            await controller.delete(kw[item])
+            await controller.delete(**kw)
 
-        endpoint = self._endpoint(call, params)
+        endpoint = self._endpoint(call, self._params(item=True))
         return _Route(
             endpoint, self._item_path(), "DELETE", status.HTTP_204_NO_CONTENT, None, (403, 404)
         )
 
     def _restore(self) -> _Route:
-        item = self.item_param
-        params = [*self._path_params(item=True), self._controller_param()]
-
         async def call(controller: Any, **kw: Any) -> Any:
-            return await controller.restore(kw[item])
+            return await controller.restore(**kw)
 
         path = self._item_path() + "/restore"
-        endpoint = self._endpoint(call, params)
+        endpoint = self._endpoint(call, self._params(item=True))
         return _Route(endpoint, path, "POST", 200, self.read_schema, (403, 404, 409))

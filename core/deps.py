@@ -11,7 +11,7 @@ Controllers and services reach handlers through one dependency:
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Security
 from fastapi.params import Depends as DependsParam
@@ -30,7 +30,7 @@ from core.errors import AppError, Forbidden, Unauthorized
 from core.openapi import answers
 from core.routing import is_read_only
 from core.security import Principal, Scope, constant_time_equals
-from core.service import unit_of_work
+from core.service import SessionBound, unit_of_work
 
 Authenticator = Callable[[Database, str], Awaitable[Principal]]
 """Turns a bearer credential into a `Principal` (the app sets `app.state.authenticator`).
@@ -168,17 +168,12 @@ async def current_principal(request: Request) -> Principal | None:
 PrincipalDep = Annotated[Principal | None, Depends(current_principal)]
 
 
-class SessionBound(Protocol):
-    """Anything built from the request's session and principal: controllers and services."""
-
-    def __init__(self, session: AsyncSession, principal: Principal | None) -> None: ...
-
-
 BoundT = TypeVar("BoundT", bound=SessionBound)
 
 
 def provide(cls: type[BoundT]) -> Callable[..., Any]:
-    """A dependency that builds `cls(session, principal)` for the current request."""
+    """A dependency that builds a controller or service, `cls(session, principal)`, for the
+    current request."""
 
     @answers(on_write=(409,))  # a write that breaks a unique key or the resource's state
     async def build(session: SessionDep, principal: PrincipalDep) -> BoundT:

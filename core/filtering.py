@@ -15,12 +15,10 @@ say goes in `apply`, which calls `super().apply(stmt)` for the declared ones.
 """
 
 import operator
-import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
-from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Select
 from sqlalchemy.sql import ColumnElement
@@ -191,18 +189,3 @@ def parse_sort(
         column = allowed[name]
         clauses.append(column.desc() if term.startswith("-") else column.asc())
     return clauses
-
-
-def sort_param(allowed: Iterable[str], default: str) -> Callable[..., Awaitable[str]]:
-    """A dependency for `?sort=` that lists the allowed fields in OpenAPI and 422s on others."""
-    names = sorted(allowed)
-    alternatives = "|".join(re.escape(name) for name in names)
-    pattern = rf"^-?({alternatives})(,-?({alternatives})){{0,{MAX_SORT_KEYS - 1}}}$"
-    description = f"Comma-separated fields, `-` for descending. Allowed: {', '.join(names)}."
-
-    async def sort(
-        sort: Annotated[str, Query(pattern=pattern, description=description)] = default,
-    ) -> str:
-        return sort
-
-    return sort

@@ -1,4 +1,10 @@
-"""Page shapes and the opaque keyset cursor.
+"""How lists page: page shapes, the paging strategies and the opaque keyset cursor.
+
+A controller holds one strategy (DRF's `pagination_class`), and everything that pages asks it:
+the CRUD router for its query parameters and page schema, `BaseController.list` for the page.
+
+    pagination = OffsetPagination(sort={"title": Todo.title, "due": Todo.due})
+    pagination = CursorPagination()   # keyset pages in the repository's fixed key order
 
 Offset pages: `{items, total, limit, offset}`. Cursor pages: `{items, next_cursor, has_more}`.
 A cursor carries the key values of the last row (e.g. `created_at`, `id`) and is bound to the list
@@ -12,15 +18,23 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict
 
-from core.errors import BadRequest
+from core.errors import BadRequest, InvalidInput, field_error
+from core.filtering import MAX_SORT_KEYS, parse_sort
 from core.openapi import answers
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+    from sqlalchemy.sql.base import ExecutableOption
+
+    from core.repository import BaseRepository, CursorResult, OffsetResult
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -55,10 +69,11 @@ class CursorPage(BaseModel, Generic[ItemT]):
 
 
 class OffsetParams(BaseModel):
-    """`limit` and `offset` query parameters."""
+    """`limit`, `offset` and `sort` query parameters (`sort=None`: the strategy's default)."""
 
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    sort: str | None = None
 
 
 async def offset_params(
@@ -193,3 +208,191 @@ class CursorCodec:
 
 def _invalid() -> BadRequest:
     return BadRequest("The cursor is invalid or expired; start again without it.")
+
+
+# -- paging strategies ------------------------------------------------------------------------
+
+PageParams = OffsetParams | CursorParams
+"""What a list is asked for: the query parameters of the controller's paging strategy."""
+ParamsT = TypeVar("ParamsT", OffsetParams, CursorParams)
+
+
+class Pagination(ABC):
+    """How a controller's lists page. Subclass for another kind of page; the CRUD router asks
+    the strategy for its query dependency and page schema, `BaseController.list` for the page.
+
+    Args:
+        max_limit: the largest page a client may ask for.
+    """
+
+    def __init__(self, *, max_limit: int = MAX_LIMIT) -> None:
+        self.max_limit = max_limit
+        self.default_limit = min(DEFAULT_LIMIT, max_limit)
+
+    def check_limit(self, limit: int) -> None:
+        """422 unless `1 <= limit <= max_limit` (for callers that bypass the router)."""
+        if not 1 <= limit <= self.max_limit:
+            raise InvalidInput(
+                errors=[field_error(["query", "limit"], f"Must be between 1 and {self.max_limit}.")]
+            )
+
+    def _limit_query(self) -> Any:
+        return Query(ge=1, le=self.max_limit, description="Rows per page.")
+
+    @abstractmethod
+    def default_params(self) -> PageParams:
+        """The first page, as a client that sends no paging parameters gets it."""
+
+    @abstractmethod
+    def dependency(self, model: type[Any]) -> Callable[..., Awaitable[PageParams]]:
+        """The list route's query parameters of `model`'s lists, as a FastAPI dependency."""
+
+    @abstractmethod
+    def page_model(self, item: type[BaseModel]) -> type[BaseModel]:
+        """The response schema of a page of `item`s."""
+
+    @abstractmethod
+    async def page(
+        self,
+        repository: "BaseRepository[Any]",
+        stmt: "Select[Any]",
+        params: PageParams,
+        *,
+        options: "Iterable[ExecutableOption]" = (),
+        rows: bool = False,
+        binding: str = "",
+    ) -> "OffsetResult[Any] | CursorResult[Any]":
+        """Run one page of the visible, filtered `stmt` (see `BaseRepository.page_offset`).
+        `binding` names the list (`cursor_binding`) for strategies whose pages carry cursors."""
+
+    def _checked(self, params: PageParams, kind: type[ParamsT]) -> ParamsT:
+        if not isinstance(params, kind):
+            raise TypeError(f"{type(self).__name__} pages with {kind.__name__}, not {params!r}")
+        self.check_limit(params.limit)
+        return params
+
+
+class OffsetPagination(Pagination):
+    """Numbered pages with the total, in an allowlisted order: `?sort=-due,title`.
+
+    Args:
+        sort: public name → column a client may sort by, besides `created_at` (always allowed).
+            `id` is always appended as the tie-breaker; an unknown name is a 422 naming the
+            allowed ones.
+        default_sort: the order when the client sends no `?sort=`, from the allowed names.
+        max_limit: the largest page a client may ask for.
+    """
+
+    def __init__(
+        self,
+        *,
+        sort: Mapping[str, Any] | None = None,
+        default_sort: str = "-created_at",
+        max_limit: int = MAX_LIMIT,
+    ) -> None:
+        super().__init__(max_limit=max_limit)
+        self.sort = dict(sort or {})
+        self.default_sort = default_sort
+
+    def sort_fields(self, model: type[Any]) -> Mapping[str, Any]:
+        """The allowlist for `model`'s lists: `created_at` and the names given."""
+        return {"created_at": model.created_at, **self.sort}
+
+    def default_params(self) -> OffsetParams:
+        return OffsetParams(limit=self.default_limit)
+
+    def dependency(self, model: type[Any]) -> Callable[..., Awaitable[OffsetParams]]:
+        allowed = self.sort_fields(model)
+        parse_sort(self.default_sort, allowed, self.default_sort)  # a bad default fails here
+        names = ", ".join(sorted(allowed))
+        sort_help = (
+            f"Comma-separated fields (at most {MAX_SORT_KEYS}), `-` for descending. "
+            f"Allowed: {names}."
+        )
+        limit_query, default_limit = self._limit_query(), self.default_limit
+        default_sort = self.default_sort
+
+        async def offset_page(
+            limit: Annotated[int, limit_query] = default_limit,
+            offset: Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip.")] = 0,
+            sort: Annotated[str, Query(max_length=200, description=sort_help)] = default_sort,
+        ) -> OffsetParams:
+            return OffsetParams(limit=limit, offset=offset, sort=sort)
+
+        return offset_page
+
+    def page_model(self, item: type[BaseModel]) -> type[BaseModel]:
+        return OffsetPage[item]  # type: ignore[valid-type]
+
+    async def page(
+        self,
+        repository: "BaseRepository[Any]",
+        stmt: "Select[Any]",
+        params: PageParams,
+        *,
+        options: "Iterable[ExecutableOption]" = (),
+        rows: bool = False,
+        binding: str = "",
+    ) -> "OffsetResult[Any]":
+        offset = self._checked(params, OffsetParams)
+        model = repository.model
+        order = parse_sort(offset.sort, self.sort_fields(model), self.default_sort)
+        return await repository.page_offset(
+            stmt.order_by(*order, model.id),
+            limit=offset.limit,
+            offset=offset.offset,
+            options=options,
+            rows=rows,
+        )
+
+
+class CursorPagination(Pagination):
+    """Keyset pages in the repository's fixed key order (`BaseRepository.keyset_key`), newest
+    first unless `descending=False`: no total, and no cost growing with depth."""
+
+    def __init__(self, *, descending: bool = True, max_limit: int = MAX_LIMIT) -> None:
+        super().__init__(max_limit=max_limit)
+        self.descending = descending
+
+    def default_params(self) -> CursorParams:
+        return CursorParams(limit=self.default_limit)
+
+    def dependency(self, model: type[Any]) -> Callable[..., Awaitable[CursorParams]]:
+        limit_query, default_limit = self._limit_query(), self.default_limit
+
+        async def cursor_page(
+            limit: Annotated[int, limit_query] = default_limit,
+            cursor: Annotated[
+                str | None,
+                Query(
+                    max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."
+                ),
+            ] = None,
+        ) -> CursorParams:
+            return CursorParams(limit=limit, cursor=cursor)
+
+        return cursor_page
+
+    def page_model(self, item: type[BaseModel]) -> type[BaseModel]:
+        return CursorPage[item]  # type: ignore[valid-type]
+
+    async def page(
+        self,
+        repository: "BaseRepository[Any]",
+        stmt: "Select[Any]",
+        params: PageParams,
+        *,
+        options: "Iterable[ExecutableOption]" = (),
+        rows: bool = False,
+        binding: str = "",
+    ) -> "CursorResult[Any]":
+        cursor = self._checked(params, CursorParams)
+        return await repository.page_keyset(
+            stmt,
+            limit=cursor.limit,
+            cursor=cursor.cursor,
+            descending=self.descending,
+            options=options,
+            rows=rows,
+            binding=binding,
+        )

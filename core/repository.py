@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import (
     Delete,
+    Executable,
     Insert,
     Result,
     Row,
@@ -35,6 +36,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.engine import CursorResult as DatabaseCursor
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -84,6 +86,14 @@ class BaseRepository(Generic[ModelT]):
     """The 404 detail; "The <model name> does not exist." unless set."""
     conflict_detail: ClassVar[str] = "The change conflicts with existing data."
     """The 409 detail of a constraint violation."""
+    load_options: ClassVar[Sequence[ExecutableOption]] = ()
+    """Eager loads of every row a controller returns (e.g. `selectinload(Thread.participants)`);
+    a plain `get` or `one` applies only the options it is given."""
+    create_with_insert: ClassVar[bool] = False
+    """`create` writes with one Core `INSERT` (`insert`) instead of a unit-of-work flush (`add`):
+    much cheaper, but the new row is not in the session. Set it for rows that are created and
+    returned as they are (messages, events), not for rows the same request keeps changing
+    through their attributes or that `load_options` reload."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -278,6 +288,13 @@ class BaseRepository(Generic[ModelT]):
 
     # -- writes (flush, never commit) ---------------------------------------------------------
 
+    async def execute_write(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> int:
+        """Run an `UPDATE` or `DELETE` statement; how many rows it matched."""
+        result = await self.session.execute(stmt, params)
+        if not isinstance(result, DatabaseCursor):
+            raise TypeError("execute_write runs UPDATE and DELETE statements")
+        return int(result.rowcount)
+
     async def flush(self) -> None:
         """Flush pending changes; a value the database refuses becomes `Conflict`."""
         try:
@@ -286,6 +303,17 @@ class BaseRepository(Generic[ModelT]):
             if not refused_by_database(exc):
                 raise
             raise Conflict(self.conflict_detail) from exc
+
+    async def create(self, obj: ModelT) -> ModelT:
+        """Insert a new row the way this repository creates rows: `add`, or `insert` with
+        `create_with_insert`."""
+        return await (self.insert(obj) if self.create_with_insert else self.add(obj))
+
+    async def reload(self, obj: ModelT) -> ModelT:
+        """`obj` read again with `load_options`, soft-deleted or not (after its related rows
+        changed in this unit of work)."""
+        stmt = self.by_id(obj.id, include_deleted=True).options(*self.load_options)
+        return await self.one(stmt.execution_options(populate_existing=True))
 
     async def add(self, obj: ModelT) -> ModelT:
         """Insert one row."""

@@ -9,12 +9,14 @@ request is matched against one list, once. `create_application` calls it after
 `include_routes`; a route added later is still served, through FastAPI's own tree.
 """
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.params import Depends as DependsParam
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from starlette.requests import HTTPConnection
 from starlette.routing import BaseRoute
 
@@ -22,6 +24,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES_ONLY = "__plinth_writes_only__"
 _READ_ONLY = "__plinth_read_only__"
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+_PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 
 
 def read_only(endpoint: EndpointT) -> EndpointT:
@@ -112,3 +115,32 @@ def flat_routes(routes: list[BaseRoute]) -> list[BaseRoute]:
 def flatten_routes(app: FastAPI) -> None:
     """Replace the app's route tree by one flat table (see the module docstring)."""
     app.router.routes[:] = flat_routes(list(app.router.routes))
+
+
+def path_params_of(path: str) -> set[str]:
+    """The names of the `{param}`s of a route path (`{name:converter}` included)."""
+    return set(_PATH_PARAM.findall(path))
+
+
+def _bound_path_params(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.path_params}
+    for sub in dependant.dependencies:
+        names |= _bound_path_params(sub)
+    return names
+
+
+def refuse_unbound_path_params(routes: Iterable[BaseRoute]) -> None:
+    """Raise at start-up if a route's path has a `{param}` that neither its endpoint nor any
+    of its dependencies takes: such a segment matches anything and is never checked (a
+    "nested" route that ignores its parent). `create_application` runs it over every route."""
+    for route in routes:
+        if not isinstance(route, APIRoute | APIWebSocketRoute):
+            continue
+        unbound = path_params_of(route.path) - _bound_path_params(route.dependant)
+        if unbound:
+            methods = ",".join(sorted(getattr(route, "methods", None) or {"WEBSOCKET"}))
+            raise RuntimeError(
+                f"route {methods} {route.path}: nothing binds the path parameter(s) "
+                f"{', '.join(sorted(unbound))} — take them as endpoint or dependency "
+                "parameters, or remove them from the path"
+            )

@@ -7,7 +7,7 @@ rolls back on any error. Nothing opens a transaction by hand:
     class MessengerService(ControllerService):
         async def send(self, thread_id, data):
             thread = await self.controller(ThreadController).get(thread_id, for_update=True)
-            return await self.controller(MessageController).create(data, thread_id=thread.id)
+            return await self.controller(MessageController).create(data, parent_id=thread.id)
 
 Code outside a request (CLI, jobs, tests) opens the same unit with `unit_of_work(database)`.
 `atomic()` remains for nesting and savepoints; `after_commit()` for side effects (publish,
@@ -17,7 +17,7 @@ enqueue) that must happen only once the data is committed.
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,9 +26,14 @@ from core.db import Database
 from core.errors import Conflict, Unauthorized
 from core.security import Principal, Scope
 
+if TYPE_CHECKING:
+    from core.controller import BaseController
+
 logger = logging.getLogger("plinth.service")
 
-ControllerT = TypeVar("ControllerT")
+SessionBoundT = TypeVar("SessionBoundT", bound="SessionBound")
+ControllerT = TypeVar("ControllerT", bound="BaseController[Any, Any, Any, Any]")
+ServiceT = TypeVar("ServiceT", bound="ControllerService")
 AfterCommit = Callable[[], Awaitable[None]]
 _SESSION_KEY = "unit_of_work"
 
@@ -41,7 +46,7 @@ class UnitOfWork:
         self.session = session
         self._depth = 0
         self._after_commit: list[AfterCommit] = []
-        self._bound: dict[tuple[type[Any], Principal | None], Any] = {}
+        self._bound: dict[tuple[type[Any], Principal | None], SessionBound] = {}
 
     @classmethod
     def of(cls, session: AsyncSession) -> "UnitOfWork":
@@ -51,12 +56,14 @@ class UnitOfWork:
             work = session.info[_SESSION_KEY] = cls(session)
         return work
 
-    def bound(self, cls: type[ControllerT], principal: Principal | None) -> ControllerT:
+    def bound(self, cls: type[SessionBoundT], principal: Principal | None) -> SessionBoundT:
         """One `cls(session, principal)` per unit of work, shared by everything in it."""
         key = (cls, principal)
-        if key not in self._bound:
-            self._bound[key] = cls(self.session, principal)  # type: ignore[call-arg]
-        return self._bound[key]  # type: ignore[no-any-return]
+        found = self._bound.get(key)
+        if found is None:
+            found = self._bound[key] = cls(self.session, principal)
+        assert isinstance(found, cls)
+        return found
 
     async def commit(self) -> None:
         """Commit now and run the after-commit hooks. The request's unit of work does this
@@ -137,10 +144,9 @@ async def unit_of_work(
         await work.commit()
 
 
-class RequestBound:
+class SessionBound:
     """Built per request (or job) from its session and caller: the base of controllers and
-    services. Gives every one of them the same spelling of "the caller" and of the unit of
-    work."""
+    services, so both spell "the caller" and "after commit" the same way."""
 
     def __init__(self, session: AsyncSession, principal: Principal | None) -> None:
         self.session = session
@@ -153,6 +159,30 @@ class RequestBound:
             raise Unauthorized()
         return self.principal
 
+    def after_commit(self, hook: AfterCommit) -> None:
+        """Run `hook` once this unit of work commits; dropped if it rolls back."""
+        UnitOfWork.of(self.session).after_commit(hook)
+
+    def _bound(self, cls: type[SessionBoundT]) -> SessionBoundT:
+        """The one `cls` of this unit of work and caller."""
+        return UnitOfWork.of(self.session).bound(cls, self.principal)
+
+
+class ControllerService(SessionBound):
+    """Use cases that span several controllers or repositories, in the request's unit of work.
+
+    Reach controllers with `self.controller(Cls)` and other services with `self.service(Cls)`;
+    they share this session and caller. Controllers never call services.
+    """
+
+    def controller(self, cls: type[ControllerT]) -> ControllerT:
+        """The `cls` controller on this session for this caller, one per unit of work."""
+        return self._bound(cls)
+
+    def service(self, cls: type[ServiceT]) -> ServiceT:
+        """The `cls` service on this session for this caller, one per unit of work."""
+        return self._bound(cls)
+
     @property
     def is_admin(self) -> bool:
         """Whether the caller holds the `admin` scope (or a higher one)."""
@@ -163,11 +193,6 @@ class RequestBound:
         """The unit of work of this session."""
         return UnitOfWork.of(self.session)
 
-    def controller(self, cls: type[ControllerT]) -> ControllerT:
-        """The `cls` controller (or service) on this session for this caller, one instance
-        per unit of work."""
-        return self.unit_of_work.bound(cls, self.principal)
-
     def atomic(self, *, savepoint: bool = False) -> AbstractAsyncContextManager[None]:
         """See `UnitOfWork.atomic`: for nesting and savepoints, never needed around a route."""
         return self.unit_of_work.atomic(savepoint=savepoint)
@@ -175,14 +200,3 @@ class RequestBound:
     async def commit(self) -> None:
         """See `UnitOfWork.commit`: end the transaction early (before slow work)."""
         await self.unit_of_work.commit()
-
-    def after_commit(self, hook: AfterCommit) -> None:
-        """Run `hook` once this unit of work commits; dropped if it rolls back."""
-        self.unit_of_work.after_commit(hook)
-
-
-class ControllerService(RequestBound):
-    """Use cases that span several controllers or repositories, in the request's unit of work.
-
-    Reach controllers with `self.controller(Cls)`; they share this session and caller.
-    """

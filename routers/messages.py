@@ -8,9 +8,9 @@ thread_messages = CrudRouter(
     MessageController,
     MessageRead,
     prefix="/threads/{thread_id}/messages",
-    parent_param="thread_id",
     name="thread_messages",
     tags=["threads"],
+    exclude=["get", "update", "delete", "restore"],  # by id below: the API's contract since v1
 )
 """The thread's messages, newest first (`?since=` keeps those at or after a time); post as
 yourself — the thread's activity moves to the new message."""

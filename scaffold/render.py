@@ -173,11 +173,11 @@ def render_schemas(entity: Entity) -> str:
 
 def render_controller(entity: Entity) -> str:
     sortable = [
-        f'        "{f.name}": {entity.cls}.{f.name},' for f in entity.fields if f.info.sortable
+        f'            "{f.name}": {entity.cls}.{f.name},' for f in entity.fields if f.info.sortable
     ]
-    sortable += [f'        "{name}": {entity.cls}.{name},' for name in ("created_at", "updated_at")]
+    sortable.append(f'            "updated_at": {entity.cls}.updated_at,')  # created_at: always
     owner = (
-        '    owner_field = "owner_id"  # set to the caller on create; others\' rows answer 404\n'
+        '    owner = Owner("owner_id")  # set to the caller on create; others\' rows answer 404\n'
         if entity.owner
         else ""
     )
@@ -185,6 +185,7 @@ def render_controller(entity: Entity) -> str:
         "controller.py",
         cls=entity.cls,
         plural=entity.plural,
+        owner_import=", Owner" if entity.owner else "",
         owner_line=owner,
         sort_lines="\n".join(sortable),
     )

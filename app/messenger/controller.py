@@ -1,4 +1,4 @@
-"""Thread and message rules. Visibility lives in `scope()`: a non-member cannot tell a thread or
+"""Thread and message rules. Visibility lives in `visible()`: a non-member cannot tell a thread or
 message from one that does not exist (404 either way). Permissions on a visible row live in
 `check_object()` (403: the caller already knows the row exists)."""
 
@@ -7,12 +7,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select
-from sqlalchemy.orm import selectinload
 
 from app.messenger import events
 from app.messenger.events import THREADS, thread_data
 from app.messenger.models import Message, Role, Thread, ThreadParticipant
-from app.messenger.repository import ParticipantRepository, ThreadRepository, is_live_member
+from app.messenger.repository import (
+    MessageRepository,
+    ParticipantRepository,
+    ThreadRepository,
+    is_live_member,
+)
 from app.messenger.schemas import (
     UNREAD_CAP,
     EventPage,
@@ -27,18 +31,18 @@ from app.messenger.schemas import (
     ThreadUpdate,
 )
 from app.users.repository import UserRepository
-from core.controller import Action, BaseController, Parent
+from core.controller import Action, BaseController, Owner, Parent
 from core.db import utcnow
 from core.errors import Forbidden, InvalidInput, NotFound, field_error
+from core.pagination import CursorPagination
 from core.platform.realtime import emit, emit_ephemeral, next_seq, read_events
+from core.security import Scope
 
 
-class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
-    repository_class = ThreadRepository
-    read_options = (selectinload(Thread.participants).selectinload(ThreadParticipant.user),)
-    pagination = "cursor"  # most recent activity first (ThreadRepository.keyset_key)
+class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, ThreadRepository]):
+    pagination = CursorPagination()  # most recent activity first (ThreadRepository.keyset_key)
 
-    def scope(self, stmt: Select[Thread], action: Action) -> Select[Thread]:
+    def visible(self, stmt: Select[Thread], action: Action) -> Select[Thread]:
         # Only threads the caller takes part in exist for them.
         return stmt.where(is_live_member(Thread.id, self.me.id))
 
@@ -48,8 +52,8 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
 
     async def annotate(self, rows: Sequence[Thread]) -> None:
         # The caller's unread count of every thread of the page, in one query.
-        repository: ThreadRepository = self.repository  # type: ignore[assignment]
-        counts = await repository.unread_counts([t.id for t in rows], self.me.id, UNREAD_CAP)
+        ids = [t.id for t in rows]
+        counts = await self.repository.unread_counts(ids, self.me.id, UNREAD_CAP)
         for thread in rows:
             thread.unread_count = counts.get(thread.id, 0)
 
@@ -93,11 +97,11 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
         present = await self._participants.member_ids(thread.id)
         new = [uid for uid in data.user_ids if uid not in present]
         if not new:
-            return await self.reload(thread)
+            return await self._reread(thread)
         stream = THREADS(thread.id)
         seq = await next_seq(self, stream)
         await self._add_members(thread, new, seq)
-        thread = await self.reload(thread)
+        thread = await self._reread(thread)
         await emit(self, stream, events.PARTICIPANT_ADDED, thread_data(thread), seq=seq)
         return thread
 
@@ -118,7 +122,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
     async def events_after(self, thread_id: uuid.UUID, after: int, limit: int) -> EventPage:
         """The thread's kept events after `after`, oldest first, from the caller's own
         participation on (members only: 404 otherwise)."""
-        self._check_limit(limit)
+        self.pagination.check_limit(limit)
         thread = await self.get(thread_id, options=())
         page = await read_events(self.session, self.me.id, THREADS(thread.id), after, limit)
         if page is None:
@@ -139,6 +143,12 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
             thread_id=thread.id, last_read_seq=mine.last_read_seq, unread_count=thread.unread_count
         )
 
+    async def _reread(self, thread: Thread) -> Thread:
+        """The thread read again with its participants, as reads return it."""
+        thread = await self.repository.reload(thread)
+        await self.annotate([thread])
+        return thread
+
     @property
     def _participants(self) -> ParticipantRepository:
         return ParticipantRepository(self.session)
@@ -155,7 +165,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
         await self._participants.add_many([*rows, *members])
 
     def _require_manager(self, thread: Thread) -> None:
-        if thread.created_by != self.me.id and not self.is_admin:
+        if thread.created_by != self.me.id and not self.me.has(Scope.ADMIN):
             raise Forbidden("Only the thread's creator or an admin may manage participants.")
 
     async def _require_active_users(self, ids: Sequence[uuid.UUID], field: str) -> None:
@@ -174,38 +184,37 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate]):
             )
 
 
-class MessageController(BaseController[Message, MessageCreate, MessageUpdate]):
+class MessageController(BaseController[Message, MessageCreate, MessageUpdate, MessageRepository]):
     # A visible thread's messages are readable by all its members (check_object limits only
     # edits and deletes): a page checks the thread in its own statement.
-    parent = Parent(ThreadController, "thread_id", lock_on_create=True, reads_by_scope=True)
-    created_by_field = "author_id"
-    pagination = "cursor"  # newest first over (created_at, id): one index range per page
+    parent = Parent(ThreadController, "thread_id", lock_on_create=True, reads_by_visibility=True)
+    owner = Owner("author_id", private=False)  # posted as the caller; members read them all
+    pagination = CursorPagination()  # newest first over (created_at, id): one index range a page
     filterset = MessageFilters
-    create_with_insert = True  # posted once, returned as it is
 
-    def scope(self, stmt: Select[Message], action: Action) -> Select[Message]:
+    def visible(self, stmt: Select[Message], action: Action) -> Select[Message]:
         # Moderation: admins may delete any live message, member of its thread or not.
-        if action is Action.DELETE and self.is_admin:
+        if action is Action.DELETE and self.me.has(Scope.ADMIN):
             return stmt
-        return super().scope(stmt, action)  # messages of live threads the caller takes part in
+        return super().visible(stmt, action)  # messages of live threads the caller is in
 
     async def check_object(self, obj: Message, action: Action) -> None:
         if obj.author_id == self.me.id or action is Action.READ:
             return
-        if action is Action.DELETE and self.is_admin:
+        if action is Action.DELETE and self.me.has(Scope.ADMIN):
             return
         raise Forbidden("Only the author may change this message.")
 
-    async def perform_create_in(
-        self, parent: Thread, data: MessageCreate, **values: Any
+    async def perform_create(
+        self, data: MessageCreate, *, parent: Thread | None = None, **values: Any
     ) -> Message:
         """Post with the thread's next event id, move the (locked) thread's activity to the
         new message, and count it as read by its author."""
+        assert parent is not None, "messages are created in their thread"
         now = utcnow()  # under the thread's lock: messages' times follow their seq
-        threads: ThreadRepository = self.parent_controller.repository  # type: ignore[assignment]
-        seq = await threads.message_posted(parent, now)
-        message = await super().perform_create_in(
-            parent, data, seq=seq, created_at=now, updated_at=now, **values
+        seq = await self.controller(ThreadController).repository.message_posted(parent, now)
+        message = await super().perform_create(
+            data, parent=parent, seq=seq, created_at=now, updated_at=now, **values
         )
         await ParticipantRepository(self.session).mark_read(parent.id, self.me.id, seq)
         return message

@@ -1,7 +1,7 @@
 """Threads, who takes part in them, and their messages.
 
 Every relationship is `lazy="raise"`: reads say what they load (`selectinload`) in the controllers'
-`read_options`, so an accidental per-row query fails loudly instead of slowing down silently.
+`load_options`, so an accidental per-row query fails loudly instead of slowing down silently.
 """
 
 import uuid

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, exists, func, select, update
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.messenger.models import Message, Thread, ThreadParticipant
@@ -69,6 +69,7 @@ _MEMBER_IDS = select(_members.user_id).where(
 class ThreadRepository(BaseRepository[Thread]):
     model = Thread
     not_found_detail = "The thread does not exist."
+    load_options = (selectinload(Thread.participants).selectinload(ThreadParticipant.user),)
 
     def keyset_key(self) -> tuple[InstrumentedAttribute[Any], ...]:
         # Most recent activity first; never NULL (see Thread.last_activity_at).
@@ -112,6 +113,11 @@ class ThreadRepository(BaseRepository[Thread]):
         return {thread_id: int(n) for thread_id, n in (await self.session.execute(stmt)).all()}
 
 
+class MessageRepository(BaseRepository[Message]):
+    model = Message
+    create_with_insert = True  # posted once, returned as it is
+
+
 class ParticipantRepository(BaseRepository[ThreadParticipant]):
     model = ThreadParticipant
     not_found_detail = "The user is not a participant of this thread."
@@ -126,8 +132,7 @@ class ParticipantRepository(BaseRepository[ThreadParticipant]):
     async def mark_read(self, thread_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> bool:
         """Move the user's read marker forward to `seq` (never back); True if it moved."""
         params = {"tid": thread_id, "uid": user_id, "seq": seq}
-        result = await self.session.execute(_MARK_READ, params)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await self.execute_write(_MARK_READ, params) > 0
 
     async def member_ids(self, thread_id: uuid.UUID) -> set[uuid.UUID]:
         """The ids of the thread's live participants."""

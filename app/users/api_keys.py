@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.users.models import User
-from core.controller import BaseController
+from core.controller import BaseController, Owner
 from core.db import CommonBase, Database, utcnow
 from core.errors import Forbidden, InvalidInput, Unauthorized, field_error
 from core.fields import Timestamp
 from core.filtering import Filter, FilterSet
+from core.pagination import OffsetPagination
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 from core.security import Principal, Scope, expand_scopes
 
@@ -145,9 +146,9 @@ class ApiKeyFilters(FilterSet):
 class ApiKeyController(BaseController[ApiKey, ApiKeyCreate, ApiKeyUpdate]):
     """The caller's own keys: create (secret shown once), list, read, revoke."""
 
-    owner_field: ClassVar[str | None] = "user_id"
+    owner: ClassVar[Owner | None] = Owner("user_id")
     filterset = ApiKeyFilters
-    sort_fields = {"created_at": ApiKey.created_at, "name": ApiKey.name}
+    pagination = OffsetPagination(sort={"created_at": ApiKey.created_at, "name": ApiKey.name})
 
     async def issue(self, data: ApiKeyCreate) -> ApiKeyCreated:
         """Create a key with `data.scopes` — each one the caller holds now — and return it with
@@ -180,7 +181,7 @@ class ApiKeyController(BaseController[ApiKey, ApiKeyCreate, ApiKeyUpdate]):
 class ApiKeyAdminController(ApiKeyController):
     """Every user's keys, for admins: list (filter by `user_id`), read, revoke."""
 
-    owner_field = None
+    owner = None
 
 
 # One round trip: the key by its unique hash, with its owner's columns (the account snapshot of

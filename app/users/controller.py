@@ -11,6 +11,7 @@ from app.users.tokens import password_hasher
 from core.controller import Action, BaseController
 from core.errors import Conflict, Forbidden, Unauthorized
 from core.filtering import Filter, FilterSet
+from core.pagination import OffsetPagination
 from core.security import Scope, expand_scopes
 
 
@@ -25,14 +26,13 @@ class UserFilters(FilterSet):
         return self.deleted is not None
 
 
-class UserController(BaseController[User, UserRegister, UserAdminUpdate]):
+class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRepository]):
     """Users as admins see them: every user, filtered and sorted; writes revoke tokens."""
 
-    repository_class = UserRepository
     filterset = UserFilters
-    sort_fields = {"created_at": User.created_at, "email": User.email, "full_name": User.full_name}
-
-    repository: UserRepository
+    pagination = OffsetPagination(
+        sort={"created_at": User.created_at, "email": User.email, "full_name": User.full_name}
+    )
 
     async def check_object(self, obj: User, action: Action) -> None:
         # Only a superuser may change, delete or restore a superuser.

@@ -71,7 +71,7 @@ class EmailTokenRepository(BaseRepository[EmailToken]):
 
     async def claim(self, token_id: uuid.UUID, now: datetime) -> bool:
         """Consume an unused, unexpired token; True for exactly one concurrent caller."""
-        result = await self.session.execute(
+        claimed = await self.execute_write(
             update(EmailToken)
             .where(
                 EmailToken.id == token_id,
@@ -81,7 +81,7 @@ class EmailTokenRepository(BaseRepository[EmailToken]):
             .values(used_at=now)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return claimed == 1
 
     async def supersede(self, user_id: uuid.UUID, purposes: list[Purpose], now: datetime) -> None:
         """Mark every open token of the user with one of `purposes` used: only the newest
@@ -99,12 +99,11 @@ class EmailTokenRepository(BaseRepository[EmailToken]):
 
     async def purge(self, now: datetime) -> int:
         """Delete expired tokens and those used over a day ago."""
-        result = await self.session.execute(
+        return await self.execute_write(
             delete(EmailToken).where(
                 or_(EmailToken.expires_at <= now, EmailToken.used_at <= now - USED_KEPT_FOR)
             )
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _lifetime(settings: Settings, purpose: Purpose) -> timedelta:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Select, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.controller import BaseController
+from core.controller import BaseController, Owner
 from core.db import CommonBase
 from core.errors import Conflict
 from core.repository import BaseRepository
@@ -68,13 +68,13 @@ class IdentityRepository(BaseRepository[UserIdentity]):
         return int((await self.session.execute(stmt)).scalar_one())
 
 
-class IdentityController(BaseController[UserIdentity, IdentityCreate, IdentityUpdate]):
+class IdentityController(
+    BaseController[UserIdentity, IdentityCreate, IdentityUpdate, IdentityRepository]
+):
     """The caller's own identities: list, read, unlink (a hard delete, so the provider account
     can be linked again elsewhere)."""
 
-    repository_class = IdentityRepository
-    owner_field = "user_id"
-    repository: IdentityRepository
+    owner = Owner("user_id")
 
     async def perform_delete(self, obj: UserIdentity) -> None:
         passwordless = self.me.account.hashed_password is None

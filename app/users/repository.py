@@ -63,19 +63,13 @@ class AuthSessionRepository(BaseRepository[AuthSession]):
                 )
             )
         )
-        result = await self.session.execute(
-            delete(AuthSession).where(AuthSession.expires_at <= now)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return await self.execute_write(delete(AuthSession).where(AuthSession.expires_at <= now))
 
     async def purge_revoked(self, before: datetime) -> int:
         """Delete sessions revoked before `before`, with their refresh tokens (refused anyway)."""
         revoked = select(AuthSession.id).where(AuthSession.revoked_at <= before)
         await self.session.execute(delete(RefreshToken).where(RefreshToken.session_id.in_(revoked)))
-        result = await self.session.execute(
-            delete(AuthSession).where(AuthSession.revoked_at <= before)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return await self.execute_write(delete(AuthSession).where(AuthSession.revoked_at <= before))
 
 
 class RefreshTokenRepository(BaseRepository[RefreshToken]):
@@ -90,7 +84,7 @@ class RefreshTokenRepository(BaseRepository[RefreshToken]):
         A conditional UPDATE (not read-then-write): the database serialises the two writers and
         the loser sees `used_at` already set, on PostgreSQL and SQLite alike.
         """
-        result = await self.session.execute(
+        claimed = await self.execute_write(
             update(RefreshToken)
             .where(
                 RefreshToken.token_hash == token_hash,
@@ -100,11 +94,8 @@ class RefreshTokenRepository(BaseRepository[RefreshToken]):
             .values(used_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return claimed == 1
 
     async def purge_expired(self, now: datetime) -> int:
         """Delete the rows of tokens that expired (their JWTs are refused anyway)."""
-        result = await self.session.execute(
-            delete(RefreshToken).where(RefreshToken.expires_at <= now)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return await self.execute_write(delete(RefreshToken).where(RefreshToken.expires_at <= now))

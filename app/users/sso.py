@@ -262,7 +262,7 @@ class SsoService(ControllerService):
             user = await self.users.one_or_none(self.users.by_id(uuid.UUID(ticket["user_id"])))
         if user is None or not user.is_active:
             raise BadRequest(CODE_INVALID)
-        auth = self.controller(AuthService)
+        auth = self.service(AuthService)
         return await auth.open_session(user, expand_scopes(user.scopes))
 
     # -- accounts -----------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from sqlalchemy import ForeignKey, Select, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.columns import enum_column
-from core.controller import Action, BaseController, Parent
+from core.controller import Action, BaseController, Owner, Parent
 from core.db import CommonBase
 from core.errors import Forbidden
 from core.filtering import Filter, FilterSet
+from core.pagination import CursorPagination, OffsetPagination
 from core.repository import BaseRepository
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 
@@ -50,16 +51,17 @@ class WidgetFilters(FilterSet):
     min_size: int | None = Filter(Widget.size, ">=")
 
 
-class WidgetController(BaseController[Widget, WidgetCreate, WidgetUpdate]):
-    repository_class = WidgetRepository
+class WidgetController(BaseController[Widget, WidgetCreate, WidgetUpdate, WidgetRepository]):
     filterset = WidgetFilters
-    sort_fields = {"name": Widget.name, "size": Widget.size, "created_at": Widget.created_at}
+    pagination = OffsetPagination(
+        sort={"name": Widget.name, "size": Widget.size, "created_at": Widget.created_at}
+    )
 
 
 class OwnedWidgetController(WidgetController):
     """Rows are visible to their owner only; big widgets cannot be deleted."""
 
-    owner_field = "owner_id"
+    owner = Owner("owner_id")
 
     async def check_object(self, obj: Widget, action: Action) -> None:
         if action is Action.DELETE and obj.size > 100:
@@ -94,12 +96,16 @@ class GadgetController(BaseController[Gadget, GadgetCreate, GadgetUpdate]):
     """Gadgets of widgets the caller owns; creating one bumps its widget's size."""
 
     parent = Parent(OwnedWidgetController, "widget_id", lock_on_create=True)
-    created_by_field = "author_id"
-    pagination = "cursor"
+    owner = Owner("author_id", private=False)
+    pagination = CursorPagination()
 
-    async def perform_create_in(self, parent: Widget, data: GadgetCreate, **values: Any) -> Gadget:
-        gadget = await super().perform_create_in(parent, data, **values)
-        await self.parent_controller.repository.update(parent, {"size": parent.size + 1})
+    async def perform_create(
+        self, data: GadgetCreate, *, parent: Widget | None = None, **values: Any
+    ) -> Gadget:
+        gadget = await super().perform_create(data, parent=parent, **values)
+        if parent is not None:
+            widgets = self.controller(OwnedWidgetController).repository
+            await widgets.update(parent, {"size": parent.size + 1})
         return gadget
 
 
@@ -166,10 +172,9 @@ class ProjectRepository(BaseRepository[Project]):
     model = Project
 
 
-class ProjectController(BaseController[Project, ProjectCreate, ProjectUpdate]):
+class ProjectController(BaseController[Project, ProjectCreate, ProjectUpdate, ProjectRepository]):
     """Projects visible to their owner only."""
 
-    repository_class = ProjectRepository
     filterset = ProjectFilters
-    owner_field = "owner_id"
-    sort_fields = {"name": Project.name, "created_at": Project.created_at}
+    owner = Owner("owner_id")
+    pagination = OffsetPagination(sort={"name": Project.name})

@@ -44,13 +44,11 @@ widgets = CrudRouter(
     OwnedWidgetController, WidgetRead, prefix="/widgets", tags=["widgets"], name="widgets"
 )
 gadgets = CrudRouter(
-    GadgetController,
-    GadgetRead,
-    prefix="/widgets/{widget_id}/gadgets",
-    parent_param="widget_id",
-    name="widget_gadgets",
+    GadgetController, GadgetRead, prefix="/widgets/{widget_id}/gadgets", name="widget_gadgets"
 )
-gadget_items = CrudRouter(GadgetController, GadgetRead, prefix="/gadgets", exclude=["list"])
+gadget_items = CrudRouter(
+    GadgetController, GadgetRead, prefix="/gadgets", exclude=["list", "create"]
+)
 
 
 @widgets.get("/count")
@@ -150,12 +148,11 @@ async def test_operation_ids_and_excluded_routes(app: FastAPI) -> None:
     assert ops["widgets_restore"] == "POST /api/widgets/{widget_id}/restore"
     assert ops["widget_gadgets_list"] == "GET /api/widgets/{widget_id}/gadgets"
     assert ops["widget_gadgets_create"] == "POST /api/widgets/{widget_id}/gadgets"
+    assert ops["widget_gadgets_get"] == "GET /api/widgets/{widget_id}/gadgets/{gadget_id}"
     assert (
         "test_gadgets_list" not in ops
+        and "test_gadgets_create" not in ops
         and ops["test_gadgets_update"] == "PATCH /api/gadgets/{gadget_id}"
-    )
-    assert not any(
-        path.startswith("GET /api/widgets/{widget_id}/gadgets/") for path in ops.values()
     )
 
 

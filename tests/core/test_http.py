@@ -15,7 +15,7 @@ from core.crud import CrudRouter
 from core.db import Database
 from core.deps import Gates, provide
 from core.errors import Unauthorized
-from core.pagination import CursorPage, CursorParams, cursor_params
+from core.pagination import CursorPage, CursorPagination, CursorParams, cursor_params
 from core.security import Principal
 from tests.conftest import client_for
 from tests.core.models import WidgetController, WidgetRead
@@ -32,11 +32,13 @@ async def token_authenticator(_: Database, token: str) -> Principal:
 
 Widgets = Annotated[WidgetController, Depends(provide(WidgetController))]
 router = CrudRouter(WidgetController, WidgetRead, prefix="/widgets")
+FEED = CursorPagination()
 
 
 @router.get("/feed", response_model=CursorPage[WidgetRead])
 async def feed(widgets: Widgets, page: Annotated[CursorParams, Depends(cursor_params)]) -> Any:
-    return await widgets.list_after(cursor=page.cursor, limit=page.limit)
+    """A second way of paging the same rows: a strategy used on its own."""
+    return await FEED.page(widgets.repository, widgets.query(), page)
 
 
 @router.get("/boom/crash")
@@ -183,6 +185,15 @@ async def test_offset_list_with_filters_and_sort(http: httpx.AsyncClient) -> Non
 )
 async def test_bad_list_parameters_are_422(http: httpx.AsyncClient, params: dict[str, Any]) -> None:
     assert_problem(await http.get("/api/widgets", params=params), 422)
+
+
+async def test_an_unknown_sort_field_is_answered_with_the_allowed_ones(
+    http: httpx.AsyncClient,
+) -> None:
+    body = assert_problem(await http.get("/api/widgets", params={"sort": "-owner_id"}), 422)
+    [error] = body["errors"]
+    assert error["loc"] == ["query", "sort"]
+    assert error["msg"].endswith("allowed: created_at, name, size")
 
 
 async def test_cursor_feed_and_bad_cursor(http: httpx.AsyncClient) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import ReadOnlyViolation
 from core.errors import Conflict
+from core.pagination import OffsetParams
 from core.service import ControllerService, unit_of_work
 from tests.core.models import Widget, WidgetController, WidgetCreate
 
@@ -15,7 +16,7 @@ from tests.core.models import Widget, WidgetController, WidgetCreate
 async def names_in_db(database: Any) -> list[str]:
     async with database.session() as session:
         controller = WidgetController(session, None)
-        return sorted(w.name for w in (await controller.list(limit=100)).items)
+        return sorted(w.name for w in (await controller.list(OffsetParams(limit=100))).items)
 
 
 async def test_atomic_commits_every_step(session: AsyncSession, database: Any) -> None:
@@ -112,7 +113,7 @@ async def test_a_read_only_unit_reads_and_refuses_every_write(database: Any) -> 
         session.add(Widget(name="kept", size=1))
     async with unit_of_work(database, read_only=True) as session:
         widgets = WidgetController(session, None)
-        [kept] = (await widgets.list(limit=10)).items
+        [kept] = (await widgets.list(OffsetParams(limit=10))).items
         assert kept.name == "kept"
         writes = [
             update(Widget).values(size=2),
@@ -127,7 +128,7 @@ async def test_a_read_only_unit_reads_and_refuses_every_write(database: Any) -> 
             await widgets.repository.rows(widgets.repository.select().with_for_update())
     with pytest.raises(ReadOnlyViolation):  # its commit would flush the changes: refused
         async with unit_of_work(database, read_only=True) as session:
-            [kept] = (await WidgetController(session, None).list(limit=10)).items
+            [kept] = (await WidgetController(session, None).list(OffsetParams(limit=10))).items
             kept.size = 3
             session.add(Widget(name="added", size=1))
     async with database.session() as session:

@@ -23,7 +23,7 @@ from sqlalchemy import Select, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.users.auth import authenticate
-from core.controller import Action, BaseController
+from core.controller import Action, BaseController, Owner
 from core.crud import CrudRouter
 from core.db import CommonBase
 from core.platform.realtime import StreamKind, emit
@@ -77,7 +77,7 @@ class BoardRead(ReadSchema):
 
 
 class BoardController(BaseController[Board, BoardCreate, BoardUpdate]):
-    owner_field = "owner_id"
+    owner = Owner("owner_id")
 
     async def perform_create(self, data: BoardCreate, **values: Any) -> Board:
         board = await super().perform_create(data, **values)

@@ -56,7 +56,7 @@ from core.errors import InvalidInput, NotFound, field_error
 from core.platform.realtime.connection import Connection
 from core.platform.realtime.models import KIND_LENGTH, RealtimeEvent, RealtimeStream
 from core.platform.realtime.protocol import HUB_KEY, frame
-from core.service import RequestBound, UnitOfWork
+from core.service import SessionBound, UnitOfWork
 
 Audience = Callable[[uuid.UUID], Select[uuid.UUID]]
 """The user ids that receive a stream's events, given the stream's id."""
@@ -192,7 +192,7 @@ def resume_positions(
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _session_of(owner: RequestBound | AsyncSession) -> AsyncSession:
+def _session_of(owner: SessionBound | AsyncSession) -> AsyncSession:
     return owner if isinstance(owner, AsyncSession) else owner.session
 
 
@@ -207,7 +207,7 @@ def event_frame(stream: Stream, type_: str, seq: int | None, data: Any) -> str:
     return json.dumps(body, separators=(",", ":"), default=str)
 
 
-async def next_seq(owner: RequestBound | AsyncSession, stream: Stream) -> int:
+async def next_seq(owner: SessionBound | AsyncSession, stream: Stream) -> int:
     """Take the stream's next seq; its counter row stays locked until commit, so seqs are
     committed in order and without holes. Call it yourself only when the seq must be stored
     with the change too (a message's `seq`); `emit` takes one otherwise."""
@@ -238,7 +238,7 @@ async def next_seq(owner: RequestBound | AsyncSession, stream: Stream) -> int:
     return int(seq)
 
 
-async def audience(owner: RequestBound | AsyncSession, stream: Stream) -> set[uuid.UUID]:
+async def audience(owner: SessionBound | AsyncSession, stream: Stream) -> set[uuid.UUID]:
     """Who receives the stream's events now: in this transaction, its pending changes flushed
     first (a member added in the same write receives it)."""
     session = _session_of(owner)
@@ -248,7 +248,7 @@ async def audience(owner: RequestBound | AsyncSession, stream: Stream) -> set[uu
 
 
 async def emit(
-    owner: RequestBound | AsyncSession,
+    owner: SessionBound | AsyncSession,
     stream: Stream,
     type_: str,
     data: Any,
@@ -274,7 +274,7 @@ async def emit(
 
 
 async def emit_ephemeral(
-    owner: RequestBound | AsyncSession,
+    owner: SessionBound | AsyncSession,
     stream: Stream,
     type_: str,
     data: Any,
@@ -366,7 +366,7 @@ async def read_events(
     return StreamPage(items=items, has_more=len(found.rows) > limit, seq=found.current)
 
 
-class StreamReader(RequestBound):
+class StreamReader(SessionBound):
     """Stream events over HTTP for the caller (`provide(StreamReader)` in a router)."""
 
     async def page(self, key: str, after: int, limit: int) -> StreamPage:

@@ -132,7 +132,7 @@ async def test_sending_a_message_moves_the_thread_in_the_same_transaction(
     async with threads_of(database, alice) as threads:
         thread = await threads.create(ThreadCreate(title="t", participant_ids=[bob.id]))
     async with messages_of(database, bob) as messages:
-        message = await messages.create_in(thread.id, MessageCreate(body="hi"))
+        message = await messages.create(MessageCreate(body="hi"), parent_id=thread.id)
     assert message.author_id == bob.id and message.thread_id == thread.id
     stored = await session.get(Thread, thread.id)
     assert stored is not None
@@ -148,21 +148,21 @@ async def test_a_failed_thread_update_drops_the_message_too(
         thread = await threads.create(ThreadCreate(title="t"))
 
     class FailingAfterPost(MessageController):
-        async def perform_create_in(
-            self, parent: Thread, data: MessageCreate, **values: Any
+        async def perform_create(
+            self, data: MessageCreate, *, parent: Thread | None = None, **values: Any
         ) -> Message:
-            await super().perform_create_in(parent, data, **values)
+            await super().perform_create(data, parent=parent, **values)
             raise Conflict("simulated failure after the message and the thread were written")
 
     with pytest.raises(Conflict):
         async with messages_of(database, alice, FailingAfterPost) as messages:
-            await messages.create_in(thread.id, MessageCreate(body="lost"))
+            await messages.create(MessageCreate(body="lost"), parent_id=thread.id)
     assert await count(session, Message) == 0
     stored = await session.get(Thread, thread.id)
     assert stored is not None and stored.last_message_at is None
 
 
-async def test_thread_scope_hides_threads_the_caller_is_not_in(
+async def test_thread_visibility_hides_threads_the_caller_is_not_in(
     database: Any, users: list[User]
 ) -> None:
     alice, bob, carol = users
@@ -177,9 +177,9 @@ async def test_thread_scope_hides_threads_the_caller_is_not_in(
             await as_bob.get(theirs.id)
     async with messages_of(database, bob) as messages:
         with pytest.raises(NotFound):
-            await messages.create_in(theirs.id, MessageCreate(body="let me in"))
+            await messages.create(MessageCreate(body="let me in"), parent_id=theirs.id)
         with pytest.raises(NotFound):
-            await messages.list_after(parent_id=theirs.id)
+            await messages.list(parent_id=theirs.id)
 
 
 async def test_leaving_keeps_history_and_rejoining_adds_a_new_row(
@@ -238,7 +238,7 @@ async def test_sending_a_message_waits_for_the_thread_row_lock(
 
         async def send() -> Message:
             async with messages_of(database, alice) as messages:
-                return await messages.create_in(thread.id, MessageCreate(body="queued"))
+                return await messages.create(MessageCreate(body="queued"), parent_id=thread.id)
 
         sending = asyncio.create_task(send())
         waiting: list[str] = []
