@@ -47,7 +47,7 @@ echo "template-check: 2/3 the project without the example: lint, types, embedded
 WIRING_TESTS=(
 	tests/core/test_migrations.py tests/core/test_jobs_maintenance.py tests/core/test_versioning.py
 	tests/routers/test_openapi.py tests/test_unconfigured_imports.py tests/deploy/test_compose.py
-	tests/scaffold
+	tests/scaffold/test_scaffold.py
 )
 SERVICE="$WORK/service"
 make_project "$SERVICE" HEAD service-check false
