@@ -1,1 +1,2 @@
-"""The example app built on core: users and a messenger."""
+"""The app built on core: users, and the optional domains of app/domains.py (the messenger
+example)."""

@@ -1,6 +1,7 @@
-"""Every model of the app, imported so Alembic sees the whole metadata."""
+"""Every model of the app, imported so Alembic sees the whole metadata (the optional domains',
+such as the messenger example, are imported through app/domains.py)."""
 
-from app.messenger.models import Message, Thread, ThreadParticipant
+from app.domains import wirings
 from app.users.api_keys import ApiKey
 from app.users.identities import UserIdentity
 from app.users.models import AuthSession, EmailToken, RefreshToken, User
@@ -14,14 +15,13 @@ __all__ = [
     "AuthSession",
     "EmailToken",
     "FailedJob",
-    "Message",
     "RealtimeEvent",
     "RealtimeStream",
     "RefreshToken",
     "RequestLog",
     "SsoTicket",
-    "Thread",
-    "ThreadParticipant",
     "User",
     "UserIdentity",
 ]
+
+wirings()  # maps the optional domains' models too
