@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from app.domains import wirings
 from app.jobs import registry as jobs
+from app.realtime import realtime
 from app.users.auth import authenticate
 from app.users.bootstrap import first_superuser
 from configs import Settings, get_settings
@@ -27,6 +28,11 @@ DESCRIPTION = f"""
 {SERVICE_NAME} API: users with OAuth2 scopes.
 
 Use **Authorize** with the password flow (username = your email) to try gated routes.
+
+**Real-time events** (a WebSocket, which Swagger cannot show): get a ticket with
+`POST /api/v1/realtime/tickets`, then open `/api/v1/realtime/ws` — the protocol, close codes and
+a browser client are in the README:
+[Real-time events](https://github.com/plinth-dev/plinth#real-time-events).
 """
 
 
@@ -40,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         include_routes=include_routes,
         lifespans=[
             jobs_lifespan(jobs),
+            realtime,
             *(hook for w in optional for hook in w.lifespans),
             first_superuser,
         ],

@@ -16,6 +16,7 @@ from routers import (
     api_keys,
     auth,
     jobs,
+    realtime,
     root,
     sso,
     users,
@@ -27,8 +28,6 @@ class DomainRoutes(Protocol):
     """routers/<name>.py of an optional domain (app/domains.py)."""
 
     def include_routes(self, api: ApiVersion) -> None: ...
-
-    def install(self, app: FastAPI) -> None: ...
 
 
 def optional_routes() -> list[DomainRoutes]:
@@ -55,9 +54,9 @@ def include_routes(app: FastAPI) -> None:
     domains = optional_routes()
     for domain in domains:
         domain.include_routes(api)
+    api.include_router(realtime.router, dependencies=gates.AUTHENTICATED)
     api.include_in(app)
     app.include_router(
         account_pages.pages, dependencies=[*gates.PUBLIC, Depends(DEFAULT_RATE_LIMIT)]
     )
-    for domain in domains:
-        domain.install(app)  # last: an optional domain's socket is the outermost layer
+    realtime.install_stream(app)  # last: the socket is the outermost layer (its ticket: its gate)

@@ -33,8 +33,10 @@ THREADS = StreamKind(
     since=ThreadRepository.joined_after,
     counter=Thread.event_seq,
     id_field="thread_id",
+    bare_ids=True,
 )
-"""A thread's stream: `THREADS(thread.id)`."""
+"""A thread's stream: `THREADS(thread.id)`; a ticket's `resume` may name it by the bare thread
+id, as clients did before streams had kinds."""
 
 
 def thread_data(thread: Thread) -> dict[str, Any]:

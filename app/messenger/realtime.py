@@ -1,19 +1,17 @@
-"""The messenger on the event stream: what a socket may send (typing, read markers). What a
-resumed socket missed is the core streams' replay (`THREADS`, app/messenger/events.py)."""
+"""What a socket may send about threads (typing, read markers), declared on the event stream
+of every app (`client_frame`). What a resumed socket missed is the core streams' replay
+(`THREADS`, app/messenger/events.py)."""
 
 import time
 import uuid
-from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field
 
 from app.messenger.controller import ThreadController
 from app.messenger.schemas import ReadMarker
-from app.users.realtime import principal_of, revalidator
+from app.users.realtime import principal_of
 from core.db import Database
-from core.errors import InvalidInput, field_error
-from core.platform.realtime import Connection, FrameHandler, realtime_lifespan
+from core.platform.realtime import Connection, client_frame
 from core.service import unit_of_work
 
 TYPING_EVERY_SECONDS = 2.0
@@ -21,54 +19,36 @@ TYPING_EVERY_SECONDS = 2.0
 
 
 class TypingFrame(BaseModel):
-    type: Literal["typing"]
+    """`{"type": "typing", "thread_id"}`: the members see `typing` (404 for a non-member)."""
+
     thread_id: uuid.UUID
 
 
 class ReadFrame(BaseModel):
-    type: Literal["read"]
+    """`{"type": "read", "thread_id", "seq"?}`: as `POST /threads/{id}/read`."""
+
     thread_id: uuid.UUID
     seq: int | None = Field(default=None, ge=0)
 
 
-ClientFrame = TypeAdapter[TypingFrame | ReadFrame](
-    Annotated[TypingFrame | ReadFrame, Field(discriminator="type")]
-)
+@client_frame("typing", TypingFrame)
+async def on_typing(socket: Connection, frame: TypingFrame) -> None:
+    """Tell the thread's other members, at most every `TYPING_EVERY_SECONDS` per socket."""
+    last_typing: dict[uuid.UUID, float] = socket.state.setdefault("typing", {})
+    now = time.monotonic()
+    if now - last_typing.get(frame.thread_id, 0.0) < TYPING_EVERY_SECONDS:
+        return
+    last_typing[frame.thread_id] = now
+    database: Database = socket.app.state.database
+    async with unit_of_work(database) as session:
+        threads = ThreadController(session, principal_of(socket.grant))
+        await threads.announce_typing(frame.thread_id)
 
 
-def parse_frame(data: dict[str, Any]) -> TypingFrame | ReadFrame:
-    """A client frame, or a 422-like `InvalidInput` naming what is wrong."""
-    try:
-        return ClientFrame.validate_python(data)
-    except ValidationError as exc:
-        errors = [field_error(["frame", *e["loc"]], e["msg"], e["type"]) for e in exc.errors()]
-        raise InvalidInput("The frame is not valid.", errors=errors) from exc
-
-
-def frame_handler(app: FastAPI) -> FrameHandler:
-    """Typing and read frames, each in its own unit of work as the socket's user."""
-    database: Database = app.state.database
-
-    async def on_frame(connection: Connection, data: dict[str, Any]) -> None:
-        message = parse_frame(data)
-        if isinstance(message, TypingFrame):
-            last_typing: dict[uuid.UUID, float] = connection.state.setdefault("typing", {})
-            now = time.monotonic()
-            if now - last_typing.get(message.thread_id, 0.0) < TYPING_EVERY_SECONDS:
-                return
-            last_typing[message.thread_id] = now
-        async with unit_of_work(database) as session:
-            threads = ThreadController(session, principal_of(connection.grant))
-            if isinstance(message, ReadFrame):
-                await threads.mark_read(message.thread_id, ReadMarker(seq=message.seq))
-            else:
-                await threads.announce_typing(message.thread_id)
-
-    return on_frame
-
-
-realtime = realtime_lifespan(
-    on_frame=frame_handler,
-    revalidate=lambda app: revalidator(app.state.database),
-)
-"""The lifespan hook that runs the event stream (`main.create_app` adds it)."""
+@client_frame("read", ReadFrame)
+async def on_read(socket: Connection, frame: ReadFrame) -> None:
+    """Move the socket's user's read marker of the thread."""
+    database: Database = socket.app.state.database
+    async with unit_of_work(database) as session:
+        threads = ThreadController(session, principal_of(socket.grant))
+        await threads.mark_read(frame.thread_id, ReadMarker(seq=frame.seq))

@@ -1,10 +1,12 @@
 """Events for an entity of your own: a toy `Board` (not a thread) declares its stream kind and
 emits from its controller's `written` hook, and its events reach exactly its members over the
-real event-stream socket — with the same tickets, resume and gap-fill as threads.
+real event-stream socket — with the same tickets, revocation, resume and gap-fill as threads;
+it declares a client frame of its own (`wave`) as the messenger declares typing.
 
-The app is main's, plus the board's CRUD routes, served by uvicorn in this process (so the
-test's stream kind is declared where the socket is served); the client is `websockets`. Both
-legs: the hub publishes through Redis on the services leg, in process on the embedded one.
+The app is main's routes and event stream, plus the board's CRUD routes, served by uvicorn in
+this process (so the test's stream kind is declared where the socket is served); the client is
+`websockets`. Both legs: the hub publishes through Redis on the services leg, in process on the
+embedded one. None of it needs the messenger example: a project made without it runs it too.
 """
 
 import asyncio
@@ -18,15 +20,23 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from pydantic import Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.users.auth import authenticate
 from core.controller import Action, BaseController, Owner
 from core.crud import CrudRouter
-from core.db import CommonBase
-from core.platform.realtime import StreamKind, emit
+from core.db import CommonBase, Database
+from core.errors import NotFound
+from core.platform.realtime import (
+    CloseCode,
+    Connection,
+    StreamKind,
+    client_frame,
+    emit,
+    emit_ephemeral,
+)
 from core.platform.realtime.server import UVICORN_WEBSOCKET_OPTIONS
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 from core.service import unit_of_work
@@ -88,11 +98,29 @@ class BoardController(BaseController[Board, BoardCreate, BoardUpdate]):
         await emit(self, BOARDS(obj.id), f"board.{action}", BoardRead.model_validate(obj))
 
 
+class WaveFrame(BaseModel):
+    board_id: uuid.UUID
+
+
+@client_frame("test_boards.wave", WaveFrame)
+async def on_wave(socket: Connection, frame: WaveFrame) -> None:
+    """A member waves to the board's other members (not kept); a non-member gets a 404."""
+    database: Database = socket.app.state.database
+    async with unit_of_work(database) as session:
+        members = set((await session.scalars(board_members(frame.board_id))).all())
+        if socket.grant.user_id not in members:
+            raise NotFound("The board does not exist.")
+        data = {"user_id": str(socket.grant.user_id)}
+        await emit_ephemeral(
+            session, BOARDS(frame.board_id), "wave", data, exclude=socket.grant.user_id
+        )
+
+
 # -- the app, served in this process --------------------------------------------------------------
 
 
 def create_board_app() -> FastAPI:
-    from app.messenger.realtime import realtime
+    from app.realtime import realtime
     from configs import get_settings
     from core.application import create_application
     from routers import include_routes
@@ -269,3 +297,41 @@ async def test_resume_keys_are_checked_when_the_ticket_is_issued(
         answer = await p["alice"].call("POST", "/realtime/tickets", json={"resume": resume})
         assert answer.status_code == 422, answer.text
         assert answer.json()["errors"][0]["loc"] == ["body", "resume", next(iter(resume))]
+
+
+async def test_a_domains_own_client_frames_reach_its_handler(
+    server: tuple[str, FastAPI], database: Any, http: httpx.AsyncClient
+) -> None:
+    base, app = server
+    p = await _people(base, database, http)
+    board = await _board(p["alice"], "plans")
+    await _membership(app, board, p["bob"], add=True)
+    alice, bob = await p["alice"].connect(), await p["bob"].connect()
+    carol = await p["carol"].connect()
+    await bob.send(type="test_boards.wave", board_id=board["id"])
+    assert await alice.next() == {"type": "wave", "stream": f"test_boards:{board['id']}",
+                                  "seq": None, "data": {"user_id": p["bob"].id}}  # fmt: skip
+    await carol.send(type="test_boards.wave", board_id=board["id"])  # not a member
+    assert (await carol.next())["problem"]["status"] == 404
+    await carol.send(type="test_boards.wave", board_id="not-a-uuid")
+    invalid = (await carol.next())["problem"]
+    assert invalid["status"] == 422
+    assert invalid["errors"][0]["loc"] == ["frame", "test_boards.wave", "board_id"]
+    await carol.send(type="no-such-frame")
+    unknown = (await carol.next())["problem"]
+    assert unknown["status"] == 422 and unknown["errors"][0]["loc"] == ["frame", "type"]
+    await carol.send(type="ping")  # the socket stayed open through all of it
+    assert (await carol.next()) == {"type": "pong"}
+    for stream in (alice, bob, carol):
+        await stream.close()
+
+
+async def test_logging_out_ends_the_socket(
+    server: tuple[str, FastAPI], database: Any, http: httpx.AsyncClient
+) -> None:
+    base, _ = server
+    p = await _people(base, database, http)
+    bob = await p["bob"].connect()
+    answer = await p["bob"].call("POST", "/auth/logout")
+    assert answer.status_code == 204, answer.text
+    assert await bob.closed_with() == CloseCode.UNAUTHORIZED

@@ -3,12 +3,19 @@ processes through a broker (Redis pub/sub, or in process), revocation within a s
 streams — ordered, kept, resumable events of any entity for exactly its audience.
 
 An entity gets events by declaring a `StreamKind` (its audience) and calling `emit` from its
-controller (see `core.platform.realtime.streams`); the app adds what clients may send
-(`on_frame`) and whether grants still hold (`revalidate`) in `realtime_lifespan`.
+controller (see `core.platform.realtime.streams`); a domain declares what clients may send
+with `client_frame` (`core.platform.realtime.frames`); the app says whether grants still hold
+(`revalidate`) in `realtime_lifespan`.
 """
 
 from core.platform.realtime.broker import Broker, MemoryBroker, RedisBroker
 from core.platform.realtime.connection import Connection, Delivery, FrameHandler
+from core.platform.realtime.frames import (
+    ClientFrameHandler,
+    client_frame,
+    client_frame_types,
+    dispatch_frame,
+)
 from core.platform.realtime.hub import (
     Hub,
     Replayer,
@@ -34,6 +41,7 @@ from core.platform.realtime.streams import (
 __all__ = [
     "SUBPROTOCOL",
     "Broker",
+    "ClientFrameHandler",
     "CloseCode",
     "Connection",
     "Delivery",
@@ -50,6 +58,9 @@ __all__ = [
     "StreamKind",
     "StreamPage",
     "StreamReader",
+    "client_frame",
+    "client_frame_types",
+    "dispatch_frame",
     "emit",
     "emit_ephemeral",
     "frame",

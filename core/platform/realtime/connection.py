@@ -111,6 +111,11 @@ class Connection:
             self._closer = asyncio.get_running_loop().create_task(self._close_socket())
 
     @property
+    def app(self) -> Any:
+        """The app serving this socket (`app.state.database`, `app.state.settings`)."""
+        return self.websocket.app
+
+    @property
     def closing(self) -> bool:
         """Whether a close was asked for."""
         return self._close is not None

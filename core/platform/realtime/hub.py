@@ -6,8 +6,8 @@ that re-checks their grants, sends heartbeats and closes idle sockets.
 Published frames reach every process through the broker; each process hands them to the local
 sockets of the listed users. Nothing here knows the app's entities: streams
 (`core.platform.realtime.streams`) decide who receives what and what a resumed socket missed;
-the app adds what a client may send (`on_frame`) and whether a grant still holds
-(`revalidate`).
+the domains declare what a client may send (`core.platform.realtime.frames`), and the app
+says whether a grant still holds (`revalidate`).
 """
 
 import asyncio
@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket
 from configs.realtime import RealtimeSettings
 from core.platform.realtime.broker import Broker, MemoryBroker, RedisBroker
 from core.platform.realtime.connection import Connection, Delivery, FrameHandler
+from core.platform.realtime.frames import dispatch_frame
 from core.platform.realtime.protocol import (
     HUB_KEY,
     SUBPROTOCOL,
@@ -86,7 +87,8 @@ class Hub:
         broker, tickets, slots: Redis-backed across processes, in-process on the embedded
             default (`stores_for` picks them).
         settings: buffer size, connection limit, heartbeat, idle timeout, sweep interval.
-        on_frame: the app's handler of client frames (typing, read markers).
+        on_frame: the handler of client frames other than `ping`; default: the declared
+            ones (`client_frame`, e.g. the messenger's typing and read markers).
         revalidate: the app's batch check of grants; sockets whose grant fails are closed
             with `UNAUTHORIZED` within one sweep (`REALTIME_REVALIDATE_SECONDS`).
         replay: the catch-up of a new socket (resume from the last seq of each stream).
@@ -99,7 +101,7 @@ class Hub:
         slots: SlotStore,
         settings: RealtimeSettings,
         *,
-        on_frame: FrameHandler,
+        on_frame: FrameHandler = dispatch_frame,
         revalidate: Revalidator | None = None,
         replay: Replayer | None = None,
     ) -> None:
@@ -321,14 +323,21 @@ def default_replay(app: FastAPI) -> Replayer:
     return stream_replayer(app.state.database, app.state.settings.realtime.replay_limit)
 
 
+def _declared_frames(_: FastAPI) -> FrameHandler:
+    return dispatch_frame
+
+
 def realtime_lifespan(
-    on_frame: Callable[[FastAPI], FrameHandler],
+    *,
     revalidate: Callable[[FastAPI], Revalidator] | None = None,
+    on_frame: Callable[[FastAPI], FrameHandler] = _declared_frames,
     replay: Callable[[FastAPI], Replayer] = default_replay,
 ) -> Callable[[FastAPI], Any]:
     """A lifespan hook that starts the hub (`app.state.realtime`) and shares it with every
     session (`publisher_of`, what `emit` publishes through). Each argument builds an app hook
-    from the started app; `replay` defaults to the streams' resume (`default_replay`)."""
+    from the started app: `revalidate` (without it, a grant holds until its socket closes),
+    `on_frame` (default: the declared client frames, `client_frame`) and `replay` (default:
+    the streams' resume, `default_replay`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

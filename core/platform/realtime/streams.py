@@ -84,6 +84,7 @@ class UnknownStream(ValueError):
 
 
 _kinds: dict[str, "StreamKind"] = {}
+_bare: list["StreamKind"] = []
 _events = cast(Table, RealtimeEvent.__table__)
 _streams = cast(Table, RealtimeStream.__table__)
 
@@ -114,6 +115,8 @@ class StreamKind:
         counter: an integer column of the entity's own row (keyed by `id`) holding its
             latest seq, bumped under that row's lock; default: a `realtime_streams` row.
         id_field: also put the stream's id in every frame under this name (`project_id`).
+        bare_ids: a ticket's `resume` key that is a bare `<id>` means this kind's stream
+            (clients from before stream keys had kinds: the threads'). One kind at most.
     """
 
     def __init__(
@@ -124,14 +127,19 @@ class StreamKind:
         since: Since | None = None,
         counter: InstrumentedAttribute[int] | None = None,
         id_field: str | None = None,
+        bare_ids: bool = False,
     ) -> None:
         if not _NAME.match(name) or len(name) > KIND_LENGTH:
             raise ValueError(f"a stream kind is lowercase letters, digits, _ . - : {name!r}")
         if name in _kinds:
             raise ValueError(f"the stream kind {name!r} is declared twice")
+        if bare_ids and _bare:
+            raise ValueError(f"bare ids already mean {_bare[0]!r}: {name!r} cannot take them")
         self.name, self.audience, self.counter, self.id_field = name, audience, counter, id_field
         self._since = since
         _kinds[name] = self
+        if bare_ids:
+            _bare.append(self)
 
     def __call__(self, stream_id: uuid.UUID) -> "Stream":
         return Stream(self, stream_id)
@@ -173,6 +181,11 @@ def stream_kind(name: str) -> StreamKind | None:
     return _kinds.get(name)
 
 
+def bare_id_kind() -> StreamKind | None:
+    """The kind declared with `bare_ids=True`, if any."""
+    return _bare[0] if _bare else None
+
+
 def parse_stream(key: str, *, default: StreamKind | None = None) -> Stream:
     """The stream of a key `<kind>:<id>` (a bare `<id>` is a stream of `default`); `ValueError`
     for a malformed key or an undeclared kind."""
@@ -188,8 +201,10 @@ def parse_stream(key: str, *, default: StreamKind | None = None) -> Stream:
 def resume_positions(
     resume: Mapping[str, int], *, default: StreamKind | None = None
 ) -> dict[str, int]:
-    """A ticket's `resume` with every key checked and written `<kind>:<id>`; an `InvalidInput`
+    """A ticket's `resume` with every key checked and written `<kind>:<id>` (a bare `<id>` is
+    a stream of `default`, else of the kind declared with `bare_ids`); an `InvalidInput`
     (422) names each bad key (`["body", "resume", key]`)."""
+    default = default or bare_id_kind()
     positions, errors = {}, []
     for key, seq in resume.items():
         try:

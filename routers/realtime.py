@@ -1,12 +1,13 @@
-"""The event stream: tickets (with the bearer token) and the WebSocket they open. The protocol
-is in the README ("Real-time events"); Swagger cannot show a WebSocket."""
+"""The event stream of every app: tickets (with the bearer token), the WebSocket they open and
+the gap-fill of any stream. The protocol is in the README ("Real-time events"); Swagger cannot
+show a WebSocket. What runs it is app/realtime.py; the streams and client frames are the
+domains' (docs/realtime.md)."""
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, status
 from pydantic import BaseModel, Field
 
-from app.messenger.events import THREADS
 from app.users.realtime import grant_for
 from core.deps import PrincipalDep, provide
 from core.openapi import operation_ids, problem_responses
@@ -28,9 +29,9 @@ router = APIRouter(
 class TicketCreate(CreateSchema):
     resume: Annotated[dict[str, Annotated[int, Field(ge=0)]], Field(max_length=500)] = Field(
         default_factory=dict,
-        description="`{stream: last seq seen}` (a stream is `<kind>:<id>`, e.g. "
-        "`threads:<thread_id>`; a bare thread id still means its thread): the socket first "
-        "replays what came after.",
+        description="`{stream: last seq seen}` (a stream is `<kind>:<id>`, as in the events' "
+        "`stream`; a bare `<id>` means a stream of the kind declared to take one, e.g. a "
+        "thread): the socket first replays what came after.",
     )
 
 
@@ -47,7 +48,7 @@ async def issue_ticket(request: Request, data: TicketCreate, principal: Principa
     `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; protocol: see the README."""
     assert principal is not None
     hub: Hub = request.app.state.realtime
-    resume = resume_positions(data.resume, default=THREADS)
+    resume = resume_positions(data.resume)  # a bare id: the kind declared with `bare_ids`
     ticket = await hub.issue_ticket(grant_for(principal, {"resume": resume}))
     return TicketRead(
         ticket=ticket,
