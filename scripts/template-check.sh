@@ -42,12 +42,13 @@ done < "$WORK/expected"
 
 echo "template-check: 2/3 the project without the example: lint, types, embedded leg"
 # The tests that go through what the example plugged into: the migration chain, the app's
-# routes, jobs, imports, settings and docs, the scaffold. TEMPLATE_CHECK_TESTS=all runs the
-# whole embedded leg (7 to 14 minutes on 2 busy cores, against about 2 for these).
+# routes, jobs, imports, settings and docs, the scaffold, the event stream's socket (a stream
+# and client frame of a toy entity's own). TEMPLATE_CHECK_TESTS=all runs the whole embedded
+# leg (7 to 14 minutes on 2 busy cores, against about 2 for these).
 WIRING_TESTS=(
 	tests/core/test_migrations.py tests/core/test_jobs_maintenance.py tests/core/test_versioning.py
 	tests/routers/test_openapi.py tests/test_unconfigured_imports.py tests/deploy/test_compose.py
-	tests/scaffold/test_scaffold.py
+	tests/scaffold/test_scaffold.py tests/realtime/test_own_streams.py
 )
 SERVICE="$WORK/service"
 make_project "$SERVICE" HEAD service-check false
