@@ -1,8 +1,8 @@
 """Optional domains: packages under app/ that a project can be made without.
 
 The template asks whether to keep the messenger example (docs/template.md). Nothing outside such
-a package imports it: it plugs in through its `wiring.py` (models, jobs, lifespans, a paragraph
-of the API description) and its routes module `routers/<name>.py`, both found here by name, so a
+a package imports it: it plugs in through its `wiring.py` (models, stream kinds and client
+frames, jobs, lifespans, a paragraph of the API description) and its routes module `routers/<name>.py`, both found here by name, so a
 project without the package and that module works unchanged.
 
 Your own domains are registered by hand (app/models.py and routers/__init__.py; the scaffold
@@ -24,7 +24,8 @@ APP_DIR = Path(__file__).resolve().parent
 @dataclass(frozen=True)
 class Wiring:
     """What an optional domain adds to the app: `WIRING = Wiring(...)` in app/<name>/wiring.py,
-    which also imports the domain's models so Alembic and the app see them."""
+    which also imports the domain's models so Alembic and the app see them, and what it
+    declares on the event stream (`StreamKind`, `client_frame`) so every process knows it."""
 
     jobs: "JobRegistry | None" = None
     lifespans: "tuple[Lifespan, ...]" = ()
