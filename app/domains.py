@@ -2,8 +2,9 @@
 
 The template asks whether to keep the messenger example (docs/template.md). Nothing outside such
 a package imports it: it plugs in through its `wiring.py` (models, stream kinds and client
-frames, jobs, lifespans, a paragraph of the API description) and its routes module `routers/<name>.py`, both found here by name, so a
-project without the package and that module works unchanged.
+frames, jobs, lifespans, a paragraph of the API description) and its routes module
+`routers/<name>.py`, both found here by name, so a project without the package and that module
+works unchanged.
 
 Your own domains are registered by hand (app/models.py and routers/__init__.py; the scaffold
 does it). Give one a `wiring.py` only if it should be removable whole, like the example.
