@@ -11,9 +11,9 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from app.authentication import authenticate
 from app.jobs import registry as jobs
 from app.messenger.realtime import realtime
-from app.users.auth import authenticate
 from app.users.bootstrap import first_superuser
 from configs import Settings, get_settings
 from core.application import create_application

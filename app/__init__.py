@@ -1,1 +1,1 @@
-"""The example app built on core: users and a messenger."""
+"""The example app built on core: users (with their API keys and single sign-on) and a messenger."""

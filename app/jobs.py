@@ -2,8 +2,7 @@
 (`python -m core.platform.jobs app.jobs:registry`)."""
 
 import app.models  # noqa: F401 - every model mapped (purge_deleted looks tables up)
-from app.users.email import jobs as email_jobs
 from app.users.jobs import jobs as users_jobs
 from core.platform.jobs import JobRegistry, maintenance
 
-registry = JobRegistry().include(maintenance, users_jobs, email_jobs)
+registry = JobRegistry().include(maintenance, users_jobs)

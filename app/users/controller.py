@@ -6,24 +6,12 @@ from typing import Any
 
 from app.users.models import User
 from app.users.repository import AuthSessionRepository, UserRepository
-from app.users.schemas import ScopesUpdate, UserAdminUpdate, UserRegister
+from app.users.schemas import ScopesUpdate, UserAdminUpdate, UserFilters, UserRegister
 from app.users.tokens import password_hasher
 from core.controller import Action, BaseController
 from core.errors import Conflict, Forbidden, Unauthorized
-from core.filtering import Filter, FilterSet
 from core.pagination import OffsetPagination
 from core.security import Scope, expand_scopes
-
-
-class UserFilters(FilterSet):
-    """`?email=` (substring, any case), `?is_active=`, `?deleted=` (soft-deleted users only)."""
-
-    email: str | None = Filter(User.email, "contains", max_length=320)
-    is_active: bool | None = Filter(User.is_active)
-    deleted: bool | None = Filter(User.deleted_at, "is_not_null")
-
-    def includes_deleted(self) -> bool:
-        return self.deleted is not None
 
 
 class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRepository]):
