@@ -65,8 +65,8 @@ class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRep
     async def caller_account(self) -> User:
         """The caller's user entity in this unit of work, to change it (`Principal.account` is
         the read-only snapshot the token check took); 401 if it is gone since."""
-        user = await self.session.get(User, self.me.id)
-        if user is None or user.deleted or not user.is_active:
+        user = await self.repository.one_or_none(self.repository.by_id(self.me.id))
+        if user is None or not user.is_active:
             raise Unauthorized()
         return user
 

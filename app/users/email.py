@@ -48,12 +48,8 @@ def link_token(secret: str, token_id: uuid.UUID) -> str:
 
 
 def _lifetime(settings: Settings, purpose: Purpose) -> timedelta:
-    email = settings.email
-    minutes = {
-        Purpose.VERIFY: email.verify_token_minutes,
-        Purpose.RESET: email.reset_token_minutes,
-        Purpose.CHANGE: email.change_token_minutes,
-    }[purpose]
+    """EMAIL_<PURPOSE>_TOKEN_MINUTES."""
+    minutes: int = getattr(settings.email, f"{purpose.value}_token_minutes")
     return timedelta(minutes=minutes)
 
 
@@ -87,13 +83,9 @@ async def issue_token(
 
 
 def link(settings: Settings, purpose: Purpose, token: str) -> str:
-    """The base URL (`Settings.email_base_url`) + the purpose's path + `?token=`."""
-    email = settings.email
-    path = {
-        Purpose.VERIFY: email.verify_path,
-        Purpose.RESET: email.reset_path,
-        Purpose.CHANGE: email.change_path,
-    }[purpose]
+    """The base URL (`Settings.email_base_url`) + the purpose's path (EMAIL_<PURPOSE>_PATH) +
+    `?token=`."""
+    path: str = getattr(settings.email, f"{purpose.value}_path")
     return f"{settings.email_base_url}{path}?token={token}"
 
 
