@@ -12,37 +12,38 @@ import uvicorn
 from fastapi import FastAPI
 
 from app.authentication import authenticate
+from app.domains import wirings
 from app.jobs import registry as jobs
-from app.messenger.realtime import realtime
 from app.users.bootstrap import first_superuser
 from configs import Settings, get_settings
+from configs.service import SERVICE_NAME
 from core.application import create_application
 from core.platform.jobs import jobs_lifespan
 from core.platform.logging import logging_config
 from core.platform.realtime.server import UVICORN_WEBSOCKET_OPTIONS
 from routers import include_routes
 
-DESCRIPTION = """
-Plinth example API: users with OAuth2 scopes and a messenger.
+DESCRIPTION = f"""
+{SERVICE_NAME} API: users with OAuth2 scopes.
 
 Use **Authorize** with the password flow (username = your email) to try gated routes.
-
-**Real-time events** (a WebSocket, which Swagger cannot show): get a ticket with
-`POST /api/v1/realtime/tickets`, then open `/api/v1/realtime/ws` — the protocol, close codes and
-a browser client are in the README:
-[Real-time events](https://github.com/plinth-dev/plinth#real-time-events).
 """
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app factory used by uvicorn, gunicorn and the tests."""
     settings = settings or get_settings()
+    optional = wirings()  # the optional domains: the messenger example (app/domains.py)
     return create_application(
         settings,
         authenticator=authenticate,
         include_routes=include_routes,
-        lifespans=[jobs_lifespan(jobs), realtime, first_superuser],
-        description=DESCRIPTION,
+        lifespans=[
+            jobs_lifespan(jobs),
+            *(hook for w in optional for hook in w.lifespans),
+            first_superuser,
+        ],
+        description=DESCRIPTION + "".join(w.description for w in optional),
     )
 
 

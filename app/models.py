@@ -1,7 +1,8 @@
-"""Every model of the app, imported so Alembic sees the whole metadata."""
+"""Every model of the app, imported so Alembic sees the whole metadata (the optional domains',
+such as the messenger example, are imported through app/domains.py)."""
 
 from app.api_keys.models import ApiKey
-from app.messenger.models import Message, Thread, ThreadParticipant
+from app.domains import wirings
 from app.sso.models import SsoTicket, UserIdentity
 from app.users.models import AuthSession, EmailToken, RefreshToken, User
 from core.platform.jobs.models import FailedJob
@@ -13,14 +14,13 @@ __all__ = [
     "AuthSession",
     "EmailToken",
     "FailedJob",
-    "Message",
     "RealtimeEvent",
     "RealtimeStream",
     "RefreshToken",
     "RequestLog",
     "SsoTicket",
-    "Thread",
-    "ThreadParticipant",
     "User",
     "UserIdentity",
 ]
+
+wirings()  # maps the optional domains' models too

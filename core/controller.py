@@ -16,6 +16,8 @@ behaviour in the small override points:
 - `written(action, obj)` — after each write, with the row as reads return it (events, audit).
 - `annotate(rows)` — per-caller values that are not columns, for a whole page in one query.
 
+After a custom write, `as_read(obj)` returns the row as reads do (reloaded, annotated).
+
 Controllers never commit: the request's unit of work does (`core.service`).
 """
 
@@ -122,6 +124,29 @@ def _repository_for(model: type[Any], declared: Any) -> type[BaseRepository[Any]
     return declared
 
 
+RETIRED_ATTRIBUTES = {
+    "owner_field": 'owner = Owner("owner_id")',
+    "created_by_field": 'owner = Owner("author_id", private=False)',
+    "sort_fields": "pagination = OffsetPagination(sort={...})",
+    "default_sort": 'pagination = OffsetPagination(default_sort="-created_at")',
+    "max_limit": "pagination = OffsetPagination(max_limit=...) or CursorPagination(max_limit=...)",
+    "repository_class": "BaseController[Model, Create, Update, YourRepository]",
+    "read_options": "load_options on the repository",
+    "create_with_insert": "create_with_insert on the repository",
+    "scope": "visible(stmt, action)",
+    "perform_create_in": "perform_create(data, parent=..., **values)",
+}
+"""Class attributes and hooks of earlier versions, with what replaced each: a subclass that
+still declares one would silently lose what it meant (owner scoping, its sort allowlist)."""
+
+
+def _refuse_retired_attributes(cls: type) -> None:
+    retired = sorted(set(RETIRED_ATTRIBUTES) & set(vars(cls)))
+    if retired:
+        hints = "; ".join(f"{name} -> {RETIRED_ATTRIBUTES[name]}" for name in retired)
+        raise TypeError(f"{cls.__qualname__} declares retired controller attributes: {hints}")
+
+
 class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT]):
     """CRUD over one model for one caller, in the request's unit of work.
 
@@ -147,6 +172,7 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _refuse_retired_attributes(cls)
         for base in getattr(cls, "__orig_bases__", ()):
             origin, args = get_origin(base), get_args(base)
             if not (isinstance(origin, type) and issubclass(origin, BaseController)):
@@ -215,6 +241,15 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
         be returned — every page, read and write — in one query for all of them."""
 
     # -- reads --------------------------------------------------------------------------------
+
+    async def as_read(self, obj: ModelT) -> ModelT:
+        """`obj` as reads return it: read again with the repository's `load_options` (when it
+        has any) and `annotate`d. `create` returns this; call it after a write of your own that
+        changed the row's related rows (e.g. a thread's participants)."""
+        if self.repository.load_options:
+            obj = await self.repository.reload(obj)
+        await self.annotate([obj])
+        return obj
 
     def controller(self, cls: type[ControllerT]) -> ControllerT:
         """The `cls` controller on this session for this caller, one per unit of work (e.g. a
@@ -338,7 +373,7 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
             values["parent"] = await self._parent_row(parent_id, for_update=lock)
         elif parent_id is not None:
             raise TypeError(f"{type(self).__name__} declares no parent")
-        obj = await self._as_read(await self.perform_create(data, **values))
+        obj = await self.as_read(await self.perform_create(data, **values))
         await self.written(Action.CREATE, obj)
         return obj
 
@@ -419,12 +454,6 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     def _column(self, name: str) -> InstrumentedAttribute[Any]:
         column: InstrumentedAttribute[Any] = getattr(self.model, name)
         return column
-
-    async def _as_read(self, obj: ModelT) -> ModelT:
-        if self.repository.load_options:
-            obj = await self.repository.reload(obj)
-            await self.annotate([obj])
-        return obj
 
     def _refuse_nulls_for_required_columns(self, values: Mapping[str, Any]) -> None:
         """An explicit `null` for a NOT NULL column is the client's mistake: 422, not 409."""

@@ -20,6 +20,17 @@ here has a name (the naming convention needs one), so an enum column's CHECK add
 existing column, or dropped, shows up in a new revision and in `alembic check`."""
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VERSIONS = PROJECT_ROOT / "alembic" / "versions"
+
+
+def revisions_in(folder: str, *revisions: str) -> tuple[str, ...]:
+    """`revisions` when alembic/versions/<folder>/ exists, else none.
+
+    A domain a project can be made without (the messenger example: docs/template.md) keeps its
+    migrations in a folder of its own; a merge revision that joins them names them through this,
+    so the chain stays whole when the folder is gone.
+    """
+    return revisions if (VERSIONS / folder).is_dir() else ()
 
 
 def alembic_config(url: str | None = None) -> Config:

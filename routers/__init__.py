@@ -1,8 +1,12 @@
 """The HTTP layer. Every router is included here, under /api/v1, with its gate (versions and
 their deprecation: core/versioning.py, docs/versioning.md)."""
 
+import importlib
+from typing import Protocol, cast
+
 from fastapi import Depends, FastAPI
 
+from app.domains import optional_domains
 from core.platform.ratelimit import DEFAULT_RATE_LIMIT
 from core.versioning import ApiVersion
 from routers import (
@@ -11,15 +15,25 @@ from routers import (
     admin,
     api_keys,
     auth,
-    events,
     jobs,
-    messages,
     root,
     sso,
-    threads,
     users,
 )
 from routers.gates import API_VERSION, gates
+
+
+class DomainRoutes(Protocol):
+    """routers/<name>.py of an optional domain (app/domains.py)."""
+
+    def include_routes(self, api: ApiVersion) -> None: ...
+
+    def install(self, app: FastAPI) -> None: ...
+
+
+def optional_routes() -> list[DomainRoutes]:
+    """The routes modules of the optional domains the project has (the messenger example)."""
+    return [cast(DomainRoutes, importlib.import_module(f"routers.{n}")) for n in optional_domains()]
 
 
 def include_routes(app: FastAPI) -> None:
@@ -38,12 +52,12 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(admin.router, dependencies=gates.ADMIN)
     api.include_router(jobs.router, dependencies=gates.ADMIN)
     api.include_router(root.router, dependencies=gates.ROOT)
-    api.include_router(threads.router, dependencies=gates.AUTHENTICATED)
-    api.include_router(messages.thread_messages, dependencies=gates.AUTHENTICATED)
-    api.include_router(messages.router, dependencies=gates.AUTHENTICATED)
-    api.include_router(events.router, dependencies=gates.AUTHENTICATED)
+    domains = optional_routes()
+    for domain in domains:
+        domain.include_routes(api)
     api.include_in(app)
     app.include_router(
         account_pages.pages, dependencies=[*gates.PUBLIC, Depends(DEFAULT_RATE_LIMIT)]
     )
-    events.install_stream(app)  # the socket: its ticket is its gate; outermost, so last
+    for domain in domains:
+        domain.install(app)  # last: an optional domain's socket is the outermost layer

@@ -3,6 +3,7 @@ an engine sends."""
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -12,6 +13,7 @@ from app.users.models import User
 from app.users.tokens import password_hasher
 
 DEFAULT_PASSWORD = "correct horse battery"
+API = "/api/v1"
 
 
 async def create_user(
@@ -68,3 +70,24 @@ def selects(seen: Iterable[tuple[str, Any]]) -> list[str]:
 PATIENT = {"REDIS_TIMEOUT_SECONDS": "5", "RATE_LIMIT_BACKEND_TIMEOUT_SECONDS": "5"}
 """Limiter and Redis timeouts for tests that assert a 429: under load on a small machine the
 first Redis call can take longer than the default 0.5 s, and the limiter then fails open."""
+
+
+@dataclass
+class Actor:
+    """A user and the Authorization header of a fresh access token for them."""
+
+    user: User
+    headers: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        return str(self.user.id)
+
+
+async def actor(
+    database: Any, name: str, *, scopes: tuple[str, ...] = ("regular",), **kwargs: Any
+) -> Actor:
+    user = await create_user(
+        database, f"{name}@example.com", scopes=scopes, full_name=name.title(), **kwargs
+    )
+    return Actor(user, bearer(user))

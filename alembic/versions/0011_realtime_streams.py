@@ -2,6 +2,10 @@
 counter per stream whose kind keeps none on its own row (realtime_streams); the threads' kept
 events move over (kind "threads"), each frame gaining its `stream` key
 
+Where the project has the messenger example (alembic/versions/messenger/): it follows the
+messenger's 0010 and moves its thread_events; a project made from the template without the
+example has neither, and this revision follows a14c0d5e7f21 and creates the two tables only.
+
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-10 10:00:00.000000
@@ -15,13 +19,15 @@ import sqlalchemy as sa
 from alembic import op
 
 import core.db
+from core.migrations import revisions_in
 
 
 revision: str = '0011'
-down_revision: str | Sequence[str] | None = '0010'
+down_revision: str | Sequence[str] | None = revisions_in('messenger', '0010') or 'a14c0d5e7f21'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+MESSENGER = bool(revisions_in('messenger', '0007_rt13'))  # thread_events exists
 BATCH = 5000
 THREAD_EVENTS = sa.table(
     'thread_events',
@@ -69,6 +75,11 @@ def upgrade() -> None:
     sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('kind', 'stream_id', name=op.f('pk_realtime_streams'))
     )
+    if MESSENGER:
+        _move_thread_events()
+
+
+def _move_thread_events() -> None:
     bind = op.get_bind()
     rows = bind.execute(sa.select(THREAD_EVENTS).order_by(THREAD_EVENTS.c.id))
     for batch in _batches(rows):
@@ -83,6 +94,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if MESSENGER:
+        _restore_thread_events()
+    op.drop_table('realtime_streams')
+    with op.batch_alter_table('realtime_events', schema=None) as batch_op:
+        batch_op.drop_index('uq_realtime_events_stream_seq')
+    op.drop_table('realtime_events')
+
+
+def _restore_thread_events() -> None:
     op.create_table('thread_events',
     sa.Column('thread_id', sa.Uuid(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
@@ -105,7 +125,3 @@ def downgrade() -> None:
              'type': r.type[:40], 'frame': r.frame}
             for r in batch
         ])
-    op.drop_table('realtime_streams')
-    with op.batch_alter_table('realtime_events', schema=None) as batch_op:
-        batch_op.drop_index('uq_realtime_events_stream_seq')
-    op.drop_table('realtime_events')

@@ -11,12 +11,7 @@ from sqlalchemy import Select
 from app.messenger import events
 from app.messenger.events import THREADS, thread_data
 from app.messenger.models import Message, Role, Thread, ThreadParticipant
-from app.messenger.repository import (
-    MessageRepository,
-    ParticipantRepository,
-    ThreadRepository,
-    is_live_member,
-)
+from app.messenger.repository import MessageRepository, ThreadRepository
 from app.messenger.schemas import (
     UNREAD_CAP,
     EventPage,
@@ -30,7 +25,7 @@ from app.messenger.schemas import (
     ThreadCreate,
     ThreadUpdate,
 )
-from app.users.repository import UserRepository
+from app.users.controller import UserController
 from core.controller import Action, BaseController, Owner, Parent
 from core.db import utcnow
 from core.errors import Forbidden, InvalidInput, NotFound, field_error
@@ -44,7 +39,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
 
     def visible(self, stmt: Select[Thread], action: Action) -> Select[Thread]:
         # Only threads the caller takes part in exist for them.
-        return stmt.where(is_live_member(Thread.id, self.me.id))
+        return stmt.where(self.repository.has_member(self.me.id))
 
     async def check_object(self, obj: Thread, action: Action) -> None:
         if action in (Action.UPDATE, Action.DELETE) and obj.created_by != self.me.id:
@@ -94,14 +89,14 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
         thread = await self.get(thread_id, for_update=True, options=())
         self._require_manager(thread)  # before telling anyone which user ids exist
         await self._require_active_users(data.user_ids, "user_ids")
-        present = await self._participants.member_ids(thread.id)
+        present = await self.repository.member_ids(thread.id)
         new = [uid for uid in data.user_ids if uid not in present]
         if not new:
-            return await self._reread(thread)
+            return await self.as_read(thread)
         stream = THREADS(thread.id)
         seq = await next_seq(self, stream)
         await self._add_members(thread, new, seq)
-        thread = await self._reread(thread)
+        thread = await self.as_read(thread)
         await emit(self, stream, events.PARTICIPANT_ADDED, thread_data(thread), seq=seq)
         return thread
 
@@ -112,10 +107,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
             self._require_manager(thread)
             if user_id == thread.created_by:
                 raise Forbidden("The creator cannot be removed; they may leave the thread.")
-        participants = self._participants
-        await participants.soft_delete(
-            await participants.one(participants.membership(thread.id, user_id))
-        )
+        await self.repository.remove_member(thread.id, user_id)
         removed = {"user_id": str(user_id)}
         await emit(self, THREADS(thread.id), events.PARTICIPANT_REMOVED, removed, also=[user_id])
 
@@ -124,7 +116,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
         participation on (members only: 404 otherwise)."""
         self.pagination.check_limit(limit)
         thread = await self.get(thread_id, options=())
-        page = await read_events(self.session, self.me.id, THREADS(thread.id), after, limit)
+        page = await read_events(self, self.me.id, THREADS(thread.id), after, limit)
         if page is None:
             raise NotFound("The thread does not exist.")
         return EventPage(items=page.items, has_more=page.has_more, event_seq=page.seq)
@@ -134,24 +126,20 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
         members see a `thread.read` event. A marker never moves back."""
         thread = await self.get(thread_id, options=())
         seq = min(marker.seq if marker.seq is not None else thread.event_seq, thread.event_seq)
-        if await self._participants.mark_read(thread.id, self.me.id, seq):
+        if await self.repository.mark_read(thread.id, self.me.id, seq):
             data = {"user_id": str(self.me.id), "last_read_seq": seq}
             await emit_ephemeral(self, THREADS(thread.id), events.THREAD_READ, data)
-        mine = await self._participants.one(self._participants.membership(thread.id, self.me.id))
+        mine = await self.repository.membership(thread.id, self.me.id)
         await self.annotate([thread])
         return ReadState(
             thread_id=thread.id, last_read_seq=mine.last_read_seq, unread_count=thread.unread_count
         )
 
-    async def _reread(self, thread: Thread) -> Thread:
-        """The thread read again with its participants, as reads return it."""
-        thread = await self.repository.reload(thread)
-        await self.annotate([thread])
-        return thread
-
-    @property
-    def _participants(self) -> ParticipantRepository:
-        return ParticipantRepository(self.session)
+    async def announce_typing(self, thread_id: uuid.UUID) -> None:
+        """Tell the thread's other members the caller is typing (members only: 404 otherwise)."""
+        thread = await self.get(thread_id, options=())
+        data = {"user_id": str(self.me.id)}
+        await emit_ephemeral(self, THREADS(thread.id), events.TYPING, data, exclude=self.me.id)
 
     async def _add_members(
         self, thread: Thread, user_ids: Sequence[uuid.UUID], seq: int, *rows: ThreadParticipant
@@ -162,7 +150,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
             ThreadParticipant(thread_id=thread.id, user_id=u, joined_seq=seq)
             for u in dict.fromkeys(user_ids)
         ]
-        await self._participants.add_many([*rows, *members])
+        await self.repository.add_members([*rows, *members])
 
     def _require_manager(self, thread: Thread) -> None:
         if thread.created_by != self.me.id and not self.me.has(Scope.ADMIN):
@@ -172,7 +160,8 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
         """422 naming every id (by its position in the body) that is not an existing, active
         user. The caller is active by definition (their token was just checked)."""
         me = self.me.id
-        active = await UserRepository(self.session).active_ids(set(ids) - {me}) | {me}
+        users = self.controller(UserController).repository
+        active = await users.active_ids(set(ids) - {me}) | {me}
         bad = [(i, uid) for i, uid in enumerate(ids) if uid not in active]
         if bad:
             raise InvalidInput(
@@ -209,14 +198,16 @@ class MessageController(BaseController[Message, MessageCreate, MessageUpdate, Me
         self, data: MessageCreate, *, parent: Thread | None = None, **values: Any
     ) -> Message:
         """Post with the thread's next event id, move the (locked) thread's activity to the
-        new message, and count it as read by its author."""
+        new message in the same statement, and count it as read by its author."""
         assert parent is not None, "messages are created in their thread"
         now = utcnow()  # under the thread's lock: messages' times follow their seq
-        seq = await self.controller(ThreadController).repository.message_posted(parent, now)
+        activity = {"last_message_at": now, "last_activity_at": now, "updated_at": now}
+        seq = await next_seq(self, THREADS(parent.id), values=activity)  # `parent` follows
         message = await super().perform_create(
             data, parent=parent, seq=seq, created_at=now, updated_at=now, **values
         )
-        await ParticipantRepository(self.session).mark_read(parent.id, self.me.id, seq)
+        threads = self.controller(ThreadController).repository
+        await threads.mark_read(parent.id, self.me.id, seq)
         return message
 
     async def perform_update(self, obj: Message, data: MessageUpdate) -> Message:
@@ -224,7 +215,7 @@ class MessageController(BaseController[Message, MessageCreate, MessageUpdate, Me
 
     async def written(self, action: Action, obj: Message) -> None:
         stream = THREADS(obj.thread_id)
-        if action is Action.CREATE and obj.seq is not None:  # taken by message_posted
+        if action is Action.CREATE and obj.seq is not None:  # taken in perform_create
             data = MessageRead.model_validate(obj)
             await emit(self, stream, events.MESSAGE_CREATED, data, seq=obj.seq)
         elif action is Action.UPDATE:

@@ -12,7 +12,7 @@ kept.
 from typing import Any
 
 from app.messenger.models import Thread
-from app.messenger.repository import joined_after, live_member_ids
+from app.messenger.repository import ThreadRepository
 from app.messenger.schemas import ThreadRead
 from core.platform.realtime import StreamKind
 
@@ -29,8 +29,8 @@ TYPING = "typing"
 
 THREADS = StreamKind(
     "threads",
-    audience=live_member_ids,
-    since=joined_after,
+    audience=ThreadRepository.member_ids_of,
+    since=ThreadRepository.joined_after,
     counter=Thread.event_seq,
     id_field="thread_id",
 )

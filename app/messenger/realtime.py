@@ -8,14 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from app.messenger import events
 from app.messenger.controller import ThreadController
-from app.messenger.events import THREADS
 from app.messenger.schemas import ReadMarker
 from app.users.realtime import principal_of, revalidator
 from core.db import Database
 from core.errors import InvalidInput, field_error
-from core.platform.realtime import Connection, FrameHandler, emit_ephemeral, realtime_lifespan
+from core.platform.realtime import Connection, FrameHandler, realtime_lifespan
 from core.service import unit_of_work
 
 TYPING_EVERY_SECONDS = 2.0
@@ -64,15 +62,9 @@ def frame_handler(app: FastAPI) -> FrameHandler:
             if isinstance(message, ReadFrame):
                 await threads.mark_read(message.thread_id, ReadMarker(seq=message.seq))
             else:
-                await _typing(threads, message.thread_id)
+                await threads.announce_typing(message.thread_id)
 
     return on_frame
-
-
-async def _typing(threads: ThreadController, thread_id: uuid.UUID) -> None:
-    thread = await threads.get(thread_id, options=())  # members only (404 otherwise)
-    data = {"user_id": str(threads.me.id)}
-    await emit_ephemeral(threads, THREADS(thread.id), events.TYPING, data, exclude=threads.me.id)
 
 
 realtime = realtime_lifespan(

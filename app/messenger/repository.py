@@ -1,69 +1,55 @@
-"""Statements over the messenger tables; builders return `Select`s that controllers compose."""
+"""Statements over the messenger tables. A thread and its participations are one aggregate:
+`ThreadRepository` reads and writes both; builders return statements controllers compose."""
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, exists, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.messenger.models import Message, Thread, ThreadParticipant
+from core.db import utcnow
+from core.errors import Conflict, NotFound
 from core.repository import BaseRepository
 
-
-def is_live_member(thread_id: Any, user_id: uuid.UUID) -> Any:
-    """`EXISTS` a live participation of `user_id` in the thread `thread_id` (a column or value)."""
-    p = ThreadParticipant.__table__.c  # cheaper to build on than the ORM attributes
-    return exists().where(p.thread_id == thread_id, p.user_id == user_id, p.deleted_at.is_(None))
-
-
-def live_member_ids(thread_id: uuid.UUID) -> Select[uuid.UUID]:
-    """The user ids of the thread's live participants (the audience of its events)."""
-    p = ThreadParticipant
-    return select(p.user_id).where(p.thread_id == thread_id, p.deleted_at.is_(None))
+# On the table, not the entity: cheaper to build on, and the prebuilt writes below synchronise
+# nothing in the session (the methods say what they keep in step).
+_members = cast(Table, ThreadParticipant.__table__)
+_member = _members.c
+_LIVE = _member.deleted_at.is_(None)
 
 
-def joined_after(thread_id: uuid.UUID, user_id: uuid.UUID) -> Select[int]:
-    """The seq after which the user's live participation reads the thread's events (no row:
-    not a member)."""
-    p = ThreadParticipant
-    return select(p.joined_seq - 1).where(
-        p.thread_id == thread_id, p.user_id == user_id, p.deleted_at.is_(None)
+def _live_participation(thread: Any, user_id: Any) -> ColumnElement[bool]:
+    """The live participation rows of `user_id` in `thread` — a thread id (a column, value or
+    bound parameter) or a list of them: every membership check of the messenger."""
+    in_thread = (
+        _member.thread_id.in_(thread) if isinstance(thread, list) else (_member.thread_id == thread)
     )
+    return and_(in_thread, _member.user_id == user_id, _LIVE)
 
 
-# The write path's statements, built once (each call binds its values): on tables, not
-# entities, so nothing in the session is synchronised — the methods below say what they keep
-# in step.
-_thread_table = cast(Table, Thread.__table__)
-_member_table = cast(Table, ThreadParticipant.__table__)
-_threads, _members = _thread_table.c, _member_table.c
-_POSTED = (
-    update(_thread_table)
-    .where(_threads.id == bindparam("tid"))
-    .values(
-        event_seq=_threads.event_seq + 1,
-        last_message_at=bindparam("at", type_=_threads.last_activity_at.type),
-        last_activity_at=bindparam("at"),
-        updated_at=bindparam("at"),
-    )
-    .returning(_threads.event_seq)
-)
+_THIS_MEMBER = _live_participation(bindparam("tid"), bindparam("uid"))
+_MEMBERSHIP = select(ThreadParticipant).where(_THIS_MEMBER)
 _MARK_READ = (
-    update(_member_table)
-    .where(
-        _members.thread_id == bindparam("tid"),
-        _members.user_id == bindparam("uid"),
-        _members.deleted_at.is_(None),
-        _members.last_read_seq < bindparam("seq"),
-    )
+    update(_members)
+    .where(_THIS_MEMBER, _member.last_read_seq < bindparam("seq"))
     .values(last_read_seq=bindparam("seq"))
 )
-_MEMBER_IDS = select(_members.user_id).where(
-    _members.deleted_at.is_(None), _members.thread_id == bindparam("tid")
-)
+_at = bindparam("at", type_=_member.deleted_at.type)
+_LEAVE = update(_members).where(_THIS_MEMBER).values(deleted_at=_at, updated_at=_at)
+NOT_A_PARTICIPANT = "The user is not a participant of this thread."
+ALREADY_A_PARTICIPANT = "The user is already a participant of this thread."
 
 
 class ThreadRepository(BaseRepository[Thread]):
@@ -75,18 +61,56 @@ class ThreadRepository(BaseRepository[Thread]):
         # Most recent activity first; never NULL (see Thread.last_activity_at).
         return (Thread.last_activity_at, Thread.id)
 
-    async def message_posted(self, thread: Thread, at: datetime) -> int:
-        """Take the (locked) thread's next event id and move its activity to `at`, in one
-        `UPDATE … RETURNING`; the loaded `thread` is kept in step. Returns the event id."""
-        seq = int((await self.session.execute(_POSTED, {"tid": thread.id, "at": at})).scalar_one())
-        for name, value in (
-            ("event_seq", seq),
-            ("last_message_at", at),
-            ("last_activity_at", at),
-            ("updated_at", at),
-        ):
-            set_committed_value(thread, name, value)
-        return seq
+    # -- statements (also the thread stream's audience: app/messenger/events.py) --------------
+
+    @staticmethod
+    def has_member(user_id: uuid.UUID) -> ColumnElement[bool]:
+        """`EXISTS` a live participation of `user_id` in the thread of the outer statement."""
+        return exists().where(_live_participation(Thread.__table__.c.id, user_id))
+
+    @staticmethod
+    def member_ids_of(thread_id: uuid.UUID) -> Select[uuid.UUID]:
+        """The user ids of the thread's live participants."""
+        return select(_member.user_id).where(_member.thread_id == thread_id, _LIVE)
+
+    @staticmethod
+    def joined_after(thread_id: uuid.UUID, user_id: uuid.UUID) -> Select[int]:
+        """The seq after which the user's live participation reads the thread's events (no
+        row: not a member)."""
+        return select(_member.joined_seq - 1).where(_live_participation(thread_id, user_id))
+
+    # -- participants ---------------------------------------------------------------------------
+
+    async def member_ids(self, thread_id: uuid.UUID) -> set[uuid.UUID]:
+        """The ids of the thread's live participants."""
+        return set((await self.session.scalars(self.member_ids_of(thread_id))).all())
+
+    async def membership(self, thread_id: uuid.UUID, user_id: uuid.UUID) -> ThreadParticipant:
+        """The user's live participation in the thread; `NotFound` if there is none."""
+        params = {"tid": thread_id, "uid": user_id}
+        found = (await self.session.scalars(_MEMBERSHIP, params)).first()
+        if found is None:
+            raise NotFound(NOT_A_PARTICIPANT)
+        return found
+
+    async def add_members(self, rows: Sequence[ThreadParticipant]) -> None:
+        """Insert participation rows in one flush; 409 for a user already taking part."""
+        self.session.add_all(rows)
+        try:
+            await self.flush()
+        except Conflict as exc:
+            raise Conflict(ALREADY_A_PARTICIPANT) from exc
+
+    async def remove_member(self, thread_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """End the user's live participation (a soft delete: history stays); 404 if none."""
+        params = {"tid": thread_id, "uid": user_id, "at": utcnow()}
+        if not await self.execute_write(_LEAVE, params):
+            raise NotFound(NOT_A_PARTICIPANT)
+
+    async def mark_read(self, thread_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> bool:
+        """Move the user's read marker forward to `seq` (never back); True if it moved."""
+        params = {"tid": thread_id, "uid": user_id, "seq": seq}
+        return await self.execute_write(_MARK_READ, params) > 0
 
     async def unread_counts(
         self, thread_ids: Sequence[uuid.UUID], user_id: uuid.UUID, cap: int
@@ -94,46 +118,23 @@ class ThreadRepository(BaseRepository[Thread]):
         """Live messages after the user's read marker in each thread, counted up to `cap`:
         one query for the page, each count one range of `ix_messages_thread_seq_live` that
         stops after `cap` rows, however long the thread's history."""
-        p = ThreadParticipant
         after_marker = (
             select(Message.id)
             .where(
-                Message.thread_id == p.thread_id,
-                Message.seq > p.last_read_seq,
+                Message.thread_id == _member.thread_id,
+                Message.seq > _member.last_read_seq,
                 Message.deleted_at.is_(None),
             )
             .limit(cap)
-            .correlate(p)  # the participant row of the outer query, not a join of its own
+            .correlate(_members)  # the participant row of the outer query, not a join of its own
             .subquery()
         )
         count = select(func.count()).select_from(after_marker).scalar_subquery()
-        stmt = select(p.thread_id, count).where(
-            p.user_id == user_id, p.thread_id.in_(thread_ids), p.deleted_at.is_(None)
-        )
+        mine = _live_participation(list(thread_ids), user_id)
+        stmt = select(_member.thread_id, count).where(mine)
         return {thread_id: int(n) for thread_id, n in (await self.session.execute(stmt)).all()}
 
 
 class MessageRepository(BaseRepository[Message]):
     model = Message
     create_with_insert = True  # posted once, returned as it is
-
-
-class ParticipantRepository(BaseRepository[ThreadParticipant]):
-    model = ThreadParticipant
-    not_found_detail = "The user is not a participant of this thread."
-    conflict_detail = "The user is already a participant of this thread."
-
-    def of_thread(self, thread_id: uuid.UUID) -> Select[ThreadParticipant]:
-        return self.select().where(ThreadParticipant.thread_id == thread_id)
-
-    def membership(self, thread_id: uuid.UUID, user_id: uuid.UUID) -> Select[ThreadParticipant]:
-        return self.of_thread(thread_id).where(ThreadParticipant.user_id == user_id)
-
-    async def mark_read(self, thread_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> bool:
-        """Move the user's read marker forward to `seq` (never back); True if it moved."""
-        params = {"tid": thread_id, "uid": user_id, "seq": seq}
-        return await self.execute_write(_MARK_READ, params) > 0
-
-    async def member_ids(self, thread_id: uuid.UUID) -> set[uuid.UUID]:
-        """The ids of the thread's live participants."""
-        return set((await self.session.scalars(_MEMBER_IDS, {"tid": thread_id})).all())

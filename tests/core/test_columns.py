@@ -65,14 +65,6 @@ async def test_a_named_check_refuses_other_values_on_this_database(session: Asyn
     assert await session.scalar(text("SELECT count(*) FROM test_projects")) == 0
 
 
-async def test_the_messenger_role_column_has_its_check_from_the_migrations(
-    session: AsyncSession,
-) -> None:
-    found = await checks(session, "users_and_threads")
-    assert "ck_users_and_threads_participant_role" in found
-    assert "'creator'" in found["ck_users_and_threads_participant_role"]
-
-
 class Colour(StrEnum):
     RED = "red"
     LIGHT_BLUE = "light-blue"

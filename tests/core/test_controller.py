@@ -1,6 +1,7 @@
 """BaseController: visibility, object checks, perform_* hooks, sort allowlist, filters, limits."""
 
 import uuid
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -199,3 +200,26 @@ def test_the_controller_base_stays_small() -> None:
     """What a user reads to write a controller: at most 25 public names."""
     public = [n for n in dir(BaseController) if not n.startswith("_")]
     assert len(public) <= 25, public
+
+
+async def test_a_created_row_is_annotated_as_reads_are(session: AsyncSession) -> None:
+    class NotedWidgetController(WidgetController):
+        noted: list[uuid.UUID]
+
+        async def annotate(self, rows: Sequence[Widget]) -> None:
+            self.noted = [*getattr(self, "noted", []), *(row.id for row in rows)]
+
+    controller = NotedWidgetController(session, None)
+    widget = await controller.create(WidgetCreate(name="noted", size=1))
+    assert controller.noted == [widget.id]
+    assert await controller.as_read(widget) is widget  # no load_options: the row itself
+    assert controller.noted == [widget.id, widget.id]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("owner_field", "owner_id"), ("sort_fields", {}), ("read_options", ()), ("scope", None)],
+)
+def test_a_retired_attribute_is_refused_with_its_replacement(name: str, value: object) -> None:
+    with pytest.raises(TypeError, match=rf"declares retired controller attributes: {name} -> "):
+        type("Stale", (BaseController,), {name: value})

@@ -61,7 +61,7 @@ async def requests_through_the_api(database_url: str) -> list[httpx.Response]:
             await client.post(f"{API}/auth/register", json=account),
             await client.post(f"{API}/auth/login", data=form),
             await client.get(f"{API}/users/me", headers=bearer(someone)),
-            await client.get(f"{API}/threads", headers=bearer(someone)),
+            await client.get(f"{API}/users/me/api-keys", headers=bearer(someone)),
             await client.get("/health/ready"),
         ]
 

@@ -103,9 +103,9 @@ async def test_v2_routes_beside_v1_sharing_the_core(
 ) -> None:
     assert (await versioned.get("/api/v2/hello")).json() == {"version": "v2"}
     assert (await versioned.get("/api/v0/hello")).json() == {"version": "v0"}
-    assert (await versioned.get("/api/v2/threads")).status_code == 404  # not part of v2
+    assert (await versioned.get("/api/v2/users/me")).status_code == 404  # not part of v2
     assert (await versioned.get("/api/v1/hello")).status_code == 404
-    assert (await versioned.get("/api/v1/threads")).status_code == 401  # v1 as before
+    assert (await versioned.get("/api/v1/users/me")).status_code == 401  # v1 as before
     user = await create_user(database, email="versions@example.com")
     for version in ("v1", "v2"):
         path = "/users/me" if version == "v1" else "/whoami"
@@ -118,7 +118,7 @@ async def test_v2_routes_beside_v1_sharing_the_core(
 async def test_routes_that_are_not_deprecated_send_no_deprecation_headers(
     versioned: httpx.AsyncClient,
 ) -> None:
-    for path in ("/api/v2/hello", "/api/v1/threads", "/api/v2/nothing-here"):
+    for path in ("/api/v2/hello", "/api/v1/users/me", "/api/v2/nothing-here"):
         answer = await versioned.get(path)
         assert not {"deprecation", "sunset", "link"} & set(answer.headers), path
 
@@ -151,12 +151,12 @@ async def test_the_document_tags_versions_and_flags_deprecations(
 ) -> None:
     document = (await versioned.get("/openapi.json")).json()
     paths = document["paths"]
-    assert paths["/api/v1/threads"]["get"]["tags"] == ["v1 threads"]
+    assert paths["/api/v1/users/me"]["get"]["tags"] == ["v1 users"]
     assert paths["/api/v2/hello"]["get"]["tags"] == ["v2 hello"]
     assert paths["/api/v0/whoami"]["get"]["tags"] == ["v0 whoami"]
     assert paths["/api/v2/hello"]["get"]["operationId"] == "v2_say_hello"
     assert paths["/api/v0/hello"]["get"]["operationId"] == "v0_say_hello"
-    for path in ("/api/v2/hello", "/api/v2/whoami", "/api/v1/threads"):
+    for path in ("/api/v2/hello", "/api/v2/whoami", "/api/v1/users/me"):
         operation = paths[path]["get"]
         assert "deprecated" not in operation, path
         documented = [r.get("headers", {}) for r in operation["responses"].values()]
@@ -185,5 +185,5 @@ async def test_each_version_serves_its_own_document(versioned: httpx.AsyncClient
     assert v2["info"]["title"].endswith(" v2")
     assert "securitySchemes" in v2["components"]
     v1 = (await versioned.get("/api/v1/openapi.json")).json()
-    assert "/api/v1/threads" in v1["paths"]
+    assert "/api/v1/users/me" in v1["paths"]
     assert all(path.startswith("/api/v1/") for path in v1["paths"])

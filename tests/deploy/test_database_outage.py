@@ -55,9 +55,9 @@ def api_requests(connection: Connection, token: str) -> list[tuple[int, dict[str
     answers = []
     status, body = connection.request("GET", "/api/v1/users/me", **bearer)
     answers.append((status, connection.headers, body))
-    thread = json.dumps({"title": "outage"})
+    key = json.dumps({"name": "outage", "scopes": ["regular"]})
     content = {"Content-Type": "application/json"}
-    status, body = connection.request("POST", "/api/v1/threads", thread, **bearer, **content)
+    status, body = connection.request("POST", "/api/v1/users/me/api-keys", key, **bearer, **content)
     answers.append((status, connection.headers, body))
     return answers
 

@@ -217,7 +217,7 @@ async def test_others_keys_are_404(client: httpx.AsyncClient, database: Any) -> 
     assert (await client.delete(f"{KEYS}/{created['id']}", headers=bob)).status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/api/v1/users/me", "/api/v1/threads"])
+@pytest.mark.parametrize("path", ["/api/v1/users/me", "/api/v1/users/me/api-keys"])
 async def test_swagger_documents_the_key_scheme(client: httpx.AsyncClient, path: str) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert spec["components"]["securitySchemes"]["APIKey"] == {

@@ -7,18 +7,15 @@ flows one after the other (SQLite: one pooled connection), so they check outcome
 """
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
-from app.messenger.models import ThreadParticipant
 from app.users.models import RefreshToken
-from tests.app.messenger.support import API, actor, new_thread, send
 from tests.app.users.support import refresh, tokens
 from tests.conftest import Leg
 from tests.helpers import create_user
@@ -68,35 +65,6 @@ async def while_held(
         waiting = await waiting_queries(database, len(tasks))
         assert not any(task.done() for task in tasks)
     return waiting, list(await asyncio.gather(*tasks))
-
-
-async def test_a_post_locks_its_thread_before_writing(
-    client: httpx.AsyncClient, database: Any
-) -> None:
-    alice, bob = await actor(database, "alice"), await actor(database, "bob")
-    thread = await new_thread(client, alice, bob)
-    lock = ("threads", "id", uuid.UUID(thread["id"]))
-    posts = (send(client, who, thread["id"], who.user.email) for who in (alice, bob))
-    waiting, sent = await while_held(database, lock, *posts)
-    assert all("FOR UPDATE" in query for query in waiting), waiting
-    after = (await client.get(f"{API}/threads/{thread['id']}", headers=bob.headers)).json()
-    assert after["last_message_at"] == max(message["created_at"] for message in sent)
-
-
-async def test_adding_one_user_twice_at_once_makes_one_participation(
-    client: httpx.AsyncClient, database: Any
-) -> None:
-    alice, bob, carol = [await actor(database, name) for name in ("alice", "bob", "carol")]
-    thread = await new_thread(client, alice, bob)
-    url = f"{API}/threads/{thread['id']}/participants"
-    adds = (client.post(url, json={"user_ids": [carol.id]}, headers=alice.headers) for _ in "ab")
-    _, answers = await while_held(database, ("threads", "id", uuid.UUID(thread["id"])), *adds)
-    assert [answer.status_code for answer in answers] == [200, 200]
-    async with database.session() as session:
-        live = select(func.count()).where(
-            ThreadParticipant.user_id == carol.user.id, ThreadParticipant.deleted_at.is_(None)
-        )
-        assert await session.scalar(live) == 1
 
 
 async def test_two_refreshes_with_one_token_at_once_rotate_it_once(

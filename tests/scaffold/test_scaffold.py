@@ -124,7 +124,7 @@ def project() -> Iterator[Path]:
     ("name", "fields", "message"),
     [
         ("User", "nickname:str", "already exists"),
-        ("Thread", "topic:str", "already exists"),
+        ("ApiKey", "label:str", "already exists"),
         ("Select", "title:str", "reserved word"),
         ("Class", "title:str", "reserved word"),
         ("todo", "title:str", "must be CamelCase"),

@@ -45,11 +45,23 @@ from functools import partial
 from typing import Any, Protocol, cast
 
 from pydantic import BaseModel, Field
-from sqlalchemy import BigInteger, Select, Table, Uuid, delete, insert, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    Table,
+    Uuid,
+    delete,
+    insert,
+    inspect,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.db import Database, new_id, utcnow
 from core.errors import InvalidInput, NotFound, field_error
@@ -207,35 +219,74 @@ def event_frame(stream: Stream, type_: str, seq: int | None, data: Any) -> str:
     return json.dumps(body, separators=(",", ":"), default=str)
 
 
-async def next_seq(owner: SessionBound | AsyncSession, stream: Stream) -> int:
+async def next_seq(
+    owner: SessionBound | AsyncSession, stream: Stream, *, values: Mapping[str, Any] | None = None
+) -> int:
     """Take the stream's next seq; its counter row stays locked until commit, so seqs are
     committed in order and without holes. Call it yourself only when the seq must be stored
-    with the change too (a message's `seq`); `emit` takes one otherwise."""
-    session, kind = _session_of(owner), stream.kind
-    if kind.counter is not None:
-        table = kind.counter.class_.__table__
-        column = table.c[kind.counter.key]
-        stmt: Any = (
-            update(table)
-            .where(table.c.id == stream.id)
-            .values({column.key: column + 1})
-            .returning(column)
-        )
+    with the change too (a message's `seq`); `emit` takes one otherwise.
+
+    With a `counter` column, `values` (attribute name → value) are set on the entity's row in
+    the same `UPDATE` (e.g. its latest activity), and a copy of that row loaded in the session
+    sees them and the new seq without a reload; a kind without a counter refuses them."""
+    session, counter = _session_of(owner), stream.kind.counter
+    if counter is None and values:
+        raise TypeError(f"{stream.kind!r} has no counter column to set values beside")
+    if counter is None:
+        seq = await session.scalar(_stream_row_bump(session, stream))
     else:
-        upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        table = _streams
-        stmt = (
-            upsert(table)
-            .values(kind=kind.name, stream_id=stream.id, seq=1)
-            .on_conflict_do_update(
-                index_elements=[table.c.kind, table.c.stream_id], set_={"seq": table.c.seq + 1}
-            )
-            .returning(table.c.seq)
-        )
-    seq = await session.scalar(stmt)
+        seq = await session.scalar(_counter_bump(counter, stream.id, values or {}))
     if seq is None:
         raise LookupError(f"no row for the counter of {stream.key}")
+    if counter is not None:
+        written = {**(values or {}), counter.key: seq}
+        _keep_loaded_row_in_step(session, counter, stream.id, written)
     return int(seq)
+
+
+def _counter_bump(
+    counter: InstrumentedAttribute[int], row_id: uuid.UUID, values: Mapping[str, Any]
+) -> Any:
+    """`UPDATE <entity> SET <counter> = <counter> + 1, <values> WHERE id = … RETURNING
+    <counter>`: on the table, so the ORM synchronises nothing (see `_keep_loaded_row_in_step`)."""
+    mapper = inspect(counter.class_)
+    column = mapper.columns[counter.key]
+    assignments = {mapper.columns[name]: value for name, value in values.items()}
+    return (
+        update(column.table)
+        .where(column.table.c.id == row_id)
+        .values({column: column + 1, **assignments})
+        .returning(column)
+    )
+
+
+def _stream_row_bump(session: AsyncSession, stream: Stream) -> Any:
+    """The upsert of the stream's `realtime_streams` row, returning its new seq."""
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return (
+        upsert(_streams)
+        .values(kind=stream.kind.name, stream_id=stream.id, seq=1)
+        .on_conflict_do_update(
+            index_elements=[_streams.c.kind, _streams.c.stream_id],
+            set_={"seq": _streams.c.seq + 1},
+        )
+        .returning(_streams.c.seq)
+    )
+
+
+def _keep_loaded_row_in_step(
+    session: AsyncSession,
+    counter: InstrumentedAttribute[int],
+    row_id: uuid.UUID,
+    values: Mapping[str, Any],
+) -> None:
+    """Give the entity's row, if loaded in the session, the values just written, as read from
+    the database (nothing to flush)."""
+    key = inspect(counter.class_).identity_key_from_primary_key((row_id,))
+    obj = session.sync_session.identity_map.get(key)
+    if obj is not None:
+        for name, value in values.items():
+            set_committed_value(obj, name, value)
 
 
 async def audience(owner: SessionBound | AsyncSession, stream: Stream) -> set[uuid.UUID]:
@@ -356,10 +407,11 @@ async def catch_up(
 
 
 async def read_events(
-    session: AsyncSession, user_id: uuid.UUID, stream: Stream, after: int, limit: int
+    owner: SessionBound | AsyncSession, user_id: uuid.UUID, stream: Stream, after: int, limit: int
 ) -> StreamPage | None:
-    """A page of kept events for a client filling a gap; None when the user may not read it."""
-    found = await catch_up(session, user_id, stream, after, limit)
+    """A page of kept events for a client filling a gap; None when the user may not read it.
+    `owner` is a controller or service (or a session), as for `emit`."""
+    found = await catch_up(_session_of(owner), user_id, stream, after, limit)
     if found is None:
         return None
     items = [json.loads(text) for _, text in found.rows[:limit]]
@@ -380,7 +432,7 @@ class StreamReader(SessionBound):
             raise InvalidInput(
                 "Not a stream key.", errors=[field_error(["path", "stream"], str(exc))]
             ) from exc
-        page = await read_events(self.session, self.me.id, stream, after, limit)
+        page = await read_events(self, self.me.id, stream, after, limit)
         if page is None:
             raise NotFound("The stream does not exist.")
         return page

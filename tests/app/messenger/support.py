@@ -1,36 +1,13 @@
 """Helpers shared by the messenger tests: users with headers, threads and messages over HTTP."""
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from app.users.models import User
-from tests.helpers import bearer, create_user
+from tests.helpers import API, Actor, actor
 
-API = "/api/v1"
-
-
-@dataclass
-class Actor:
-    """A user and the Authorization header of a fresh access token for them."""
-
-    user: User
-    headers: dict[str, str]
-
-    @property
-    def id(self) -> str:
-        return str(self.user.id)
-
-
-async def actor(
-    database: Any, name: str, *, scopes: tuple[str, ...] = ("regular",), **kwargs: Any
-) -> Actor:
-    user = await create_user(
-        database, f"{name}@example.com", scopes=scopes, full_name=name.title(), **kwargs
-    )
-    return Actor(user, bearer(user))
+__all__ = ["API", "Actor", "actor"]  # the shared helpers, as the messenger tests import them
 
 
 async def new_thread(

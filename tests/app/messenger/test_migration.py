@@ -1,4 +1,5 @@
-"""Migration 0003 matches the models and can be undone and redone."""
+"""The messenger's migrations: 0003 matches the models and can be undone and redone; 0011 moves
+its kept events to the stream table and back."""
 
 import asyncio
 from typing import Any
@@ -10,8 +11,12 @@ from sqlalchemy import inspect
 from alembic import command
 from core.db import Base, create_engine
 from core.migrations import alembic_config, upgrade
+from tests.core.test_columns import checks
+from tests.core.test_migrations import fresh_url
 
 MESSENGER_TABLES = {"threads", "users_and_threads", "messages"}
+
+__all__ = ["fresh_url"]  # the fixture: an empty database of this leg's kind
 
 
 def _messenger_diffs(connection: Any) -> list[Any]:
@@ -59,3 +64,68 @@ async def test_downgrade_and_upgrade_again(leg: Any) -> None:
         assert names >= MESSENGER_TABLES
     finally:
         await engine.dispose()
+
+
+async def test_kept_thread_events_move_to_the_stream_table_and_back(fresh_url: str) -> None:
+    """0011: a thread's kept events become its stream's (`kind` "threads", each frame gaining
+    its `stream` key, so replays after the upgrade look like new events); downgrading puts them
+    back in `thread_events`."""
+    import json
+
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.messenger.models import Thread
+    from app.users.models import User
+    from core.db import create_engine, new_id, utcnow
+
+    config = alembic_config(fresh_url)
+
+    async def migrate(revision: str) -> None:  # in a thread: env.py runs its own event loop
+        await asyncio.to_thread(command.upgrade, config, revision)
+
+    await migrate("0010")
+    kept = sa.table(
+        "thread_events",
+        *(sa.column(n, sa.Uuid()) for n in ("id", "thread_id")),
+        sa.column("seq", sa.BigInteger()), sa.column("type", sa.String()),
+        sa.column("frame", sa.Text()), sa.column("created_at", sa.DateTime()),
+    )  # fmt: skip
+    engine = create_engine(fresh_url)
+    user = User(email="m@example.com", hashed_password="x", full_name="", scopes=["regular"])
+    async with AsyncSession(engine, expire_on_commit=False) as session:  # tables as at the head
+        session.add(user)
+        await session.flush()
+        thread = Thread(title="t", created_by=user.id, event_seq=1)
+        session.add(thread)
+        await session.flush()
+        frame = {"type": "thread.created", "thread_id": str(thread.id), "seq": 1, "data": {}}
+        await session.execute(
+            sa.insert(kept),
+            [{"id": new_id(), "thread_id": thread.id, "seq": 1, "type": "thread.created",
+              "frame": json.dumps(frame), "created_at": utcnow().replace(tzinfo=None)}],
+        )  # fmt: skip
+        await session.commit()
+    await engine.dispose()
+    await migrate("heads")
+    engine = create_engine(fresh_url)
+    async with engine.connect() as connection:
+        rows = await connection.execute(sa.text("SELECT kind, seq, frame FROM realtime_events"))
+        ((kind, seq, text),) = rows.all()
+    await engine.dispose()
+    assert (kind, seq) == ("threads", 1)
+    assert json.loads(text) == {**frame, "stream": f"threads:{thread.id}"}
+    await asyncio.to_thread(command.downgrade, config, "0010")
+    engine = create_engine(fresh_url)
+    async with engine.connect() as connection:
+        back = (await connection.execute(sa.text("SELECT seq, type FROM thread_events"))).all()
+    await engine.dispose()
+    assert [tuple(r) for r in back] == [(1, "thread.created")]
+
+
+async def test_the_messenger_role_column_has_its_check_from_the_migrations(
+    session: Any,
+) -> None:
+    found = await checks(session, "users_and_threads")
+    assert "ck_users_and_threads_participant_role" in found
+    assert "'creator'" in found["ck_users_and_threads_participant_role"]

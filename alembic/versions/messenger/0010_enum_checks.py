@@ -1,5 +1,5 @@
 """enum checks: users_and_threads.role refuses values outside Role (a named CHECK, as
-`core.columns.enum_column` declares it)
+`core.columns.enum_column` declares it); the messenger example's (alembic/versions/messenger/)
 
 Revision ID: 0010
 Revises: a14c0d5e7f21
