@@ -96,10 +96,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='e.g. "title:str, done:bool=false, due:datetime?"; types: ' + ", ".join(KINDS),
     )
     parser.add_argument("--owner", action="store_true", help="rows belong to their creator")
+    parser.add_argument(
+        "--parent",
+        metavar="MODEL",
+        help="rows belong to a row of this registered model (e.g. Project): routes under "
+        "/<parents>/{<parent>_id}/<plural>",
+    )
     parser.add_argument("--no-migration", action="store_true", help="skip the Alembic revision")
     args = parser.parse_args(argv)
     try:
-        entity = make_entity(args.name, args.fields, args.owner, PROJECT_ROOT)
+        entity = make_entity(args.name, args.fields, args.owner, PROJECT_ROOT, args.parent)
     except ScaffoldError as exc:
         parser.exit(EXIT_BAD_INPUT, f"{parser.prog}: error: {exc}\n")
     try:
