@@ -236,6 +236,17 @@ def enum_class_name(entity: str, field: str) -> str:
     return entity + "".join(part.capitalize() for part in field.split("_"))
 
 
+def _check_field_name(name: str) -> None:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise ScaffoldError(
+            f"field name {name!r} must be snake_case (lower-case letters, digits, _)"
+        )
+    if _is_reserved(name):
+        raise ScaffoldError(f"field name {name!r} is a reserved word in Python or SQL")
+    if name in RESERVED_FIELDS or name.startswith("model_"):
+        raise ScaffoldError(f"field name {name!r} is taken by the framework; choose another")
+
+
 def parse_field(text: str, entity: str = "Entity") -> FieldSpec:
     """One `name:type[?][=default]` item (`name:enum(a,b)…` for an enum) of `entity`."""
     match = FIELD_PATTERN.match(text.strip())
@@ -250,14 +261,7 @@ def parse_field(text: str, entity: str = "Entity") -> FieldSpec:
         )
     if match["values"] is not None and kind != "enum":
         raise ScaffoldError(f"only an enum takes values in parentheses, not {kind} ({name!r})")
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-        raise ScaffoldError(
-            f"field name {name!r} must be snake_case (lower-case letters, digits, _)"
-        )
-    if _is_reserved(name):
-        raise ScaffoldError(f"field name {name!r} is a reserved word in Python or SQL")
-    if name in RESERVED_FIELDS or name.startswith("model_"):
-        raise ScaffoldError(f"field name {name!r} is taken by the framework; choose another")
+    _check_field_name(name)
     optional = bool(match["optional"])
     if kind == "enum":
         values, cls = parse_enum_values(name, match["values"]), enum_class_name(entity, name)
@@ -292,6 +296,19 @@ def _split_fields(text: str) -> list[str]:
     return [*items, current]
 
 
+def _check_enum_classes(entity: str, fields: tuple[FieldSpec, ...]) -> None:
+    """Each enum's class is new: not another enum's, nor a class generated for the entity."""
+    generated = {f"{entity}{suffix}" for suffix in ("Create", "Update", "Read", "Filters")}
+    classes = [field.enum_class for field in fields if field.enum_class]
+    for field in fields:
+        if field.enum_class in generated | {f"{entity}Controller"}:
+            raise ScaffoldError(
+                f"enum field {field.name!r} clashes with the class {field.enum_class}"
+            )
+    if len(set(classes)) != len(classes):
+        raise ScaffoldError(f"two enum fields would share a class name: {', '.join(classes)}")
+
+
 def parse_fields(text: str, entity: str = "Entity") -> tuple[FieldSpec, ...]:
     """The comma-separated field list of `entity`; at least one field, no duplicates or
     clashing filters."""
@@ -303,15 +320,7 @@ def parse_fields(text: str, entity: str = "Entity") -> tuple[FieldSpec, ...]:
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ScaffoldError(f"duplicate field: {', '.join(duplicates)}")
-    generated = {f"{entity}{suffix}" for suffix in ("Create", "Update", "Read", "Filters")}
-    for field in fields:
-        if field.enum_class in generated | {f"{entity}Controller"}:
-            raise ScaffoldError(
-                f"enum field {field.name!r} clashes with the class {field.enum_class}"
-            )
-    classes = [field.enum_class for field in fields if field.enum_class]
-    if len(set(classes)) != len(classes):
-        raise ScaffoldError(f"two enum fields would share a class name: {', '.join(classes)}")
+    _check_enum_classes(entity, fields)
     for field in fields:
         if field.info.filter == "range":
             clash = {f"{field.name}_from", f"{field.name}_to"} & set(names)
