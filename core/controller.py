@@ -122,6 +122,29 @@ def _repository_for(model: type[Any], declared: Any) -> type[BaseRepository[Any]
     return declared
 
 
+RETIRED_ATTRIBUTES = {
+    "owner_field": 'owner = Owner("owner_id")',
+    "created_by_field": 'owner = Owner("author_id", private=False)',
+    "sort_fields": "pagination = OffsetPagination(sort={...})",
+    "default_sort": 'pagination = OffsetPagination(default_sort="-created_at")',
+    "max_limit": "pagination = OffsetPagination(max_limit=...) or CursorPagination(max_limit=...)",
+    "repository_class": "BaseController[Model, Create, Update, YourRepository]",
+    "read_options": "load_options on the repository",
+    "create_with_insert": "create_with_insert on the repository",
+    "scope": "visible(stmt, action)",
+    "perform_create_in": "perform_create(data, parent=..., **values)",
+}
+"""Class attributes and hooks of earlier versions, with what replaced each: a subclass that
+still declares one would silently lose what it meant (owner scoping, its sort allowlist)."""
+
+
+def _refuse_retired_attributes(cls: type) -> None:
+    retired = sorted(set(RETIRED_ATTRIBUTES) & set(vars(cls)))
+    if retired:
+        hints = "; ".join(f"{name} -> {RETIRED_ATTRIBUTES[name]}" for name in retired)
+        raise TypeError(f"{cls.__qualname__} declares retired controller attributes: {hints}")
+
+
 class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT]):
     """CRUD over one model for one caller, in the request's unit of work.
 
@@ -147,6 +170,7 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _refuse_retired_attributes(cls)
         for base in getattr(cls, "__orig_bases__", ()):
             origin, args = get_origin(base), get_args(base)
             if not (isinstance(origin, type) and issubclass(origin, BaseController)):

@@ -436,11 +436,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get user identities */
+        /** Get user identity */
         get: operations["user_identities_get"];
         put?: never;
         post?: never;
-        /** Delete user identities */
+        /** Delete user identity */
         delete: operations["user_identities_delete"];
         options?: never;
         head?: never;
@@ -476,11 +476,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get api keys */
+        /** Get api key */
         get: operations["api_keys_get"];
         put?: never;
         post?: never;
-        /** Delete api keys */
+        /** Delete api key */
         delete: operations["api_keys_delete"];
         options?: never;
         head?: never;
@@ -511,11 +511,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get admin api keys */
+        /** Get api key */
         get: operations["admin_api_keys_get"];
         put?: never;
         post?: never;
-        /** Delete admin api keys */
+        /** Delete api key */
         delete: operations["admin_api_keys_delete"];
         options?: never;
         head?: never;
@@ -566,15 +566,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get users */
+        /** Get user */
         get: operations["users_get"];
         put?: never;
         post?: never;
-        /** Delete users */
+        /** Delete user */
         delete: operations["users_delete"];
         options?: never;
         head?: never;
-        /** Update users */
+        /** Update user */
         patch: operations["users_update"];
         trace?: never;
     };
@@ -587,7 +587,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Restore users */
+        /** Restore user */
         post: operations["users_restore"];
         delete?: never;
         options?: never;
@@ -814,7 +814,7 @@ export interface paths {
         /** List threads */
         get: operations["threads_list"];
         put?: never;
-        /** Create threads */
+        /** Create thread */
         post: operations["threads_create"];
         delete?: never;
         options?: never;
@@ -829,15 +829,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get threads */
+        /** Get thread */
         get: operations["threads_get"];
         put?: never;
         post?: never;
-        /** Delete threads */
+        /** Delete thread */
         delete: operations["threads_delete"];
         options?: never;
         head?: never;
-        /** Update threads */
+        /** Update thread */
         patch: operations["threads_update"];
         trace?: never;
     };
@@ -851,7 +851,7 @@ export interface paths {
         /** List thread messages */
         get: operations["thread_messages_list"];
         put?: never;
-        /** Create thread messages */
+        /** Create message */
         post: operations["thread_messages_create"];
         delete?: never;
         options?: never;
@@ -869,11 +869,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete messages */
+        /** Delete message */
         delete: operations["messages_delete"];
         options?: never;
         head?: never;
-        /** Update messages */
+        /** Update message */
         patch: operations["messages_update"];
         trace?: never;
     };
@@ -892,6 +892,27 @@ export interface paths {
          *     `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; protocol: see the README.
          */
         post: operations["realtime_issue_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/realtime/streams/{stream}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Events
+         * @description A stream's kept events after `after`, oldest first: how a client fills a gap in `seq`.
+         *     A stream you may not read answers 404, as one that does not exist.
+         */
+        get: operations["realtime_stream_events"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1513,7 +1534,7 @@ export interface components {
             detail: string;
             /**
              * Errors
-             * @description The invalid fields (422), else empty.
+             * @description The invalid fields (422), or where the body is not JSON (400); else empty.
              */
             errors?: components["schemas"]["FieldError"][];
             /**
@@ -1614,6 +1635,29 @@ export interface components {
         ScopesUpdate: {
             /** Scopes */
             scopes: components["schemas"]["Scope"][];
+        };
+        /**
+         * StreamPage
+         * @description Kept events of one stream after a seq, oldest first.
+         */
+        StreamPage: {
+            /**
+             * Items
+             * @description Events exactly as the socket sent them.
+             */
+            items: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Has More
+             * @description More events follow: ask again after the last seq.
+             */
+            has_more: boolean;
+            /**
+             * Seq
+             * @description The stream's latest seq now.
+             */
+            seq: number;
         };
         /**
          * SuperuserCreate
@@ -1743,7 +1787,7 @@ export interface components {
         TicketCreate: {
             /**
              * Resume
-             * @description `{thread_id: last seq seen}`: the socket first replays what came after.
+             * @description `{stream: last seq seen}` (a stream is `<kind>:<id>`, e.g. `threads:<thread_id>`; a bare thread id still means its thread): the socket first replays what came after.
              */
             resume?: {
                 [key: string]: number;
@@ -5244,7 +5288,7 @@ export interface operations {
                 limit?: number;
                 /** @description Rows to skip. */
                 offset?: number;
-                /** @description Comma-separated fields, `-` for descending. Allowed: created_at. */
+                /** @description Comma-separated fields (at most 3), `-` for descending. Allowed: created_at. */
                 sort?: string;
             };
             header?: never;
@@ -5776,13 +5820,14 @@ export interface operations {
     api_keys_list: {
         parameters: {
             query?: {
+                /** @description Equal to this value. */
                 user_id?: string | null;
                 active?: boolean | null;
                 /** @description Rows per page. */
                 limit?: number;
                 /** @description Rows to skip. */
                 offset?: number;
-                /** @description Comma-separated fields, `-` for descending. Allowed: created_at, name. */
+                /** @description Comma-separated fields (at most 3), `-` for descending. Allowed: created_at, name. */
                 sort?: string;
             };
             header?: never;
@@ -6522,13 +6567,14 @@ export interface operations {
     admin_api_keys_list: {
         parameters: {
             query?: {
+                /** @description Equal to this value. */
                 user_id?: string | null;
                 active?: boolean | null;
                 /** @description Rows per page. */
                 limit?: number;
                 /** @description Rows to skip. */
                 offset?: number;
-                /** @description Comma-separated fields, `-` for descending. Allowed: created_at, name. */
+                /** @description Comma-separated fields (at most 3), `-` for descending. Allowed: created_at, name. */
                 sort?: string;
             };
             header?: never;
@@ -7287,14 +7333,17 @@ export interface operations {
     users_list: {
         parameters: {
             query?: {
+                /** @description Contains this text, in any case. */
                 email?: string | null;
+                /** @description Equal to this value. */
                 is_active?: boolean | null;
+                /** @description `true`: a value set; `false`: no value set. */
                 deleted?: boolean | null;
                 /** @description Rows per page. */
                 limit?: number;
                 /** @description Rows to skip. */
                 offset?: number;
-                /** @description Comma-separated fields, `-` for descending. Allowed: created_at, email, full_name. */
+                /** @description Comma-separated fields (at most 3), `-` for descending. Allowed: created_at, email, full_name. */
                 sort?: string;
             };
             header?: never;
@@ -8296,14 +8345,19 @@ export interface operations {
     admin_list_request_logs: {
         parameters: {
             query?: {
+                /** @description Equal to this value. */
                 user_id?: string | null;
+                /** @description Equal to this value. */
                 api_key_id?: string | null;
+                /** @description Equal to this value. */
                 status?: number | null;
                 /** @description e.g. 500 */
                 min_status?: number | null;
                 /** @description Template */
                 route?: string | null;
+                /** @description Equal to this value. */
                 method?: string | null;
+                /** @description Equal to this value. */
                 request_id?: string | null;
                 /** @description From this time (inclusive) */
                 since?: string | null;
@@ -12242,6 +12296,183 @@ export interface operations {
             };
             /** @description The request body is larger than the configured limit. */
             413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    realtime_stream_events: {
+        parameters: {
+            query?: {
+                /** @description The last seq you saw. */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description `<kind>:<id>`, as in the events' `stream`. */
+                stream: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamPage"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
                     "X-Request-ID": string;

@@ -199,3 +199,12 @@ def test_the_controller_base_stays_small() -> None:
     """What a user reads to write a controller: at most 25 public names."""
     public = [n for n in dir(BaseController) if not n.startswith("_")]
     assert len(public) <= 25, public
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("owner_field", "owner_id"), ("sort_fields", {}), ("read_options", ()), ("scope", None)],
+)
+def test_a_retired_attribute_is_refused_with_its_replacement(name: str, value: object) -> None:
+    with pytest.raises(TypeError, match=rf"declares retired controller attributes: {name} -> "):
+        type("Stale", (BaseController,), {name: value})

@@ -45,6 +45,8 @@ from .request_log_read import RequestLogRead
 from .role import Role
 from .scope import Scope
 from .scopes_update import ScopesUpdate
+from .stream_page import StreamPage
+from .stream_page_items_item import StreamPageItemsItem
 from .superuser_create import SuperuserCreate
 from .thread_create import ThreadCreate
 from .thread_read import ThreadRead
@@ -105,6 +107,8 @@ __all__ = (
     "Role",
     "Scope",
     "ScopesUpdate",
+    "StreamPage",
+    "StreamPageItemsItem",
     "SuperuserCreate",
     "ThreadCreate",
     "ThreadRead",

@@ -24,7 +24,7 @@ class Problem:
         title (str): The kind of problem, for people.
         status (int): The HTTP status, repeated.
         detail (str): This occurrence, for people.
-        errors (list[FieldError] | Unset): The invalid fields (422), else empty.
+        errors (list[FieldError] | Unset): The invalid fields (422), or where the body is not JSON (400); else empty.
         request_id (None | str | Unset): As in `X-Request-ID` and logs.
     """
 

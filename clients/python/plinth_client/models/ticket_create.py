@@ -18,7 +18,8 @@ T = TypeVar("T", bound="TicketCreate")
 class TicketCreate:
     """
     Attributes:
-        resume (TicketCreateResume | Unset): `{thread_id: last seq seen}`: the socket first replays what came after.
+        resume (TicketCreateResume | Unset): `{stream: last seq seen}` (a stream is `<kind>:<id>`, e.g.
+            `threads:<thread_id>`; a bare thread id still means its thread): the socket first replays what came after.
     """
 
     resume: TicketCreateResume | Unset = UNSET

@@ -11,7 +11,10 @@ T = TypeVar("T", bound="TicketCreateResume")
 
 @_attrs_define
 class TicketCreateResume:
-    """`{thread_id: last seq seen}`: the socket first replays what came after."""
+    """`{stream: last seq seen}` (a stream is `<kind>:<id>`, e.g. `threads:<thread_id>`; a bare thread id still means its
+    thread): the socket first replays what came after.
+
+    """
 
     additional_properties: dict[str, int] = _attrs_field(init=False, factory=dict)
 

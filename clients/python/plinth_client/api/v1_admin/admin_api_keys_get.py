@@ -96,7 +96,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[ApiKeyAdminRead | Problem]:
-    """Get admin api keys
+    """Get api key
 
     Args:
         api_key_id (UUID):
@@ -125,7 +125,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> ApiKeyAdminRead | Problem | None:
-    """Get admin api keys
+    """Get api key
 
     Args:
         api_key_id (UUID):
@@ -149,7 +149,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[ApiKeyAdminRead | Problem]:
-    """Get admin api keys
+    """Get api key
 
     Args:
         api_key_id (UUID):
@@ -176,7 +176,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> ApiKeyAdminRead | Problem | None:
-    """Get admin api keys
+    """Get api key
 
     Args:
         api_key_id (UUID):

@@ -132,12 +132,12 @@ def sync_detailed(
     """List admin api keys
 
     Args:
-        user_id (None | Unset | UUID):
+        user_id (None | Unset | UUID): Equal to this value.
         active (bool | None | Unset):
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at, name.
-            Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at, name. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,12 +174,12 @@ def sync(
     """List admin api keys
 
     Args:
-        user_id (None | Unset | UUID):
+        user_id (None | Unset | UUID): Equal to this value.
         active (bool | None | Unset):
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at, name.
-            Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at, name. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -211,12 +211,12 @@ async def asyncio_detailed(
     """List admin api keys
 
     Args:
-        user_id (None | Unset | UUID):
+        user_id (None | Unset | UUID): Equal to this value.
         active (bool | None | Unset):
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at, name.
-            Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at, name. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -251,12 +251,12 @@ async def asyncio(
     """List admin api keys
 
     Args:
-        user_id (None | Unset | UUID):
+        user_id (None | Unset | UUID): Equal to this value.
         active (bool | None | Unset):
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at, name.
-            Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at, name. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

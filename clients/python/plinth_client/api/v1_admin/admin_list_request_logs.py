@@ -208,13 +208,13 @@ def sync_detailed(
     of traffic may not be listed yet.
 
     Args:
-        user_id (None | Unset | UUID):
-        api_key_id (None | Unset | UUID):
-        status (int | None | Unset):
+        user_id (None | Unset | UUID): Equal to this value.
+        api_key_id (None | Unset | UUID): Equal to this value.
+        status (int | None | Unset): Equal to this value.
         min_status (int | None | Unset): e.g. 500
         route (None | str | Unset): Template
-        method (None | str | Unset):
-        request_id (None | str | Unset):
+        method (None | str | Unset): Equal to this value.
+        request_id (None | str | Unset): Equal to this value.
         since (datetime.datetime | None | Unset): From this time (inclusive)
         until (datetime.datetime | None | Unset): Before this time
         limit (int | Unset): Rows per page. Default: 50.
@@ -272,13 +272,13 @@ def sync(
     of traffic may not be listed yet.
 
     Args:
-        user_id (None | Unset | UUID):
-        api_key_id (None | Unset | UUID):
-        status (int | None | Unset):
+        user_id (None | Unset | UUID): Equal to this value.
+        api_key_id (None | Unset | UUID): Equal to this value.
+        status (int | None | Unset): Equal to this value.
         min_status (int | None | Unset): e.g. 500
         route (None | str | Unset): Template
-        method (None | str | Unset):
-        request_id (None | str | Unset):
+        method (None | str | Unset): Equal to this value.
+        request_id (None | str | Unset): Equal to this value.
         since (datetime.datetime | None | Unset): From this time (inclusive)
         until (datetime.datetime | None | Unset): Before this time
         limit (int | Unset): Rows per page. Default: 50.
@@ -331,13 +331,13 @@ async def asyncio_detailed(
     of traffic may not be listed yet.
 
     Args:
-        user_id (None | Unset | UUID):
-        api_key_id (None | Unset | UUID):
-        status (int | None | Unset):
+        user_id (None | Unset | UUID): Equal to this value.
+        api_key_id (None | Unset | UUID): Equal to this value.
+        status (int | None | Unset): Equal to this value.
         min_status (int | None | Unset): e.g. 500
         route (None | str | Unset): Template
-        method (None | str | Unset):
-        request_id (None | str | Unset):
+        method (None | str | Unset): Equal to this value.
+        request_id (None | str | Unset): Equal to this value.
         since (datetime.datetime | None | Unset): From this time (inclusive)
         until (datetime.datetime | None | Unset): Before this time
         limit (int | Unset): Rows per page. Default: 50.
@@ -393,13 +393,13 @@ async def asyncio(
     of traffic may not be listed yet.
 
     Args:
-        user_id (None | Unset | UUID):
-        api_key_id (None | Unset | UUID):
-        status (int | None | Unset):
+        user_id (None | Unset | UUID): Equal to this value.
+        api_key_id (None | Unset | UUID): Equal to this value.
+        status (int | None | Unset): Equal to this value.
         min_status (int | None | Unset): e.g. 500
         route (None | str | Unset): Template
-        method (None | str | Unset):
-        request_id (None | str | Unset):
+        method (None | str | Unset): Equal to this value.
+        request_id (None | str | Unset): Equal to this value.
         since (datetime.datetime | None | Unset): From this time (inclusive)
         until (datetime.datetime | None | Unset): Before this time
         limit (int | Unset): Rows per page. Default: 50.

@@ -95,7 +95,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
-    """Delete api keys
+    """Delete api key
 
     Args:
         api_key_id (UUID):
@@ -124,7 +124,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
-    """Delete api keys
+    """Delete api key
 
     Args:
         api_key_id (UUID):
@@ -148,7 +148,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Problem]:
-    """Delete api keys
+    """Delete api key
 
     Args:
         api_key_id (UUID):
@@ -175,7 +175,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Any | Problem | None:
-    """Delete api keys
+    """Delete api key
 
     Args:
         api_key_id (UUID):

@@ -94,7 +94,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[ApiKeyRead | Problem]:
-    """Get api keys
+    """Get api key
 
     Args:
         api_key_id (UUID):
@@ -123,7 +123,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> ApiKeyRead | Problem | None:
-    """Get api keys
+    """Get api key
 
     Args:
         api_key_id (UUID):
@@ -147,7 +147,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[ApiKeyRead | Problem]:
-    """Get api keys
+    """Get api key
 
     Args:
         api_key_id (UUID):
@@ -174,7 +174,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> ApiKeyRead | Problem | None:
-    """Get api keys
+    """Get api key
 
     Args:
         api_key_id (UUID):

@@ -119,7 +119,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: MessageUpdate,
 ) -> Response[MessageRead | Problem]:
-    """Update messages
+    """Update message
 
     Args:
         message_id (UUID):
@@ -151,7 +151,7 @@ def sync(
     client: AuthenticatedClient,
     body: MessageUpdate,
 ) -> MessageRead | Problem | None:
-    """Update messages
+    """Update message
 
     Args:
         message_id (UUID):
@@ -178,7 +178,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: MessageUpdate,
 ) -> Response[MessageRead | Problem]:
-    """Update messages
+    """Update message
 
     Args:
         message_id (UUID):
@@ -208,7 +208,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: MessageUpdate,
 ) -> MessageRead | Problem | None:
-    """Update messages
+    """Update message
 
     Args:
         message_id (UUID):

@@ -108,7 +108,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: ThreadCreate,
 ) -> Response[Problem | ThreadRead]:
-    """Create threads
+    """Create thread
 
     Args:
         body (ThreadCreate):
@@ -137,7 +137,7 @@ def sync(
     client: AuthenticatedClient,
     body: ThreadCreate,
 ) -> Problem | ThreadRead | None:
-    """Create threads
+    """Create thread
 
     Args:
         body (ThreadCreate):
@@ -161,7 +161,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: ThreadCreate,
 ) -> Response[Problem | ThreadRead]:
-    """Create threads
+    """Create thread
 
     Args:
         body (ThreadCreate):
@@ -188,7 +188,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: ThreadCreate,
 ) -> Problem | ThreadRead | None:
-    """Create threads
+    """Create thread
 
     Args:
         body (ThreadCreate):

@@ -94,7 +94,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | ThreadRead]:
-    """Get threads
+    """Get thread
 
     Args:
         thread_id (UUID):
@@ -123,7 +123,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | ThreadRead | None:
-    """Get threads
+    """Get thread
 
     Args:
         thread_id (UUID):
@@ -147,7 +147,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | ThreadRead]:
-    """Get threads
+    """Get thread
 
     Args:
         thread_id (UUID):
@@ -174,7 +174,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | ThreadRead | None:
-    """Get threads
+    """Get thread
 
     Args:
         thread_id (UUID):

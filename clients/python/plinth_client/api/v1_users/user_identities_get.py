@@ -94,7 +94,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[IdentityRead | Problem]:
-    """Get user identities
+    """Get user identity
 
     Args:
         user_identity_id (UUID):
@@ -123,7 +123,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> IdentityRead | Problem | None:
-    """Get user identities
+    """Get user identity
 
     Args:
         user_identity_id (UUID):
@@ -147,7 +147,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[IdentityRead | Problem]:
-    """Get user identities
+    """Get user identity
 
     Args:
         user_identity_id (UUID):
@@ -174,7 +174,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> IdentityRead | Problem | None:
-    """Get user identities
+    """Get user identity
 
     Args:
         user_identity_id (UUID):

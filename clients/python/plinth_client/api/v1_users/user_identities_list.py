@@ -113,8 +113,8 @@ def sync_detailed(
     Args:
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at.
-            Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -149,8 +149,8 @@ def sync(
     Args:
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at.
-            Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -180,8 +180,8 @@ async def asyncio_detailed(
     Args:
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at.
-            Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -214,8 +214,8 @@ async def asyncio(
     Args:
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at.
-            Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -100,7 +100,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Problem | UserAdminRead]:
-    """Get users
+    """Get user
 
     Args:
         user_id (UUID):
@@ -129,7 +129,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Any | Problem | UserAdminRead | None:
-    """Get users
+    """Get user
 
     Args:
         user_id (UUID):
@@ -153,7 +153,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Any | Problem | UserAdminRead]:
-    """Get users
+    """Get user
 
     Args:
         user_id (UUID):
@@ -180,7 +180,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Any | Problem | UserAdminRead | None:
-    """Get users
+    """Get user
 
     Args:
         user_id (UUID):

@@ -142,13 +142,13 @@ def sync_detailed(
     """List users
 
     Args:
-        email (None | str | Unset):
-        is_active (bool | None | Unset):
-        deleted (bool | None | Unset):
+        email (None | str | Unset): Contains this text, in any case.
+        is_active (bool | None | Unset): Equal to this value.
+        deleted (bool | None | Unset): `true`: a value set; `false`: no value set.
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at,
-            email, full_name. Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at, email, full_name. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -187,13 +187,13 @@ def sync(
     """List users
 
     Args:
-        email (None | str | Unset):
-        is_active (bool | None | Unset):
-        deleted (bool | None | Unset):
+        email (None | str | Unset): Contains this text, in any case.
+        is_active (bool | None | Unset): Equal to this value.
+        deleted (bool | None | Unset): `true`: a value set; `false`: no value set.
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at,
-            email, full_name. Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at, email, full_name. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -227,13 +227,13 @@ async def asyncio_detailed(
     """List users
 
     Args:
-        email (None | str | Unset):
-        is_active (bool | None | Unset):
-        deleted (bool | None | Unset):
+        email (None | str | Unset): Contains this text, in any case.
+        is_active (bool | None | Unset): Equal to this value.
+        deleted (bool | None | Unset): `true`: a value set; `false`: no value set.
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at,
-            email, full_name. Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at, email, full_name. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -270,13 +270,13 @@ async def asyncio(
     """List users
 
     Args:
-        email (None | str | Unset):
-        is_active (bool | None | Unset):
-        deleted (bool | None | Unset):
+        email (None | str | Unset): Contains this text, in any case.
+        is_active (bool | None | Unset): Equal to this value.
+        deleted (bool | None | Unset): `true`: a value set; `false`: no value set.
         limit (int | Unset): Rows per page. Default: 50.
         offset (int | Unset): Rows to skip. Default: 0.
-        sort (str | Unset): Comma-separated fields, `-` for descending. Allowed: created_at,
-            email, full_name. Default: '-created_at'.
+        sort (str | Unset): Comma-separated fields (at most 3), `-` for descending. Allowed:
+            created_at, email, full_name. Default: '-created_at'.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -101,7 +101,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | UserAdminRead]:
-    """Restore users
+    """Restore user
 
     Args:
         user_id (UUID):
@@ -130,7 +130,7 @@ def sync(
     *,
     client: AuthenticatedClient,
 ) -> Problem | UserAdminRead | None:
-    """Restore users
+    """Restore user
 
     Args:
         user_id (UUID):
@@ -154,7 +154,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
 ) -> Response[Problem | UserAdminRead]:
-    """Restore users
+    """Restore user
 
     Args:
         user_id (UUID):
@@ -181,7 +181,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
 ) -> Problem | UserAdminRead | None:
-    """Restore users
+    """Restore user
 
     Args:
         user_id (UUID):

@@ -121,7 +121,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: UserAdminUpdate,
 ) -> Response[Problem | UserAdminRead]:
-    """Update users
+    """Update user
 
     Args:
         user_id (UUID):
@@ -153,7 +153,7 @@ def sync(
     client: AuthenticatedClient,
     body: UserAdminUpdate,
 ) -> Problem | UserAdminRead | None:
-    """Update users
+    """Update user
 
     Args:
         user_id (UUID):
@@ -180,7 +180,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: UserAdminUpdate,
 ) -> Response[Problem | UserAdminRead]:
-    """Update users
+    """Update user
 
     Args:
         user_id (UUID):
@@ -210,7 +210,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: UserAdminUpdate,
 ) -> Problem | UserAdminRead | None:
-    """Update users
+    """Update user
 
     Args:
         user_id (UUID):
