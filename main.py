@@ -11,10 +11,10 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from app.authentication import authenticate
 from app.domains import wirings
 from app.jobs import registry as jobs
 from app.realtime import realtime
-from app.users.auth import authenticate
 from app.users.bootstrap import first_superuser
 from configs import Settings, get_settings
 from configs.service import SERVICE_NAME

@@ -1,11 +1,10 @@
 """Every model of the app, imported so Alembic sees the whole metadata (the optional domains',
 such as the messenger example, are imported through app/domains.py)."""
 
+from app.api_keys.models import ApiKey
 from app.domains import wirings
-from app.users.api_keys import ApiKey
-from app.users.identities import UserIdentity
+from app.sso.models import SsoTicket, UserIdentity
 from app.users.models import AuthSession, EmailToken, RefreshToken, User
-from app.users.sso import SsoTicket
 from core.platform.jobs.models import FailedJob
 from core.platform.realtime.models import RealtimeEvent, RealtimeStream
 from core.platform.requestlog import RequestLog

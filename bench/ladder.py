@@ -226,7 +226,7 @@ SQL_WRITE = (
     "WHERE users_and_threads.deleted_at IS NULL AND users_and_threads.thread_id = $1",
 )
 
-# The app's own statement (app/users/auth.py), built once.
+# The app's own statement (app/users/repository.py: ACCOUNT_AND_SESSION), built once.
 ORM_ME = (
     select(User, AuthSession.revoked_at, AuthSession.id)
     .outerjoin(
@@ -250,7 +250,7 @@ CORE_ME = (
 @dataclass(frozen=True)
 class Statements:
     """The app's statements for a page and a post, built once; each request binds `uid`,
-    `tid` and the rest (as app/users/auth.py does for the account; the app's controllers build
+    `tid` and the rest (as app/users/repository.py does for the account; the app's controllers build
     theirs per request, so that cost shows in the last step of the ladder, not in b)."""
 
     account: Any

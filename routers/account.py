@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from app.users.account import AccountService
 from app.users.limits import MAIL_SENDS
 from app.users.schemas import (
     EmailChangeRequest,
@@ -18,6 +17,7 @@ from app.users.schemas import (
     PasswordResetConfirm,
     TokenConfirm,
 )
+from app.users.service import AccountService
 from core.deps import provide
 from core.openapi import operation_ids, problem_responses
 from core.platform.cache import invalidates

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from app.users.account import AccountService
 from app.users.schemas import PasswordResetConfirm
+from app.users.service import AccountService
 from core.deps import provide
 from core.errors import AppError
 

@@ -4,14 +4,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, status
 
-from app.users.api_keys import (
-    ApiKeyAdminController,
-    ApiKeyAdminRead,
-    ApiKeyController,
-    ApiKeyCreate,
-    ApiKeyCreated,
-    ApiKeyRead,
-)
+from app.api_keys.controller import ApiKeyAdminController, ApiKeyController
+from app.api_keys.schemas import ApiKeyAdminRead, ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from core.crud import CrudRouter
 from core.deps import provide
 from core.openapi import problem_responses

@@ -10,17 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 
-from app.users.identities import IdentityController, IdentityRead
+from app.sso.controller import IdentityController
+from app.sso.schemas import ExchangeRequest, IdentityRead, LinkRequest, LinkStart, ProviderRead
+from app.sso.service import BINDING_COOKIE, FLOW_INVALID, SsoService
 from app.users.schemas import TokenResponse
-from app.users.sso import (
-    BINDING_COOKIE,
-    FLOW_INVALID,
-    ExchangeRequest,
-    LinkRequest,
-    LinkStart,
-    ProviderRead,
-    SsoService,
-)
 from configs import get_settings
 from core.crud import CrudRouter
 from core.deps import provide

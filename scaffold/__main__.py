@@ -83,7 +83,7 @@ def scaffold(entity: Entity, root: Path = PROJECT_ROOT, *, migrate: bool = True)
     return changed
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scaffold",
         description="Generate an entity: model, schemas, controller, router, migration and API "
@@ -93,13 +93,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--fields",
         required=True,
-        help='e.g. "title:str, done:bool=false, due:datetime?"; types: ' + ", ".join(KINDS),
+        help='e.g. "title:str, done:bool=false, status:enum(open,closed)=open"; types: '
+        + ", ".join(KINDS),
     )
     parser.add_argument("--owner", action="store_true", help="rows belong to their creator")
+    parser.add_argument(
+        "--parent",
+        metavar="MODEL",
+        help="rows belong to a row of this registered model (e.g. Project): routes under "
+        "/<parents>/{<parent>_id}/<plural>",
+    )
     parser.add_argument("--no-migration", action="store_true", help="skip the Alembic revision")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     try:
-        entity = make_entity(args.name, args.fields, args.owner, PROJECT_ROOT)
+        entity = make_entity(args.name, args.fields, args.owner, PROJECT_ROOT, args.parent)
     except ScaffoldError as exc:
         parser.exit(EXIT_BAD_INPUT, f"{parser.prog}: error: {exc}\n")
     try:

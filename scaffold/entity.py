@@ -2,7 +2,7 @@
 
 import keyword
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -37,7 +37,7 @@ class Kind:
     schema: str  # the annotation in create/update schemas
     column: str  # mapped_column's type argument, "" when the annotation decides
     constraints: str  # Field(...) arguments on input
-    filter: str  # "contains", "equals" or "range"
+    filter: str  # "contains", "equals", "range" or "in" (any of several values)
     sortable: bool
     samples: tuple[object, object]  # two JSON values for the generated tests, first < second
 
@@ -58,11 +58,15 @@ KINDS: dict[str, Kind] = {
     "decimal": Kind("Decimal", "Decimal", f"Numeric({DECIMAL_DIGITS}, {DECIMAL_PLACES})",
                     f"max_digits={DECIMAL_DIGITS}, decimal_places={DECIMAL_PLACES}", "range",
                     True, ("1.50", "2.50")),
+    # The annotation (a StrEnum generated beside the model) and samples are the field's own.
+    "enum": Kind("", "", "", "", "in", True, ("", "")),
 }  # fmt: skip
+ENUM_VALUE = re.compile(r"[a-z][a-z0-9_]*")
+ENUM_VALUE_LENGTH = 64
 
 FIELD_PATTERN = re.compile(
-    r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<kind>[A-Za-z]+)\s*(?P<optional>\?)?"
-    r"\s*(?:=\s*(?P<default>.*))?$"
+    r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<kind>[A-Za-z]+)\s*"
+    r"(?:\((?P<values>[^()]*)\))?\s*(?P<optional>\?)?\s*(?:=\s*(?P<default>.*))?$"
 )
 
 
@@ -78,15 +82,49 @@ class FieldSpec:
     kind: str
     optional: bool
     default: str | None  # Python source of the default, e.g. `False`, `"todo"`
+    default_json: object = None  # the default as the API returns it, e.g. `false`, `"todo"`
+    values: tuple[str, ...] = ()  # an enum's values
+    enum_class: str = ""  # an enum's class, generated in the models module: `ProjectStatus`
 
     @property
     def info(self) -> Kind:
+        if self.kind == "enum":
+            return replace(
+                KINDS["enum"],
+                python=self.enum_class,
+                schema=self.enum_class,
+                samples=(self.values[0], self.values[1]),
+            )
         return KINDS[self.kind]
 
     @property
     def required(self) -> bool:
         """The client must send it on create."""
         return not self.optional and self.default is None
+
+
+@dataclass(frozen=True)
+class ParentSpec:
+    """The existing entity a child entity belongs to (`--parent`), as the project defines it."""
+
+    cls: str  # Project
+    model_module: str  # app.projects.models
+    table: str  # projects
+    controller: str  # ProjectController
+    controller_module: str  # app.projects.controller
+    create_schema: str  # ProjectCreate
+    schema_module: str  # app.projects.schemas
+    private: bool  # owned: other users cannot see it (nor its children)
+    sample: dict[str, object]  # a valid create body, for the generated tests
+
+    @property
+    def field(self) -> str:
+        """The child's foreign key column, and the path parameter of its routes."""
+        return f"{snake_case(self.cls)}_id"
+
+    @property
+    def url(self) -> str:
+        return "/" + pluralise(snake_case(self.cls)).replace("_", "-")
 
 
 @dataclass(frozen=True)
@@ -98,10 +136,16 @@ class Entity:
     plural: str  # todos
     fields: tuple[FieldSpec, ...]
     owner: bool
+    parent: ParentSpec | None = None
 
     @property
     def url(self) -> str:
-        return "/" + self.plural.replace("_", "-")
+        """The collection's path under /api/v1; a child's sits under its parent:
+        `/projects/{project_id}/tasks`."""
+        own = "/" + self.plural.replace("_", "-")
+        if self.parent is None:
+            return own
+        return f"{self.parent.url}/{{{self.parent.field}}}{own}"
 
 
 # -- parsing and validation --------------------------------------------------------------------
@@ -125,34 +169,86 @@ def _is_reserved(word: str) -> bool:
     return keyword.iskeyword(word) or keyword.issoftkeyword(word) or word.lower() in SQL_RESERVED
 
 
-def parse_default(kind: str, raw: str) -> str:
-    """The Python source of a default given on the command line, checked against its type."""
+def _unquoted(text: str) -> str:
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def parse_default(kind: str, raw: str) -> tuple[str, object]:
+    """The Python source of a default given on the command line, checked against its type, and
+    its value as the API returns it (JSON)."""
     text = raw.strip()
     if kind == "bool":
         if text.lower() not in {"true", "false"}:
             raise ScaffoldError(f"a bool default is true or false, not {raw!r}")
-        return "True" if text.lower() == "true" else "False"
+        return ("True", True) if text.lower() == "true" else ("False", False)
     if kind in {"int", "float"}:
         try:
-            return repr(int(text) if kind == "int" else float(text))
+            number = int(text) if kind == "int" else float(text)
         except ValueError:
             raise ScaffoldError(f"{raw!r} is not a valid {kind} default") from None
+        return repr(number), number
     if kind == "decimal":
         try:
-            return f'Decimal("{Decimal(text)}")'
+            return f'Decimal("{Decimal(text)}")', str(Decimal(text))
         except InvalidOperation:
             raise ScaffoldError(f"{raw!r} is not a valid decimal default") from None
     if kind in {"str", "text"}:
-        if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-            text = text[1:-1]
+        text = _unquoted(text)
         if kind == "str" and len(text) > STR_LENGTH:
             raise ScaffoldError(f"a str default is at most {STR_LENGTH} characters")
-        return repr(text)
+        return repr(text), text
     raise ScaffoldError(f"a default is not supported for {kind} fields (use `?` for optional)")
 
 
-def parse_field(text: str) -> FieldSpec:
-    """One `name:type[?][=default]` item."""
+def parse_enum_values(name: str, raw: str | None) -> tuple[str, ...]:
+    """`enum(active,archived)` → ("active", "archived"): at least two distinct lower-case
+    identifiers (each upper-cased is its member's name: `ACTIVE`)."""
+    if raw is None:
+        raise ScaffoldError(f"enum field {name!r} needs its values: {name}:enum(a,b)")
+    values = tuple(value.strip() for value in raw.split(","))
+    for value in values:
+        if not ENUM_VALUE.fullmatch(value) or len(value) > ENUM_VALUE_LENGTH:
+            raise ScaffoldError(
+                f"enum value {value!r} of {name!r} must be a lower-case identifier (a-z, 0-9, _; "
+                f"starting with a letter; at most {ENUM_VALUE_LENGTH} characters)"
+            )
+    duplicates = sorted({value for value in values if values.count(value) > 1})
+    if duplicates:
+        raise ScaffoldError(f"duplicate enum value of {name!r}: {', '.join(duplicates)}")
+    if len(values) < 2:
+        raise ScaffoldError(f"enum field {name!r} needs at least two values")
+    return values
+
+
+def _enum_default(name: str, values: tuple[str, ...], raw: str, cls: str) -> tuple[str, object]:
+    value = _unquoted(raw.strip())
+    if value not in values:
+        raise ScaffoldError(
+            f"default {value!r} of {name!r} is not one of its values: {', '.join(values)}"
+        )
+    return f"{cls}.{value.upper()}", value
+
+
+def enum_class_name(entity: str, field: str) -> str:
+    """`Project`, `status` → `ProjectStatus`: the StrEnum generated beside the model."""
+    return entity + "".join(part.capitalize() for part in field.split("_"))
+
+
+def _check_field_name(name: str) -> None:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise ScaffoldError(
+            f"field name {name!r} must be snake_case (lower-case letters, digits, _)"
+        )
+    if _is_reserved(name):
+        raise ScaffoldError(f"field name {name!r} is a reserved word in Python or SQL")
+    if name in RESERVED_FIELDS or name.startswith("model_"):
+        raise ScaffoldError(f"field name {name!r} is taken by the framework; choose another")
+
+
+def parse_field(text: str, entity: str = "Entity") -> FieldSpec:
+    """One `name:type[?][=default]` item (`name:enum(a,b)…` for an enum) of `entity`."""
     match = FIELD_PATTERN.match(text.strip())
     if match is None:
         raise ScaffoldError(
@@ -163,27 +259,36 @@ def parse_field(text: str) -> FieldSpec:
         raise ScaffoldError(
             f"unknown field type {kind!r} for {name!r}; use one of: {', '.join(KINDS)}"
         )
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-        raise ScaffoldError(
-            f"field name {name!r} must be snake_case (lower-case letters, digits, _)"
+    if match["values"] is not None and kind != "enum":
+        raise ScaffoldError(f"only an enum takes values in parentheses, not {kind} ({name!r})")
+    _check_field_name(name)
+    optional = bool(match["optional"])
+    if kind == "enum":
+        values, cls = parse_enum_values(name, match["values"]), enum_class_name(entity, name)
+        source, value = (
+            (None, None)
+            if match["default"] is None
+            else _enum_default(name, values, match["default"], cls)
         )
-    if _is_reserved(name):
-        raise ScaffoldError(f"field name {name!r} is a reserved word in Python or SQL")
-    if name in RESERVED_FIELDS or name.startswith("model_"):
-        raise ScaffoldError(f"field name {name!r} is taken by the framework; choose another")
-    default = None if match["default"] is None else parse_default(kind, match["default"])
-    return FieldSpec(name, kind, bool(match["optional"]), default)
+        return FieldSpec(name, kind, optional, source, value, values, cls)
+    source, value = (
+        (None, None) if match["default"] is None else parse_default(kind, match["default"])
+    )
+    return FieldSpec(name, kind, optional, source, value)
 
 
 def _split_fields(text: str) -> list[str]:
-    """Split on commas outside quotes: `label:str='a, b', n:int` is two fields."""
-    items, current, quote = [], "", ""
+    """Split on commas outside quotes and parentheses: `label:str='a, b', s:enum(a,b)` is two
+    fields."""
+    items, current, quote, depth = [], "", "", 0
     for char in text:
         if quote:
             quote = "" if char == quote else quote
         elif char in "'\"":
             quote = char
-        elif char == ",":
+        elif char in "()":
+            depth = max(depth + (1 if char == "(" else -1), 0)
+        elif char == "," and not depth:
             items.append(current)
             current = ""
             continue
@@ -191,16 +296,31 @@ def _split_fields(text: str) -> list[str]:
     return [*items, current]
 
 
-def parse_fields(text: str) -> tuple[FieldSpec, ...]:
-    """The comma-separated field list; at least one field, no duplicates or clashing filters."""
+def _check_enum_classes(entity: str, fields: tuple[FieldSpec, ...]) -> None:
+    """Each enum's class is new: not another enum's, nor a class generated for the entity."""
+    generated = {f"{entity}{suffix}" for suffix in ("Create", "Update", "Read", "Filters")}
+    classes = [field.enum_class for field in fields if field.enum_class]
+    for field in fields:
+        if field.enum_class in generated | {f"{entity}Controller"}:
+            raise ScaffoldError(
+                f"enum field {field.name!r} clashes with the class {field.enum_class}"
+            )
+    if len(set(classes)) != len(classes):
+        raise ScaffoldError(f"two enum fields would share a class name: {', '.join(classes)}")
+
+
+def parse_fields(text: str, entity: str = "Entity") -> tuple[FieldSpec, ...]:
+    """The comma-separated field list of `entity`; at least one field, no duplicates or
+    clashing filters."""
     items = [item for item in _split_fields(text) if item.strip()]
     if not items:
         raise ScaffoldError('give at least one field, e.g. --fields "title:str"')
-    fields = tuple(parse_field(item) for item in items)
+    fields = tuple(parse_field(item, entity) for item in items)
     names = [field.name for field in fields]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ScaffoldError(f"duplicate field: {', '.join(duplicates)}")
+    _check_enum_classes(entity, fields)
     for field in fields:
         if field.info.filter == "range":
             clash = {f"{field.name}_from", f"{field.name}_to"} & set(names)
@@ -224,8 +344,11 @@ def _existing_classes(root: Path) -> set[str]:
     return set(re.findall(r"\b([A-Z][A-Za-z0-9]*)\b", text))
 
 
-def make_entity(name: str, fields_text: str, owner: bool, root: Path) -> Entity:
-    """Validate the command line against the project; raise `ScaffoldError` on any problem."""
+def make_entity(
+    name: str, fields_text: str, owner: bool, root: Path, parent: str | None = None
+) -> Entity:
+    """Validate the command line against the project; raise `ScaffoldError` on any problem.
+    `parent` names a registered model whose rows the new entity's rows belong to."""
     if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", name):
         raise ScaffoldError(f"entity name {name!r} must be CamelCase, e.g. Todo or TodoItem")
     snake = snake_case(name)
@@ -242,4 +365,15 @@ def make_entity(name: str, fields_text: str, owner: bool, root: Path) -> Entity:
         raise ScaffoldError(f"entity name {name!r} is a reserved word in Python or SQL")
     if snake in {"core", "app", "routers", "configs", "tests", "alembic", "models", "scaffold"}:
         raise ScaffoldError(f"entity name {name!r} clashes with a project package")
-    return Entity(name, snake, plural, parse_fields(fields_text), owner)
+    fields = parse_fields(fields_text, name)
+    if parent is None:
+        return Entity(name, snake, plural, fields, owner)
+    if parent == name:
+        raise ScaffoldError(f"entity {name!r} cannot be its own parent")
+    from scaffold.parent import resolve_parent  # imports the project: only when asked
+
+    spec = resolve_parent(root, parent)
+    clash = next((field.name for field in fields if field.name == spec.field), None)
+    if clash:
+        raise ScaffoldError(f"field name {clash!r} is taken by the parent's foreign key")
+    return Entity(name, snake, plural, fields, owner, spec)

@@ -3,7 +3,7 @@
 from pathlib import Path
 from string import Template
 
-from scaffold.entity import KINDS, Entity, FieldSpec
+from scaffold.entity import KINDS, Entity, FieldSpec, pluralise, snake_case
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -21,15 +21,22 @@ def _names(**wanted: bool) -> list[str]:
     return sorted(name for name, on in wanted.items() if on)
 
 
-def _stdlib(entity: Entity, *, owner_uuid: bool) -> list[str]:
+def _stdlib(entity: Entity, *, enums: bool = False) -> list[str]:
     kinds = {field.kind for field in entity.fields}
-    lines = ["import uuid"] if "uuid" in kinds or (owner_uuid and entity.owner) else []
+    keys = entity.owner or entity.parent is not None
+    lines = ["import uuid"] if "uuid" in kinds or keys else []
     moments = _names(date="date" in kinds, datetime="datetime" in kinds)
     if moments:
         lines.append(f"from datetime import {', '.join(moments)}")
     if "decimal" in kinds:
         lines.append("from decimal import Decimal")
+    if enums and "enum" in kinds:
+        lines.append("from enum import StrEnum")
     return lines
+
+
+def _enums(entity: Entity) -> list[FieldSpec]:
+    return [field for field in entity.fields if field.kind == "enum"]
 
 
 # -- models ------------------------------------------------------------------------------------
@@ -42,34 +49,54 @@ def _column(field: FieldSpec) -> str:
         args.append(f"default={field.default}")
     elif field.optional:
         args.append("default=None")
+    if field.kind == "enum":
+        call = f"enum_column({', '.join([field.enum_class, *args])})"
+        return f"    {field.name}: Mapped[{annotation}] = {call}"
     value = f" = mapped_column({', '.join(args)})" if args else ""
     return f"    {field.name}: Mapped[{annotation}]{value}"
 
 
+def _foreign_key(name: str, table: str) -> str:
+    """A required, indexed key to `table` whose rows go with the row they point to."""
+    return (
+        f"    {name}: Mapped[uuid.UUID] = mapped_column(\n"
+        f'        ForeignKey("{table}.id", ondelete="CASCADE"), index=True\n'
+        "    )"
+    )
+
+
+def _enum_class(field: FieldSpec) -> str:
+    members = "\n".join(f'    {value.upper()} = "{value}"' for value in field.values)
+    return f"class {field.enum_class}(StrEnum):\n{members}\n\n\n"
+
+
 def render_models(entity: Entity) -> str:
     kinds = {field.kind for field in entity.fields}
+    keys = entity.owner or entity.parent is not None
     sql = _names(
-        ForeignKey=entity.owner, String="str" in kinds, Text="text" in kinds,
-        Numeric="decimal" in kinds,
-    )  # fmt: skip
+        ForeignKey=keys, String="str" in kinds, Text="text" in kinds, Numeric="decimal" in kinds
+    )
     third = [f"from sqlalchemy import {', '.join(sql)}"] if sql else []
     third.append("from sqlalchemy.orm import Mapped, mapped_column")
+    first = ["from core.columns import enum_column"] if "enum" in kinds else []
+    first.append("from core.db import CommonBase")
     columns = [_column(field) for field in entity.fields]
+    if entity.parent is not None:
+        columns.append(_foreign_key(entity.parent.field, entity.parent.table))
     if entity.owner:
-        columns.append(
-            "    owner_id: Mapped[uuid.UUID] = mapped_column(\n"
-            '        ForeignKey("users.id", ondelete="CASCADE"), index=True\n'
-            "    )"
-        )
+        columns.append(_foreign_key("owner_id", "users"))
+    docs = []
+    if entity.parent is not None:
+        docs.append(f" Each row belongs to a {entity.parent.cls} and goes with it.")
+    if entity.owner:
+        docs.append(" Each row belongs to the user who created it.")
     return fill(
         "models.py",
         cls=entity.cls,
-        url=entity.url,
         plural=entity.plural,
-        owner_doc=" Each row belongs to the user who created it." if entity.owner else "",
-        imports=_imports(
-            _stdlib(entity, owner_uuid=True), third, ["from core.db import CommonBase"]
-        ),
+        doc=_wrap(f"{entity.cls}: the model behind /api/v1{entity.url}.{''.join(docs)}", 0, 93),
+        imports=_imports(_stdlib(entity, enums=True), third, first),
+        enums="".join(_enum_class(field) for field in _enums(entity)),
         columns="\n".join(columns),
     )
 
@@ -118,6 +145,9 @@ def _filters(entity: Entity) -> tuple[list[str], list[str]]:
         elif field.info.filter == "equals":
             fields.append(f"    {field.name}: {schema} | None = Filter({column})")
             described.append(f"`?{field.name}=`")
+        elif field.info.filter == "in":
+            fields.append(f'    {field.name}: list[{schema}] | None = Filter({column}, "in")')
+            described.append(f"`?{field.name}=` (any of the values: repeat the key)")
         else:
             for suffix, operator in (("from", ">="), ("to", "<=")):
                 fields.append(
@@ -144,8 +174,9 @@ def render_schemas(entity: Entity) -> str:
     filter_fields, described = _filters(entity)
     constrained = any(KINDS[kind].constraints for kind in kinds)
     third = ["from pydantic import Field"] if constrained else []
+    models = ", ".join([entity.cls, *(field.enum_class for field in _enums(entity))])
     first = [
-        f"from app.{entity.plural}.models import {entity.cls}",
+        f"from app.{entity.plural}.models import {models}",
         *(["from core.fields import Timestamp"] if "datetime" in kinds else []),
         "from core.filtering import Filter, FilterSet",
         "from core.schemas import CreateSchema, ReadSchema, UpdateSchema",
@@ -153,13 +184,15 @@ def render_schemas(entity: Entity) -> str:
     read = [
         f"    {f.name}: {f.info.python}" + (" | None" if f.optional else "") for f in entity.fields
     ]
+    if entity.parent is not None:
+        read.append(f"    {entity.parent.field}: uuid.UUID")
     if entity.owner:
         read.append("    owner_id: uuid.UUID")
     return fill(
         "schemas.py",
         cls=entity.cls,
         plural=entity.plural,
-        imports=_imports(_stdlib(entity, owner_uuid=True), third, first),
+        imports=_imports(_stdlib(entity), third, first),
         create_fields="\n".join(_create_line(field) for field in entity.fields),
         update_fields="\n".join(_update_line(field) for field in entity.fields),
         read_fields="\n".join(read),
@@ -176,33 +209,53 @@ def render_controller(entity: Entity) -> str:
         f'            "{f.name}": {entity.cls}.{f.name},' for f in entity.fields if f.info.sortable
     ]
     sortable.append(f'            "updated_at": {entity.cls}.updated_at,')  # created_at: always
-    owner = (
-        '    owner = Owner("owner_id")  # set to the caller on create; others\' rows answer 404\n'
-        if entity.owner
-        else ""
-    )
+    lines, imports = [], []
+    if entity.parent is not None:
+        parent = entity.parent
+        noun = snake_case(parent.cls).replace("_", " ")
+        lines.append(
+            f"    # Rows live under a {noun}: one the caller cannot see, or none, answers 404.\n"
+            f'    parent = Parent({parent.controller}, "{parent.field}")\n'
+        )
+        imports.append(f"from {parent.controller_module} import {parent.controller}")
+    if entity.owner:
+        lines.append(
+            '    owner = Owner("owner_id")  # set to the caller on create; others\' rows answer'
+            " 404\n"
+        )
+    names = _names(BaseController=True, Owner=entity.owner, Parent=entity.parent is not None)
     return fill(
         "controller.py",
         cls=entity.cls,
         plural=entity.plural,
-        owner_import=", Owner" if entity.owner else "",
-        owner_line=owner,
+        parent_import="".join(f"{line}\n" for line in imports),
+        controller_names=", ".join(names),
+        owner_line="".join(lines),
         sort_lines="\n".join(sortable),
     )
 
 
 def render_router(entity: Entity) -> str:
-    owner_doc = "\n\nRows belong to their creator; nobody else sees them.\n" if entity.owner else ""
-    return fill(
-        "router.py", cls=entity.cls, plural=entity.plural, url=entity.url, owner_doc=owner_doc
-    )
+    docs = []
+    if entity.parent is not None:
+        noun = snake_case(entity.parent.cls).replace("_", " ")
+        docs.append(
+            f"Each {noun}'s own {entity.plural.replace('_', ' ')}: a {noun} the caller cannot "
+            f"see, or that does not exist, is a 404, and so is a row reached through another "
+            f"{noun}."
+        )
+    if entity.owner:
+        docs.append("Rows belong to their creator; nobody else sees them.")
+    routes = f"/api/v1{entity.url}: list, create, read, update, delete and restore {entity.plural}."
+    doc = _wrap(routes, 0, 93) + ("\n\n" + _wrap(" ".join(docs), 0) + "\n" if docs else "")
+    return fill("router.py", cls=entity.cls, plural=entity.plural, url=entity.url, doc=doc)
 
 
 # -- tests -------------------------------------------------------------------------------------
 
 
 def _filter_cases(entity: Entity) -> list[tuple[dict[str, object], str]]:
-    """(query parameters, which row matches: "first" or "second") for every filter."""
+    """(query parameters, which rows match: "first", "second" or "both") for every filter."""
     cases: list[tuple[dict[str, object], str]] = []
     for field in entity.fields:
         first, second = field.info.samples
@@ -210,6 +263,9 @@ def _filter_cases(entity: Entity) -> list[tuple[dict[str, object], str]]:
             cases.append(({field.name: str(first)[:3].upper()}, "first"))
         elif field.info.filter == "equals":
             cases.append(({field.name: _query_value(second)}, "second"))
+        elif field.info.filter == "in":
+            cases.append(({field.name: [first]}, "first"))
+            cases.append(({field.name: [first, second]}, "both"))
         else:
             cases.append(({f"{field.name}_from": _query_value(second)}, "second"))
             cases.append(({f"{field.name}_to": _query_value(first)}, "first"))
@@ -227,46 +283,117 @@ def _optional_checks(entity: Entity) -> dict[str, str]:
     checks = {"sort_test": "", "required_test": "", "null_test": ""}
     if sortable is not None:
         checks["sort_test"] = (
-            f'    by_field = await client.get(URL, params={{"sort": "-{sortable.name}"}}, '
+            f'    by_field = await client.get(url, params={{"sort": "-{sortable.name}"}}, '
             "headers=headers)\n"
             '    assert ids(by_field) == [b["id"], a["id"]]\n'
         )
     if required:
         checks["required_test"] = (
             f'    missing = {{k: v for k, v in FIRST.items() if k != "{required[0]}"}}\n'
-            "    refused = await client.post(URL, json=missing, headers=headers)\n"
+            "    refused = await client.post(url, json=missing, headers=headers)\n"
             "    assert refused.status_code == 422\n"
         )
     moment = next((f.name for f in entity.fields if f.kind == "datetime"), None)
     if moment is not None:  # aware, but before year 1 once in UTC: no database stores it
         checks["required_test"] += (
             f'    too_early = {{**FIRST, "{moment}": "0001-01-01T00:00:00+14:00"}}\n'
-            "    refused = await client.post(URL, json=too_early, headers=headers)\n"
+            "    refused = await client.post(url, json=too_early, headers=headers)\n"
             "    assert refused.status_code == 422\n"
         )
     if not_null:
         checks["null_test"] = (
             "    nulled = await client.patch(\n"
-            f'        f"{{URL}}/{{row[\'id\']}}", json={{"{not_null[0]}": None}}, headers=headers\n'
+            f'        f"{{url}}/{{row[\'id\']}}", json={{"{not_null[0]}": None}}, headers=headers\n'
             "    )\n"
             "    assert nulled.status_code == 422\n"
         )
     return checks
 
 
+def _test_imports(entity: Entity) -> str:
+    lines = ["from tests.helpers import bearer, create_user"]
+    parent = entity.parent
+    if parent is not None:
+        lines = [
+            f"from {parent.controller_module} import {parent.controller}",
+            f"from {parent.schema_module} import {parent.create_schema}",
+            "from app.users.models import User",
+            "from core.security import Principal, expand_scopes",
+            "from core.service import unit_of_work",
+            *lines,
+        ]
+    return "\n".join(lines)
+
+
+def _caller(entity: Entity) -> str:
+    parent = entity.parent
+    if parent is None:
+        return fill("caller_flat.py")
+    noun = snake_case(parent.cls)
+    return fill(
+        "caller_child.py",
+        plural=entity.plural.replace("_", " "),
+        parent_body=repr(parent.sample),
+        parent_create=parent.create_schema,
+        parent_controller=parent.controller,
+        parent_field=parent.field,
+        parent_noun=noun.replace("_", " "),
+        parent_noun_plural=pluralise(noun).replace("_", " "),
+    )
+
+
+def _visibility(entity: Entity) -> str:
+    """Who sees the rows: their owner, everyone, or — for a child — whoever sees the parent."""
+    parent = entity.parent
+    if parent is None:
+        tests = fill("test_visibility_owner.py" if entity.owner else "test_visibility_shared.py")
+    else:
+        noun = snake_case(parent.cls)
+        tests = fill("test_parent.py", parent_noun=noun, parent_field=parent.field)
+        if parent.private:
+            tests += fill("test_parent_private.py", parent_noun=noun)
+    if entity.owner:
+        url = "URL" if parent is None else "collection(await make_parent(database, owner))"
+        tests += fill("test_owner_is_caller.py", owner_url=url)
+    return "\n\n" + tests
+
+
+def _extra_tests(entity: Entity) -> dict[str, str]:
+    enums = {field.name: list(field.values) for field in entity.fields if field.kind == "enum"}
+    defaults = any(field.default is not None for field in entity.fields)
+    return {
+        "defaults_test": fill("test_defaults.py") if defaults else "",
+        "enum_test": fill("test_enums.py", enums=repr(enums)) if enums else "",
+    }
+
+
 def render_tests(entity: Entity) -> str:
-    visibility = "test_visibility_owner.py" if entity.owner else "test_visibility_shared.py"
+    hidden, parent = ["deleted_at", "owner_id", "nope"], entity.parent
+    if parent is not None:
+        hidden.insert(-1, parent.field)
     return fill(
         "test_api.py",
+        doc=_wrap(
+            f"/api/v1{entity.url} (generated by python -m scaffold; extend it as "
+            f"{entity.plural} grow).",
+            0,
+            93,
+        ),
         url=entity.url,
         plural=entity.plural,
+        imports=_test_imports(entity),
+        any_url="URL" if parent is None else f"URL.format({parent.field}=uuid.uuid4())",
+        caller=_caller(entity),
         kinds=repr({field.name: field.kind for field in entity.fields}),
         first=repr({field.name: field.info.samples[0] for field in entity.fields}),
         second=repr({field.name: field.info.samples[1] for field in entity.fields}),
+        defaults=repr({f.name: f.default_json for f in entity.fields if f.default is not None}),
         filter_cases=repr(_filter_cases(entity)),
         patch_field=entity.fields[0].name,
-        visibility="\n\n" + fill(visibility),
+        unsortable=repr(tuple(hidden)),
+        visibility=_visibility(entity),
         **_optional_checks(entity),
+        **_extra_tests(entity),
     )
 
 

@@ -105,7 +105,7 @@ def leg() -> Iterator[Leg]:
 
 def reset_settings_caches() -> None:
     """Forget settings and everything built from them (after changing the environment)."""
-    from app.users.oidc import oidc_clients
+    from app.sso.oidc import oidc_clients
     from app.users.tokens import password_hasher, token_service
     from configs import get_settings
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from app.users.auth import issue_access_token
+from app.users.authentication import issue_access_token
 from app.users.models import User
 from app.users.tokens import password_hasher
 

@@ -6,24 +6,12 @@ from typing import Any
 
 from app.users.models import User
 from app.users.repository import AuthSessionRepository, UserRepository
-from app.users.schemas import ScopesUpdate, UserAdminUpdate, UserRegister
+from app.users.schemas import ScopesUpdate, UserAdminUpdate, UserFilters, UserRegister
 from app.users.tokens import password_hasher
 from core.controller import Action, BaseController
 from core.errors import Conflict, Forbidden, Unauthorized
-from core.filtering import Filter, FilterSet
 from core.pagination import OffsetPagination
 from core.security import Scope, expand_scopes
-
-
-class UserFilters(FilterSet):
-    """`?email=` (substring, any case), `?is_active=`, `?deleted=` (soft-deleted users only)."""
-
-    email: str | None = Filter(User.email, "contains", max_length=320)
-    is_active: bool | None = Filter(User.is_active)
-    deleted: bool | None = Filter(User.deleted_at, "is_not_null")
-
-    def includes_deleted(self) -> bool:
-        return self.deleted is not None
 
 
 class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRepository]):
@@ -77,8 +65,8 @@ class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRep
     async def caller_account(self) -> User:
         """The caller's user entity in this unit of work, to change it (`Principal.account` is
         the read-only snapshot the token check took); 401 if it is gone since."""
-        user = await self.session.get(User, self.me.id)
-        if user is None or user.deleted or not user.is_active:
+        user = await self.repository.one_or_none(self.repository.by_id(self.me.id))
+        if user is None or not user.is_active:
             raise Unauthorized()
         return user
 

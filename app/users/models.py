@@ -1,7 +1,9 @@
-"""Users, their login sessions and the refresh tokens those sessions rotate through."""
+"""Users, their login sessions, the refresh tokens those sessions rotate through, and the
+one-time tokens of emailed links."""
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -63,6 +65,14 @@ class RefreshToken(CommonBase):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Purpose(StrEnum):
+    """What an emailed link's token lets its holder do (`EmailToken.purpose`)."""
+
+    VERIFY = "verify"
+    RESET = "reset"
+    CHANGE = "change"
 
 
 class EmailToken(Entity):

@@ -6,9 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
-
-from app.users.models import AuthSession, User
+from app.users.repository import AuthSessionRepository, UserRepository
 from core.db import Database
 from core.platform.realtime import Grant, Revalidator
 from core.security import Principal, expand_scopes
@@ -40,21 +38,8 @@ def revalidator(database: Database) -> Revalidator:
         user_ids = {g.user_id for g in grants}
         session_ids = {s for g in grants if (s := _session_uuid(g.session_id)) is not None}
         async with database.session() as session:
-            users = {
-                row.id: row
-                for row in await session.execute(
-                    select(User.id, User.token_version, User.scopes).where(
-                        User.id.in_(user_ids), User.is_active.is_(True), User.deleted_at.is_(None)
-                    )
-                )
-            }
-            open_sessions = set(
-                await session.scalars(
-                    select(AuthSession.id).where(
-                        AuthSession.id.in_(session_ids), AuthSession.revoked_at.is_(None)
-                    )
-                )
-            )
+            users = await UserRepository(session).token_states(user_ids)
+            open_sessions = await AuthSessionRepository(session).open_ids(session_ids)
         return [_holds(g, users.get(g.user_id), open_sessions) for g in grants]
 
     return revalidate

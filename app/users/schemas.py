@@ -1,4 +1,5 @@
-"""Request and response bodies of users and authentication. None of them carries a hash."""
+"""Request and response bodies of users and authentication, and the admin list's filters. None
+of them carries a hash."""
 
 from datetime import datetime
 from typing import Annotated, Literal
@@ -6,8 +7,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 from pydantic.config import JsonDict
 
+from app.users.models import User
 from app.users.passwords import check_password_policy
 from core.fields import Text
+from core.filtering import Filter, FilterSet
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 from core.security import Scope
 
@@ -99,6 +102,17 @@ class MeUpdate(UpdateSchema):
         if self.password is not None and not self.current_password:
             raise ValueError("current_password is required to change the password")
         return self
+
+
+class UserFilters(FilterSet):
+    """`?email=` (substring, any case), `?is_active=`, `?deleted=` (soft-deleted users only)."""
+
+    email: str | None = Filter(User.email, "contains", max_length=320)
+    is_active: bool | None = Filter(User.is_active)
+    deleted: bool | None = Filter(User.deleted_at, "is_not_null")
+
+    def includes_deleted(self) -> bool:
+        return self.deleted is not None
 
 
 class UserAdminUpdate(UpdateSchema):

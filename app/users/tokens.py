@@ -1,4 +1,5 @@
-"""The token service and password hasher of the app, built once from settings."""
+"""The token service and password hasher of the app, built once from settings, and how random
+secrets are stored."""
 
 import hashlib
 from datetime import timedelta
@@ -29,6 +30,13 @@ def password_hasher() -> PasswordHasher:
     return PasswordHasher(threads=hashing_threads_per_worker(workers))
 
 
+def secret_hash(value: str) -> str:
+    """What is stored for a random secret (a refresh token's `jti`, an emailed link's token, an
+    API key, an SSO ticket): its SHA-256, never the secret itself. Secrets are random: a slow
+    hash adds nothing."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
 def refresh_token_hash(jti: str) -> str:
     """What is stored for a refresh token: the SHA-256 of its `jti`, never the token itself."""
-    return hashlib.sha256(jti.encode()).hexdigest()
+    return secret_hash(jti)

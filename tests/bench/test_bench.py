@@ -194,7 +194,7 @@ async def _ladder_fixture(database: Any) -> tuple[dict[str, str], str, int]:
     from datetime import UTC, datetime, timedelta
 
     from app.messenger.models import Message, Role, Thread, ThreadParticipant
-    from app.users.auth import issue_access_token
+    from app.users.authentication import issue_access_token
     from app.users.models import AuthSession
 
     user = await create_user(database, "ladder@example.com", full_name="Ladder")

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.users.auth import issue_access_token
+from app.users.authentication import issue_access_token
 from app.users.models import User
 from app.users.tokens import password_hasher
 from tests.conformance.hooks import (

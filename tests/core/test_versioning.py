@@ -10,7 +10,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
-from app.users.auth import authenticate
+from app.authentication import authenticate
 from configs import get_settings
 from core.application import create_application
 from core.deps import PrincipalDep

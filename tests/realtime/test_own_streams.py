@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.users.auth import authenticate
+from app.authentication import authenticate
 from core.controller import Action, BaseController, Owner
 from core.crud import CrudRouter
 from core.db import CommonBase, Database

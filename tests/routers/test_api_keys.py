@@ -9,7 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from app.users.api_keys import ApiKey, generate_key, well_formed
+from app.api_keys.keys import generate_key, well_formed
+from app.api_keys.models import ApiKey
 from app.users.models import User
 from core.db import utcnow
 from core.platform.requestlog import RequestLog

@@ -1,9 +1,10 @@
 """Adding an entity: by hand (the README's walkthrough) and with `python -m scaffold`.
 
 Bad scaffold input is refused cleanly. The full run works on a temporary copy of the project:
-apply the hand-written Todo walkthrough exactly as documented, scaffold two entities (an owned
-Task, and a StockItem with every field type), lint and type-check all of it, check the
-migrations end in one head, then run the API tests on this leg with the same interpreter.
+apply the hand-written Todo walkthrough exactly as documented, scaffold three entities (an owned
+Project with an enum, its child Task, and a StockItem with every field type), lint and
+type-check all of it, check the migrations end in one head, then run the API tests on this leg
+with the same interpreter.
 """
 
 import hashlib
@@ -24,7 +25,13 @@ from tests.conftest import LEG
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-TASK_FIELDS = "title:str, done:bool=false, due:datetime?"
+PROJECT = (
+    "Project",
+    "--fields",
+    "name:str, status:enum(active,archived)=active, due:date?",
+    "--owner",
+)
+TASK = ("Task", "--fields", "title:str, done:bool=false", "--parent", "Project")
 WALKTHROUGH = ROOT / "README.md"
 WALKTHROUGH_TEST = '''"""The Todo of the README's "Add an entity", through HTTP."""
 
@@ -57,7 +64,7 @@ async def test_the_documented_todo_works(client: Any, database: Any) -> None:
 '''
 EVERY_KIND = (
     "name:str, notes:text?, count:int=3, price:decimal?, ratio:float?, active:bool=true, "
-    "day:date?, ref:uuid?, at:datetime, label:str='hi there'"
+    "day:date?, ref:uuid?, at:datetime, label:str='hi there', grade:enum(low,high_grade)?"
 )
 
 
@@ -142,6 +149,17 @@ def project() -> Iterator[Path]:
         ("Todo", "id:uuid", "taken by the framework"),
         ("Todo", "owner_id:uuid", "taken by the framework"),
         ("Todo", "", "at least one field"),
+        ("Todo", "status:enum", "needs its values: status:enum\\(a,b\\)"),
+        ("Todo", "status:enum()", "'' of 'status' must be a lower-case identifier"),
+        ("Todo", "status:enum(active)", "at least two values"),
+        ("Todo", "status:enum(Active,done)", "'Active' of 'status' must be a lower-case"),
+        ("Todo", "status:enum(a-b,c)", "'a-b' of 'status' must be a lower-case identifier"),
+        ("Todo", "status:enum(1st,2nd)", "'1st' of 'status' must be a lower-case identifier"),
+        ("Todo", "status:enum(a,b,a)", "duplicate enum value of 'status': a"),
+        ("Todo", "status:enum(a,b)=c", "default 'c' of 'status' is not one of its values: a, b"),
+        ("Todo", "status:enum(a,b", "bad field"),
+        ("Todo", "title:str(a,b)", "only an enum takes values"),
+        ("Todo", "filters:enum(a,b)", "clashes with the class TodoFilters"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(name: str, fields: str, message: str) -> None:
@@ -149,16 +167,57 @@ def test_bad_input_is_refused_with_a_clear_message(name: str, fields: str, messa
         make_entity(name, fields, False, ROOT)
 
 
-def test_field_types_are_the_documented_nine() -> None:
+@pytest.mark.parametrize(
+    ("name", "fields", "parent", "message"),
+    [
+        ("Note", "body:str", "Nope", "unknown parent 'Nope': no such model in app/models.py"),
+        ("Note", "body:str", "RequestLog", "expected class RequestLogController"),
+        ("Note", "body:str", "Message", "'Message' is itself a child of Thread"),
+        ("Note", "thread_id:uuid", "Thread", "'thread_id' is taken by the parent's foreign key"),
+        ("Note", "body:str", "Note", "cannot be its own parent"),
+    ],
+)
+def test_a_parent_must_be_a_registered_entity_with_a_controller(
+    name: str, fields: str, parent: str, message: str
+) -> None:
+    with pytest.raises(ScaffoldError, match=message):
+        make_entity(name, fields, False, ROOT, parent)
+
+
+def test_a_registered_parent_is_read_from_its_controller() -> None:
+    entity = make_entity("Note", "body:str", False, ROOT, "Thread")
+    assert entity.url == "/threads/{thread_id}/notes"
+    assert entity.parent is not None
+    assert (entity.parent.table, entity.parent.field) == ("threads", "thread_id")
+    assert (entity.parent.controller_module, entity.parent.private) == (
+        "app.messenger.controller",
+        False,
+    )
+    assert entity.parent.sample == {"title": "parent"}  # ThreadCreate's one required field
+
+
+def test_field_types_are_the_documented_ten() -> None:
     assert set(KINDS) == {
-        "str", "text", "int", "float", "bool", "datetime", "date", "uuid", "decimal"
+        "str", "text", "int", "float", "bool", "datetime", "date", "uuid", "decimal", "enum"
     }  # fmt: skip
-    parsed = parse_fields("a:str?, b:int=4, c:decimal=1.5, d:str='x, y'")
-    assert [(f.name, f.optional, f.default) for f in parsed[:3]] == [
+    parsed = parse_fields(
+        "a:str?, b:int=4, c:decimal=1.5, d:str='x, y', e:enum(on, off_duty)='off_duty', "
+        "f:enum(x,y)?",
+        "Shift",
+    )
+    assert [(f.name, f.optional, f.default) for f in parsed] == [
         ("a", True, None),
         ("b", False, "4"),
         ("c", False, 'Decimal("1.5")'),
+        ("d", False, "'x, y'"),
+        ("e", False, "ShiftE.OFF_DUTY"),
+        ("f", True, None),
     ]
+    assert (parsed[4].values, parsed[4].enum_class, parsed[4].default_json) == (
+        ("on", "off_duty"),
+        "ShiftE",
+        "off_duty",
+    )
 
 
 # -- the whole workflow on a copy ---------------------------------------------------------------
@@ -218,12 +277,10 @@ def apply_walkthrough(project: Path, workdir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def scaffolded(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The copy with the documented Todo, then Task (owned) and StockItem generated."""
+    """The copy with the documented Todo, then Project (owned), its child Task and StockItem
+    generated by the commands the README shows."""
     apply_walkthrough(project, tmp_path_factory.mktemp("walkthrough"))
-    for args in (
-        ("Task", "--fields", TASK_FIELDS, "--owner"),
-        ("StockItem", "--fields", EVERY_KIND),
-    ):
+    for args in (PROJECT, TASK, ("StockItem", "--fields", EVERY_KIND)):
         result = scaffold(project, *args)
         assert result.returncode == 0, result.stdout + result.stderr
     return project
@@ -231,12 +288,18 @@ def scaffolded(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 WRITTEN = [
     *sorted(DOCUMENTED),
+    "app/projects/models.py",
+    "app/projects/schemas.py",
+    "app/projects/controller.py",
+    "routers/projects.py",
+    "tests/app/projects/test_projects_api.py",
     "app/tasks/models.py",
     "app/tasks/schemas.py",
     "app/tasks/controller.py",
     "routers/tasks.py",
     "tests/app/tasks/test_tasks_api.py",
     "app/stock_items/models.py",
+    "app/stock_items/schemas.py",
     "app/stock_items/controller.py",
     "routers/stock_items.py",
     "tests/app/stock_items/test_stock_items_api.py",
@@ -255,12 +318,41 @@ def test_written_and_generated_code_passes_ruff_and_mypy(scaffolded: Path) -> No
 
 def test_models_and_routers_are_registered(scaffolded: Path) -> None:
     models = (scaffolded / "app" / "models.py").read_text()
+    assert "from app.projects.models import Project" in models
     assert "from app.tasks.models import Task" in models
     assert "from app.todos.models import Todo" in models
     assert '"StockItem",' in models
     routers = (scaffolded / "routers" / "__init__.py").read_text()
-    for name in ("todos", "tasks", "stock_items"):
+    for name in ("todos", "projects", "tasks", "stock_items"):
         assert f"api.include_router({name}.router, dependencies=gates.AUTHENTICATED)" in routers
+
+
+def test_an_enum_is_a_str_enum_column_with_a_list_filter(scaffolded: Path) -> None:
+    models = (scaffolded / "app" / "projects" / "models.py").read_text()
+    assert (
+        'class ProjectStatus(StrEnum):\n    ACTIVE = "active"\n    ARCHIVED = "archived"' in models
+    )
+    assert (
+        "status: Mapped[ProjectStatus] = enum_column(ProjectStatus, default=ProjectStatus.ACTIVE)"
+        in models
+    )
+    schemas = (scaffolded / "app" / "projects" / "schemas.py").read_text()
+    assert "status: ProjectStatus = ProjectStatus.ACTIVE" in schemas
+    assert 'status: list[ProjectStatus] | None = Filter(Project.status, "in")' in schemas
+    stock = (scaffolded / "app" / "stock_items" / "models.py").read_text()
+    assert (
+        "grade: Mapped[StockItemGrade | None] = enum_column(StockItemGrade, default=None)" in stock
+    )
+
+
+def test_a_child_sits_under_its_parent(scaffolded: Path) -> None:
+    controller = (scaffolded / "app" / "tasks" / "controller.py").read_text()
+    assert 'parent = Parent(ProjectController, "project_id")' in controller
+    router = (scaffolded / "routers" / "tasks.py").read_text()
+    assert 'prefix="/projects/{project_id}/tasks"' in router
+    models = (scaffolded / "app" / "tasks" / "models.py").read_text()
+    assert 'ForeignKey("projects.id", ondelete="CASCADE"), index=True' in models
+    assert "owner_id" not in models
 
 
 def test_the_migrations_end_in_one_head_that_creates_the_tables(scaffolded: Path) -> None:
@@ -268,40 +360,62 @@ def test_the_migrations_end_in_one_head_that_creates_the_tables(scaffolded: Path
     assert len([word for word in heads if word != "(head)"]) == 1, heads
     versions = scaffolded / "alembic" / "versions"
     assert "op.create_table('todos'" in next(versions.glob("*_create_todos.py")).read_text()
+    projects = next(versions.glob("*_create_projects.py")).read_text()
+    assert "op.create_table('projects'" in projects
+    assert "sa.Enum('active', 'archived', name='project_status', native_enum=False" in projects
+    assert "['owner_id'], ['users.id']" in projects
     tasks = next(versions.glob("*_create_tasks.py")).read_text()
     assert "op.create_table('tasks'" in tasks
-    assert "ondelete='CASCADE'" in tasks
+    key = "['project_id'], ['projects.id'], name=op.f('fk_tasks_project_id_projects')"
+    assert f"{key}, ondelete='CASCADE'" in tasks
     assert "'todos'" not in tasks, "each migration creates its own table only"
+    assert "create_table('projects'" not in tasks
     stock_items = next(versions.glob("*_create_stock_items.py")).read_text()
     assert "op.create_table('stock_items'" in stock_items
 
 
 def test_an_entity_cannot_be_scaffolded_twice_and_nothing_is_written(scaffolded: Path) -> None:
     before = snapshot(scaffolded)
-    for name in ("Todo", "Task"):
+    for name in ("Todo", "Project", "Task"):
         again = scaffold(scaffolded, name, "--fields", "title:str")
         assert again.returncode == 2
         assert f"entity {name!r} already exists" in again.stderr
-    bad_type = scaffold(scaffolded, "Note", "--fields", "body:blob")
-    assert bad_type.returncode == 2
-    assert "unknown field type 'blob'" in bad_type.stderr
+    for args, message in (
+        (("--fields", "body:blob"), "unknown field type 'blob'"),
+        (("--fields", "body:str", "--parent", "Projects"), "unknown parent 'Projects'"),
+        (("--fields", "body:str", "--parent", "Task"), "'Task' is itself a child of Project"),
+        (("--fields", "kind:enum(a,b)=c"), "default 'c' of 'kind' is not one of its values"),
+    ):
+        refused = scaffold(scaffolded, "Note", *args)
+        assert refused.returncode == 2, args
+        assert message in refused.stderr
     assert snapshot(scaffolded) == before
 
 
-def test_the_api_tests_pass_on_this_leg(scaffolded: Path) -> None:
+def run_tests_on_this_leg(project: Path, *paths: str) -> str:
+    """Run `paths` with pytest inside the copy, on this run's leg; all must pass, none skip."""
     result = run(
-        scaffolded,
+        project,
         sys.executable,
         "-m",
         "pytest",
         "-q",
         "-p",
         "no:cacheprovider",
-        "tests/app/test_walkthrough_todos.py",
-        "tests/app/tasks",
-        "tests/app/stock_items",
+        *paths,
         env={"PLINTH_TEST_LEG": LEG},
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
     assert "skipped" not in result.stdout
+    return result.stdout
+
+
+def test_the_api_tests_pass_on_this_leg(scaffolded: Path) -> None:
+    run_tests_on_this_leg(
+        scaffolded,
+        "tests/app/test_walkthrough_todos.py",
+        "tests/app/projects",
+        "tests/app/tasks",
+        "tests/app/stock_items",
+    )

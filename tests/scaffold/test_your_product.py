@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from scaffold.register import register_model, register_router
-from tests.conftest import LEG
-from tests.scaffold.test_scaffold import BIN, copy_project, run
+from tests.scaffold.test_scaffold import BIN, copy_project, run, run_tests_on_this_leg
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "your-product.md"
@@ -230,16 +229,5 @@ def test_the_migration_creates_both_tables_with_their_checks(product: Path) -> N
 
 
 def test_the_documented_behaviour_holds_on_this_leg(product: Path) -> None:
-    result = run(
-        product,
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "tests/app/test_your_product.py",
-        env={"PLINTH_TEST_LEG": LEG},
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "3 passed" in result.stdout
+    output = run_tests_on_this_leg(product, "tests/app/test_your_product.py")
+    assert "3 passed" in output

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.users.auth import authenticate
+from app.authentication import authenticate
 from app.users.models import AuthSession, RefreshToken
 from app.users.repository import RefreshTokenRepository
 from app.users.service import AuthService, grant_scopes

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.users.email import TEMPLATES, Purpose, expires_in, jobs, link_token, token_hash
-from app.users.models import EmailToken
+from app.users.email import TEMPLATES, expires_in, link_token
+from app.users.jobs import jobs
+from app.users.models import EmailToken, Purpose
+from app.users.tokens import secret_hash
 from configs.email import EmailSettings
 from core.platform.mail import MailTemplates
 from tests.helpers import create_user
@@ -32,8 +34,8 @@ async def test_a_redelivered_job_reuses_its_token_and_sends_once(
     async with database.session() as session:
         rows = (await session.scalars(select(EmailToken).order_by(EmailToken.created_at))).all()
     assert [row.token_hash for row in rows] == [
-        token_hash(token_in(first)),
-        token_hash(token_in(second)),
+        secret_hash(token_in(first)),
+        secret_hash(token_in(second)),
     ]
     assert rows[0].used_at is not None  # superseded by the second request
     assert rows[1].used_at is None
@@ -74,7 +76,7 @@ def test_every_message_has_a_subject_text_and_html(name: str) -> None:
 async def test_purge_deletes_expired_and_long_used_email_tokens(database: Any) -> None:
     from datetime import timedelta
 
-    from app.users.email import purge_email_tokens
+    from app.users.jobs import purge_email_tokens
     from core.db import utcnow
     from tests.jobs_support import working
 
@@ -89,7 +91,7 @@ async def test_purge_deletes_expired_and_long_used_email_tokens(database: Any) -
         "open": EmailToken(expires_at=now + timedelta(hours=1)),
     }
     for name, row in rows.items():
-        row.user_id, row.purpose, row.token_hash = user.id, Purpose.RESET, token_hash(name)
+        row.user_id, row.purpose, row.token_hash = user.id, Purpose.RESET, secret_hash(name)
     async with database.session() as session:
         session.add_all(rows.values())
         await session.commit()
@@ -98,4 +100,4 @@ async def test_purge_deletes_expired_and_long_used_email_tokens(database: Any) -
         await settle()
     async with database.session() as session:
         kept = set((await session.scalars(select(EmailToken.token_hash))).all())
-    assert kept == {token_hash("used just now"), token_hash("open")}
+    assert kept == {secret_hash("used just now"), secret_hash("open")}

@@ -5,7 +5,7 @@ The ID token is checked against the provider's JWKS (fetched again once when a t
 key id it does not hold: key rotation), and its `iss` (the configured issuer, which discovery
 must repeat), `aud` (our client id), `exp`/`iat` and `nonce` (the one sent with this flow).
 
-Imported only once a provider is configured and used (`app.users.oidc.oidc_clients`): Authlib,
+Imported only once a provider is configured and used (`app.sso.oidc.oidc_clients`): Authlib,
 joserfc and httpx2 cost a worker ~14 MB of memory.
 """
 
@@ -20,7 +20,7 @@ from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
-from app.users.oidc import AuthorizationRequest, OidcError
+from app.sso.oidc import AuthorizationRequest, OidcError
 from configs.sso import OidcProvider, SsoSettings
 
 SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA")

@@ -1,105 +1,42 @@
-"""Single sign-on with OpenID Connect: the browser flow, and who the provider's user is here.
+"""`SsoService`: the browser flow of single sign-on, and who the provider's user is here
+(the steps are in `app/sso/__init__.py`)."""
 
-1. `GET /auth/sso/{provider}/authorize?return_to=…` stores a flow (state, nonce, PKCE
-   verifier, the allowlisted `return_to`, a hash of a random browser cookie) and redirects to
-   the provider.
-2. `GET /auth/sso/{provider}/callback?code&state` takes the flow back once (a DELETE …
-   RETURNING: single use), checks the cookie, exchanges the code, validates the ID token, finds
-   or creates the account, and redirects to `return_to?code=<one-time code>` (or
-   `?error=<reason>`).
-3. `POST /auth/sso/exchange {code}` trades the one-time code (60 s, single use) for our own
-   token pair: a session like a password login's. Tokens never travel in a URL.
-"""
-
-import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, Field
-from sqlalchemy import JSON, String, delete
-from sqlalchemy.orm import Mapped, mapped_column
-
-from app.users.api_keys import KEYS_NEED_A_PERSON
-from app.users.identities import IdentityRepository, UserIdentity
+from app.api_keys.authentication import require_person
+from app.sso.controller import IdentityController
+from app.sso.models import SsoTicket, UserIdentity
+from app.sso.oidc import AuthorizationRequest, OidcError, oidc_clients
+from app.sso.repository import IdentityRepository, SsoTicketRepository
+from app.sso.schemas import LinkStart, Redirect
+from app.users.controller import UserController
 from app.users.models import User
-from app.users.oidc import AuthorizationRequest, OidcError, oidc_clients
 from app.users.repository import UserRepository
 from app.users.schemas import TokenResponse, normalise_email
 from app.users.service import AuthService
+from app.users.tokens import secret_hash
 from configs import get_settings
 from configs.sso import SsoSettings
-from core.db import Entity, utcnow
-from core.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable
+from core.db import utcnow
+from core.errors import BadRequest, NotFound, ServiceUnavailable
 from core.security import Scope, expand_scopes
 from core.service import ControllerService
 
 if TYPE_CHECKING:
-    from app.users.oidc_client import OidcClient
+    from app.sso.oidc_client import OidcClient
 
 FLOW_INVALID = "The sign-in request is invalid, expired or was started in another browser."
 CODE_INVALID = "The sign-in code is invalid, expired or already used."
 BINDING_COOKIE = "plinth_sso"
 
 
-class SsoTicket(Entity):
-    """A single-use value (flow state, one-time sign-in code, link ticket), stored hashed."""
-
-    __tablename__ = "sso_tickets"
-
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    expires_at: Mapped[datetime] = mapped_column(index=True)
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 def with_params(url: str, **params: str) -> str:
     """`url` with query parameters added."""
     return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
-
-
-class ProviderRead(BaseModel):
-    """A provider users can sign in with."""
-
-    name: str
-    display_name: str
-    authorize_url: str
-
-
-class ExchangeRequest(BaseModel):
-    """The one-time code the callback sent to the frontend."""
-
-    model_config = {"extra": "forbid"}
-
-    code: str = Field(min_length=1, max_length=200)
-
-
-class LinkRequest(BaseModel):
-    """Where the browser returns once the provider account is linked (allowlisted)."""
-
-    model_config = {"extra": "forbid"}
-
-    return_to: str | None = Field(default=None, max_length=2000)
-
-
-class LinkStart(BaseModel):
-    """Open `authorize_url` in the browser (it holds a one-time ticket, valid 60 s)."""
-
-    authorize_url: str
-
-
-@dataclass(frozen=True)
-class Redirect:
-    """Where the callback sends the browser."""
-
-    url: str
 
 
 class SsoRefused(Exception):
@@ -119,11 +56,15 @@ class SsoService(ControllerService):
 
     @property
     def identities(self) -> IdentityRepository:
-        return IdentityRepository(self.session)
+        return self.controller(IdentityController).repository
 
     @property
     def users(self) -> UserRepository:
-        return UserRepository(self.session)
+        return self.controller(UserController).repository
+
+    @property
+    def tickets(self) -> SsoTicketRepository:
+        return SsoTicketRepository(self.session)
 
     def client(self, provider: str) -> "OidcClient":
         """The provider's client; 404 for a name that is not configured."""
@@ -153,29 +94,15 @@ class SsoService(ControllerService):
 
     async def _put(self, kind: str, value: str, payload: dict[str, Any], ttl: int) -> None:
         now = utcnow()
-        await self.session.execute(delete(SsoTicket).where(SsoTicket.expires_at <= now))
-        self.session.add(
-            SsoTicket(
-                key_hash=_digest(value),
-                kind=kind,
-                payload=payload,
-                expires_at=now + timedelta(seconds=ttl),
-            )
+        expires_at = now + timedelta(seconds=ttl)
+        ticket = SsoTicket(
+            key_hash=secret_hash(value), kind=kind, payload=payload, expires_at=expires_at
         )
-        await self.session.flush()
+        await self.tickets.put(ticket, now)
 
     async def _take(self, kind: str, value: str) -> dict[str, Any] | None:
         """The ticket's payload, removed in the same statement: one caller ever gets it."""
-        result = await self.session.execute(
-            delete(SsoTicket)
-            .where(SsoTicket.key_hash == _digest(value), SsoTicket.kind == kind)
-            .returning(SsoTicket.payload, SsoTicket.expires_at)
-        )
-        row = result.one_or_none()
-        if row is None or row.expires_at <= utcnow():
-            return None
-        payload: dict[str, Any] = row.payload
-        return payload
+        return await self.tickets.take(kind, secret_hash(value), utcnow())
 
     # -- the browser flow ---------------------------------------------------------------------
 
@@ -206,7 +133,7 @@ class SsoService(ControllerService):
             "code_verifier": request.code_verifier,
             "return_to": target,
             "redirect_uri": redirect_uri,
-            "binding": _digest(binding),
+            "binding": secret_hash(binding),
             "link_user": link_user,
         }
         await self._put("state", request.state, flow, self.settings.state_ttl_seconds)
@@ -222,7 +149,7 @@ class SsoService(ControllerService):
             flow is None
             or flow["provider"] != provider
             or binding is None
-            or not secrets.compare_digest(flow["binding"], _digest(binding))
+            or not secrets.compare_digest(flow["binding"], secret_hash(binding))
         ):
             raise BadRequest(FLOW_INVALID)
         try:
@@ -311,8 +238,7 @@ class SsoService(ControllerService):
     async def link_ticket(self, provider: str, return_to: str | None) -> LinkStart:
         """A one-time ticket that lets this browser's next flow link to the caller's account."""
         self.client(provider)
-        if self.me.api_key_id is not None:
-            raise Forbidden(KEYS_NEED_A_PERSON)
+        require_person(self.me)
         target = self.return_target(return_to)
         ticket = secrets.token_urlsafe(32)
         payload = {"user_id": str(self.me.id), "provider": provider}

@@ -1,7 +1,7 @@
 """What the SSO flow needs to know of OpenID Connect without loading a client: the error a
 provider call ends in, the authorization request, and the process's clients.
 
-The clients themselves (`app/users/oidc_client.py`, Authlib underneath) are imported the first
+The clients themselves (`app/sso/oidc_client.py`, Authlib underneath) are imported the first
 time a configured provider is asked for: with SSO_PROVIDERS empty (the default) a worker never
 loads Authlib, joserfc or httpx2 (~14 MB of its memory).
 """
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from configs import get_settings
 
 if TYPE_CHECKING:
-    from app.users.oidc_client import OidcClient
+    from app.sso.oidc_client import OidcClient
 
 
 class OidcError(Exception):
@@ -42,6 +42,6 @@ def oidc_clients() -> dict[str, "OidcClient"]:
     sso = get_settings().sso
     if not sso.providers:
         return {}
-    from app.users.oidc_client import build_clients
+    from app.sso.oidc_client import build_clients
 
     return build_clients(sso)

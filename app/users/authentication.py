@@ -1,16 +1,16 @@
-"""Access tokens for users, and the authenticator core calls on every gated request."""
+"""Access tokens for users: issuing them, and checking one on a gated request."""
 
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import and_, bindparam, select
-
-from app.users.api_keys import authenticate_api_key, is_api_key
-from app.users.models import AuthSession, User
+from app.users.models import User
+from app.users.repository import ACCOUNT_AND_SESSION
 from app.users.tokens import token_service
 from core.db import Database
 from core.errors import Unauthorized
 from core.security import Principal, TokenType, expand_scopes
+
+INVALID_TOKEN = "The token is invalid or expired."  # noqa: S105 - a message, not a secret
 
 
 def issue_access_token(
@@ -31,41 +31,21 @@ def _parse_uuid(value: object) -> uuid.UUID | None:
         return None
 
 
-# One round trip per request: the account's columns by primary key, with the token's session
-# joined on its primary key. Built once; each request only binds the two ids. Core, not ORM:
-# the account is a read-only snapshot (`Principal.account`); code that changes the user loads
-# the entity in its own unit of work (`UserController.caller_account`).
-_ACCOUNT_AND_SESSION = (
-    select(
-        *User.__table__.columns,
-        AuthSession.revoked_at.label("session_revoked_at"),
-        AuthSession.id.label("session_found"),
-    )
-    .outerjoin(
-        AuthSession,
-        and_(AuthSession.id == bindparam("sid"), AuthSession.user_id == User.id),
-    )
-    .where(User.id == bindparam("uid"))
-)
-
-
-async def authenticate(database: Database, token: str) -> Principal:
+async def authenticate_access_token(database: Database, token: str) -> Principal:
     """Verify the token, then the account — active, not deleted, token_version unchanged — and
     the token's session (`sid`) not logged out, in one indexed query outside the request's
-    transaction. An API key (`plk_…`) is checked instead by its hash, with its owner.
+    transaction.
 
     Scopes are what the token was granted, narrowed to what the account holds now, so a demotion
     takes effect on the next request.
     """
-    if is_api_key(token):
-        return await authenticate_api_key(database, token)
     claims = token_service().verify(token, TokenType.ACCESS)
     has_sid = "sid" in claims
     sid = _parse_uuid(claims["sid"]) if has_sid else None
     if has_sid and sid is None:
-        raise Unauthorized("The token is invalid or expired.")
+        raise Unauthorized(INVALID_TOKEN)
     account = await database.fetch_one(
-        _ACCOUNT_AND_SESSION, {"uid": uuid.UUID(claims["sub"]), "sid": sid}
+        ACCOUNT_AND_SESSION, {"uid": uuid.UUID(claims["sub"]), "sid": sid}
     )
     if (
         account is None
@@ -74,7 +54,7 @@ async def authenticate(database: Database, token: str) -> Principal:
         or account.token_version != claims.get("ver")
         or (has_sid and (account.session_found is None or account.session_revoked_at is not None))
     ):
-        raise Unauthorized("The token is invalid or expired.")
+        raise Unauthorized(INVALID_TOKEN)
     granted = expand_scopes(str(claims.get("scope", "")).split()) & expand_scopes(account.scopes)
     return Principal(
         id=account.id,

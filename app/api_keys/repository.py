@@ -1,0 +1,42 @@
+"""Data access for API keys: the repository of the CRUD routes, and the two statements the
+authenticator runs on a connection of its own, outside any unit of work."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Update, bindparam, or_, select, update
+
+from app.api_keys.models import ApiKey
+from app.users.models import User
+from core.repository import BaseRepository
+
+
+class ApiKeyRepository(BaseRepository[ApiKey]):
+    model = ApiKey
+
+
+KEY_AND_OWNER = (
+    select(
+        *User.__table__.columns,
+        ApiKey.id.label("key_id"),
+        ApiKey.scopes.label("key_scopes"),
+        ApiKey.expires_at.label("key_expires_at"),
+        ApiKey.revoked_at.label("key_revoked_at"),
+        ApiKey.deleted_at.label("key_deleted_at"),
+        ApiKey.last_used_at.label("key_last_used_at"),
+    )
+    .join(User, User.id == ApiKey.user_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"))
+)
+"""One round trip: the key by its unique hash (bound as `key_hash`), with its owner's columns
+(the account snapshot of `Principal.account`) joined on the primary key. Built once."""
+
+
+def record_use(key_id: uuid.UUID, now: datetime, stale: datetime) -> Update:
+    """Set the key's `last_used_at` to `now`, unless another request set it after `stale`."""
+    return (
+        update(ApiKey)
+        .where(ApiKey.id == key_id)
+        .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= stale))
+        .values(last_used_at=now)
+    )
