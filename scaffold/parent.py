@@ -35,11 +35,19 @@ SAMPLES: dict[type, object] = {
 
 
 def registered_models(root: Path) -> dict[str, str]:
-    """Class name → module of every `from app.… import Model` in app/models.py."""
-    tree = ast.parse((root / "app" / "models.py").read_text())
+    """Class name → module of every `from app.… import Model` in app/models.py, and of every
+    import from a `….models` module in an optional domain's wiring.py (app/domains.py: the
+    messenger example's models are registered there)."""
+    found = _imports(root / "app" / "models.py")
+    for wiring in sorted((root / "app").glob("*/wiring.py")):
+        found |= {n: m for n, m in _imports(wiring).items() if m.endswith(".models")}
+    return found
+
+
+def _imports(path: Path) -> dict[str, str]:
     return {
         alias.asname or alias.name: node.module
-        for node in tree.body
+        for node in ast.parse(path.read_text()).body
         if isinstance(node, ast.ImportFrom) and node.module
         for alias in node.names
     }
