@@ -184,6 +184,7 @@ def logging_config(settings: Settings) -> dict[str, Any]:
             ACCESS_LOGGER: server_logger("default"),
             "gunicorn.error": server_logger("default"),
             "gunicorn.access": server_logger("access"),
+            "alembic.runtime.plugins": {"level": "WARNING"},  # a line per autogenerate plugin
         },
     }
 
