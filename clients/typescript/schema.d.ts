@@ -1787,7 +1787,7 @@ export interface components {
         TicketCreate: {
             /**
              * Resume
-             * @description `{stream: last seq seen}` (a stream is `<kind>:<id>`, e.g. `threads:<thread_id>`; a bare thread id still means its thread): the socket first replays what came after.
+             * @description `{stream: last seq seen}` (a stream is `<kind>:<id>`, as in the events' `stream`; a bare `<id>` means a stream of the kind declared to take one, e.g. a thread): the socket first replays what came after.
              */
             resume?: {
                 [key: string]: number;

@@ -18,8 +18,9 @@ T = TypeVar("T", bound="TicketCreate")
 class TicketCreate:
     """
     Attributes:
-        resume (TicketCreateResume | Unset): `{stream: last seq seen}` (a stream is `<kind>:<id>`, e.g.
-            `threads:<thread_id>`; a bare thread id still means its thread): the socket first replays what came after.
+        resume (TicketCreateResume | Unset): `{stream: last seq seen}` (a stream is `<kind>:<id>`, as in the events'
+            `stream`; a bare `<id>` means a stream of the kind declared to take one, e.g. a thread): the socket first
+            replays what came after.
     """
 
     resume: TicketCreateResume | Unset = UNSET

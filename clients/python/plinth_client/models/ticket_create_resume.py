@@ -11,8 +11,8 @@ T = TypeVar("T", bound="TicketCreateResume")
 
 @_attrs_define
 class TicketCreateResume:
-    """`{stream: last seq seen}` (a stream is `<kind>:<id>`, e.g. `threads:<thread_id>`; a bare thread id still means its
-    thread): the socket first replays what came after.
+    """`{stream: last seq seen}` (a stream is `<kind>:<id>`, as in the events' `stream`; a bare `<id>` means a stream of
+    the kind declared to take one, e.g. a thread): the socket first replays what came after.
 
     """
 
