@@ -281,11 +281,16 @@ def apply_walkthrough(project: Path, workdir: Path) -> None:
     register_model(project, "app.todos.models", "Todo")
     register_router(project, "todos")
     (project / "tests" / "app" / "test_walkthrough_todos.py").write_text(WALKTHROUGH_TEST)
-    url = f"url=sqlite+aiosqlite:///{workdir / 'walkthrough.db'}"
-    alembic = [sys.executable, "-m", "alembic", "-x", url]
+    autogenerate(project, workdir / "walkthrough.db", "create todos")
+
+
+def autogenerate(project: Path, database: Path, message: str) -> None:
+    """The documented migration step: upgrade a throwaway SQLite to every head, then
+    autogenerate a revision that depends on all of them."""
+    alembic = [sys.executable, "-m", "alembic", "-x", f"url=sqlite+aiosqlite:///{database}"]
     for command in (
         ["upgrade", "heads"],
-        ["revision", "--autogenerate", "--head", "heads", "-m", "create todos"],
+        ["revision", "--autogenerate", "--head", "heads", "-m", message],
     ):
         result = run(project, *alembic, *command)
         assert result.returncode == 0, result.stderr

@@ -5,7 +5,6 @@ counted, and an API test of the documented behaviour runs on this leg."""
 import ast
 import re
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from scaffold.register import register_model, register_router
-from tests.scaffold.test_scaffold import BIN, copy_project, run, run_tests_on_this_leg
+from tests.scaffold.test_scaffold import (
+    BIN,
+    autogenerate,
+    copy_project,
+    run,
+    run_tests_on_this_leg,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "your-product.md"
@@ -199,14 +204,7 @@ def product() -> Iterator[Path]:
     )
     register_jobs(directory, registration)
     (directory / "tests" / "app" / "test_your_product.py").write_text(API_TEST)
-    url = f"url=sqlite+aiosqlite:///{directory / 'product.db'}"
-    alembic = [sys.executable, "-m", "alembic", "-x", url]
-    for command in (
-        ["upgrade", "heads"],
-        ["revision", "--autogenerate", "--head", "heads", "-m", "create projects"],
-    ):
-        result = run(directory, *alembic, *command)
-        assert result.returncode == 0, result.stderr
+    autogenerate(directory, directory / "product.db", "create projects")
     yield directory
     subprocess.run(["rm", "-rf", str(directory)], check=False)
 
