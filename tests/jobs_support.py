@@ -3,7 +3,6 @@
 import asyncio
 import dataclasses
 import time
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -65,24 +64,7 @@ async def working(queue: JobQueue) -> AsyncIterator[Callable[[], Awaitable[None]
         yield settle
     finally:
         stop.set()
-        await _stopped(task)
-
-
-WORKER_STOP_SECONDS = 45.0
-"""Longer than the worker's shutdown grace (30 s): past it the worker is cancelled."""
-
-
-async def _stopped(task: "asyncio.Task[None]") -> None:
-    """Wait for the worker to stop; one that does not (seen once in a full services run: its
-    receiver kept polling after `stop`) is cancelled with a warning, not left to hang the run."""
-    try:
-        await asyncio.wait_for(task, timeout=WORKER_STOP_SECONDS)
-    except TimeoutError:
-        warnings.warn(
-            f"the job worker did not stop within {WORKER_STOP_SECONDS:g}s; cancelled",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        await task
 
 
 async def _empty(queue: JobQueue) -> bool:

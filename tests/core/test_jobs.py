@@ -19,6 +19,7 @@ from core.platform.jobs import (
 from core.platform.jobs.queue import set_current_queue
 from core.platform.jobs.runner import backoff_seconds
 from core.platform.jobs.scheduler import Scheduler, check_expression, next_tick
+from core.platform.jobs.worker import Worker
 from core.service import ControllerService, unit_of_work
 from tests.jobs_support import job_queue, job_settings, working
 
@@ -189,3 +190,21 @@ def test_enqueue_after_commit_without_a_queue_fails_inside_the_request() -> None
 
     with pytest.raises(RuntimeError, match="not running"):
         enqueue_after_commit(Unit(), record)
+
+
+async def test_a_worker_told_to_stop_stops_every_time(database: Any) -> None:
+    """A stop right after the worker's first read: taskiq cancels that read, and redis-py on
+    Python 3.11 can swallow the cancellation; the worker must stop all the same."""
+    async with job_queue(registry, database) as queue:
+        if queue.in_process:
+            pytest.skip("no worker on the embedded default: jobs run in the API process")
+        for attempt in range(60):
+            stop = asyncio.Event()
+            task = asyncio.create_task(Worker(queue).run(stop))
+            await asyncio.sleep(0.001 * (attempt % 50))
+            stop.set()
+            done, _ = await asyncio.wait({task}, timeout=10)
+            if not done:
+                task.cancel()
+                pytest.fail(f"the worker did not stop within 10 s (stop {attempt + 1})")
+            task.result()

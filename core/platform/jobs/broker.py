@@ -7,9 +7,14 @@ finished, XAUTOCLAIM of messages a dead or stopped worker left unacknowledged) w
   poll that fetched new messages, so on an idle queue a handed-back job would wait for traffic;
 - an acknowledged message is deleted from the stream (XACK + XDEL), so the stream holds exactly
   the jobs waiting or running and its length is the queue depth, without trimming by length
-  (which could drop jobs nobody has read yet).
+  (which could drop jobs nobody has read yet);
+- `listen()` ends by itself once the worker's stop event is set (`listen_until`). taskiq's
+  receiver stops a read by cancelling it, and on Python 3.11 redis-py can swallow that
+  cancellation (the read then returns normally in a task that is cancelling: seen here about
+  one stop in twenty); the loop kept polling and the worker never stopped.
 """
 
+import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
@@ -20,6 +25,16 @@ from taskiq_redis import RedisStreamBroker
 
 class RedisJobBroker(RedisStreamBroker):
     """A Redis stream broker that re-claims on every poll and deletes what it acknowledges."""
+
+    stop: asyncio.Event | None = None
+    """Set by `listen_until`: once it is set, `listen()` returns after its current read."""
+
+    def listen_until(self, stop: asyncio.Event) -> None:
+        """End `listen()` when `stop` is set, within one read (`xread_block` ms) at most."""
+        self.stop = stop
+
+    def _listening(self) -> bool:
+        return self.stop is None or not self.stop.is_set()
 
     def _ack_generator(self, id: str, queue_name: str) -> Callable[[], Awaitable[None]]:
         async def ack() -> None:
@@ -72,7 +87,7 @@ class RedisJobBroker(RedisStreamBroker):
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         """New messages first, then any left unacknowledged for `idle_timeout` ms."""
         async with Redis(connection_pool=self.connection_pool) as redis:
-            while True:
+            while self._listening():
                 for message in await self._read_new(redis):
                     yield message
                 for message in await self._reclaim(redis):

@@ -79,8 +79,13 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop`; then finish or hand back the running jobs."""
+        from core.platform.jobs.broker import RedisJobBroker  # only workers need taskiq-redis
+
         await self.queue.startup()  # a queue that has sent nothing yet is not open
-        self.queue.broker.is_worker_process = True
+        broker = self.queue.broker
+        assert isinstance(broker, RedisJobBroker), "a worker consumes the Redis stream"
+        broker.is_worker_process = True
+        broker.listen_until(stop)
         logger.info("worker %s started", self.queue.worker)
         with ThreadPoolExecutor(max_workers=1) as executor:
             receiver = self._receiver(executor)
