@@ -74,7 +74,7 @@ async def test_positions_beyond_64_bits_are_a_422_everywhere_a_client_sends_one(
     async with httpx.AsyncClient(timeout=30) as http:
         thread = await _thread(http, url, alice, bob)
         stream = f"threads:{thread}"
-        calls = [
+        calls: list[tuple[str, str, dict[str, Any]]] = [
             ("GET", f"/threads/{thread}/events", {"params": {"after": BEYOND_64_BITS}}),
             ("GET", f"/realtime/streams/{stream}/events", {"params": {"after": 2**63}}),
             ("POST", "/realtime/tickets", {"json": {"resume": {stream: BEYOND_64_BITS}}}),
