@@ -177,7 +177,10 @@ def login(connection: Connection, email: str, password: str, **headers: str) -> 
 def server(leg: Leg, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("gunicorn")
     env = container_env(
-        leg, "plinth_gunicorn", workdir, RATE_LIMIT_LOGIN_ACCOUNT=f"{FAILED_LOGINS_ALLOWED}/15m"
+        leg,
+        "plinth_gunicorn",
+        workdir,
+        RATE_LIMIT_LOGIN_ACCOUNT_CLIENT=f"{FAILED_LOGINS_ALLOWED}/15m",
     )
     running = start(env, workdir)
     yield running
