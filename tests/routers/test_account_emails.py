@@ -55,6 +55,26 @@ async def test_register_sends_a_verification_link_that_verifies(
         assert (await me(mail.client, access)).json()["email_verified"] is True
 
 
+async def test_registering_a_taken_address_tells_its_owner_not_the_caller(
+    smtp: SmtpServer, database: Any
+) -> None:
+    await create_user(database, "alice@example.com")
+    async with mail_app(smtp, EMAIL_PRODUCT_NAME="Acme Chat") as mail:
+        url = f"{API}/auth/register"
+        body = {"password": "long enough", "full_name": "Eve"}
+        known = await mail.client.post(url, json={**body, "email": "Alice@Example.com"})
+        unknown = await mail.client.post(url, json={**body, "email": "bob@example.com"})
+        notice = await smtp.wait_for_message("alice@example.com")
+        await smtp.wait_for_message("bob@example.com")
+        await mail.settle()
+    assert known.status_code == unknown.status_code == 201
+    assert set(known.json()) == set(unknown.json())
+    assert notice["Subject"] == "Someone tried to register with your Acme Chat address"
+    assert "token=" not in text_of(notice)  # nothing to follow: the account is unchanged
+    assert await email_tokens(database) != []  # bob's verification link only
+    assert {t.new_email for t in await email_tokens(database)} == {None}
+
+
 async def test_links_follow_the_served_port_when_email_base_url_is_unset(
     smtp: SmtpServer,
 ) -> None:
