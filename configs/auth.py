@@ -27,4 +27,5 @@ class AuthSettings(PlinthSettings):
     first_superuser_password: SecretStr | None = None
     password_min_length: int = 8
     password_max_length: int = 128
-    allow_unverified_login: bool = True
+    allow_unverified_login: bool | None = None
+    """Unverified accounts may log in; unset: yes, except in production."""
