@@ -32,7 +32,8 @@ from configs.sso import SsoSettings
 
 MIN_SECRET_BYTES = 32
 MIN_SECRET_ENTROPY_BITS = 80
-"""What `estimated_entropy_bits` must reach in production: 32 random hex digits give ~110, a repeated letter 0."""
+"""What `estimated_entropy_bits` must reach in production: 32 random hex digits give ~110, a
+repeated letter 0."""
 
 __all__ = ["Environment", "Settings", "SettingsError", "get_settings"]
 
