@@ -12,7 +12,7 @@ from app.two_factor.schemas import (
     Enrolment,
     EnrolmentStart,
     MfaVerify,
-    RecoveryCodes,
+    NewRecoveryCodes,
     TwoFactorStatus,
 )
 from app.two_factor.service import TwoFactorService
@@ -70,7 +70,7 @@ async def verify(data: MfaVerify, request: Request, response: Response, auth: Au
 
 
 @me_router.get("", response_model=TwoFactorStatus)
-async def status_of(two_factor: TwoFactor) -> Any:
+async def read_status(two_factor: TwoFactor) -> Any:
     """Whether sign-ins need a code, whether an enrolment is pending, whether your scopes
     require the factor, and how many recovery codes are left."""
     return await two_factor.status()
@@ -92,7 +92,7 @@ async def enrol(
         return await tf.start_enrolment(data)
 
 
-@me_router.post("/confirm", response_model=RecoveryCodes)
+@me_router.post("/confirm", response_model=NewRecoveryCodes)
 async def confirm(
     data: CodeConfirm, request: Request, response: Response, caller: Caller, tf: TwoFactor
 ) -> Any:
@@ -103,7 +103,7 @@ async def confirm(
         return await tf.confirm(data.code)
 
 
-@me_router.post("/recovery-codes", response_model=RecoveryCodes)
+@me_router.post("/recovery-codes", response_model=NewRecoveryCodes)
 async def renew_recovery_codes(
     data: CodeConfirm, request: Request, response: Response, caller: Caller, tf: TwoFactor
 ) -> Any:

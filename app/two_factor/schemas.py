@@ -42,7 +42,7 @@ class CodeConfirm(BaseModel):
     code: Text = CODE_FIELD
 
 
-class RecoveryCodes(BaseModel):
+class NewRecoveryCodes(BaseModel):
     """Single-use codes for when the authenticator is lost, shown this once: only their hashes
     are kept. Each signs in once in place of a code."""
 

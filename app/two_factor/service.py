@@ -26,7 +26,7 @@ from app.two_factor.schemas import (
     Enrolment,
     EnrolmentStart,
     MfaChallenge,
-    RecoveryCodes,
+    NewRecoveryCodes,
     TwoFactorStatus,
 )
 from app.users.controller import UserController
@@ -129,7 +129,7 @@ class TwoFactorService(ControllerService):
             await self.credentials.update(found, {"sealed_secret": seal(secret)})
         return Enrolment(secret=secret, provisioning_uri=provisioning_uri(secret, me.email))
 
-    async def confirm(self, code: str) -> RecoveryCodes:
+    async def confirm(self, code: str) -> NewRecoveryCodes:
         """Turn the pending authenticator on with a first code; the new recovery codes."""
         found = await self.credentials.one_or_none(self.credentials.of_user(self.me.id))
         if found is None or found.confirmed_at is not None:
@@ -140,7 +140,7 @@ class TwoFactorService(ControllerService):
         await self.credentials.update(found, {"confirmed_at": utcnow()})
         return await self._new_recovery_codes(found.user_id)
 
-    async def renew_recovery_codes(self, code: str) -> RecoveryCodes:
+    async def renew_recovery_codes(self, code: str) -> NewRecoveryCodes:
         """Ten new recovery codes for a fresh code; the old ones stop working."""
         found = await self._enabled_credential()
         if not await self._accepts(found, code):
@@ -172,10 +172,10 @@ class TwoFactorService(ControllerService):
             raise Conflict(NOT_ON)
         return found
 
-    async def _new_recovery_codes(self, user_id: uuid.UUID) -> RecoveryCodes:
+    async def _new_recovery_codes(self, user_id: uuid.UUID) -> NewRecoveryCodes:
         codes = new_recovery_codes()
         await self.recovery.replace(user_id, [recovery_code_hash(code) for code in codes])
-        return RecoveryCodes(recovery_codes=codes)
+        return NewRecoveryCodes(recovery_codes=codes)
 
     async def _check_presence(self, me: User, password: str | None) -> None:
         """The owner is at the keyboard: the current password, or (SSO-only accounts) a
