@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from app.two_factor.models import RecoveryCode, TotpCredential
+from app.two_factor.models import RecoveryCode, SignInChallenge, TotpCredential
 from app.users.models import EmailToken, Purpose
 from app.users.tokens import secret_hash
 from core.db import utcnow
@@ -131,11 +131,23 @@ async def test_a_challenge_ends_with_logout_all_and_a_password_reset_keeps_the_f
             )
         )
         await session.commit()
+    before_reset = await challenge(client)
     body = {"token": "reset-link-token", "password": "a new password"}
     reset = await client.post(f"{API}/auth/password-reset/confirm", json=body)
     assert reset.status_code == 204, reset.text
+    assert (await verify(client, before_reset, app.next_code())).status_code == 401
     after = await login(client, password="a new password")
     assert after.status_code == 401 and after.json()["type"].endswith("/mfa-required")
+
+
+async def test_a_challenge_expires(client: httpx.AsyncClient, database: Any) -> None:
+    app = await enable(client, await signed_in(client, database))
+    mfa_token = await challenge(client)
+    async with database.session() as session:
+        await session.execute(update(SignInChallenge).values(expires_at=utcnow()))
+        await session.commit()
+    assert (await verify(client, mfa_token, app.next_code())).status_code == 401
+    assert (await verify(client, await challenge(client), app.next_code())).status_code == 200
 
 
 # -- enrolment and turning it off -----------------------------------------------------------------
