@@ -124,9 +124,11 @@ async def disable(
         await tf.disable(data.code)
 
 
-@admin_router.delete("/{user_id}/2fa", status_code=status.HTTP_204_NO_CONTENT)
+@admin_router.delete(
+    "/{user_id}/2fa", status_code=status.HTTP_204_NO_CONTENT, dependencies=PEOPLE_ONLY
+)
 async def reset_two_factor(user_id: uuid.UUID, tf: TwoFactor) -> None:
     """Admin: remove a user's second factor (lost authenticator and recovery codes); they sign
     in with the password alone until they enrol again. Only a superuser may reset a
-    superuser's."""
+    superuser's; never with an API key."""
     await tf.reset(user_id)

@@ -282,3 +282,7 @@ async def test_an_admin_resets_a_lost_factor_but_not_a_superusers(
     assert (await login(client)).status_code == 200
     refused = await client.delete(f"{API}/users/{boss.id}/2fa", headers=admin.headers)
     assert refused.status_code == 403
+    body = {"name": "ops", "scopes": ["admin"]}
+    key = (await client.post(f"{API}/users/me/api-keys", json=body, headers=admin.headers)).json()
+    by_key = await client.delete(f"{API}/users/{alice['id']}/2fa", headers=auth(key["key"]))
+    assert by_key.status_code == 403  # resetting a factor needs a person
