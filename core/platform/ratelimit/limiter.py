@@ -396,6 +396,11 @@ class FailedAttemptLimiter(AccountLimiter):
             return False
         return peek.remaining == 0
 
+    async def _remember(self, request: Request, account: str) -> None:
+        """Mark the client as known to `account` (skipped when Redis is unavailable)."""
+        with suppress(BackendUnavailable):
+            await rate_limit_backend(request.app).hit([self.known_client(request, account)])
+
     async def _charge(
         self, request: Request, account: str, response: Response | None
     ) -> tuple[Decision | None, list[Bucket]]:
@@ -427,8 +432,8 @@ class FailedAttemptLimiter(AccountLimiter):
         yield
         if decision is not None:
             await refund(request, charged)
-            with suppress(BackendUnavailable):
-                await rate_limit_backend(request.app).hit([self.known_client(request, account)])
+            if self.account_client_rate is not None:
+                await self._remember(request, account)
             if response is not None and REMAINING_HEADER in response.headers:
                 given_back = min(decision.limit, int(response.headers[REMAINING_HEADER]) + 1)
                 response.headers[REMAINING_HEADER] = str(given_back)
