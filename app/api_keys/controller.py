@@ -45,7 +45,14 @@ class ApiKeyController(BaseController[ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKey
         return ApiKeyCreated(**ApiKeyRead.model_validate(row).model_dump(), key=key)
 
     async def perform_create(self, data: ApiKeyCreate, **values: Any) -> ApiKey:
-        row = ApiKey(name=data.name, expires_at=data.expires_at, user_id=self.me.id, **values)
+        version = self.me.account.token_version  # the key lives until the account's next bump
+        row = ApiKey(
+            name=data.name,
+            expires_at=data.expires_at,
+            user_id=self.me.id,
+            token_version=version,
+            **values,
+        )
         return await self.repository.add(row)
 
     async def perform_delete(self, obj: ApiKey) -> None:

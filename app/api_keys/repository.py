@@ -24,6 +24,7 @@ KEY_AND_OWNER = (
         ApiKey.revoked_at.label("key_revoked_at"),
         ApiKey.deleted_at.label("key_deleted_at"),
         ApiKey.last_used_at.label("key_last_used_at"),
+        ApiKey.token_version.label("key_token_version"),
     )
     .join(User, User.id == ApiKey.user_id)
     .where(ApiKey.key_hash == bindparam("key_hash"))

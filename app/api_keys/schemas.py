@@ -5,9 +5,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, or_, select
 
 from app.api_keys.models import ApiKey
+from app.users.models import User
 from core.db import utcnow
 from core.fields import Timestamp
 from core.filtering import Filter, FilterSet
@@ -51,7 +52,8 @@ class ApiKeyCreated(ApiKeyRead):
 
 
 class ApiKeyFilters(FilterSet):
-    """`?user_id=` (admins), `?active=` (neither revoked nor expired)."""
+    """`?user_id=` (admins), `?active=` (neither revoked, expired nor ended by an account-wide
+    revocation such as a password change)."""
 
     user_id: uuid.UUID | None = Filter(ApiKey.user_id)
     active: bool | None = None
@@ -59,8 +61,11 @@ class ApiKeyFilters(FilterSet):
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         stmt = super().apply(stmt)
         if self.active is not None:
-            live = ApiKey.revoked_at.is_(None) & or_(
-                ApiKey.expires_at.is_(None), ApiKey.expires_at > utcnow()
+            owners_version = select(User.token_version).where(User.id == ApiKey.user_id)
+            live = (
+                ApiKey.revoked_at.is_(None)
+                & or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > utcnow())
+                & (ApiKey.token_version == owners_version.scalar_subquery())
             )
             stmt = stmt.where(live if self.active else ~live)
         return stmt

@@ -1,0 +1,117 @@
+"""One lifecycle for every credential: whatever ends an account's sessions ends its API keys
+too (password reset, password change, logout-all, deletion), and a key minted afterwards works.
+Each test here is named by a line of docs/auth.md ("What ends each credential")."""
+
+import hashlib
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from app.users.models import EmailToken, Purpose, User
+from core.db import utcnow
+from tests.app.users.support import API, auth, tokens
+from tests.helpers import DEFAULT_PASSWORD, create_user
+from tests.routers.test_api_keys import KEYS, new_key
+
+NEW_PASSWORD = "a brand new password"
+ME = f"{API}/users/me"
+
+
+async def reset_link_token(database: Any, user: User) -> str:
+    """An open password-reset token for `user`, as the emailed link would carry it."""
+    token = secrets.token_urlsafe(32)
+    row = EmailToken(
+        user_id=user.id,
+        purpose=Purpose.RESET,
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        expires_at=utcnow() + timedelta(hours=1),
+    )
+    async with database.session() as session:
+        session.add(row)
+        await session.commit()
+    return token
+
+
+async def _reset(client: httpx.AsyncClient, database: Any, user: User, access: str) -> None:
+    token = await reset_link_token(database, user)
+    body = {"token": token, "password": NEW_PASSWORD}
+    answer = await client.post(f"{API}/auth/password-reset/confirm", json=body)
+    assert answer.status_code == 204, answer.text
+
+
+async def _change(client: httpx.AsyncClient, database: Any, user: User, access: str) -> None:
+    body = {"password": NEW_PASSWORD, "current_password": DEFAULT_PASSWORD}
+    answer = await client.patch(ME, json=body, headers=auth(access))
+    assert answer.status_code == 200, answer.text
+
+
+async def _logout_all(client: httpx.AsyncClient, database: Any, user: User, access: str) -> None:
+    answer = await client.post(f"{API}/auth/logout-all", headers=auth(access))
+    assert answer.status_code == 204, answer.text
+
+
+Event = Callable[[httpx.AsyncClient, Any, User, str], Awaitable[None]]
+
+
+@pytest.mark.parametrize("event", [_reset, _change, _logout_all], ids=lambda e: e.__name__)
+async def test_an_account_event_ends_every_api_key_and_a_later_key_works(
+    client: httpx.AsyncClient, database: Any, event: Event
+) -> None:
+    user = await create_user(database)
+    access = (await tokens(client))["access_token"]
+    keys = [(await new_key(client, access, ["regular"]))["key"] for _ in range(2)]
+    assert (await client.get(ME, headers=auth(keys[0]))).status_code == 200
+
+    await event(client, database, user, access)
+
+    for key in keys:
+        refused = await client.get(ME, headers=auth(key))
+        assert refused.status_code == 401, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    password = DEFAULT_PASSWORD if event is _logout_all else NEW_PASSWORD
+    fresh = (await tokens(client, password=password))["access_token"]
+    later = (await new_key(client, fresh, ["regular"]))["key"]
+    assert (await client.get(ME, headers=auth(later))).status_code == 200
+    live = (await client.get(KEYS, params={"active": "true"}, headers=auth(fresh))).json()
+    assert [item["prefix"] for item in live["items"]] == [later[:12]]
+
+
+async def test_a_bumped_token_version_ends_api_keys(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    """The key follows the account's token version: any path that bumps it ends every key."""
+    await create_user(database)
+    access = (await tokens(client))["access_token"]
+    key = (await new_key(client, access, ["regular"]))["key"]
+    async with database.session() as session:
+        await session.execute(update(User).values(token_version=User.token_version + 1))
+        await session.commit()
+    assert (await client.get(ME, headers=auth(key))).status_code == 401
+
+
+async def test_deleting_the_account_ends_its_api_keys(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    await create_user(database)
+    access = (await tokens(client))["access_token"]
+    key = (await new_key(client, access, ["regular"]))["key"]
+    assert (await client.delete(ME, headers=auth(access))).status_code == 204
+    assert (await client.get(ME, headers=auth(key))).status_code == 401
+
+
+async def test_a_deleted_accounts_key_is_refused_although_its_version_is_current(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    """The `deleted_at` check alone: the row is soft-deleted without bumping the version."""
+    await create_user(database)
+    access = (await tokens(client))["access_token"]
+    key = (await new_key(client, access, ["regular"]))["key"]
+    async with database.session() as session:
+        await session.execute(update(User).values(deleted_at=utcnow()))
+        await session.commit()
+    assert (await client.get(ME, headers=auth(key))).status_code == 401
