@@ -2,6 +2,7 @@
 authenticator runs on a connection of its own, outside any unit of work."""
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Update, bindparam, or_, select, update
@@ -13,6 +14,17 @@ from core.repository import BaseRepository
 
 class ApiKeyRepository(BaseRepository[ApiKey]):
     model = ApiKey
+
+    async def live_ids(self, ids: Collection[uuid.UUID], now: datetime) -> set[uuid.UUID]:
+        """Those of `ids` that are keys neither revoked, deleted nor expired at `now` (the
+        owner's side — active, token version — is the users' check)."""
+        stmt = select(ApiKey.id).where(
+            ApiKey.id.in_(ids),
+            ApiKey.revoked_at.is_(None),
+            ApiKey.deleted_at.is_(None),
+            or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+        )
+        return set(await self.session.scalars(stmt))
 
 
 KEY_AND_OWNER = (
