@@ -30,8 +30,10 @@ admin_router = CrudRouter(
     tags=["admin"],
     name="admin_api_keys",
     exclude=["create", "update", "restore"],
+    route_dependencies={"delete": PEOPLE_ONLY},
 )
-"""Included with the admin gate: every user's keys (`?user_id=`, `?active=`), revoke any."""
+"""Included with the admin gate: every user's keys (`?user_id=`, `?active=`), revoke any but a
+superuser's (superusers only); revoking needs a person's session, not a key."""
 
 Keys = Annotated[ApiKeyController, Depends(provide(ApiKeyController))]
 

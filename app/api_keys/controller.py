@@ -13,11 +13,13 @@ from app.api_keys.schemas import (
     ApiKeyRead,
     ApiKeyUpdate,
 )
-from core.controller import BaseController, Owner
+from app.users.controller import SUPERUSERS_ONLY
+from app.users.repository import UserRepository
+from core.controller import Action, BaseController, Owner
 from core.db import utcnow
-from core.errors import InvalidInput, field_error
+from core.errors import Forbidden, InvalidInput, field_error
 from core.pagination import OffsetPagination
-from core.security import expand_scopes
+from core.security import Scope, expand_scopes
 
 
 class ApiKeyController(BaseController[ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKeyRepository]):
@@ -62,6 +64,15 @@ class ApiKeyController(BaseController[ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKey
 
 
 class ApiKeyAdminController(ApiKeyController):
-    """Every user's keys, for admins: list (filter by `user_id`), read, revoke."""
+    """Every user's keys, for admins: list (filter by `user_id`), read, revoke (a superuser's
+    key only by a superuser, as for every other change to a superuser)."""
 
     owner = None
+
+    async def check_object(self, obj: ApiKey, action: Action) -> None:
+        if action is not Action.DELETE or self.me.has(Scope.SUPERUSER):
+            return
+        users = UserRepository(self.session)
+        holder = await users.one_or_none(users.by_id(obj.user_id))
+        if holder is not None and Scope.SUPERUSER in holder.scopes:
+            raise Forbidden(SUPERUSERS_ONLY)

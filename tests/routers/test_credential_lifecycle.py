@@ -115,3 +115,91 @@ async def test_a_deleted_accounts_key_is_refused_although_its_version_is_current
         await session.execute(update(User).values(deleted_at=utcnow()))
         await session.commit()
     assert (await client.get(ME, headers=auth(key))).status_code == 401
+
+
+# -- what a key may never do ---------------------------------------------------------------------
+
+ACCOUNT_CHANGES = [
+    ("PATCH", "/users/me", {"full_name": "Mallory"}),
+    ("PATCH", "/users/me", {"password": NEW_PASSWORD, "current_password": DEFAULT_PASSWORD}),
+    ("DELETE", "/users/me", None),
+    ("POST", "/users/me/email", {"email": "new@example.com", "current_password": "guess"}),
+    ("POST", "/auth/logout", None),
+    ("POST", "/auth/logout-all", None),
+    ("POST", "/users/me/api-keys", {"name": "more", "scopes": ["regular"]}),
+    ("DELETE", "/users/me/api-keys/{key}", None),
+    ("POST", "/users/me/identities/acme/link", {}),
+    ("DELETE", "/users/me/identities/{key}", None),
+    ("DELETE", "/admin/api-keys/{key}", None),
+    ("PATCH", "/users/{user}/scopes", {"scopes": ["superuser"]}),
+]
+"""Every route that changes the caller's account, a credential or a privilege (with a
+superuser's key, so only the people-only rule can refuse)."""
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ACCOUNT_CHANGES)
+async def test_a_key_gets_403_on_every_route_that_changes_an_account_or_credential(
+    client: httpx.AsyncClient, database: Any, method: str, path: str, body: Any
+) -> None:
+    boss = await create_user(database, "boss@example.com", scopes=["superuser"])
+    target = await create_user(database, "bob@example.com")
+    access = (await tokens(client, "boss@example.com"))["access_token"]
+    created = await new_key(client, access, ["superuser"])
+    url = API + path.format(key=created["id"], user=target.id)
+
+    refused = await client.request(method, url, json=body, headers=auth(created["key"]))
+
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "session" in refused.json()["detail"]
+    mine = await client.get(ME, headers=auth(created["key"]))
+    assert mine.status_code == 200 and mine.json()["full_name"] == boss.full_name
+    assert (await client.get(f"{API}/users/{target.id}", headers=auth(access))).json()[
+        "scopes"
+    ] == ["regular"]
+
+
+def test_every_write_under_users_me_and_auth_sessions_is_people_only(app: Any) -> None:
+    """A new route that changes the caller's account (e.g. a second factor) must refuse keys
+    too: every write under /users/me, and the signed-in /auth routes, depend on the rule."""
+    from fastapi.routing import APIRoute
+
+    from routers.gates import refuse_api_keys
+
+    def calls(dependant: Any) -> set[Any]:
+        found = {dependant.call}
+        for sub in dependant.dependencies:
+            found |= calls(sub)
+        return found
+
+    checked = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or route.methods <= {"GET", "HEAD"}:
+            continue
+        if route.path.startswith(f"{API}/users/me") or route.path.startswith(
+            (f"{API}/auth/logout", f"{API}/users/{{user_id}}/scopes", f"{API}/admin/api-keys")
+        ):
+            assert refuse_api_keys in calls(route.dependant), route.path
+            checked.append(route.path)
+    assert f"{API}/users/me/email" in checked and len(checked) >= 8
+
+
+async def test_an_admin_cannot_revoke_a_superusers_key_but_a_superuser_can(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    await create_user(database, "boss@example.com", scopes=["superuser"])
+    boss = (await tokens(client, "boss@example.com"))["access_token"]
+    created = await new_key(client, boss, ["regular"])
+    await create_user(database, "admin@example.com", scopes=["admin"])
+    admin = (await tokens(client, "admin@example.com"))["access_token"]
+    url = f"{API}/admin/api-keys/{created['id']}"
+
+    refused = await client.delete(url, headers=auth(admin))
+
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert (await client.get(ME, headers=auth(created["key"]))).status_code == 200
+    await create_user(database, "root@example.com", scopes=["superuser"])
+    root = (await tokens(client, "root@example.com"))["access_token"]
+    assert (await client.delete(url, headers=auth(root))).status_code == 204
+    assert (await client.get(ME, headers=auth(created["key"]))).status_code == 401
