@@ -22,14 +22,15 @@ NEW_PASSWORD = "a brand new password"
 ME = f"{API}/users/me"
 
 
-async def reset_link_token(database: Any, user: User) -> str:
-    """An open password-reset token for `user`, as the emailed link would carry it."""
+async def link_token(database: Any, user: User, purpose: Purpose, **extra: Any) -> str:
+    """An open emailed-link token for `user` (what the message's link carries)."""
     token = secrets.token_urlsafe(32)
     row = EmailToken(
         user_id=user.id,
-        purpose=Purpose.RESET,
+        purpose=purpose,
         token_hash=hashlib.sha256(token.encode()).hexdigest(),
         expires_at=utcnow() + timedelta(hours=1),
+        **extra,
     )
     async with database.session() as session:
         session.add(row)
@@ -38,7 +39,7 @@ async def reset_link_token(database: Any, user: User) -> str:
 
 
 async def _reset(client: httpx.AsyncClient, database: Any, user: User, access: str) -> None:
-    token = await reset_link_token(database, user)
+    token = await link_token(database, user, Purpose.RESET)
     body = {"token": token, "password": NEW_PASSWORD}
     answer = await client.post(f"{API}/auth/password-reset/confirm", json=body)
     assert answer.status_code == 204, answer.text
@@ -203,3 +204,39 @@ async def test_an_admin_cannot_revoke_a_superusers_key_but_a_superuser_can(
     root = (await tokens(client, "root@example.com"))["access_token"]
     assert (await client.delete(url, headers=auth(root))).status_code == 204
     assert (await client.get(ME, headers=auth(created["key"]))).status_code == 401
+
+
+# -- the admin cache after the HTML account pages -------------------------------------------------
+
+
+PAGES = [
+    ("/account/verify-email", Purpose.VERIFY, {}, {}),
+    ("/account/reset-password", Purpose.RESET, {}, {"password": NEW_PASSWORD}),
+    ("/account/confirm-email", Purpose.CHANGE, {"new_email": "new@example.com"}, {}),
+]
+
+
+@pytest.mark.parametrize(("page", "purpose", "extra", "form"), PAGES, ids=lambda p: str(p))
+async def test_the_admin_cache_is_fresh_after_an_html_account_page(
+    client: httpx.AsyncClient,
+    database: Any,
+    page: str,
+    purpose: Purpose,
+    extra: dict[str, Any],
+    form: dict[str, str],
+) -> None:
+    alice = await create_user(database)
+    await create_user(database, "admin@example.com", scopes=["admin"])
+    admin = auth((await tokens(client, "admin@example.com"))["access_token"])
+    before = await client.get(f"{API}/users/{alice.id}", headers=admin)
+    assert before.json()["email_verified"] is False
+    assert before.headers["X-Cache"] == "MISS"
+    token = await link_token(database, alice, purpose, **extra)
+
+    done = await client.post(page, data={"token": token, **form})
+
+    assert done.status_code == 200, done.text
+    after = await client.get(f"{API}/users/{alice.id}", headers=admin)
+    assert after.headers["X-Cache"] == "MISS"
+    assert after.json()["email_verified"] is True
+    assert after.json()["email"] == extra.get("new_email", "alice@example.com")
