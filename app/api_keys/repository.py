@@ -5,15 +5,30 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Update, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Update, and_, bindparam, or_, select, update
 
 from app.api_keys.models import ApiKey
 from app.users.models import User
 from core.repository import BaseRepository
 
 
+def live(now: datetime) -> ColumnElement[bool]:
+    """A key usable at `now`: not revoked, not expired, and minted at its owner's current token
+    version (no account-wide revocation since)."""
+    owners_version = select(User.token_version).where(User.id == ApiKey.user_id)
+    return and_(
+        ApiKey.revoked_at.is_(None),
+        or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+        ApiKey.token_version == owners_version.scalar_subquery(),
+    )
+
+
 class ApiKeyRepository(BaseRepository[ApiKey]):
     model = ApiKey
+
+    async def count_live(self, user_id: uuid.UUID, now: datetime) -> int:
+        """How many usable keys `user_id` holds at `now`."""
+        return await self.count(self.select().where(ApiKey.user_id == user_id, live(now)))
 
     async def live_ids(self, ids: Collection[uuid.UUID], now: datetime) -> set[uuid.UUID]:
         """Those of `ids` that are keys neither revoked, deleted nor expired at `now` (the

@@ -5,10 +5,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select
 
 from app.api_keys.models import ApiKey
-from app.users.models import User
+from app.api_keys.repository import live
 from core.db import utcnow
 from core.fields import Timestamp
 from core.filtering import Filter, FilterSet
@@ -61,11 +61,6 @@ class ApiKeyFilters(FilterSet):
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         stmt = super().apply(stmt)
         if self.active is not None:
-            owners_version = select(User.token_version).where(User.id == ApiKey.user_id)
-            live = (
-                ApiKey.revoked_at.is_(None)
-                & or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > utcnow())
-                & (ApiKey.token_version == owners_version.scalar_subquery())
-            )
-            stmt = stmt.where(live if self.active else ~live)
+            usable = live(utcnow())
+            stmt = stmt.where(usable if self.active else ~usable)
         return stmt

@@ -25,10 +25,11 @@ from app.messenger.schemas import (
     ThreadCreate,
     ThreadUpdate,
 )
+from app.messenger.settings import messenger_settings
 from app.users.controller import UserController
 from core.controller import Action, BaseController, Owner, Parent
 from core.db import utcnow
-from core.errors import Forbidden, InvalidInput, NotFound, field_error
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.pagination import CursorPagination
 from core.platform.realtime import emit, emit_ephemeral, next_seq, read_events
 from core.security import Scope
@@ -64,6 +65,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
     async def perform_create(self, data: ThreadCreate, **values: Any) -> Thread:
         """The thread, its creator and the (deduplicated) participants."""
         await self._require_active_users(data.participant_ids, "participant_ids")
+        _require_room({self.me.id, *data.participant_ids})
         now = utcnow()
         thread = await self.repository.add(
             Thread(
@@ -93,6 +95,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
         new = [uid for uid in data.user_ids if uid not in present]
         if not new:
             return await self.as_read(thread)
+        _require_room({*present, *new})
         stream = THREADS(thread.id)
         seq = await next_seq(self, stream)
         await self._add_members(thread, new, seq)
@@ -171,6 +174,13 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
                     for i, uid in bad
                 ],
             )
+
+
+def _require_room(members: set[uuid.UUID]) -> None:
+    """409 when `members` are more than a thread may have (MESSENGER_MAX_PARTICIPANTS)."""
+    cap = messenger_settings().max_participants
+    if len(members) > cap:
+        raise Conflict(f"A thread has at most {cap} participants, its creator included.")
 
 
 class MessageController(BaseController[Message, MessageCreate, MessageUpdate, MessageRepository]):

@@ -19,7 +19,9 @@ from tests.realtime.conftest import Client, sign_in
 pytestmark = pytest.mark.slow
 
 
-async def _keyed(servers: list[str], http: httpx.AsyncClient, database: Any) -> tuple[Client, Any]:
+async def _keyed(
+    servers: list[str], http: httpx.AsyncClient, database: Any
+) -> tuple[Client, Client, Any]:
     """alice signed in on B, and a client of A that authenticates with a key of hers."""
     await create_user(database, "alice@example.com", full_name="Alice")
     person = await sign_in(servers[-1], http, "alice@example.com")

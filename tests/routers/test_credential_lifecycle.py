@@ -14,7 +14,8 @@ from sqlalchemy import update
 
 from app.users.models import EmailToken, Purpose, User
 from core.db import utcnow
-from tests.app.users.support import API, auth, tokens
+from tests.app.users.support import API, auth, refresh, tokens
+from tests.conftest import client_for
 from tests.helpers import DEFAULT_PASSWORD, create_user
 from tests.routers.test_api_keys import KEYS, new_key
 
@@ -173,13 +174,12 @@ def test_every_write_under_users_me_and_auth_sessions_is_people_only(app: Any) -
             found |= calls(sub)
         return found
 
+    prefixes = ("/users/me", "/auth/logout", "/users/{user_id}/scopes", "/admin/api-keys")
     checked = []
     for route in app.routes:
-        if not isinstance(route, APIRoute) or route.methods <= {"GET", "HEAD"}:
+        if not isinstance(route, APIRoute) or (route.methods or set()) <= {"GET", "HEAD"}:
             continue
-        if route.path.startswith(f"{API}/users/me") or route.path.startswith(
-            (f"{API}/auth/logout", f"{API}/users/{{user_id}}/scopes", f"{API}/admin/api-keys")
-        ):
+        if route.path.startswith(tuple(API + prefix for prefix in prefixes)):
             assert refuse_api_keys in calls(route.dependant), route.path
             checked.append(route.path)
     assert f"{API}/users/me/email" in checked and len(checked) >= 8
@@ -240,3 +240,40 @@ async def test_the_admin_cache_is_fresh_after_an_html_account_page(
     assert after.headers["X-Cache"] == "MISS"
     assert after.json()["email_verified"] is True
     assert after.json()["email"] == extra.get("new_email", "alice@example.com")
+
+
+# -- how many a user may hold --------------------------------------------------------------------
+
+
+async def test_api_keys_per_user_are_capped_and_a_revoked_one_frees_a_place(
+    make_app: Any, database: Any
+) -> None:
+    await create_user(database)
+    async with make_app(AUTH_MAX_API_KEYS_PER_USER="2") as app, client_for(app) as client:
+        access = (await tokens(client))["access_token"]
+        first = await new_key(client, access, ["regular"])
+        await new_key(client, access, ["regular"])
+        body = {"name": "third", "scopes": ["regular"]}
+        refused = await client.post(KEYS, json=body, headers=auth(access))
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "2" in refused.json()["detail"]
+        revoked = await client.delete(f"{KEYS}/{first['id']}", headers=auth(access))
+        assert revoked.status_code == 204
+        assert (await client.post(KEYS, json=body, headers=auth(access))).status_code == 201
+
+
+async def test_live_sessions_per_user_are_capped_by_ending_the_oldest(
+    make_app: Any, database: Any
+) -> None:
+    await create_user(database)
+    async with make_app(AUTH_MAX_SESSIONS_PER_USER="2") as app, client_for(app) as client:
+        pairs = [await tokens(client) for _ in range(3)]
+        oldest, *kept = pairs
+        assert (await client.get(ME, headers=auth(oldest["access_token"]))).status_code == 401
+        assert (await refresh(client, oldest["refresh_token"])).status_code == 401
+        for pair in kept:
+            assert (await client.get(ME, headers=auth(pair["access_token"]))).status_code == 200
+        rotated = await refresh(client, kept[0]["refresh_token"])  # rotating opens no session
+        assert rotated.status_code == 200, rotated.text
+        assert (await client.get(ME, headers=auth(kept[1]["access_token"]))).status_code == 200
