@@ -2,20 +2,25 @@
 too (password reset, password change, logout-all, deletion), and a key minted afterwards works.
 Each test here is named by a line of docs/auth.md ("What ends each credential")."""
 
+import asyncio
 import hashlib
 import secrets
+import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from sqlalchemy import update
 
 from app.users.models import EmailToken, Purpose, User
 from core.db import utcnow
+from core.platform.realtime import Grant
 from tests.app.users.support import API, auth, refresh, tokens
-from tests.conftest import client_for
+from tests.conftest import TEST_SECRET, client_for
 from tests.helpers import DEFAULT_PASSWORD, create_user
 from tests.routers.test_api_keys import KEYS, new_key
 
@@ -277,3 +282,31 @@ async def test_live_sessions_per_user_are_capped_by_ending_the_oldest(
         rotated = await refresh(client, kept[0]["refresh_token"])  # rotating opens no session
         assert rotated.status_code == 200, rotated.text
         assert (await client.get(ME, headers=auth(kept[1]["access_token"]))).status_code == 200
+
+
+# -- the other credentials' ends that no other test states ---------------------------------------
+
+
+async def test_an_expired_refresh_token_is_refused(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    """Its `exp` passed (re-signed with the real key, so only the expiry is wrong)."""
+    await create_user(database)
+    pair = await tokens(client)
+    claims = jwt.decode(pair["refresh_token"], options={"verify_signature": False})
+    claims["exp"] = int(time.time()) - 1
+    stale = jwt.encode(claims, TEST_SECRET, algorithm="HS256")
+    assert (await refresh(client, stale)).status_code == 401
+    assert (await refresh(client, pair["refresh_token"])).status_code == 200
+
+
+async def test_a_websocket_ticket_works_once_and_only_within_its_ttl(app: Any) -> None:
+    """The ticket store of this leg (Redis on services, in-process on embedded)."""
+    tickets = app.state.realtime.tickets
+    grant = Grant(uuid.uuid4(), None, {"ver": 0})
+    once = await tickets.issue(grant, 5)
+    assert await tickets.redeem(once) == grant
+    assert await tickets.redeem(once) is None
+    late = await tickets.issue(grant, 1)
+    await asyncio.sleep(1.2)
+    assert await tickets.redeem(late) is None
