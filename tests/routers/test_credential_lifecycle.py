@@ -310,3 +310,18 @@ async def test_a_websocket_ticket_works_once_and_only_within_its_ttl(app: Any) -
     late = await tickets.issue(grant, 1)
     await asyncio.sleep(1.2)
     assert await tickets.redeem(late) is None
+
+
+def test_every_test_the_credentials_table_names_exists() -> None:
+    """docs/auth.md "What ends each credential" names its proof per line: each must exist."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "auth.md").read_text()
+    section = doc.split("## What ends each credential", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`((?:routers|realtime)/test_\w+\.py)::(test_\w+)`", section)
+    assert len(named) >= 20
+    for path, name in named:
+        source = (root / "tests" / path).read_text()
+        assert re.search(rf"^(async )?def {name}\(", source, re.MULTILINE), f"{path}::{name}"
