@@ -1,8 +1,8 @@
 """api keys follow the account's token version: api_keys.token_version (existing keys take
 their owner's current version, so they keep working until the next account-wide revocation)
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012_2fa
 Create Date: 2026-12-14 10:00:00.000000
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0012'
-down_revision: str | Sequence[str] | None = '0011'
+revision: str = '0013'
+down_revision: str | Sequence[str] | None = '0012_2fa'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
