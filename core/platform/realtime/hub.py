@@ -84,8 +84,10 @@ class Hub:
     """The process's sockets and their fan-out.
 
     Args:
-        broker, tickets, slots: Redis-backed across processes, in-process on the embedded
-            default (`stores_for` picks them).
+        broker: the fan-out between processes (Redis pub/sub, or in-process on the
+            embedded default; `stores_for` picks it and the two stores).
+        tickets: the single-use ticket store.
+        slots: the per-user connection slots, counted across processes.
         settings: buffer size, connection limit, heartbeat, idle timeout, sweep interval.
         on_frame: the handler of client frames other than `ping`; default: the declared
             ones (`client_frame`, e.g. the messenger's typing and read markers).
