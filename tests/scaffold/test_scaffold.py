@@ -2,8 +2,9 @@
 `python -m scaffold`.
 
 Bad scaffold input is refused cleanly. The full run works on a temporary copy of the project:
-apply the hand-written Todo walkthrough exactly as documented (its test included), scaffold three entities (an owned
-Project with an enum, its child Task, and a StockItem with every field type), lint and
+apply the hand-written Todo walkthrough exactly as documented (its test included), scaffold
+three entities (an owned Project with an enum, its child Task, and a StockItem with every field
+type), lint and
 type-check all of it, check the migrations end in one head, then run the API tests on this leg
 with the same interpreter.
 """
