@@ -158,7 +158,7 @@ class Hub:
     ) -> None:
         """Deliver the frame `text` to every socket of `recipients`, in every process. Call it
         after the commit (`after_commit`); a failure is logged, and clients see the gap in
-        `seq` and fetch it (see the README's protocol)."""
+        `seq` and fetch it (docs/reference/websocket.md)."""
         to = [str(r) for r in recipients]
         header = json.dumps({"to": to, "key": key, "seq": seq, "at": time.time()})
         try:
