@@ -71,7 +71,9 @@ async def page() -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
         browser = await launch(playwright)
         try:
-            yield await browser.new_page(viewport={"width": 1280, "height": 900})
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(60_000)  # the search index builds in a worker: slow when busy
+            yield page
         finally:
             await browser.close()
 
@@ -101,7 +103,7 @@ async def test_search_finds_a_page(page: Page, base_url: str) -> None:
     await page.locator("label.md-search__icon, .md-search__input").first.click()
     await page.locator("input.md-search__input").fill("unit of work")
     result = page.locator(".md-search-result__item a").first
-    await result.wait_for(timeout=15_000)
+    await result.wait_for()
     await result.click()
     await page.wait_for_load_state()
     assert "unit of work" in (await page.locator("article").inner_text()).lower()
