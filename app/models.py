@@ -4,6 +4,7 @@ such as the messenger example, are imported through app/domains.py)."""
 from app.api_keys.models import ApiKey
 from app.domains import wirings
 from app.sso.models import SsoTicket, UserIdentity
+from app.two_factor.models import RecoveryCode, SignInChallenge, TotpCredential
 from app.users.models import AuthSession, EmailToken, RefreshToken, User
 from core.platform.jobs.models import FailedJob
 from core.platform.realtime.models import RealtimeEvent, RealtimeStream
@@ -16,9 +17,12 @@ __all__ = [
     "FailedJob",
     "RealtimeEvent",
     "RealtimeStream",
+    "RecoveryCode",
     "RefreshToken",
     "RequestLog",
+    "SignInChallenge",
     "SsoTicket",
+    "TotpCredential",
     "User",
     "UserIdentity",
 ]

@@ -1,7 +1,10 @@
-"""AUTH_* variables: token signing, lifetimes, the root token and the first superuser."""
+"""AUTH_* variables: token signing, lifetimes, the root token, the first superuser and the
+second factor (TOTP)."""
 
-from pydantic import Field, SecretStr
-from pydantic_settings import SettingsConfigDict
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from configs.base import PlinthSettings
 
@@ -28,3 +31,19 @@ class AuthSettings(PlinthSettings):
     password_min_length: int = 8
     password_max_length: int = 128
     allow_unverified_login: bool = True
+    # Second factor (app/two_factor, docs/auth.md "Second factor"). Tokens carrying any of these
+    # scopes are only issued to accounts with TOTP enabled (comma-separated: admin,superuser).
+    totp_required_scopes: Annotated[list[Literal["admin", "superuser"]], NoDecode] = []
+    # How long the challenge of a sign-in's second step (`mfa_token`) can be answered.
+    totp_challenge_seconds: int = Field(default=300, ge=30, le=900)
+    # Encrypts the stored TOTP secrets; unset: derived from AUTH_SECRET_KEY. Set it before
+    # rotating AUTH_SECRET_KEY, else every enrolled authenticator stops working.
+    totp_encryption_key: SecretStr | None = None
+
+    @field_validator("totp_required_scopes", mode="before")
+    @classmethod
+    def split_commas(cls, value: object) -> object:
+        """Accept `admin,superuser` as well as a JSON list."""
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value

@@ -8,7 +8,11 @@ from typing import Any, ClassVar
 
 
 class AppError(Exception):
-    """Base of every error the API answers on purpose (RFC 9457 problem details)."""
+    """Base of every error the API answers on purpose (RFC 9457 problem details).
+
+    `extensions` become extension members of the body, beside `detail` (e.g. a challenge the
+    client answers next); they must never carry anything the caller should not see.
+    """
 
     status: ClassVar[int] = 400
     title: ClassVar[str] = "Bad request"
@@ -20,10 +24,12 @@ class AppError(Exception):
         *,
         errors: Sequence[Mapping[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
+        extensions: Mapping[str, Any] | None = None,
     ) -> None:
         self.detail = detail or self.title
         self.errors = list(errors or [])
         self.headers = dict(headers or {})
+        self.extensions = dict(extensions or {})
         super().__init__(self.detail)
 
 

@@ -101,7 +101,12 @@ def problem_body(
 def error_body(exc: AppError) -> dict[str, Any]:
     """The problem-details body of a domain error."""
     return problem_body(
-        exc.status, detail=exc.detail, title=exc.title, type_slug=exc.type_slug, errors=exc.errors
+        exc.status,
+        detail=exc.detail,
+        title=exc.title,
+        type_slug=exc.type_slug,
+        errors=exc.errors,
+        extensions=exc.extensions,
     )
 
 
@@ -126,6 +131,7 @@ def error_response(exc: AppError) -> ProblemResponse:
         type_slug=exc.type_slug,
         errors=exc.errors,
         headers=exc.headers,
+        extensions=exc.extensions,
     )
 
 

@@ -19,6 +19,7 @@ from routers import (
     realtime,
     root,
     sso,
+    two_factor,
     users,
 )
 from routers.gates import API_VERSION, gates
@@ -43,11 +44,14 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(account.router, dependencies=gates.PUBLIC)
     api.include_router(account.me_router, dependencies=gates.AUTHENTICATED)
     api.include_router(sso.router, dependencies=gates.PUBLIC)
+    api.include_router(two_factor.router, dependencies=gates.PUBLIC)
     api.include_router(users.me_router, dependencies=gates.AUTHENTICATED)
+    api.include_router(two_factor.me_router, dependencies=gates.AUTHENTICATED)
     api.include_router(sso.identities_router, dependencies=gates.AUTHENTICATED)
     api.include_router(api_keys.me_router, dependencies=gates.AUTHENTICATED)
     api.include_router(api_keys.admin_router, dependencies=gates.ADMIN)
     api.include_router(users.admin_router, dependencies=gates.ADMIN)
+    api.include_router(two_factor.admin_router, dependencies=gates.ADMIN)
     api.include_router(admin.router, dependencies=gates.ADMIN)
     api.include_router(jobs.router, dependencies=gates.ADMIN)
     api.include_router(root.router, dependencies=gates.ROOT)

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
+from app.two_factor.service import tokens_or_challenge
 from app.users.limits import FAILED_LOGINS, MAIL_SENDS, REGISTRATIONS
 from app.users.schemas import RefreshRequest, TokenResponse, UserRead, UserRegister
 from app.users.service import AuthService
@@ -53,9 +54,12 @@ async def login(
     auth: Auth,
 ) -> Any:
     """OAuth2 password flow: `username` is the email; `scope` narrows what the token may do
-    (space-separated, empty = every scope the account holds)."""
+    (space-separated, empty = every scope the account holds). An account with two-factor
+    sign-in gets 401 `mfa-required` with an `mfa_token`: send it and a code to
+    POST /auth/2fa/verify for the tokens."""
     async with FAILED_LOGINS.attempt(request, form.username, response):
-        return await auth.login(form.username, form.password, form.scopes)
+        outcome = await auth.login(form.username, form.password, form.scopes)
+    return tokens_or_challenge(outcome)
 
 
 @router.post("/refresh", response_model=TokenResponse, responses=problem_responses(401))

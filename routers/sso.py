@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from app.sso.controller import IdentityController
 from app.sso.schemas import ExchangeRequest, IdentityRead, LinkRequest, LinkStart, ProviderRead
 from app.sso.service import BINDING_COOKIE, FLOW_INVALID, SsoService
+from app.two_factor.service import tokens_or_challenge
 from app.users.schemas import TokenResponse
 from configs import get_settings
 from core.crud import CrudRouter
@@ -146,11 +147,12 @@ async def callback(
     return _redirect(done.url)
 
 
-@router.post("/exchange", response_model=TokenResponse, responses=problem_responses(400))
+@router.post("/exchange", response_model=TokenResponse, responses=problem_responses(400, 401))
 async def exchange(data: ExchangeRequest, sso: Sso) -> Any:
     """Trade the one-time `code` from the callback's redirect (valid 60 s, once) for an access
-    and refresh token pair: a session like a password login's."""
-    return await sso.exchange(data.code)
+    and refresh token pair: a session like a password login's. An account with two-factor
+    sign-in gets 401 `mfa-required` with an `mfa_token` for POST /auth/2fa/verify instead."""
+    return tokens_or_challenge(await sso.exchange(data.code))
 
 
 @identities_router.post(

@@ -13,6 +13,7 @@ from app.sso.models import SsoTicket, UserIdentity
 from app.sso.oidc import AuthorizationRequest, OidcError, oidc_clients
 from app.sso.repository import IdentityRepository, SsoTicketRepository
 from app.sso.schemas import LinkStart, Redirect
+from app.two_factor.schemas import MfaChallenge
 from app.users.controller import UserController
 from app.users.models import User
 from app.users.repository import UserRepository
@@ -181,8 +182,9 @@ class SsoService(ControllerService):
         await self._put("login", one_time, payload, self.settings.code_ttl_seconds)
         return {"code": one_time}
 
-    async def exchange(self, code: str) -> TokenResponse:
-        """Our token pair for a one-time code: a new session with the account's scopes."""
+    async def exchange(self, code: str) -> TokenResponse | MfaChallenge:
+        """Our token pair for a one-time code: a new session with the account's scopes (or,
+        for an account with a second factor, the challenge of `AuthService.sign_in`)."""
         ticket = await self._take("login", code)
         user = None
         if ticket is not None:
@@ -190,7 +192,7 @@ class SsoService(ControllerService):
         if user is None or not user.is_active:
             raise BadRequest(CODE_INVALID)
         auth = self.service(AuthService)
-        return await auth.open_session(user, expand_scopes(user.scopes))
+        return await auth.sign_in(user, expand_scopes(user.scopes))
 
     # -- accounts -----------------------------------------------------------------------------
 

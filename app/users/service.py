@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from app.two_factor.schemas import MfaChallenge
+from app.two_factor.service import TwoFactorService, permitted
 from app.users.authentication import issue_access_token
 from app.users.controller import UserController
 from app.users.email import mailer
@@ -98,9 +100,11 @@ class AuthService(ControllerService):
 
     # -- tokens -------------------------------------------------------------------------------
 
-    async def login(self, email: str, password: str, requested: Iterable[str]) -> TokenResponse:
-        """Check the password (same answer and cost whether or not the user exists), open a
-        session and return its first token pair."""
+    async def login(
+        self, email: str, password: str, requested: Iterable[str]
+    ) -> TokenResponse | MfaChallenge:
+        """Check the password (same answer and cost whether or not the user exists), then
+        `sign_in`: the session's first token pair, or the second step's challenge."""
         max_length = get_settings().auth.password_max_length
         if len(password) > max_length:
             raise InvalidInput(
@@ -121,7 +125,7 @@ class AuthService(ControllerService):
             raise BadRequest("invalid_scope: none of the requested scopes is granted.")
         if new_hash:
             await repository.update(user, {"hashed_password": new_hash})
-        return await self._open_session(user, granted)
+        return await self.sign_in(user, granted)
 
     async def refresh(self, token: str) -> TokenResponse:
         """Rotate a refresh token. A token used again within AUTH_REFRESH_GRACE_SECONDS of its
@@ -158,9 +162,24 @@ class AuthService(ControllerService):
         sessions = await self.sessions.purge_expired(now)
         return sessions, tokens
 
+    async def sign_in(self, user: User, scopes: frozenset[str]) -> TokenResponse | MfaChallenge:
+        """After a first factor (password, SSO): a session and its first pair — or, when the
+        account has a second factor, the challenge `finish_sign_in` answers. Without one, the
+        scopes AUTH_TOTP_REQUIRED_SCOPES names are left out."""
+        two_factor = self.service(TwoFactorService)
+        if await two_factor.is_enabled(user.id):
+            return await two_factor.challenge(user, scopes)
+        return await self._open_session(user, permitted(scopes))
+
+    async def finish_sign_in(self, mfa_token: str, code: str) -> TokenResponse:
+        """The second step: a session for the challenge's account once `code` is accepted,
+        with the scopes asked for at the first step that the account still holds."""
+        user, requested = await self.service(TwoFactorService).answer(mfa_token, code)
+        return await self._open_session(user, grant_scopes(requested, user.scopes))
+
     async def open_session(self, user: User, scopes: frozenset[str]) -> TokenResponse:
-        """A new session for `user` with `scopes` and its first token pair (password and SSO
-        sign-ins alike)."""
+        """A new session for `user` with `scopes` and its first token pair, with no second step
+        (sign-ins go through `sign_in`)."""
         return await self._open_session(user, scopes)
 
     async def _open_session(self, user: User, scopes: frozenset[str]) -> TokenResponse:
@@ -211,6 +230,7 @@ class AuthService(ControllerService):
         ):
             raise Unauthorized(REFRESH_FAILED)
         scopes = grant_scopes(str(claims.get("scope", "")).split(), user.scopes)
+        scopes = await self.service(TwoFactorService).scopes_for(user.id, scopes)
         if not scopes:
             raise Unauthorized(REFRESH_FAILED)
         return await self._issue_pair(user, scopes, auth_session)

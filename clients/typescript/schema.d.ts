@@ -80,7 +80,9 @@ export interface paths {
         /**
          * Login
          * @description OAuth2 password flow: `username` is the email; `scope` narrows what the token may do
-         *     (space-separated, empty = every scope the account holds).
+         *     (space-separated, empty = every scope the account holds). An account with two-factor
+         *     sign-in gets 401 `mfa-required` with an `mfa_token`: send it and a code to
+         *     POST /auth/2fa/verify for the tokens.
          */
         post: operations["auth_login"];
         delete?: never;
@@ -353,9 +355,33 @@ export interface paths {
         /**
          * Exchange
          * @description Trade the one-time `code` from the callback's redirect (valid 60 s, once) for an access
-         *     and refresh token pair: a session like a password login's.
+         *     and refresh token pair: a session like a password login's. An account with two-factor
+         *     sign-in gets 401 `mfa-required` with an `mfa_token` for POST /auth/2fa/verify instead.
          */
         post: operations["sso_exchange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/2fa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify
+         * @description The second step of a sign-in: the `mfa_token` of the 401 `mfa-required` answer (from
+         *     POST /auth/login or /auth/sso/exchange) and a code from the authenticator app, or an unused
+         *     recovery code. Answers the session's token pair; the token works once. Wrong codes are
+         *     limited per account (RATE_LIMIT_TOTP_ACCOUNT) and per client IP.
+         */
+        post: operations["auth_verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -389,6 +415,111 @@ export interface paths {
          *     every session and token, this one included: use the `tokens` pair in the answer.
          */
         patch: operations["users_update_me"];
+        trace?: never;
+    };
+    "/api/v1/users/me/2fa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Status
+         * @description Whether sign-ins need a code, whether an enrolment is pending, whether your scopes
+         *     require the factor, and how many recovery codes are left.
+         */
+        get: operations["two_factor_read_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/2fa/enrol": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enrol
+         * @description Start setting up an authenticator app (your password required): answers its secret and
+         *     `otpauth://` URI, this once. Sign-ins need no code until POST /users/me/2fa/confirm.
+         */
+        post: operations["two_factor_enrol"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/2fa/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm
+         * @description Turn two-factor sign-in on with a first code from the app. Answers ten single-use
+         *     recovery codes, this once: keep them somewhere safe.
+         */
+        post: operations["two_factor_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/2fa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew Recovery Codes
+         * @description Ten new recovery codes for a fresh code (or a recovery code); the old ones stop
+         *     working.
+         */
+        post: operations["two_factor_renew_recovery_codes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/2fa/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable
+         * @description Turn two-factor sign-in off with a fresh code (or a recovery code): the secret and the
+         *     recovery codes are deleted.
+         */
+        post: operations["two_factor_disable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/users/me/identities/{provider}/link": {
@@ -590,6 +721,28 @@ export interface paths {
         /** Restore user */
         post: operations["users_restore"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/2fa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Reset Two Factor
+         * @description Admin: remove a user's second factor (lost authenticator and recovery codes); they sign
+         *     in with the password alone until they enrol again. Only a superuser may reset a
+         *     superuser's; never with an API key.
+         */
+        delete: operations["users_reset_two_factor"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1065,6 +1218,18 @@ export interface components {
              */
             client_secret?: string | null;
         };
+        /**
+         * CodeConfirm
+         * @description A fresh code (it is used up).
+         */
+        CodeConfirm: {
+            /**
+             * Code
+             * @description A 6-digit code from the authenticator app, or an unused recovery code.
+             * @example 123456
+             */
+            code: string;
+        };
         /** CursorPage[FailedJobRead] */
         CursorPage_FailedJobRead_: {
             /** Items */
@@ -1132,6 +1297,34 @@ export interface components {
         Enqueued: {
             /** Task Id */
             task_id: string;
+        };
+        /**
+         * Enrolment
+         * @description The new authenticator's secret, shown this once: add it to an authenticator app (the URI
+         *     as a QR code, or the secret typed in), then confirm with a first code.
+         */
+        Enrolment: {
+            /**
+             * Secret
+             * @description Base32, for typing into the app.
+             */
+            secret: string;
+            /**
+             * Provisioning Uri
+             * @description `otpauth://totp/...`, for a QR code.
+             */
+            provisioning_uri: string;
+        };
+        /**
+         * EnrolmentStart
+         * @description Start setting up an authenticator; the account's password proves it is its owner.
+         */
+        EnrolmentStart: {
+            /**
+             * Current Password
+             * @description Required when the account has a password (SSO-only accounts: a sign-in at most 10 minutes old instead).
+             */
+            current_password?: string | null;
         };
         /** EventPage */
         EventPage: {
@@ -1395,6 +1588,29 @@ export interface components {
         MessageUpdate: {
             /** Body */
             body: string;
+        };
+        /**
+         * MfaVerify
+         * @description The answer to a sign-in's challenge.
+         */
+        MfaVerify: {
+            /** Mfa Token */
+            mfa_token: string;
+            /**
+             * Code
+             * @description A 6-digit code from the authenticator app, or an unused recovery code.
+             * @example 123456
+             */
+            code: string;
+        };
+        /**
+         * NewRecoveryCodes
+         * @description Single-use codes for when the authenticator is lost, shown this once: only their hashes
+         *     are kept. Each signs in once in place of a code.
+         */
+        NewRecoveryCodes: {
+            /** Recovery Codes */
+            recovery_codes: string[];
         };
         /** OffsetPage[ApiKeyAdminRead] */
         OffsetPage_ApiKeyAdminRead_: {
@@ -1846,6 +2062,29 @@ export interface components {
             expires_in: number;
             /** Scope */
             scope: string;
+        };
+        /**
+         * TwoFactorStatus
+         * @description The account's second factor.
+         */
+        TwoFactorStatus: {
+            /**
+             * Enabled
+             * @description Sign-ins need a code.
+             */
+            enabled: boolean;
+            /**
+             * Pending
+             * @description An enrolment waits for its first code.
+             */
+            pending: boolean;
+            /**
+             * Required
+             * @description The account holds a scope in AUTH_TOTP_REQUIRED_SCOPES: without the factor its tokens leave those scopes out.
+             */
+            required: boolean;
+            /** Recovery Codes Left */
+            recovery_codes_left: number;
         };
         /**
          * UserAdminRead
@@ -4434,6 +4673,216 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    auth_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaVerify"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflicts with existing data or with the resource's state. */
             409: {
                 headers: {
@@ -4875,6 +5324,972 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MeUpdated"];
                 };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    two_factor_read_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwoFactorStatus"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    two_factor_enrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrolmentStart"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Enrolment"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    two_factor_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeConfirm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewRecoveryCodes"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    two_factor_renew_recovery_codes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeConfirm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewRecoveryCodes"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    two_factor_disable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeConfirm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
             400: {
@@ -8180,6 +9595,193 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["UserAdminRead"];
                 };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    users_reset_two_factor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
             401: {

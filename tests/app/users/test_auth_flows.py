@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.authentication import authenticate
 from app.users.models import AuthSession, RefreshToken
 from app.users.repository import RefreshTokenRepository
+from app.users.schemas import TokenResponse
 from app.users.service import AuthService, grant_scopes
 from core.db import utcnow
 from core.errors import Unauthorized
@@ -39,6 +40,7 @@ async def _session_with_token(database: Any) -> str:
     user = await create_user(database)
     async with unit_of_work(database) as session:
         pair = await AuthService(session, None).login(user.email, DEFAULT_PASSWORD, [])
+    assert isinstance(pair, TokenResponse)  # no second factor
     return pair.refresh_token
 
 
@@ -82,6 +84,7 @@ async def test_authenticate_costs_one_indexed_query(database: Any) -> None:
     user = await create_user(database)
     async with unit_of_work(database) as session:
         pair = await AuthService(session, None).login(user.email, DEFAULT_PASSWORD, [])
+    assert isinstance(pair, TokenResponse)
     with recorded_statements(database.engine) as seen:
         principal = await authenticate(database, pair.access_token)
     assert principal.id == user.id

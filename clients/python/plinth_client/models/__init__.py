@@ -5,6 +5,7 @@ from .api_key_create import ApiKeyCreate
 from .api_key_created import ApiKeyCreated
 from .api_key_read import ApiKeyRead
 from .body_auth_login import BodyAuthLogin
+from .code_confirm import CodeConfirm
 from .cursor_page_failed_job_read import CursorPageFailedJobRead
 from .cursor_page_message_read import CursorPageMessageRead
 from .cursor_page_request_log_read import CursorPageRequestLogRead
@@ -12,6 +13,8 @@ from .cursor_page_thread_read import CursorPageThreadRead
 from .email_change_request import EmailChangeRequest
 from .email_request import EmailRequest
 from .enqueued import Enqueued
+from .enrolment import Enrolment
+from .enrolment_start import EnrolmentStart
 from .event_page import EventPage
 from .event_page_items_item import EventPageItemsItem
 from .exchange_request import ExchangeRequest
@@ -29,6 +32,8 @@ from .me_updated import MeUpdated
 from .message_create import MessageCreate
 from .message_read import MessageRead
 from .message_update import MessageUpdate
+from .mfa_verify import MfaVerify
+from .new_recovery_codes import NewRecoveryCodes
 from .offset_page_api_key_admin_read import OffsetPageApiKeyAdminRead
 from .offset_page_api_key_read import OffsetPageApiKeyRead
 from .offset_page_identity_read import OffsetPageIdentityRead
@@ -56,6 +61,7 @@ from .ticket_create_resume import TicketCreateResume
 from .ticket_read import TicketRead
 from .token_confirm import TokenConfirm
 from .token_response import TokenResponse
+from .two_factor_status import TwoFactorStatus
 from .user_admin_read import UserAdminRead
 from .user_admin_update import UserAdminUpdate
 from .user_read import UserRead
@@ -67,6 +73,7 @@ __all__ = (
     "ApiKeyCreated",
     "ApiKeyRead",
     "BodyAuthLogin",
+    "CodeConfirm",
     "CursorPageFailedJobRead",
     "CursorPageMessageRead",
     "CursorPageRequestLogRead",
@@ -74,6 +81,8 @@ __all__ = (
     "EmailChangeRequest",
     "EmailRequest",
     "Enqueued",
+    "Enrolment",
+    "EnrolmentStart",
     "EventPage",
     "EventPageItemsItem",
     "ExchangeRequest",
@@ -91,6 +100,8 @@ __all__ = (
     "MessageUpdate",
     "MeUpdate",
     "MeUpdated",
+    "MfaVerify",
+    "NewRecoveryCodes",
     "OffsetPageApiKeyAdminRead",
     "OffsetPageApiKeyRead",
     "OffsetPageIdentityRead",
@@ -118,6 +129,7 @@ __all__ = (
     "TicketRead",
     "TokenConfirm",
     "TokenResponse",
+    "TwoFactorStatus",
     "UserAdminRead",
     "UserAdminUpdate",
     "UserRead",

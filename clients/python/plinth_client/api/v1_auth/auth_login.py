@@ -107,7 +107,9 @@ def sync_detailed(
     """Login
 
      OAuth2 password flow: `username` is the email; `scope` narrows what the token may do
-    (space-separated, empty = every scope the account holds).
+    (space-separated, empty = every scope the account holds). An account with two-factor
+    sign-in gets 401 `mfa-required` with an `mfa_token`: send it and a code to
+    POST /auth/2fa/verify for the tokens.
 
     Args:
         body (BodyAuthLogin):
@@ -139,7 +141,9 @@ def sync(
     """Login
 
      OAuth2 password flow: `username` is the email; `scope` narrows what the token may do
-    (space-separated, empty = every scope the account holds).
+    (space-separated, empty = every scope the account holds). An account with two-factor
+    sign-in gets 401 `mfa-required` with an `mfa_token`: send it and a code to
+    POST /auth/2fa/verify for the tokens.
 
     Args:
         body (BodyAuthLogin):
@@ -166,7 +170,9 @@ async def asyncio_detailed(
     """Login
 
      OAuth2 password flow: `username` is the email; `scope` narrows what the token may do
-    (space-separated, empty = every scope the account holds).
+    (space-separated, empty = every scope the account holds). An account with two-factor
+    sign-in gets 401 `mfa-required` with an `mfa_token`: send it and a code to
+    POST /auth/2fa/verify for the tokens.
 
     Args:
         body (BodyAuthLogin):
@@ -196,7 +202,9 @@ async def asyncio(
     """Login
 
      OAuth2 password flow: `username` is the email; `scope` narrows what the token may do
-    (space-separated, empty = every scope the account holds).
+    (space-separated, empty = every scope the account holds). An account with two-factor
+    sign-in gets 401 `mfa-required` with an `mfa_token`: send it and a code to
+    POST /auth/2fa/verify for the tokens.
 
     Args:
         body (BodyAuthLogin):

@@ -43,6 +43,11 @@ def _parse_response(
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
     if response.status_code == 409:
         response_409 = Problem.from_dict(response.json())
 
@@ -103,7 +108,8 @@ def sync_detailed(
     """Exchange
 
      Trade the one-time `code` from the callback's redirect (valid 60 s, once) for an access
-    and refresh token pair: a session like a password login's.
+    and refresh token pair: a session like a password login's. An account with two-factor
+    sign-in gets 401 `mfa-required` with an `mfa_token` for POST /auth/2fa/verify instead.
 
     Args:
         body (ExchangeRequest): The one-time code the callback sent to the frontend.
@@ -135,7 +141,8 @@ def sync(
     """Exchange
 
      Trade the one-time `code` from the callback's redirect (valid 60 s, once) for an access
-    and refresh token pair: a session like a password login's.
+    and refresh token pair: a session like a password login's. An account with two-factor
+    sign-in gets 401 `mfa-required` with an `mfa_token` for POST /auth/2fa/verify instead.
 
     Args:
         body (ExchangeRequest): The one-time code the callback sent to the frontend.
@@ -162,7 +169,8 @@ async def asyncio_detailed(
     """Exchange
 
      Trade the one-time `code` from the callback's redirect (valid 60 s, once) for an access
-    and refresh token pair: a session like a password login's.
+    and refresh token pair: a session like a password login's. An account with two-factor
+    sign-in gets 401 `mfa-required` with an `mfa_token` for POST /auth/2fa/verify instead.
 
     Args:
         body (ExchangeRequest): The one-time code the callback sent to the frontend.
@@ -192,7 +200,8 @@ async def asyncio(
     """Exchange
 
      Trade the one-time `code` from the callback's redirect (valid 60 s, once) for an access
-    and refresh token pair: a session like a password login's.
+    and refresh token pair: a session like a password login's. An account with two-factor
+    sign-in gets 401 `mfa-required` with an `mfa_token` for POST /auth/2fa/verify instead.
 
     Args:
         body (ExchangeRequest): The one-time code the callback sent to the frontend.
