@@ -48,7 +48,7 @@ echo "template-check: 2/3 the project without the example: lint, types, embedded
 WIRING_TESTS=(
 	tests/core/test_migrations.py tests/core/test_jobs_maintenance.py tests/core/test_versioning.py
 	tests/routers/test_openapi.py tests/test_unconfigured_imports.py tests/deploy/test_compose.py
-	tests/scaffold/test_scaffold.py tests/realtime/test_own_streams.py
+	tests/scaffold/test_scaffold.py tests/realtime/test_own_streams.py tests/docs/test_docs.py
 )
 SERVICE="$WORK/service"
 make_project "$SERVICE" HEAD service-check false
