@@ -98,13 +98,16 @@ test-embedded: $(VENV)/.dev $(OIDC_PROVIDER) $(CHROMIUM)
 	PLINTH_TEST_LEG=embedded $(BIN)/pytest -q
 
 ## The template (copier.yml, docs/template.md): the project it makes without the example passes
-## its lint, types and embedded leg, and `copier update` to this commit works (commit first)
+## its own `make test`, and `copier update` to this commit works (commit first)
 template-check: $(VENV)/.dev $(OIDC_PROVIDER)
 	@if [ -f copier.yml ]; then bash scripts/template-check.sh; \
 	else echo "template-check: this project was made from the template; nothing to check"; fi
 
 ## Lint, type-check, build the docs, check the generated clients and the template, then the suite
-## on both legs
+## on both legs. Each test file runs once: the project the template makes without the example
+## runs its own `make test` (template-check), and here the legs leave out the files it ran as
+## they are, except the wiring tests (scripts/template-check.sh).
+test: export PLINTH_TESTS_RUN_BY_TEMPLATE := $(CURDIR)/.pytest-run-by-template
 test: lint typecheck docs client-check template-check test-services test-embedded
 
 bench: $(VENV)/.dev
