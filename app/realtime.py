@@ -1,4 +1,4 @@
-"""The app's event stream (README "Real-time events", docs/realtime.md): the hub's lifespan,
+"""The app's event stream (docs/reference/websocket.md, docs/realtime.md): the hub's lifespan,
 with the checks that end sockets whose login ended (the users') or whose API key did (the
 keys'). Its tickets, socket and gap-fill route are routers/realtime.py; the frames a client may
 send are declared by the domains (`client_frame`, e.g. app/messenger/realtime.py), their streams

@@ -52,7 +52,7 @@ async def events(
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> Any:
     """The thread's events after `after`, oldest first: how a client fills a gap in `seq`
-    (see the README's event-stream protocol)."""
+    (docs/reference/websocket.md)."""
     return await threads.events_after(thread_id, after, limit)
 
 
