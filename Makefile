@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: run dev test lint typecheck client client-check template-check test-services test-embedded \
-	bench migrate clean
+	bench migrate clean docs docs-serve
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -31,6 +31,21 @@ $(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
 CLIENT_TOOLS := clients/node_modules/.package-lock.json
 $(CLIENT_TOOLS): clients/package.json clients/package-lock.json
 	npm ci --prefix clients --no-audit --no-fund --silent
+
+# A headless Chromium for the docs site's browser test: Playwright's build, else Debian's chromium.
+CHROMIUM := $(VENV)/.chromium
+$(CHROMIUM): requirements-dev.txt scripts/ensure-chromium.sh | $(VENV)/.dev
+	bash scripts/ensure-chromium.sh
+	touch $@
+
+## Build the documentation site into site/ in strict mode: a broken link, page or reference fails
+docs: $(VENV)/.dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+## Serve the documentation at http://127.0.0.1:8000, rebuilt and reloaded on every change (docs/,
+## and the code its reference reads: core/ configs/ scaffold/ scripts/)
+docs-serve: $(VENV)/.dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --watch core --watch configs --watch scaffold --watch scripts
 
 ## Regenerate clients/: openapi.json, the Python client and the TypeScript types (commit them)
 client: $(VENV)/.dev $(CLIENT_TOOLS)
@@ -73,23 +88,27 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
 ## The PostgreSQL+Redis leg: installs both with apt-get when missing (as root), else fails
-test-services: $(VENV)/.dev $(OIDC_PROVIDER)
+test-services: $(VENV)/.dev $(OIDC_PROVIDER) $(CHROMIUM)
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
 	PLINTH_TEST_LEG=services $(BIN)/pytest -q
 
 ## The embedded leg alone (SQLite + in-process stand-ins): needs neither server
-test-embedded: $(VENV)/.dev $(OIDC_PROVIDER)
+test-embedded: $(VENV)/.dev $(OIDC_PROVIDER) $(CHROMIUM)
 	PLINTH_TEST_LEG=embedded $(BIN)/pytest -q
 
 ## The template (copier.yml, docs/template.md): the project it makes without the example passes
-## its lint, types and embedded leg, and `copier update` to this commit works (commit first)
+## its own `make test`, and `copier update` to this commit works (commit first)
 template-check: $(VENV)/.dev $(OIDC_PROVIDER)
 	@if [ -f copier.yml ]; then bash scripts/template-check.sh; \
 	else echo "template-check: this project was made from the template; nothing to check"; fi
 
-## Lint, type-check, check the generated clients and the template, then the suite on both legs
-test: lint typecheck client-check template-check test-services test-embedded
+## Lint, type-check, build the docs, check the generated clients and the template, then the suite
+## on both legs. Each test file runs once: the project the template makes without the example
+## runs its own `make test` (template-check), and here the legs leave out the files it ran as
+## they are, except the wiring tests (scripts/template-check.sh).
+test: export PLINTH_TESTS_RUN_BY_TEMPLATE := $(CURDIR)/.pytest-run-by-template
+test: lint typecheck docs client-check template-check test-services test-embedded
 
 bench: $(VENV)/.dev
 	@test -d bench || { echo "no bench/ here: it measures the messenger example" >&2; exit 1; }
@@ -98,4 +117,4 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site

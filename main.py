@@ -31,8 +31,7 @@ Use **Authorize** with the password flow (username = your email) to try gated ro
 
 **Real-time events** (a WebSocket, which Swagger cannot show): get a ticket with
 `POST /api/v1/realtime/tickets`, then open `/api/v1/realtime/ws` — the protocol, close codes and
-a browser client are in the README:
-[Real-time events](https://github.com/plinth-dev/plinth#real-time-events).
+a browser client are in the documentation: The WebSocket protocol (docs/reference/websocket.md).
 """
 
 

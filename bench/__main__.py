@@ -2,8 +2,8 @@
 
 Starts a throwaway PostgreSQL and Redis (tests/servers.py), migrates and seeds once, then for
 each worker count runs the app (compose/start: gunicorn + uvicorn workers, production
-settings) beside the reference (uvicorn, same worker count) and every scenario of issues 7
-and 11, with the ladder (bench/ladder.py) once at the smallest worker count.
+settings) beside the reference (uvicorn, same worker count) and every scenario of the first
+and the hot-path rounds, with the ladder (bench/ladder.py) once at the smallest worker count.
 Prints one table, writes bench/results/latest.json and the results section of bench/README.md,
 and profiles the app with py-spy for every target it misses.
 """

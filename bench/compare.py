@@ -1,7 +1,7 @@
 """Before/after of two runs: `python -m bench.compare before.json after.json` prints Markdown.
 
-One line per target of the newer run (1 worker; issue 11's since the ladder, issue 7's before),
-with the measured value and the CPU-based ratio of each run.
+One line per target of the newer run (1 worker; the hot-path round's since the ladder, the
+first round's before), with the measured value and the CPU-based ratio of each run.
 """
 
 import json

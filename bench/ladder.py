@@ -1,4 +1,4 @@
-"""The ladder (issue 11): the reference, then Plinth's building blocks added one at a time.
+"""The ladder: the reference, then Plinth's building blocks added one at a time.
 
     LADDER_RUNG=redis REF_DSN=postgresql://... REF_SECRET=... LADDER_REDIS_URL=redis://... \\
         uvicorn bench.ladder:app
@@ -94,7 +94,7 @@ LABELS = {
     "log": "e + buffered request log",
     "pydantic": "f + pydantic response models",
 }
-"""How the bench report names each rung (the letters of issue 11)."""
+"""How the bench report names each rung (the letters of bench/README.md's ladder)."""
 
 USER_FIELDS: tuple[str, ...] = (
     "id",

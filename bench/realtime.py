@@ -1,4 +1,4 @@
-"""Event-stream scenarios (issue 13), against the app as production runs it (gunicorn workers
+"""Event-stream scenarios, against the app as production runs it (gunicorn workers
 sharing Redis):
 
 - 6 fan-out: 100 members of one thread connected over the workers; the member posts; the time

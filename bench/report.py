@@ -1,4 +1,4 @@
-"""The targets of issue 11, the tables, bench/results/latest.json and the README section."""
+"""The hot-path targets, the tables, bench/results/latest.json and the README section."""
 
 from __future__ import annotations
 
@@ -53,10 +53,10 @@ REALTIME_IDLE_KB = 20.0
 
 
 def realtime_targets(realtime: dict[int, dict[str, Any]]) -> list[Target]:
-    """Issue 13's targets, from the run at the largest worker count: fan-out p99 from commit to
-    receipt ≤ 50 ms (judged on the client's time from the row's `created_at`, set just before
-    the commit: an upper bound; the workers' publish → written and the time from the POST's
-    start are reported beside it), ≤ 20 KB per idle socket, no errors."""
+    """The event-stream targets, from the run at the largest worker count: fan-out p99 from
+    commit to receipt ≤ 50 ms (judged on the client's time from the row's `created_at`, set just
+    before the commit: an upper bound; the workers' publish → written and the time from the
+    POST's start are reported beside it), ≤ 20 KB per idle socket, no errors."""
     if not realtime:
         return []
     run = realtime[max(realtime)]
@@ -87,7 +87,7 @@ def realtime_targets(realtime: dict[int, dict[str, Any]]) -> list[Target]:
 
 
 def targets(session: SessionResult) -> list[Target]:
-    """Every target of issue 11, from the 1-worker session."""
+    """Every target of the hot-path round, from the 1-worker session."""
     rows = session.rows
     me, me_ref = _find(rows, "1 "), _find(rows, "1 ", "reference")
     ladder_me, rung_d = _find(rows, "L1 "), _find(rows, "L1 ", "ladder:middlewares")

@@ -1,5 +1,5 @@
-"""The scenarios of issues 7 and 11, run on the app beside the reference (same worker count)
-and beside the ladder's rungs (bench/ladder.py).
+"""The scenarios of the first and the hot-path rounds (bench/README.md), run on the app beside
+the reference (same worker count) and beside the ladder's rungs (bench/ladder.py).
 
 Every ratio compares two figures measured back to back in the same session: the app against
 the reference (or, for the 1M thread, against the 1k thread's page), never across runs.
@@ -117,7 +117,7 @@ class Row:
 
 @dataclass
 class Target:
-    """One target of issue 11, checked at 1 worker."""
+    """One target of the hot-path round, checked at 1 worker."""
 
     name: str
     value: float | None
@@ -144,7 +144,7 @@ class SessionResult:
     rss_mb: list[float] = field(default_factory=list)
     rss_start_mb: list[float] = field(default_factory=list)  # after start-up, before any load
     rss_after_mb: dict[str, list[float]] = field(default_factory=dict)  # after each scenario
-    login_ceiling_rps: float | None = None  # cores / one hash (the issue's ceiling)
+    login_ceiling_rps: float | None = None  # cores / one hash (the login ceiling)
     measured_ceiling_rps: float | None = None  # hashes at once, nothing else: HashCost
     hash_ms: float | None = None
     loadavg: list[float] = field(default_factory=list)  # 1-minute load at start and end

@@ -68,7 +68,7 @@ def post_worker_init(worker: Any) -> None:
     Then collect the youngest generation less often (SERVER_GC_YOUNG_THRESHOLD): a request
     allocates a few thousand objects (rows, statements, frames), so at Python's 700 the
     collector ran several times per request: 0.21 ms of each on average, against 0.03 ms at
-    10,000 (a `gc` callback; bench/README.md, issue 11, step 4). Nearly all of those objects
+    10,000 (measured with a `gc` callback; bench/README.md). Nearly all of those objects
     are freed by reference counting, so collecting less often leaves memory where it was."""
     gc.collect()
     gc.freeze()

@@ -1,4 +1,4 @@
-"""REALTIME_* variables: the WebSocket event stream (see README, "Real-time events")."""
+"""REALTIME_* variables: the WebSocket event stream (docs/reference/websocket.md)."""
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict

@@ -128,7 +128,9 @@ class CrudRouter(APIRouter):
     Args:
         controller: the `BaseController` subclass the routes call.
         read_schema: what every route returns (one row, or the items of a page).
-        prefix, tags, dependencies, …: as for `APIRouter`.
+        prefix: the routes' path prefix; a child collection's holds the parent's id
+            (`/projects/{project_id}/tasks`). Other keywords (`tags`, `dependencies`, …) are
+            `APIRouter`'s.
         exclude: names of routes to leave out (`list create get update delete restore`).
         parent_param: for a child collection, the prefix's path parameter holding the parent
             id; inferred when the prefix has exactly one.

@@ -163,7 +163,7 @@ class BaseRepository(Generic[ModelT]):
     async def _column_rows(self, stmt: Select[Any]) -> Sequence[Row[Any]]:
         """The rows of a select of plain columns, run on the session's connection (Core): the
         ORM would pass every row through its loading machinery only to give back the same
-        tuples — 0.2-0.3 ms more per 100 rows (bench/README.md, issue 11)."""
+        tuples — 0.2-0.3 ms more per 100 rows (bench/README.md)."""
         refuse_locks_in_read_only(self.session, stmt)
         connection = await self.session.connection()
         result: Result[Any] = await connection.execute(stmt)

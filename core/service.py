@@ -2,12 +2,9 @@
 
 Every request runs in one unit of work: `core.deps.get_session` opens it, the route's
 controllers and services write through it, and it commits before the response is sent — or
-rolls back on any error. Nothing opens a transaction by hand:
-
-    class MessengerService(ControllerService):
-        async def send(self, thread_id, data):
-            thread = await self.controller(ThreadController).get(thread_id, for_update=True)
-            return await self.controller(MessageController).create(data, parent_id=thread.id)
+rolls back on any error. Nothing opens a transaction by hand. A use case that spans entities
+is a `ControllerService` reaching its controllers with `self.controller(Cls)`, all over the
+request's one session (`AuthService` in app/users/service.py is one).
 
 Code outside a request (CLI, jobs, tests) opens the same unit with `unit_of_work(database)`.
 `atomic()` remains for nesting and savepoints; `after_commit()` for side effects (publish,

@@ -111,7 +111,8 @@ class ApiVersion(APIRouter):
     Args:
         name: `v1`, `v2`…: the path segment and the tag prefix.
         deprecation: deprecates every route of the version.
-        dependencies, …: as for `APIRouter` (e.g. the default rate limit).
+        dependencies: run on every route of the version (e.g. the default rate limit);
+            other keywords are `APIRouter`'s.
     """
 
     def __init__(

@@ -1,5 +1,5 @@
 """The event stream of every app: tickets (with the bearer token), the WebSocket they open and
-the gap-fill of any stream. The protocol is in the README ("Real-time events"); Swagger cannot
+the gap-fill of any stream. The protocol is in docs/reference/websocket.md; Swagger cannot
 show a WebSocket. What runs it is app/realtime.py; the streams and client frames are the
 domains' (docs/realtime.md)."""
 
@@ -46,7 +46,8 @@ class TicketRead(BaseModel):
 @router.post("/tickets", status_code=status.HTTP_201_CREATED, response_model=TicketRead)
 async def issue_ticket(request: Request, data: TicketCreate, principal: PrincipalDep) -> Any:
     """A single-use ticket for the event stream, valid for a few seconds. Open
-    `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; protocol: see the README."""
+    `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; the protocol:
+    docs/reference/websocket.md."""
     assert principal is not None
     hub: Hub = request.app.state.realtime
     resume = resume_positions(data.resume)  # a bare id: the kind declared with `bare_ids`
@@ -80,5 +81,5 @@ async def stream_events(
 def install_stream(app: FastAPI) -> None:
     """The socket itself at `STREAM_PATH`, authenticated by its ticket (browsers cannot send a
     bearer header); served outside the middleware stack (see `StreamMiddleware`), so call this
-    after every other middleware was added. The protocol: see the README."""
+    after every other middleware was added. The protocol: docs/reference/websocket.md."""
     app.add_middleware(StreamMiddleware, path=STREAM_PATH)

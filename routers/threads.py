@@ -26,10 +26,11 @@ Threads = Annotated[ThreadController, Depends(provide(ThreadController))]
 @router.post(
     "/{thread_id}/participants",
     response_model=ThreadRead,
-    responses=problem_responses(403),
+    responses=problem_responses(403, 409),
 )
 async def add_participants(thread_id: uuid.UUID, data: ParticipantsAdd, threads: Threads) -> Any:
-    """Add active users (creator or admin); users already in the thread are skipped."""
+    """Add active users (creator or admin); users already in the thread are skipped. 409 when
+    the thread would have more than its maximum of participants."""
     return await threads.add_participants(thread_id, data)
 
 
@@ -52,7 +53,7 @@ async def events(
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> Any:
     """The thread's events after `after`, oldest first: how a client fills a gap in `seq`
-    (see the README's event-stream protocol)."""
+    (docs/reference/websocket.md)."""
     return await threads.events_after(thread_id, after, limit)
 
 

@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{parser.prog}: the files are written and registered, but the migration was not "
             f"generated (fix the cause, then run the two alembic commands of "
-            f"the README's 'Add an entity'):\n{exc}",
+            f"docs/tutorial/first-entity.md):\n{exc}",
             file=sys.stderr,
         )
         return 1

@@ -1,5 +1,5 @@
 """Print a user's event stream: `python scripts/listen.py EMAIL [BASE_URL]` (asks for the
-password). The README's two-terminal walkthrough of the event stream uses it."""
+password). The two-terminal walkthrough of docs/reference/websocket.md uses it."""
 
 import asyncio
 import getpass

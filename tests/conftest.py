@@ -57,6 +57,18 @@ class Leg:
         return self.name == "services"
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `make test`, leave out the test files that the project made without the example
+    has just run as they are here (scripts/template-check.sh lists them): each runs once."""
+    listing = os.environ.get("PLINTH_TESTS_RUN_BY_TEMPLATE")
+    if not listing or not Path(listing).is_file():
+        return None
+    if not collection_path.is_relative_to(config.rootpath):
+        return None
+    done = set(Path(listing).read_text().split())
+    return str(collection_path.relative_to(config.rootpath)) in done or None
+
+
 def _start_services() -> tuple[PostgresServer, RedisServer]:
     """Both servers, or the run stops with a failure: a leg that cannot run never passes.
 

@@ -1,7 +1,7 @@
 """What a worker imports when an optional feature is not configured: nothing of it.
 
 SSO's Authlib, the job queue's taskiq (with the aiohttp it imports), Sentry and OpenTelemetry's
-SDK cost a worker tens of MB of memory (bench/README.md, issue 11); each is imported when its
+SDK cost a worker tens of MB of memory (bench/README.md); each is imported when its
 feature is configured and first used. Checked in a fresh interpreter, so modules that other
 tests imported do not count.
 """

@@ -198,7 +198,9 @@ class RateLimiter:
     """A route dependency: `dependencies=[Depends(RateLimiter(times=5, seconds=60))]`.
 
     Args:
-        times, seconds: the rate; or `rate`: a `Rate`, or where to read it per request
+        times: requests allowed per `seconds` (or give `rate`).
+        seconds: the window of `times`.
+        rate: a `Rate`, or where to read it per request
             (`YourLimits.rate(lambda limits: limits.exports)`, see `RateLimits`).
         name: the bucket name; by default each route (method + path template) has its own.
         key: how callers are told apart (`by_caller` — user, else IP — or `by_ip`, or yours).

@@ -84,8 +84,10 @@ class Hub:
     """The process's sockets and their fan-out.
 
     Args:
-        broker, tickets, slots: Redis-backed across processes, in-process on the embedded
-            default (`stores_for` picks them).
+        broker: the fan-out between processes (Redis pub/sub, or in-process on the
+            embedded default; `stores_for` picks it and the two stores).
+        tickets: the single-use ticket store.
+        slots: the per-user connection slots, counted across processes.
         settings: buffer size, connection limit, heartbeat, idle timeout, sweep interval.
         on_frame: the handler of client frames other than `ping`; default: the declared
             ones (`client_frame`, e.g. the messenger's typing and read markers).
@@ -156,7 +158,7 @@ class Hub:
     ) -> None:
         """Deliver the frame `text` to every socket of `recipients`, in every process. Call it
         after the commit (`after_commit`); a failure is logged, and clients see the gap in
-        `seq` and fetch it (see the README's protocol)."""
+        `seq` and fetch it (docs/reference/websocket.md)."""
         to = [str(r) for r in recipients]
         header = json.dumps({"to": to, "key": key, "seq": seq, "at": time.time()})
         try:

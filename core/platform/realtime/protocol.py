@@ -16,7 +16,8 @@ HUB_KEY = "realtime_hub"
 
 
 class CloseCode(IntEnum):
-    """Why the server closed the socket (documented in the README's protocol table)."""
+    """Why the server closed the socket (docs/reference/websocket.md is generated from these
+    docstrings)."""
 
     NORMAL = 1000
     UNSUPPORTED_DATA = 1003
