@@ -8,6 +8,15 @@ from pydantic_settings import SettingsConfigDict
 
 from configs.base import PlinthSettings
 
+DEFAULT_TYPES = (
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+)
+
 
 class StorageSettings(PlinthSettings):
     """File storage (core/platform/storage, docs/guides/files.md).
@@ -33,8 +42,14 @@ class StorageSettings(PlinthSettings):
     max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     user_quota_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     allowed_types: list[str] = Field(
-        default=["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"]
-        + ["text/plain"]
+        default=[
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+            "application/pdf",
+            "text/plain",
+        ]
     )
     upload_expires_seconds: int = Field(default=900, ge=10)
     download_expires_seconds: int = Field(default=300, ge=10)

@@ -16,7 +16,7 @@ from tests.ports import HOST, free_port
 
 BUCKET = "plinth-test"
 ACCESS_KEY = "plinth-test-key"
-SECRET_KEY = "plinth-test-secret"  # noqa: S105 - moto accepts any credentials
+SECRET_KEY = "plinth-test-secret"
 
 
 class S3Server:

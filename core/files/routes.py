@@ -161,7 +161,8 @@ def file_field_calls(column: str) -> dict[str, FileCall]:
         row = await controller.get(options=(), **kw)
         files = controller.controller(FileController)
         file = await files.read_attached(row, column)
-        return await files.download(file, storage, base_url(request))
+        found: FileDownload = await files.download(file, storage, base_url(request))
+        return found
 
     async def detach(controller: Any, storage: Storage, request: Request, **kw: Any) -> None:
         row = await controller.get(action=Action.UPDATE, for_update=True, options=(), **kw)

@@ -3,6 +3,7 @@ and its downloads. The services leg stores in a real S3 API (moto on loopback, t
 the embedded leg on the local disk; the same tests run on both, and the uploads and downloads
 go through a plain HTTP client, as a browser's would, never the SDK."""
 
+import asyncio
 import hashlib
 import os
 import uuid
@@ -139,8 +140,7 @@ async def test_upload_attach_and_download_as_the_rows_reader(http: httpx.AsyncCl
     assert fetched.status_code == 200 and fetched.content == PNG
     disposition = fetched.headers["content-disposition"]
     assert (
-        disposition.startswith("attachment;")
-        and 'filename="Quarterly _report_.png"' in disposition
+        disposition.startswith("attachment;") and 'filename="Quarterly _report_.png"' in disposition
     )
     assert ".." not in disposition and "/" not in disposition.split("filename*")[0]
 
@@ -282,3 +282,34 @@ async def test_a_held_file_cannot_be_deleted_alone(http: httpx.AsyncClient) -> N
     loose = await uploaded(http)
     assert (await http.delete(f"{API}/files/{loose['id']}")).status_code == 204
     assert (await http.get(f"{API}/files/{loose['id']}")).status_code == 404
+
+
+async def test_bytes_go_to_the_store_not_through_the_api(http: httpx.AsyncClient, leg: Leg) -> None:
+    form = (await start(http, PNG)).json()["upload"]
+    if leg.s3 is not None:  # a presigned POST straight to the bucket, its policy fixing the rest
+        assert form["url"].startswith(leg.s3.url)
+        assert {"key", "policy", "Content-Type"} <= set(form["fields"])
+    else:  # the app plays the store on its own blob route, with a signed token
+        assert form["url"] == f"http://test{API}/files/blobs" and set(form["fields"]) == {"token"}
+
+
+async def test_a_store_that_is_down_answers_503_then_recovers(
+    http: httpx.AsyncClient, leg: Leg
+) -> None:
+    if leg.s3 is None:
+        pytest.skip("the local disk is the app's own: only the S3 store can be down")
+    started = (await start(http, PNG)).json()
+    await send(http, started, PNG)
+    confirm = f"{API}/files/{started['file']['id']}/confirm"
+    leg.s3.stop()
+    try:
+        down = await http.post(confirm)
+        assert down.status_code == 503, down.text
+        assert down.headers["retry-after"] and down.json()["type"].endswith("storage-unavailable")
+    finally:
+        leg.s3.start()
+    deadline = asyncio.get_running_loop().time() + 5
+    while (back := await http.post(confirm)).status_code == 503:
+        assert asyncio.get_running_loop().time() < deadline, "not back within 5 s"
+        await asyncio.sleep(0.2)
+    assert back.status_code == 200 and back.json()["status"] == "ready"  # nothing was lost

@@ -91,5 +91,5 @@ class Storage(abc.ABC):
     async def delete(self, key: str) -> None:
         """Remove the object; a missing one is fine."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
         """Release connections (at shut-down)."""
