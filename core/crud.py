@@ -16,7 +16,12 @@ gives, each with its response schema, status code and documented errors:
 The list takes the controller's `filterset` as query parameters and its `pagination`'s paging
 parameters (`limit` with `offset` and `sort`, or `cursor`), and answers with its page schema.
 
-Leave routes out with `exclude=("delete",)`. Add custom routes to the same router as usual
+A model with a file field (`core.files.file_field`, `attachment_id`) also gets
+`PUT/GET/DELETE /todos/{todo_id}/files/attachment`: attach one of the caller's confirmed
+files (the row's update permission), a short-lived download URL (whoever sees the row), remove
+it (docs/guides/files.md).
+
+Leave routes out with `exclude=("delete",)` (`"files"` for the file routes). Add custom routes to the same router as usual
 (`@router.post("/{todo_id}/archive")`): they are matched before the generated ones, and a
 custom route with the method and path of a generated one replaces it.
 
