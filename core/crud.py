@@ -21,9 +21,10 @@ A model with a file field (`core.files.file_field`, `attachment_id`) also gets
 files (the row's update permission), a short-lived download URL (whoever sees the row), remove
 it (docs/guides/files.md).
 
-Leave routes out with `exclude=("delete",)` (`"files"` for the file routes). Add custom routes to the same router as usual
-(`@router.post("/{todo_id}/archive")`): they are matched before the generated ones, and a
-custom route with the method and path of a generated one replaces it.
+Leave routes out with `exclude=("delete",)` (`"files"` for the file routes). Add custom
+routes to the same router as usual (`@router.post("/{todo_id}/archive")`): they are matched
+before the generated ones, and a custom route with the method and path of a generated one
+replaces it.
 
 A child collection (`Parent`) is mounted under its parent, whose id is the prefix's one path
 parameter; every route then checks the parent:

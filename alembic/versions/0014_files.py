@@ -1,7 +1,7 @@
 """stored files: the metadata of uploaded files (core/files)
 
-Revision ID: 0013_files
-Revises: 0012_2fa
+Revision ID: 0014_files
+Revises: 0013
 Create Date: 2026-12-07 01:30:54.206863
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import core.db
 
 
-revision: str = '0013_files'
-down_revision: str | Sequence[str] | None = '0012_2fa'
+revision: str = '0014_files'
+down_revision: str | Sequence[str] | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
