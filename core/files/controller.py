@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from configs import get_settings
 from configs.storage import StorageSettings
@@ -104,19 +104,24 @@ class FileController(BaseController[StoredFile, UploadCreate, UploadCreate]):
             )
 
     async def used_bytes(self) -> int:
-        """The caller's stored bytes: every live file, pending ones at their declared size."""
+        """The caller's stored bytes: every live file, pending ones at their declared size
+        until STORAGE_PENDING_HOURS gives them up."""
         stmt = select(func.coalesce(func.sum(StoredFile.size), 0)).where(
-            StoredFile.owner_id == self.me.id, StoredFile.deleted_at.is_(None)
+            StoredFile.owner_id == self.me.id,
+            StoredFile.deleted_at.is_(None),
+            or_(StoredFile.status == FileStatus.READY, StoredFile.expires_at > utcnow()),
         )
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def confirm(self, file_id: uuid.UUID, storage: Storage) -> StoredFile:
         """Check the stored object against the upload's declaration and mark the file ready.
-        404 for another's file, 409 when confirmed already or not uploaded yet; a mismatch
-        deletes the file and answers 413, 415 or 422."""
+        404 for another's file, 409 when confirmed already, given up (STORAGE_PENDING_HOURS)
+        or not uploaded yet; a mismatch deletes the file and answers 413, 415 or 422."""
         file = await self.get(file_id, action=Action.UPDATE, for_update=True)
         if file.status is FileStatus.READY:
             raise Conflict("This file is confirmed already.")
+        if file.expires_at is not None and file.expires_at <= utcnow():
+            raise Conflict("This upload was given up: start a new one.")
         info = await storage.head(file.key)
         if info is None:
             raise Conflict("Nothing has been uploaded for this file yet.")

@@ -8,19 +8,22 @@ import hashlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from configs import get_settings
 from core.application import create_application
 from core.crud import CrudRouter
-from core.db import Database
+from core.db import Database, utcnow
 from core.deps import Gates
 from core.errors import Unauthorized
+from core.files.models import StoredFile
 from core.files.routes import blob_router, files_router
 from core.security import Principal
 from tests.conftest import Leg, client_for, reset_settings_caches
@@ -218,6 +221,30 @@ async def test_more_bytes_than_declared_never_become_a_file(http: httpx.AsyncCli
     confirmed = await http.post(f"{API}/files/{started['file']['id']}/confirm")
     assert sent.status_code == 413 or confirmed.status_code == 422
     assert confirmed.status_code in (409, 422)
+
+
+async def test_an_upload_given_up_no_longer_counts_nor_confirms(
+    http: httpx.AsyncClient, app: FastAPI, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("STORAGE_USER_QUOTA_BYTES", str(len(PNG) + 100))
+    reset_settings_caches()
+    try:
+        started = (await start(http, PNG)).json()
+        await send(http, started, PNG)
+        assert (await start(http, PNG)).status_code == 413  # a pending upload counts
+        file_id = uuid.UUID(started["file"]["id"])
+        async with app.state.database.session() as session:
+            past = utcnow() - timedelta(seconds=1)
+            stmt = update(StoredFile).where(StoredFile.id == file_id).values(expires_at=past)
+            await session.execute(stmt)
+            await session.commit()
+        assert (await start(http, PNG)).status_code == 201  # given up: no longer counted
+        given_up = await http.post(f"{API}/files/{file_id}/confirm")
+        assert given_up.status_code == 409
+        assert "given up" in given_up.json()["detail"]
+    finally:
+        monkeypatch.undo()
+        reset_settings_caches()
 
 
 async def test_size_limit_and_quota(http: httpx.AsyncClient, monkeypatch: Any) -> None:
