@@ -6,6 +6,7 @@ from app.domains import wirings
 from app.sso.models import SsoTicket, UserIdentity
 from app.two_factor.models import RecoveryCode, SignInChallenge, TotpCredential
 from app.users.models import AuthSession, EmailToken, RefreshToken, User
+from core.files import StoredFile
 from core.platform.jobs.models import FailedJob
 from core.platform.realtime.models import RealtimeEvent, RealtimeStream
 from core.platform.requestlog import RequestLog
@@ -22,6 +23,7 @@ __all__ = [
     "RequestLog",
     "SignInChallenge",
     "SsoTicket",
+    "StoredFile",
     "TotpCredential",
     "User",
     "UserIdentity",

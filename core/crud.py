@@ -16,9 +16,15 @@ gives, each with its response schema, status code and documented errors:
 The list takes the controller's `filterset` as query parameters and its `pagination`'s paging
 parameters (`limit` with `offset` and `sort`, or `cursor`), and answers with its page schema.
 
-Leave routes out with `exclude=("delete",)`. Add custom routes to the same router as usual
-(`@router.post("/{todo_id}/archive")`): they are matched before the generated ones, and a
-custom route with the method and path of a generated one replaces it.
+A model with a file field (`core.files.file_field`, `attachment_id`) also gets
+`PUT/GET/DELETE /todos/{todo_id}/files/attachment`: attach one of the caller's confirmed
+files (the row's update permission), a short-lived download URL (whoever sees the row), remove
+it (docs/guides/files.md).
+
+Leave routes out with `exclude=("delete",)` (`"files"` for the file routes). Add custom
+routes to the same router as usual (`@router.post("/{todo_id}/archive")`): they are matched
+before the generated ones, and a custom route with the method and path of a generated one
+replaces it.
 
 A child collection (`Parent`) is mounted under its parent, whose id is the prefix's one path
 parameter; every route then checks the parent:
@@ -51,6 +57,8 @@ from pydantic import BaseModel
 
 from core.controller import BaseController, types_of
 from core.deps import provide
+from core.files import FileAttach, FileDownload, FileRead, file_fields
+from core.files.routes import FILE_ROUTE_PARAMS, file_field_calls
 from core.openapi import operation_ids, problem_responses
 from core.pagination import PageParams
 from core.routing import path_params_of, read_only
@@ -167,9 +175,11 @@ class CrudRouter(APIRouter):
         self._generated: list[APIRoute] = []
         for route in self._route_names(exclude):
             self._generate(route)
+        if "files" not in exclude:
+            self._generate_file_routes()
 
     def _route_names(self, exclude: Collection[str]) -> list[str]:
-        unknown = set(exclude) - set(ROUTES)
+        unknown = set(exclude) - {*ROUTES, "files"}
         if unknown:
             raise ValueError(f"unknown routes in exclude: {sorted(unknown)}")
         names = [n for n in ROUTES if n not in exclude]
@@ -239,6 +249,58 @@ class CrudRouter(APIRouter):
         generated = self.routes[-1]
         assert isinstance(generated, APIRoute)
         self._generated.append(generated)
+
+    def _generate_file_routes(self) -> None:
+        """`PUT`, `GET` and `DELETE {item}/files/{name}` for each `file_field` of the model."""
+        for name, column in file_fields(self.controller.model).items():
+            calls = file_field_calls(column)
+            path = f"{self._item_path()}/files/{name}"
+            noun = f"{_snake(self.controller.model.__name__).replace('_', ' ')}'s {name}"
+            attach = self._params(item=True, data=FileAttach) + FILE_ROUTE_PARAMS
+            routes = (
+                ("attach", "PUT", attach, 200, FileRead, (403, 404, 409), "Attach"),
+                (
+                    "download",
+                    "GET",
+                    self._params(item=True) + FILE_ROUTE_PARAMS,
+                    200,
+                    FileDownload,
+                    (404,),
+                    "Download",
+                ),
+                (
+                    "detach",
+                    "DELETE",
+                    self._params(item=True) + FILE_ROUTE_PARAMS,
+                    204,
+                    None,
+                    (403, 404),
+                    "Remove",
+                ),
+            )
+            for verb, method, params, code, model, errors, summary in routes:
+                endpoint = self._endpoint(calls[verb], params)
+                if verb == "download":
+                    read_only(endpoint)
+                route_name = f"{self.basename}_{verb}_{name}"
+                self._generating = True
+                try:
+                    self.add_api_route(
+                        path,
+                        endpoint,
+                        methods=[method],
+                        status_code=code,
+                        response_model=model,
+                        responses=problem_responses(*self._errors(*errors)),
+                        name=route_name,
+                        operation_id=route_name,
+                        summary=f"{summary} the {noun}",
+                    )
+                finally:
+                    self._generating = False
+                generated = self.routes[-1]
+                assert isinstance(generated, APIRoute)
+                self._generated.append(generated)
 
     def _params(self, *, item: bool, data: Any = None) -> list[inspect.Parameter]:
         """The endpoint's parameters: the parent id, the item id, the body, the controller."""

@@ -15,6 +15,7 @@ from routers import (
     admin,
     api_keys,
     auth,
+    files,
     jobs,
     realtime,
     root,
@@ -49,6 +50,8 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(two_factor.me_router, dependencies=gates.AUTHENTICATED)
     api.include_router(sso.identities_router, dependencies=gates.AUTHENTICATED)
     api.include_router(api_keys.me_router, dependencies=gates.AUTHENTICATED)
+    api.include_router(files.blobs, dependencies=gates.PUBLIC)  # each carries a signed token
+    api.include_router(files.router, dependencies=gates.AUTHENTICATED)
     api.include_router(api_keys.admin_router, dependencies=gates.ADMIN)
     api.include_router(users.admin_router, dependencies=gates.ADMIN)
     api.include_router(two_factor.admin_router, dependencies=gates.ADMIN)
