@@ -21,6 +21,9 @@ from .exchange_request import ExchangeRequest
 from .failed_job_read import FailedJobRead
 from .failed_job_read_arguments import FailedJobReadArguments
 from .field_error import FieldError
+from .file_download import FileDownload
+from .file_read import FileRead
+from .file_status import FileStatus
 from .health_live_response_health_live import HealthLiveResponseHealthLive
 from .identity_read import IdentityRead
 from .jobs_status import JobsStatus
@@ -62,6 +65,10 @@ from .ticket_read import TicketRead
 from .token_confirm import TokenConfirm
 from .token_response import TokenResponse
 from .two_factor_status import TwoFactorStatus
+from .upload_create import UploadCreate
+from .upload_form_read import UploadFormRead
+from .upload_form_read_fields import UploadFormReadFields
+from .upload_started import UploadStarted
 from .user_admin_read import UserAdminRead
 from .user_admin_update import UserAdminUpdate
 from .user_read import UserRead
@@ -89,6 +96,9 @@ __all__ = (
     "FailedJobRead",
     "FailedJobReadArguments",
     "FieldError",
+    "FileDownload",
+    "FileRead",
+    "FileStatus",
     "HealthLiveResponseHealthLive",
     "IdentityRead",
     "JobsStatus",
@@ -130,6 +140,10 @@ __all__ = (
     "TokenConfirm",
     "TokenResponse",
     "TwoFactorStatus",
+    "UploadCreate",
+    "UploadFormRead",
+    "UploadFormReadFields",
+    "UploadStarted",
     "UserAdminRead",
     "UserAdminUpdate",
     "UserRead",
