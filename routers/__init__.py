@@ -16,6 +16,7 @@ from routers import (
     api_keys,
     auth,
     jobs,
+    organizations,
     realtime,
     root,
     sso,
@@ -50,6 +51,8 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(sso.identities_router, dependencies=gates.AUTHENTICATED)
     api.include_router(api_keys.me_router, dependencies=gates.AUTHENTICATED)
     api.include_router(api_keys.admin_router, dependencies=gates.ADMIN)
+    for router in organizations.ROUTERS:
+        api.include_router(router, dependencies=gates.AUTHENTICATED)
     api.include_router(users.admin_router, dependencies=gates.ADMIN)
     api.include_router(two_factor.admin_router, dependencies=gates.ADMIN)
     api.include_router(admin.router, dependencies=gates.ADMIN)
