@@ -31,6 +31,10 @@ class AuthSettings(PlinthSettings):
     password_min_length: int = 8
     password_max_length: int = 128
     allow_unverified_login: bool = True
+    max_api_keys_per_user: int = Field(default=20, gt=0)
+    """Live (usable) API keys one user may hold; creating one more is a 409."""
+    max_sessions_per_user: int = Field(default=10, gt=0)
+    """Live sign-in sessions per user; a sign-in beyond it ends the user's oldest sessions."""
     # Second factor (app/two_factor, docs/auth.md "Second factor"). Tokens carrying any of these
     # scopes are only issued to accounts with TOTP enabled (comma-separated: admin,superuser).
     totp_required_scopes: Annotated[list[Literal["admin", "superuser"]], NoDecode] = []

@@ -21,6 +21,7 @@ from app.users.service import AccountService
 from core.deps import provide
 from core.openapi import operation_ids, problem_responses
 from core.platform.cache import invalidates
+from routers.gates import PEOPLE_ONLY
 
 ACCOUNT_IDS = operation_ids("account")
 router = APIRouter(
@@ -33,10 +34,11 @@ router = APIRouter(
 me_router = APIRouter(
     prefix="/users/me",
     tags=["account emails"],
-    dependencies=[invalidates("users")],
+    dependencies=[invalidates("users"), *PEOPLE_ONLY],
     generate_unique_id_function=ACCOUNT_IDS,
 )
-"""Included with the authenticated gate."""
+"""Included with the authenticated gate; refused to API keys (changing the address is a
+person's act, and its password check must not be an oracle for a leaked key)."""
 
 Account = Annotated[AccountService, Depends(provide(AccountService))]
 SENDS_MAIL = problem_responses(429)  # MAIL_SENDS, charged in the handler

@@ -18,6 +18,7 @@ from app.users.schemas import PasswordResetConfirm
 from app.users.service import AccountService
 from core.deps import provide
 from core.errors import AppError
+from core.platform.cache import invalidates
 
 TEMPLATES = Jinja2Templates(Path(__file__).parent.parent / "app" / "users" / "templates" / "pages")
 HEADERS = {
@@ -26,8 +27,9 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 
-pages = APIRouter(prefix="/account", include_in_schema=False)
-"""Public HTML pages (outside the API prefix)."""
+pages = APIRouter(prefix="/account", include_in_schema=False, dependencies=[invalidates("users")])
+"""Public HTML pages (outside the API prefix). Like the JSON routes, a POST clears the cached
+user reads (an admin's `GET /users/{id}` shows the verified address at once)."""
 
 Account = Annotated[AccountService, Depends(provide(AccountService))]
 Token = Annotated[str, Form(max_length=200)]

@@ -30,8 +30,10 @@ admin_router = CrudRouter(
     tags=["admin"],
     name="admin_api_keys",
     exclude=["create", "update", "restore"],
+    route_dependencies={"delete": PEOPLE_ONLY},
 )
-"""Included with the admin gate: every user's keys (`?user_id=`, `?active=`), revoke any."""
+"""Included with the admin gate: every user's keys (`?user_id=`, `?active=`), revoke any but a
+superuser's (superusers only); revoking needs a person's session, not a key."""
 
 Keys = Annotated[ApiKeyController, Depends(provide(ApiKeyController))]
 
@@ -40,9 +42,10 @@ Keys = Annotated[ApiKeyController, Depends(provide(ApiKeyController))]
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
-    responses=problem_responses(403),
+    responses=problem_responses(403, 409),
 )
 async def create(data: ApiKeyCreate, keys: Keys) -> Any:
     """Create a key with some of your scopes and an optional expiry. The answer's `key` is
-    shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`."""
+    shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`. 409
+    when you hold AUTH_MAX_API_KEYS_PER_USER usable keys already."""
     return await keys.issue(data)

@@ -25,10 +25,11 @@ Threads = Annotated[ThreadController, Depends(provide(ThreadController))]
 @router.post(
     "/{thread_id}/participants",
     response_model=ThreadRead,
-    responses=problem_responses(403),
+    responses=problem_responses(403, 409),
 )
 async def add_participants(thread_id: uuid.UUID, data: ParticipantsAdd, threads: Threads) -> Any:
-    """Add active users (creator or admin); users already in the thread are skipped."""
+    """Add active users (creator or admin); users already in the thread are skipped. 409 when
+    the thread would have more than its maximum of participants."""
     return await threads.add_participants(thread_id, data)
 
 

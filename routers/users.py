@@ -67,8 +67,9 @@ async def delete_me(auth: Auth) -> None:
 @admin_router.patch(
     "/{user_id}/scopes",
     response_model=UserAdminRead,
-    dependencies=gates.SUPERUSER,
+    dependencies=[*gates.SUPERUSER, *PEOPLE_ONLY],
 )
 async def set_scopes(user_id: uuid.UUID, data: ScopesUpdate, users: Users) -> Any:
-    """Superuser: replace the user's scopes. Losing a scope ends their tokens at once."""
+    """Superuser, signed in (not with a key): replace the user's scopes. Losing a scope ends
+    their tokens and API keys at once."""
     return await users.set_scopes(user_id, data)

@@ -25,7 +25,8 @@ def require_person(principal: Principal) -> None:
 def _usable(row: Any, now: datetime) -> bool:
     expired = row.key_expires_at is not None and row.key_expires_at <= now
     revoked = row.key_revoked_at is not None or row.key_deleted_at is not None
-    return not (expired or revoked or row.deleted_at is not None or not row.is_active)
+    ended = row.key_token_version != row.token_version  # the account's sessions were ended
+    return not (expired or revoked or ended or row.deleted_at is not None or not row.is_active)
 
 
 async def _touch(connection: AsyncConnection, row: Any, now: datetime) -> None:

@@ -13,11 +13,14 @@ from app.api_keys.schemas import (
     ApiKeyRead,
     ApiKeyUpdate,
 )
-from core.controller import BaseController, Owner
+from app.users.controller import SUPERUSERS_ONLY
+from app.users.repository import UserRepository
+from configs import get_settings
+from core.controller import Action, BaseController, Owner
 from core.db import utcnow
-from core.errors import InvalidInput, field_error
+from core.errors import Conflict, Forbidden, InvalidInput, field_error
 from core.pagination import OffsetPagination
-from core.security import expand_scopes
+from core.security import Scope, expand_scopes
 
 
 class ApiKeyController(BaseController[ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKeyRepository]):
@@ -38,14 +41,30 @@ class ApiKeyController(BaseController[ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKey
             )
         if data.expires_at is not None and data.expires_at <= utcnow():
             raise InvalidInput(errors=[field_error(["body", "expires_at"], "Must be in future.")])
+        await self._require_room()
         key = generate_key()
         row = await self.create(
             data, prefix=key[:SHOWN_PREFIX_LENGTH], key_hash=key_hash(key), scopes=scopes
         )
         return ApiKeyCreated(**ApiKeyRead.model_validate(row).model_dump(), key=key)
 
+    async def _require_room(self) -> None:
+        """409 when the caller holds AUTH_MAX_API_KEYS_PER_USER usable keys already (their user
+        row locked, so two concurrent creations cannot both take the last place)."""
+        await UserRepository(self.session).get(self.me.id, for_update=True)
+        cap = get_settings().auth.max_api_keys_per_user
+        if await self.repository.count_live(self.me.id, utcnow()) >= cap:
+            raise Conflict(f"You hold {cap} API keys, the most allowed: revoke one first.")
+
     async def perform_create(self, data: ApiKeyCreate, **values: Any) -> ApiKey:
-        row = ApiKey(name=data.name, expires_at=data.expires_at, user_id=self.me.id, **values)
+        version = self.me.account.token_version  # the key lives until the account's next bump
+        row = ApiKey(
+            name=data.name,
+            expires_at=data.expires_at,
+            user_id=self.me.id,
+            token_version=version,
+            **values,
+        )
         return await self.repository.add(row)
 
     async def perform_delete(self, obj: ApiKey) -> None:
@@ -55,6 +74,15 @@ class ApiKeyController(BaseController[ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKey
 
 
 class ApiKeyAdminController(ApiKeyController):
-    """Every user's keys, for admins: list (filter by `user_id`), read, revoke."""
+    """Every user's keys, for admins: list (filter by `user_id`), read, revoke (a superuser's
+    key only by a superuser, as for every other change to a superuser)."""
 
     owner = None
+
+    async def check_object(self, obj: ApiKey, action: Action) -> None:
+        if action is not Action.DELETE or self.me.has(Scope.SUPERUSER):
+            return
+        users = UserRepository(self.session)
+        holder = await users.one_or_none(users.by_id(obj.user_id))
+        if holder is not None and Scope.SUPERUSER in holder.scopes:
+            raise Forbidden(SUPERUSERS_ONLY)

@@ -10,7 +10,11 @@ from core.db import CommonBase
 
 
 class ApiKey(CommonBase):
-    """One API key of `user_id`: its name, the scopes it may use, expiry and revocation."""
+    """One API key of `user_id`: its name, the scopes it may use, expiry and revocation.
+
+    `token_version` is the owner's `User.token_version` when the key was made: the key works
+    only while they are equal, so whatever ends every session of the account (a password reset
+    or change, logout-all, deletion, deactivation, demotion) ends every key with it."""
 
     __tablename__ = "api_keys"
 
@@ -24,3 +28,4 @@ class ApiKey(CommonBase):
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")

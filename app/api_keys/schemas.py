@@ -5,9 +5,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Select, or_
+from sqlalchemy import Select
 
 from app.api_keys.models import ApiKey
+from app.api_keys.repository import live
 from core.db import utcnow
 from core.fields import Timestamp
 from core.filtering import Filter, FilterSet
@@ -51,7 +52,8 @@ class ApiKeyCreated(ApiKeyRead):
 
 
 class ApiKeyFilters(FilterSet):
-    """`?user_id=` (admins), `?active=` (neither revoked nor expired)."""
+    """`?user_id=` (admins), `?active=` (neither revoked, expired nor ended by an account-wide
+    revocation such as a password change)."""
 
     user_id: uuid.UUID | None = Filter(ApiKey.user_id)
     active: bool | None = None
@@ -59,8 +61,6 @@ class ApiKeyFilters(FilterSet):
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         stmt = super().apply(stmt)
         if self.active is not None:
-            live = ApiKey.revoked_at.is_(None) & or_(
-                ApiKey.expires_at.is_(None), ApiKey.expires_at > utcnow()
-            )
-            stmt = stmt.where(live if self.active else ~live)
+            usable = live(utcnow())
+            stmt = stmt.where(usable if self.active else ~usable)
         return stmt

@@ -4,7 +4,7 @@ message from one that does not exist (404 either way). Permissions on a visible 
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Select
 
@@ -28,7 +28,7 @@ from app.messenger.schemas import (
 from app.users.controller import UserController
 from core.controller import Action, BaseController, Owner, Parent
 from core.db import utcnow
-from core.errors import Forbidden, InvalidInput, NotFound, field_error
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.pagination import CursorPagination
 from core.platform.realtime import emit, emit_ephemeral, next_seq, read_events
 from core.security import Scope
@@ -36,6 +36,10 @@ from core.security import Scope
 
 class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, ThreadRepository]):
     pagination = CursorPagination()  # most recent activity first (ThreadRepository.keyset_key)
+    max_participants: ClassVar[int] = 1000
+    """Members one thread may have, its creator included (more is a 409). A class attribute,
+    not an environment setting: the example's limits live with it, so a project made without
+    the example has no variable that names it."""
 
     def visible(self, stmt: Select[Thread], action: Action) -> Select[Thread]:
         # Only threads the caller takes part in exist for them.
@@ -64,6 +68,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
     async def perform_create(self, data: ThreadCreate, **values: Any) -> Thread:
         """The thread, its creator and the (deduplicated) participants."""
         await self._require_active_users(data.participant_ids, "participant_ids")
+        self._require_room({self.me.id, *data.participant_ids})
         now = utcnow()
         thread = await self.repository.add(
             Thread(
@@ -93,6 +98,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
         new = [uid for uid in data.user_ids if uid not in present]
         if not new:
             return await self.as_read(thread)
+        self._require_room({*present, *new})
         stream = THREADS(thread.id)
         seq = await next_seq(self, stream)
         await self._add_members(thread, new, seq)
@@ -151,6 +157,12 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
             for u in dict.fromkeys(user_ids)
         ]
         await self.repository.add_members([*rows, *members])
+
+    def _require_room(self, members: set[uuid.UUID]) -> None:
+        """409 when `members` are more than a thread may have (`max_participants`)."""
+        if len(members) > self.max_participants:
+            cap = self.max_participants
+            raise Conflict(f"A thread has at most {cap} participants, its creator included.")
 
     def _require_manager(self, thread: Thread) -> None:
         if thread.created_by != self.me.id and not self.me.has(Scope.ADMIN):

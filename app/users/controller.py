@@ -13,6 +13,8 @@ from core.errors import Conflict, Forbidden, Unauthorized
 from core.pagination import OffsetPagination
 from core.security import Scope, expand_scopes
 
+SUPERUSERS_ONLY = "Only a superuser may change a superuser."
+
 
 class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRepository]):
     """Users as admins see them: every user, filtered and sorted; writes revoke tokens."""
@@ -28,7 +30,7 @@ class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRep
         if action is Action.READ or principal is None or principal.has(Scope.SUPERUSER):
             return
         if Scope.SUPERUSER in obj.scopes:
-            raise Forbidden("Only a superuser may change a superuser.")
+            raise Forbidden(SUPERUSERS_ONLY)
 
     async def perform_update(self, obj: User, data: UserAdminUpdate) -> User:
         values = data.model_dump(exclude_unset=True, exclude_none=True)

@@ -96,6 +96,20 @@ class AuthSessionRepository(BaseRepository[AuthSession]):
         """End every open session of a user."""
         await self._revoke_where(AuthSession.user_id == user_id)
 
+    async def revoke_all_but_newest(self, user_id: uuid.UUID, keep: int, now: datetime) -> None:
+        """End the user's live sessions except the `keep` most recently opened."""
+        older = (
+            select(AuthSession.id)
+            .where(
+                AuthSession.user_id == user_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > now,
+            )
+            .order_by(AuthSession.created_at.desc(), AuthSession.id.desc())
+            .offset(keep)
+        )
+        await self._revoke_where(AuthSession.id.in_(older))
+
     async def open_ids(self, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """Those of `ids` that are sessions not logged out."""
         stmt = select(AuthSession.id).where(

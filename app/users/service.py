@@ -184,7 +184,10 @@ class AuthService(ControllerService):
 
     async def _open_session(self, user: User, scopes: frozenset[str]) -> TokenResponse:
         """A new login session and its first pair: both rows inserted in one flush, the
-        session already carrying its refresh token's expiry."""
+        session already carrying its refresh token's expiry. Beyond AUTH_MAX_SESSIONS_PER_USER
+        live sessions, the user's oldest end (as signing in on one device too many would)."""
+        keep = get_settings().auth.max_sessions_per_user - 1
+        await self.sessions.revoke_all_but_newest(user.id, keep, utcnow())
         auth_session = AuthSession(id=new_id(), user_id=user.id)
         self.session.add(auth_session)
         return await self._issue_pair(user, scopes, auth_session)

@@ -591,7 +591,8 @@ export interface paths {
         /**
          * Create
          * @description Create a key with some of your scopes and an optional expiry. The answer's `key` is
-         *     shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`.
+         *     shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`. 409
+         *     when you hold AUTH_MAX_API_KEYS_PER_USER usable keys already.
          */
         post: operations["api_keys_create"];
         delete?: never;
@@ -668,7 +669,8 @@ export interface paths {
         head?: never;
         /**
          * Set Scopes
-         * @description Superuser: replace the user's scopes. Losing a scope ends their tokens at once.
+         * @description Superuser, signed in (not with a key): replace the user's scopes. Losing a scope ends
+         *     their tokens and API keys at once.
          */
         patch: operations["users_set_scopes"];
         trace?: never;
@@ -886,7 +888,8 @@ export interface paths {
         put?: never;
         /**
          * Add Participants
-         * @description Add active users (creator or admin); users already in the thread are skipped.
+         * @description Add active users (creator or admin); users already in the thread are skipped. 409 when
+         *     the thread would have more than its maximum of participants.
          */
         post: operations["threads_add_participants"];
         delete?: never;
@@ -925,7 +928,7 @@ export interface paths {
         /**
          * Events
          * @description The thread's events after `after`, oldest first: how a client fills a gap in `seq`
-         *     (see the README's event-stream protocol).
+         *     (docs/reference/websocket.md).
          */
         get: operations["threads_events"];
         put?: never;
@@ -1042,7 +1045,8 @@ export interface paths {
         /**
          * Issue Ticket
          * @description A single-use ticket for the event stream, valid for a few seconds. Open
-         *     `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; protocol: see the README.
+         *     `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; the protocol:
+         *     docs/reference/websocket.md.
          */
         post: operations["realtime_issue_ticket"];
         delete?: never;

@@ -56,7 +56,7 @@ def named_paths(text: str) -> set[str]:
     """Inline-code tokens that are paths into the repository (`core/db.py`, `docs/`)."""
     found = set()
     for token in INLINE_CODE.findall(text):
-        token = token.strip().split(" ")[0].rstrip(",:;")
+        token = token.strip().split(" ")[0].split("::")[0].rstrip(",:;")  # a test's node id
         first = token.split("/")[0]
         if "/" in token and first in TOP_LEVEL and not PLACEHOLDER.search(token):
             found.add(token)

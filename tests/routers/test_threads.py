@@ -3,7 +3,9 @@
 from typing import Any
 
 import httpx
+import pytest
 
+from app.messenger.controller import ThreadController
 from tests.app.messenger.support import (
     API,
     actor,
@@ -209,3 +211,28 @@ async def test_removing_leaving_and_rejoining(client: httpx.AsyncClient, databas
     assert (await client.delete(f"{url}/{alice.id}", headers=alice.headers)).status_code == 204
     assert (await client.get(thread_url, headers=alice.headers)).status_code == 404
     await send(client, bob, thread["id"], "still here")
+
+
+async def test_a_thread_has_at_most_max_participants(
+    client: httpx.AsyncClient, database: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ThreadController, "max_participants", 3)
+    people = [await actor(database, name) for name in ("alice", "bob", "carol", "dave", "erin")]
+    alice, bob, carol, dave, erin = people
+    body = {"title": "Big", "participant_ids": [bob.id, carol.id, dave.id]}
+    too_many = await client.post(f"{API}/threads", json=body, headers=alice.headers)
+    assert too_many.status_code == 409, too_many.text
+    assert too_many.headers["content-type"] == "application/problem+json"
+    assert "3" in too_many.json()["detail"]
+
+    thread = await new_thread(client, alice, bob, carol)
+    url = f"{API}/threads/{thread['id']}/participants"
+    more = await client.post(url, json={"user_ids": [dave.id]}, headers=alice.headers)
+    assert more.status_code == 409, more.text
+    again = await client.post(url, json={"user_ids": [bob.id]}, headers=alice.headers)
+    assert again.status_code == 200  # already in: nothing to add, nothing over the cap
+    left = await client.delete(f"{url}/{carol.id}", headers=carol.headers)
+    assert left.status_code == 204
+    erin_in = await client.post(url, json={"user_ids": [erin.id]}, headers=alice.headers)
+    assert erin_in.status_code == 200, erin_in.text
+    assert participant_ids(erin_in.json()) == [alice.id, bob.id, erin.id]

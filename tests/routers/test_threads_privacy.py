@@ -29,6 +29,8 @@ def probes(
         ("POST", f"{thread}/participants", {"user_ids": [outsider_id]}),
         ("DELETE", f"{thread}/participants/{member_id}", None),
         ("DELETE", f"{thread}/participants/{outsider_id}", None),
+        ("GET", f"{thread}/events", None),
+        ("POST", f"{thread}/read", None),
         ("GET", f"{thread}/messages", None),
         ("POST", f"{thread}/messages", {"body": "let me in"}),
         ("PATCH", f"{API}/messages/{message_id}", {"body": "defaced"}),
@@ -42,7 +44,10 @@ async def call(
     return await client.request(method, url, json=body, headers=who.headers)
 
 
-@pytest.mark.parametrize("index", range(10))
+PROBES = len(probes(*["x"] * 4))
+
+
+@pytest.mark.parametrize("index", range(PROBES))
 async def test_a_non_member_gets_the_same_404_as_for_a_missing_id(
     client: httpx.AsyncClient, database: Any, index: int
 ) -> None:
@@ -92,3 +97,19 @@ async def test_an_admin_outside_the_thread_only_gets_to_delete_messages(
         response = await call(client, admin, method, url, body)
         expected = 204 if (method, url) == ("DELETE", f"{API}/messages/{message['id']}") else 404
         assert response.status_code == expected, (method, url)
+
+
+async def test_a_deleted_threads_events_and_read_marker_are_404_to_its_members(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    """The thread's own visibility guards these routes, not only the membership behind them."""
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    thread = await new_thread(client, alice, bob)
+    await send(client, alice, thread["id"], "secret")
+    url = f"{API}/threads/{thread['id']}"
+    assert (await client.get(f"{url}/events", headers=bob.headers)).status_code == 200
+    assert (await client.delete(url, headers=alice.headers)).status_code == 204
+
+    for method, path in (("GET", "events"), ("POST", "read")):
+        gone = await client.request(method, f"{url}/{path}", headers=bob.headers)
+        assert gone.status_code == 404, (path, gone.text)

@@ -113,7 +113,8 @@ def sync_detailed(
     """Create
 
      Create a key with some of your scopes and an optional expiry. The answer's `key` is
-    shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`.
+    shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`. 409
+    when you hold AUTH_MAX_API_KEYS_PER_USER usable keys already.
 
     Args:
         body (ApiKeyCreate): A new key: a name, a subset of the caller's scopes, an optional
@@ -146,7 +147,8 @@ def sync(
     """Create
 
      Create a key with some of your scopes and an optional expiry. The answer's `key` is
-    shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`.
+    shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`. 409
+    when you hold AUTH_MAX_API_KEYS_PER_USER usable keys already.
 
     Args:
         body (ApiKeyCreate): A new key: a name, a subset of the caller's scopes, an optional
@@ -174,7 +176,8 @@ async def asyncio_detailed(
     """Create
 
      Create a key with some of your scopes and an optional expiry. The answer's `key` is
-    shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`.
+    shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`. 409
+    when you hold AUTH_MAX_API_KEYS_PER_USER usable keys already.
 
     Args:
         body (ApiKeyCreate): A new key: a name, a subset of the caller's scopes, an optional
@@ -205,7 +208,8 @@ async def asyncio(
     """Create
 
      Create a key with some of your scopes and an optional expiry. The answer's `key` is
-    shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`.
+    shown this once: only its hash is stored. Send it as `Authorization: Bearer plk_…`. 409
+    when you hold AUTH_MAX_API_KEYS_PER_USER usable keys already.
 
     Args:
         body (ApiKeyCreate): A new key: a name, a subset of the caller's scopes, an optional

@@ -106,7 +106,8 @@ def sync_detailed(
     """Issue Ticket
 
      A single-use ticket for the event stream, valid for a few seconds. Open
-    `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; protocol: see the README.
+    `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; the protocol:
+    docs/reference/websocket.md.
 
     Args:
         body (TicketCreate):
@@ -138,7 +139,8 @@ def sync(
     """Issue Ticket
 
      A single-use ticket for the event stream, valid for a few seconds. Open
-    `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; protocol: see the README.
+    `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; the protocol:
+    docs/reference/websocket.md.
 
     Args:
         body (TicketCreate):
@@ -165,7 +167,8 @@ async def asyncio_detailed(
     """Issue Ticket
 
      A single-use ticket for the event stream, valid for a few seconds. Open
-    `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; protocol: see the README.
+    `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; the protocol:
+    docs/reference/websocket.md.
 
     Args:
         body (TicketCreate):
@@ -195,7 +198,8 @@ async def asyncio(
     """Issue Ticket
 
      A single-use ticket for the event stream, valid for a few seconds. Open
-    `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; protocol: see the README.
+    `new WebSocket(url, ["plinth.v1", "ticket." + ticket])`; the protocol:
+    docs/reference/websocket.md.
 
     Args:
         body (TicketCreate):

@@ -121,7 +121,8 @@ def sync_detailed(
 ) -> Response[Problem | ThreadRead]:
     """Add Participants
 
-     Add active users (creator or admin); users already in the thread are skipped.
+     Add active users (creator or admin); users already in the thread are skipped. 409 when
+    the thread would have more than its maximum of participants.
 
     Args:
         thread_id (UUID):
@@ -155,7 +156,8 @@ def sync(
 ) -> Problem | ThreadRead | None:
     """Add Participants
 
-     Add active users (creator or admin); users already in the thread are skipped.
+     Add active users (creator or admin); users already in the thread are skipped. 409 when
+    the thread would have more than its maximum of participants.
 
     Args:
         thread_id (UUID):
@@ -184,7 +186,8 @@ async def asyncio_detailed(
 ) -> Response[Problem | ThreadRead]:
     """Add Participants
 
-     Add active users (creator or admin); users already in the thread are skipped.
+     Add active users (creator or admin); users already in the thread are skipped. 409 when
+    the thread would have more than its maximum of participants.
 
     Args:
         thread_id (UUID):
@@ -216,7 +219,8 @@ async def asyncio(
 ) -> Problem | ThreadRead | None:
     """Add Participants
 
-     Add active users (creator or admin); users already in the thread are skipped.
+     Add active users (creator or admin); users already in the thread are skipped. 409 when
+    the thread would have more than its maximum of participants.
 
     Args:
         thread_id (UUID):

@@ -109,7 +109,7 @@ def sync_detailed(
     """Events
 
      The thread's events after `after`, oldest first: how a client fills a gap in `seq`
-    (see the README's event-stream protocol).
+    (docs/reference/websocket.md).
 
     Args:
         thread_id (UUID):
@@ -147,7 +147,7 @@ def sync(
     """Events
 
      The thread's events after `after`, oldest first: how a client fills a gap in `seq`
-    (see the README's event-stream protocol).
+    (docs/reference/websocket.md).
 
     Args:
         thread_id (UUID):
@@ -180,7 +180,7 @@ async def asyncio_detailed(
     """Events
 
      The thread's events after `after`, oldest first: how a client fills a gap in `seq`
-    (see the README's event-stream protocol).
+    (docs/reference/websocket.md).
 
     Args:
         thread_id (UUID):
@@ -216,7 +216,7 @@ async def asyncio(
     """Events
 
      The thread's events after `after`, oldest first: how a client fills a gap in `seq`
-    (see the README's event-stream protocol).
+    (docs/reference/websocket.md).
 
     Args:
         thread_id (UUID):

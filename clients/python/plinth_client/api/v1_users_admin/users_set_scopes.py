@@ -123,7 +123,8 @@ def sync_detailed(
 ) -> Response[Problem | UserAdminRead]:
     """Set Scopes
 
-     Superuser: replace the user's scopes. Losing a scope ends their tokens at once.
+     Superuser, signed in (not with a key): replace the user's scopes. Losing a scope ends
+    their tokens and API keys at once.
 
     Args:
         user_id (UUID):
@@ -157,7 +158,8 @@ def sync(
 ) -> Problem | UserAdminRead | None:
     """Set Scopes
 
-     Superuser: replace the user's scopes. Losing a scope ends their tokens at once.
+     Superuser, signed in (not with a key): replace the user's scopes. Losing a scope ends
+    their tokens and API keys at once.
 
     Args:
         user_id (UUID):
@@ -186,7 +188,8 @@ async def asyncio_detailed(
 ) -> Response[Problem | UserAdminRead]:
     """Set Scopes
 
-     Superuser: replace the user's scopes. Losing a scope ends their tokens at once.
+     Superuser, signed in (not with a key): replace the user's scopes. Losing a scope ends
+    their tokens and API keys at once.
 
     Args:
         user_id (UUID):
@@ -218,7 +221,8 @@ async def asyncio(
 ) -> Problem | UserAdminRead | None:
     """Set Scopes
 
-     Superuser: replace the user's scopes. Losing a scope ends their tokens at once.
+     Superuser, signed in (not with a key): replace the user's scopes. Losing a scope ends
+    their tokens and API keys at once.
 
     Args:
         user_id (UUID):
