@@ -1,8 +1,8 @@
 """organizations: organizations, memberships, invitations (app/organizations; a main-line
 revision, not the messenger's)
 
-Revision ID: 0013_orgs
-Revises: 0012_2fa
+Revision ID: 0014_orgs
+Revises: 0013
 Create Date: 2026-12-07 01:29:34.464459
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import core.db
 
 
-revision: str = '0013_orgs'
-down_revision: str | Sequence[str] | None = '0012_2fa'
+revision: str = '0014_orgs'
+down_revision: str | Sequence[str] | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
