@@ -3,6 +3,7 @@ such as the messenger example, are imported through app/domains.py)."""
 
 from app.api_keys.models import ApiKey
 from app.domains import wirings
+from app.organizations.models import Invitation, Membership, Organization
 from app.sso.models import SsoTicket, UserIdentity
 from app.two_factor.models import RecoveryCode, SignInChallenge, TotpCredential
 from app.users.models import AuthSession, EmailToken, RefreshToken, User
@@ -16,6 +17,9 @@ __all__ = [
     "AuthSession",
     "EmailToken",
     "FailedJob",
+    "Invitation",
+    "Membership",
+    "Organization",
     "RealtimeEvent",
     "RealtimeStream",
     "RecoveryCode",

@@ -33,7 +33,10 @@ parameter; every route then checks the parent:
     # GET/POST /projects/{project_id}/tasks, GET/PATCH/DELETE /projects/{project_id}/tasks/{task_id}
 
 A child reached through a parent it does not belong to, a parent the caller cannot see or one
-that does not exist is a 404, and nothing changes. Mounted flat (`prefix="/tasks"`), a child
+that does not exist is a 404, and nothing changes. A tenant-scoped controller (`tenant =
+Tenant(...)`, core/tenancy.py) is mounted the same way under its organization,
+`prefix="/organizations/{organization_id}/documents"`: non-members get 404 on every route,
+members whose role is too low 403. Mounted flat (`prefix="/tasks"`), a child
 gets item routes only (checked against its visible parents) and its collection routes must be
 excluded. A prefix whose path parameters nothing binds is refused here, and any route's at
 start-up (`core.routing.refuse_unbound_path_params`).
@@ -107,11 +110,12 @@ def _parent_param(
     """The prefix's path parameter that holds the parent id; refuses any other parameter."""
     params = path_params_of(prefix)
     name = controller.__name__
-    if controller.parent is None:
+    if controller.parent is None and controller.tenant is None:
         if params or explicit:
             raise ValueError(
                 f"CrudRouter({name}, prefix={prefix!r}): {name} declares no parent, so nothing "
-                f"binds the path parameters {sorted(params)}; declare `parent = Parent(...)`"
+                f"binds the path parameters {sorted(params)}; declare `parent = Parent(...)` "
+                "or `tenant = Tenant(...)`"
             )
         return None
     if explicit is None and len(params) > 1:
@@ -183,7 +187,8 @@ class CrudRouter(APIRouter):
         if unknown:
             raise ValueError(f"unknown routes in exclude: {sorted(unknown)}")
         names = [n for n in ROUTES if n not in exclude]
-        flat_child = self.controller.parent is not None and self.parent_param is None
+        nested = self.controller.parent is not None or self.controller.tenant is not None
+        flat_child = nested and self.parent_param is None
         if flat_child and set(names) & set(COLLECTION_ROUTES):
             raise ValueError(
                 f"CrudRouter({self.controller.__name__}, prefix={self.prefix!r}): a child's "
@@ -332,8 +337,12 @@ class CrudRouter(APIRouter):
         return "/{" + self.item_param + "}"
 
     def _errors(self, *errors: int) -> tuple[int, ...]:
-        """`errors`, with 404 for an unknown parent when the routes sit under one."""
-        return tuple(sorted({*errors, 404})) if self.parent_param else errors
+        """`errors`, with 404 for an unknown parent when the routes sit under one, and 403 for
+        a role too low in a tenant-scoped controller's organization."""
+        extra = {404} if self.parent_param else set()
+        if self.controller.tenant is not None:
+            extra |= {403, 404}
+        return tuple(sorted({*errors, *extra}))
 
     def _list(self) -> _Route:
         ctl, rows = self.controller, self._plain_rows
@@ -365,7 +374,7 @@ class CrudRouter(APIRouter):
             return await controller.get(**kw)
 
         endpoint = self._endpoint(call, self._params(item=True))
-        return _Route(endpoint, self._item_path(), "GET", 200, self.read_schema, (404,))
+        return _Route(endpoint, self._item_path(), "GET", 200, self.read_schema, self._errors(404))
 
     def _update(self) -> _Route:
         params = self._params(item=True, data=types_of(self.controller).update_schema)

@@ -17,6 +17,7 @@ from routers import (
     auth,
     files,
     jobs,
+    organizations,
     realtime,
     root,
     sso,
@@ -53,6 +54,8 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(files.blobs, dependencies=gates.PUBLIC)  # each carries a signed token
     api.include_router(files.router, dependencies=gates.AUTHENTICATED)
     api.include_router(api_keys.admin_router, dependencies=gates.ADMIN)
+    for router in organizations.ROUTERS:
+        api.include_router(router, dependencies=gates.AUTHENTICATED)
     api.include_router(users.admin_router, dependencies=gates.ADMIN)
     api.include_router(two_factor.admin_router, dependencies=gates.ADMIN)
     api.include_router(admin.router, dependencies=gates.ADMIN)
