@@ -9,7 +9,6 @@ from .code_confirm import CodeConfirm
 from .cursor_page_failed_job_read import CursorPageFailedJobRead
 from .cursor_page_message_read import CursorPageMessageRead
 from .cursor_page_request_log_read import CursorPageRequestLogRead
-from .cursor_page_thread_read import CursorPageThreadRead
 from .email_change_request import EmailChangeRequest
 from .email_request import EmailRequest
 from .enqueued import Enqueued
@@ -26,12 +25,18 @@ from .file_read import FileRead
 from .file_status import FileStatus
 from .health_live_response_health_live import HealthLiveResponseHealthLive
 from .identity_read import IdentityRead
+from .invitation_accept import InvitationAccept
+from .invitation_create import InvitationCreate
+from .invitation_read import InvitationRead
 from .jobs_status import JobsStatus
 from .link_request import LinkRequest
 from .link_start import LinkStart
 from .mail_accepted import MailAccepted
 from .me_update import MeUpdate
 from .me_updated import MeUpdated
+from .member_read import MemberRead
+from .member_update import MemberUpdate
+from .member_user import MemberUser
 from .message_create import MessageCreate
 from .message_read import MessageRead
 from .message_update import MessageUpdate
@@ -40,8 +45,14 @@ from .new_recovery_codes import NewRecoveryCodes
 from .offset_page_api_key_admin_read import OffsetPageApiKeyAdminRead
 from .offset_page_api_key_read import OffsetPageApiKeyRead
 from .offset_page_identity_read import OffsetPageIdentityRead
+from .offset_page_invitation_read import OffsetPageInvitationRead
+from .offset_page_member_read import OffsetPageMemberRead
+from .offset_page_organization_read import OffsetPageOrganizationRead
 from .offset_page_user_admin_read import OffsetPageUserAdminRead
-from .participant_read import ParticipantRead
+from .organization_create import OrganizationCreate
+from .organization_read import OrganizationRead
+from .organization_update import OrganizationUpdate
+from .ownership_transfer import OwnershipTransfer
 from .participants_add import ParticipantsAdd
 from .password_reset_confirm import PasswordResetConfirm
 from .problem import Problem
@@ -57,7 +68,6 @@ from .stream_page import StreamPage
 from .stream_page_items_item import StreamPageItemsItem
 from .superuser_create import SuperuserCreate
 from .thread_create import ThreadCreate
-from .thread_read import ThreadRead
 from .thread_update import ThreadUpdate
 from .ticket_create import TicketCreate
 from .ticket_create_resume import TicketCreateResume
@@ -84,7 +94,6 @@ __all__ = (
     "CursorPageFailedJobRead",
     "CursorPageMessageRead",
     "CursorPageRequestLogRead",
-    "CursorPageThreadRead",
     "EmailChangeRequest",
     "EmailRequest",
     "Enqueued",
@@ -101,10 +110,16 @@ __all__ = (
     "FileStatus",
     "HealthLiveResponseHealthLive",
     "IdentityRead",
+    "InvitationAccept",
+    "InvitationCreate",
+    "InvitationRead",
     "JobsStatus",
     "LinkRequest",
     "LinkStart",
     "MailAccepted",
+    "MemberRead",
+    "MemberUpdate",
+    "MemberUser",
     "MessageCreate",
     "MessageRead",
     "MessageUpdate",
@@ -115,8 +130,14 @@ __all__ = (
     "OffsetPageApiKeyAdminRead",
     "OffsetPageApiKeyRead",
     "OffsetPageIdentityRead",
+    "OffsetPageInvitationRead",
+    "OffsetPageMemberRead",
+    "OffsetPageOrganizationRead",
     "OffsetPageUserAdminRead",
-    "ParticipantRead",
+    "OrganizationCreate",
+    "OrganizationRead",
+    "OrganizationUpdate",
+    "OwnershipTransfer",
     "ParticipantsAdd",
     "PasswordResetConfirm",
     "Problem",
@@ -132,7 +153,6 @@ __all__ = (
     "StreamPageItemsItem",
     "SuperuserCreate",
     "ThreadCreate",
-    "ThreadRead",
     "ThreadUpdate",
     "TicketCreate",
     "TicketCreateResume",

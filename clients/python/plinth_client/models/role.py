@@ -2,8 +2,9 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    CREATOR = "creator"
+    ADMIN = "admin"
     MEMBER = "member"
+    OWNER = "owner"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -9,7 +9,6 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.participants_add import ParticipantsAdd
 from ...models.problem import Problem
-from ...models.thread_read import ThreadRead
 from ...types import Response
 
 
@@ -35,12 +34,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | ThreadRead | None:
-    if response.status_code == 200:
-        response_200 = ThreadRead.from_dict(response.json())
-
-        return response_200
-
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
@@ -102,9 +96,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | ThreadRead]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -118,7 +110,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ParticipantsAdd,
-) -> Response[Problem | ThreadRead]:
+) -> Response[Problem]:
     """Add Participants
 
      Add active users (creator or admin); users already in the thread are skipped. 409 when
@@ -133,7 +125,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | ThreadRead]
+        Response[Problem]
     """
 
     kwargs = _get_kwargs(
@@ -153,7 +145,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ParticipantsAdd,
-) -> Problem | ThreadRead | None:
+) -> Problem | None:
     """Add Participants
 
      Add active users (creator or admin); users already in the thread are skipped. 409 when
@@ -168,7 +160,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | ThreadRead
+        Problem
     """
 
     return sync_detailed(
@@ -183,7 +175,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ParticipantsAdd,
-) -> Response[Problem | ThreadRead]:
+) -> Response[Problem]:
     """Add Participants
 
      Add active users (creator or admin); users already in the thread are skipped. 409 when
@@ -198,7 +190,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | ThreadRead]
+        Response[Problem]
     """
 
     kwargs = _get_kwargs(
@@ -216,7 +208,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ParticipantsAdd,
-) -> Problem | ThreadRead | None:
+) -> Problem | None:
     """Add Participants
 
      Add active users (creator or admin); users already in the thread are skipped. 409 when
@@ -231,7 +223,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | ThreadRead
+        Problem
     """
 
     return (

@@ -7,7 +7,6 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.thread_create import ThreadCreate
-from ...models.thread_read import ThreadRead
 from ...types import Response
 
 
@@ -30,12 +29,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | ThreadRead | None:
-    if response.status_code == 201:
-        response_201 = ThreadRead.from_dict(response.json())
-
-        return response_201
-
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
@@ -92,9 +86,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | ThreadRead]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -107,7 +99,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ThreadCreate,
-) -> Response[Problem | ThreadRead]:
+) -> Response[Problem]:
     """Create thread
 
     Args:
@@ -118,7 +110,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | ThreadRead]
+        Response[Problem]
     """
 
     kwargs = _get_kwargs(
@@ -136,7 +128,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ThreadCreate,
-) -> Problem | ThreadRead | None:
+) -> Problem | None:
     """Create thread
 
     Args:
@@ -147,7 +139,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | ThreadRead
+        Problem
     """
 
     return sync_detailed(
@@ -160,7 +152,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ThreadCreate,
-) -> Response[Problem | ThreadRead]:
+) -> Response[Problem]:
     """Create thread
 
     Args:
@@ -171,7 +163,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | ThreadRead]
+        Response[Problem]
     """
 
     kwargs = _get_kwargs(
@@ -187,7 +179,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ThreadCreate,
-) -> Problem | ThreadRead | None:
+) -> Problem | None:
     """Create thread
 
     Args:
@@ -198,7 +190,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | ThreadRead
+        Problem
     """
 
     return (

@@ -8,7 +8,6 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...models.thread_read import ThreadRead
 from ...types import Response
 
 
@@ -26,12 +25,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | ThreadRead | None:
-    if response.status_code == 200:
-        response_200 = ThreadRead.from_dict(response.json())
-
-        return response_200
-
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -78,9 +72,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | ThreadRead]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -93,7 +85,7 @@ def sync_detailed(
     thread_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | ThreadRead]:
+) -> Response[Problem]:
     """Get thread
 
     Args:
@@ -104,7 +96,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | ThreadRead]
+        Response[Problem]
     """
 
     kwargs = _get_kwargs(
@@ -122,7 +114,7 @@ def sync(
     thread_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Problem | ThreadRead | None:
+) -> Problem | None:
     """Get thread
 
     Args:
@@ -133,7 +125,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | ThreadRead
+        Problem
     """
 
     return sync_detailed(
@@ -146,7 +138,7 @@ async def asyncio_detailed(
     thread_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | ThreadRead]:
+) -> Response[Problem]:
     """Get thread
 
     Args:
@@ -157,7 +149,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | ThreadRead]
+        Response[Problem]
     """
 
     kwargs = _get_kwargs(
@@ -173,7 +165,7 @@ async def asyncio(
     thread_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Problem | ThreadRead | None:
+) -> Problem | None:
     """Get thread
 
     Args:
@@ -184,7 +176,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | ThreadRead
+        Problem
     """
 
     return (

@@ -5,7 +5,6 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.cursor_page_thread_read import CursorPageThreadRead
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -38,14 +37,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> CursorPageThreadRead | Problem | None:
-    if response.status_code == 200:
-        response_200 = CursorPageThreadRead.from_dict(response.json())
-
-        return response_200
-
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
@@ -92,9 +84,7 @@ def _parse_response(
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[CursorPageThreadRead | Problem]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -108,7 +98,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> Response[CursorPageThreadRead | Problem]:
+) -> Response[Problem]:
     """List threads
 
     Args:
@@ -120,7 +110,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CursorPageThreadRead | Problem]
+        Response[Problem]
     """
 
     kwargs = _get_kwargs(
@@ -140,7 +130,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> CursorPageThreadRead | Problem | None:
+) -> Problem | None:
     """List threads
 
     Args:
@@ -152,7 +142,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CursorPageThreadRead | Problem
+        Problem
     """
 
     return sync_detailed(
@@ -167,7 +157,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> Response[CursorPageThreadRead | Problem]:
+) -> Response[Problem]:
     """List threads
 
     Args:
@@ -179,7 +169,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CursorPageThreadRead | Problem]
+        Response[Problem]
     """
 
     kwargs = _get_kwargs(
@@ -197,7 +187,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> CursorPageThreadRead | Problem | None:
+) -> Problem | None:
     """List threads
 
     Args:
@@ -209,7 +199,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CursorPageThreadRead | Problem
+        Problem
     """
 
     return (

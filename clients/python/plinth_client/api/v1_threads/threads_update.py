@@ -8,7 +8,6 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...models.thread_read import ThreadRead
 from ...models.thread_update import ThreadUpdate
 from ...types import Response
 
@@ -35,12 +34,7 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | ThreadRead | None:
-    if response.status_code == 200:
-        response_200 = ThreadRead.from_dict(response.json())
-
-        return response_200
-
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
@@ -102,9 +96,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | ThreadRead]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -118,7 +110,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ThreadUpdate,
-) -> Response[Problem | ThreadRead]:
+) -> Response[Problem]:
     """Update thread
 
     Args:
@@ -130,7 +122,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | ThreadRead]
+        Response[Problem]
     """
 
     kwargs = _get_kwargs(
@@ -150,7 +142,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ThreadUpdate,
-) -> Problem | ThreadRead | None:
+) -> Problem | None:
     """Update thread
 
     Args:
@@ -162,7 +154,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | ThreadRead
+        Problem
     """
 
     return sync_detailed(
@@ -177,7 +169,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ThreadUpdate,
-) -> Response[Problem | ThreadRead]:
+) -> Response[Problem]:
     """Update thread
 
     Args:
@@ -189,7 +181,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | ThreadRead]
+        Response[Problem]
     """
 
     kwargs = _get_kwargs(
@@ -207,7 +199,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ThreadUpdate,
-) -> Problem | ThreadRead | None:
+) -> Problem | None:
     """Update thread
 
     Args:
@@ -219,7 +211,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | ThreadRead
+        Problem
     """
 
     return (

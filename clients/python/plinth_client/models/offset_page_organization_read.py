@@ -1,30 +1,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.thread_read import ThreadRead
+    from ..models.organization_read import OrganizationRead
 
 
-T = TypeVar("T", bound="CursorPageThreadRead")
+T = TypeVar("T", bound="OffsetPageOrganizationRead")
 
 
 @_attrs_define
-class CursorPageThreadRead:
+class OffsetPageOrganizationRead:
     """
     Attributes:
-        items (list[ThreadRead]):
-        next_cursor (None | str):
-        has_more (bool):
+        items (list[OrganizationRead]):
+        total (int):
+        limit (int):
+        offset (int):
     """
 
-    items: list[ThreadRead]
-    next_cursor: None | str
-    has_more: bool
+    items: list[OrganizationRead]
+    total: int
+    limit: int
+    offset: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,18 +35,20 @@ class CursorPageThreadRead:
             items_item = items_item_data.to_dict()
             items.append(items_item)
 
-        next_cursor: None | str
-        next_cursor = self.next_cursor
+        total = self.total
 
-        has_more = self.has_more
+        limit = self.limit
+
+        offset = self.offset
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "items": items,
-                "next_cursor": next_cursor,
-                "has_more": has_more,
+                "total": total,
+                "limit": limit,
+                "offset": offset,
             }
         )
 
@@ -52,33 +56,31 @@ class CursorPageThreadRead:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.thread_read import ThreadRead  # noqa: PLC0415
+        from ..models.organization_read import OrganizationRead  # noqa: PLC0415
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = ThreadRead.from_dict(items_item_data)
+            items_item = OrganizationRead.from_dict(items_item_data)
 
             items.append(items_item)
 
-        def _parse_next_cursor(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        total = d.pop("total")
 
-        next_cursor = _parse_next_cursor(d.pop("next_cursor"))
+        limit = d.pop("limit")
 
-        has_more = d.pop("has_more")
+        offset = d.pop("offset")
 
-        cursor_page_thread_read = cls(
+        offset_page_organization_read = cls(
             items=items,
-            next_cursor=next_cursor,
-            has_more=has_more,
+            total=total,
+            limit=limit,
+            offset=offset,
         )
 
-        cursor_page_thread_read.additional_properties = d
-        return cursor_page_thread_read
+        offset_page_organization_read.additional_properties = d
+        return offset_page_organization_read
 
     @property
     def additional_keys(self) -> list[str]:
