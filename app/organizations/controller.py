@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select
 
 from app.organizations.invitations import INVITATION_LIFETIME, send_invitation, token_hash
-from app.organizations.models import Invitation, Membership, Organization, Role
+from app.organizations.models import Invitation, Membership, Organization, OrganizationRole
 from app.organizations.repository import (
     InvitationRepository,
     MembershipRepository,
@@ -34,7 +34,7 @@ from core.pagination import OffsetPagination
 from core.platform.jobs import enqueue_after_commit
 from core.tenancy import Roles
 
-ORGANIZATION_ROLES = Roles(update=Role.ADMIN, delete=Role.OWNER)
+ORGANIZATION_ROLES = Roles(update=OrganizationRole.ADMIN, delete=OrganizationRole.OWNER)
 LAST_OWNER = "The last owner cannot leave or be demoted: transfer ownership first."
 OWNERS_ONLY = "Only an owner can do this."
 
@@ -63,7 +63,9 @@ class OrganizationController(
 
     async def perform_create(self, data: OrganizationCreate, **values: Any) -> Organization:
         organization = await super().perform_create(data, **values)
-        owner = Membership(organization_id=organization.id, user_id=self.me.id, role=Role.OWNER)
+        owner = Membership(
+            organization_id=organization.id, user_id=self.me.id, role=OrganizationRole.OWNER
+        )
         await self.controller(MembershipController).repository.add(owner)
         return organization
 
@@ -87,20 +89,20 @@ class MembershipController(
     """An organization's members: every member lists them; admins change roles and remove
     members; only owners touch an owner's role; the last owner stays."""
 
-    tenant = in_organization(Roles(write=Role.ADMIN))
+    tenant = in_organization(Roles(write=OrganizationRole.ADMIN))
     pagination = OffsetPagination(
         sort={"created_at": Membership.created_at, "role": Membership.role}
     )
 
     async def perform_update(self, obj: Membership, data: MemberUpdate) -> Membership:
-        if Role.OWNER in (obj.role, data.role):
+        if OrganizationRole.OWNER in (obj.role, data.role):
             await self.require_owner(obj.organization_id)
-        if obj.role is Role.OWNER and data.role is not Role.OWNER:
+        if obj.role is OrganizationRole.OWNER and data.role is not OrganizationRole.OWNER:
             await self._keep_an_owner(obj.organization_id)
         return await super().perform_update(obj, data)
 
     async def perform_delete(self, obj: Membership) -> None:
-        if obj.role is Role.OWNER:
+        if obj.role is OrganizationRole.OWNER:
             if obj.user_id != self.me.id:
                 await self.require_owner(obj.organization_id)
             await self._keep_an_owner(obj.organization_id)
@@ -109,20 +111,20 @@ class MembershipController(
     async def leave(self, organization_id: uuid.UUID) -> None:
         """End the caller's own membership (404 for a non-member; 409 for the last owner)."""
         mine = await self._mine(organization_id)
-        if mine.role is Role.OWNER:
+        if mine.role is OrganizationRole.OWNER:
             await self._keep_an_owner(organization_id)
         await self.repository.soft_delete(mine)
 
     async def transfer(self, organization_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
         """Make member `user_id` an owner and the calling owner an admin."""
         mine = await self._mine(organization_id)
-        if mine.role is not Role.OWNER:
+        if mine.role is not OrganizationRole.OWNER:
             raise Forbidden(OWNERS_ONLY)
         target = await self.repository.one(self.repository.of(organization_id, user_id))
         if target.id == mine.id:
             raise Conflict("You already own this organization.")
-        await self.repository.update(target, {"role": Role.OWNER})
-        await self.repository.update(mine, {"role": Role.ADMIN})
+        await self.repository.update(target, {"role": OrganizationRole.OWNER})
+        await self.repository.update(mine, {"role": OrganizationRole.ADMIN})
         return await self.as_read(target)
 
     async def _mine(self, organization_id: uuid.UUID) -> Membership:
@@ -135,7 +137,7 @@ class MembershipController(
 
     async def require_owner(self, organization_id: uuid.UUID) -> None:
         """403 unless the caller owns the organization."""
-        if await MEMBERS.role(self.session, organization_id, self.me.id) != Role.OWNER:
+        if await MEMBERS.role(self.session, organization_id, self.me.id) != OrganizationRole.OWNER:
             raise Forbidden(OWNERS_ONLY)
 
     async def _keep_an_owner(self, organization_id: uuid.UUID) -> None:
@@ -155,12 +157,12 @@ class InvitationController(
     """An organization's invitations, for its admins: invite an address (an owner role only
     by owners), list, read, resend, revoke."""
 
-    tenant = in_organization(Roles(read=Role.ADMIN, write=Role.ADMIN))
+    tenant = in_organization(Roles(read=OrganizationRole.ADMIN, write=OrganizationRole.ADMIN))
     pagination = OffsetPagination(sort={"created_at": Invitation.created_at})
 
     async def perform_create(self, data: InvitationCreate, **values: Any) -> Invitation:
         organization_id: uuid.UUID = values["organization_id"]
-        if data.role is Role.OWNER:
+        if data.role is OrganizationRole.OWNER:
             await self.controller(MembershipController).require_owner(organization_id)
         members = self.controller(MembershipController).repository
         if await members.has_member_with_email(organization_id, data.email):

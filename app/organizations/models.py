@@ -12,7 +12,7 @@ from core.columns import enum_column
 from core.db import CommonBase
 
 
-class Role(StrEnum):
+class OrganizationRole(StrEnum):
     """A member's role, lowest first: members read, admins manage, owners own."""
 
     MEMBER = "member"
@@ -25,7 +25,9 @@ class Organization(CommonBase):
     __allow_unmapped__ = True  # `role` below is not a column
 
     name: Mapped[str] = mapped_column(String(200))
-    role: Role | None = None  # the caller's role, set by OrganizationController.annotate
+    role: OrganizationRole | None = (
+        None  # the caller's role, set by OrganizationController.annotate
+    )
 
 
 class Membership(CommonBase):
@@ -50,7 +52,7 @@ class Membership(CommonBase):
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[Role] = enum_column(Role, default=Role.MEMBER)
+    role: Mapped[OrganizationRole] = enum_column(OrganizationRole, default=OrganizationRole.MEMBER)
     user: Mapped[User] = relationship(lazy="raise")
 
 
@@ -65,7 +67,7 @@ class Invitation(CommonBase):
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
     email: Mapped[str] = mapped_column(String(320))  # normalised (lower-case)
-    role: Mapped[Role] = enum_column(Role, default=Role.MEMBER)
+    role: Mapped[OrganizationRole] = enum_column(OrganizationRole, default=OrganizationRole.MEMBER)
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import joinedload
 
-from app.organizations.models import Invitation, Membership, Organization, Role
+from app.organizations.models import Invitation, Membership, Organization, OrganizationRole
 from app.users.models import User
 from core.repository import BaseRepository
 
@@ -30,13 +30,13 @@ class MembershipRepository(BaseRepository[Membership]):
     async def owners(self, organization_id: uuid.UUID) -> int:
         """How many owners the organization has."""
         stmt = self.select().where(
-            Membership.organization_id == organization_id, Membership.role == Role.OWNER
+            Membership.organization_id == organization_id, Membership.role == OrganizationRole.OWNER
         )
         return await self.count(stmt)
 
     async def roles_of(
         self, user_id: uuid.UUID, organization_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, Role]:
+    ) -> dict[uuid.UUID, OrganizationRole]:
         """`user_id`'s role in each of `organization_ids` they belong to, in one query."""
         stmt = select(Membership.organization_id, Membership.role).where(
             Membership.user_id == user_id,

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.organizations.models import Role
+from app.organizations.models import OrganizationRole
 from app.users.schemas import Email
 from core.fields import Text
 from core.schemas import CreateSchema, InputSchema, ReadSchema, UpdateSchema
@@ -23,7 +23,7 @@ class OrganizationUpdate(UpdateSchema):
 
 class OrganizationRead(ReadSchema):
     name: str
-    role: Role | None = Field(description="Your role in the organization.")
+    role: OrganizationRole | None = Field(description="Your role in the organization.")
 
 
 class MemberUser(BaseModel):
@@ -39,12 +39,12 @@ class MemberRead(ReadSchema):
 
     organization_id: uuid.UUID
     user_id: uuid.UUID
-    role: Role
+    role: OrganizationRole
     user: MemberUser
 
 
 class MemberUpdate(UpdateSchema):
-    role: Role
+    role: OrganizationRole
 
 
 class OwnershipTransfer(InputSchema):
@@ -53,7 +53,7 @@ class OwnershipTransfer(InputSchema):
 
 class InvitationCreate(CreateSchema):
     email: Email
-    role: Role = Role.MEMBER
+    role: OrganizationRole = OrganizationRole.MEMBER
 
 
 class InvitationUpdate(UpdateSchema):
@@ -63,7 +63,7 @@ class InvitationUpdate(UpdateSchema):
 class InvitationRead(ReadSchema):
     organization_id: uuid.UUID
     email: str
-    role: Role
+    role: OrganizationRole
     invited_by_id: uuid.UUID | None
     expires_at: datetime
     accepted_at: datetime | None

@@ -6,10 +6,10 @@ class DocumentController(BaseController[Document, DocumentCreate, DocumentUpdate
 CrudRouter(DocumentController, DocumentRead, prefix="/organizations/{organization_id}/documents")
 """
 
-from app.organizations.models import Membership, Role
+from app.organizations.models import Membership, OrganizationRole
 from core.tenancy import Memberships, Roles, Tenant
 
-MEMBERS = Memberships(Membership, ranks=list(Role), noun="organization")
+MEMBERS = Memberships(Membership, ranks=list(OrganizationRole), noun="organization")
 """Who belongs to which organization (live `memberships` rows), roles lowest first."""
 
 

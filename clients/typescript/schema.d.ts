@@ -780,6 +780,199 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations/{organization_id}/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leave
+         * @description Leave the organization (the last owner cannot: transfer ownership first).
+         */
+        post: operations["organizations_leave"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer
+         * @description Owners: make a member an owner; you become an admin.
+         */
+        post: operations["organizations_transfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List organizations */
+        get: operations["organizations_list"];
+        put?: never;
+        /** Create organization */
+        post: operations["organizations_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get organization */
+        get: operations["organizations_get"];
+        put?: never;
+        post?: never;
+        /** Delete organization */
+        delete: operations["organizations_delete"];
+        options?: never;
+        head?: never;
+        /** Update organization */
+        patch: operations["organizations_update"];
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List memberships */
+        get: operations["memberships_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/members/{membership_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get membership */
+        get: operations["memberships_get"];
+        put?: never;
+        post?: never;
+        /** Delete membership */
+        delete: operations["memberships_delete"];
+        options?: never;
+        head?: never;
+        /** Update membership */
+        patch: operations["memberships_update"];
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List invitations */
+        get: operations["invitations_list"];
+        put?: never;
+        /**
+         * Invite
+         * @description Admins: invite an address with a role (only owners invite owners). The address gets a
+         *     link that works once, for 7 days; whether it has an account changes nothing here.
+         */
+        post: operations["invitations_invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/invitations/{invitation_id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resend
+         * @description Admins: send an open invitation again, with a new link (the old one stops working).
+         */
+        post: operations["invitations_resend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/invitations/{invitation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get invitation */
+        get: operations["invitations_get"];
+        put?: never;
+        post?: never;
+        /** Delete invitation */
+        delete: operations["invitations_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept
+         * @description Join the organization of an invitation sent to your (confirmed) address, with its role.
+         */
+        post: operations["invitations_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{user_id}/scopes": {
         parameters: {
             query?: never;
@@ -1608,6 +1801,58 @@ export interface components {
             /** Last Login At */
             last_login_at: string | null;
         };
+        /** InvitationAccept */
+        InvitationAccept: {
+            /** Token */
+            token: string;
+        };
+        /** InvitationCreate */
+        InvitationCreate: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** @default member */
+            role: components["schemas"]["OrganizationRole"];
+        };
+        /** InvitationRead */
+        InvitationRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Organization Id
+             * Format: uuid
+             */
+            organization_id: string;
+            /** Email */
+            email: string;
+            role: components["schemas"]["OrganizationRole"];
+            /** Invited By Id */
+            invited_by_id: string | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Accepted At */
+            accepted_at: string | null;
+            /** Revoked At */
+            revoked_at: string | null;
+        };
         /**
          * JobsStatus
          * @description The queue at a glance.
@@ -1704,6 +1949,55 @@ export interface components {
             /** Email Verified */
             email_verified: boolean;
             tokens?: components["schemas"]["TokenResponse"] | null;
+        };
+        /**
+         * MemberRead
+         * @description A membership: the member, their role, since when (`created_at`).
+         */
+        MemberRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Organization Id
+             * Format: uuid
+             */
+            organization_id: string;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            role: components["schemas"]["OrganizationRole"];
+            user: components["schemas"]["MemberUser"];
+        };
+        /** MemberUpdate */
+        MemberUpdate: {
+            role: components["schemas"]["OrganizationRole"];
+        };
+        /** MemberUser */
+        MemberUser: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Full Name */
+            full_name: string;
         };
         /**
          * MessageCreate
@@ -1825,6 +2119,39 @@ export interface components {
             /** Offset */
             offset: number;
         };
+        /** OffsetPage[InvitationRead] */
+        OffsetPage_InvitationRead_: {
+            /** Items */
+            items: components["schemas"]["InvitationRead"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** OffsetPage[MemberRead] */
+        OffsetPage_MemberRead_: {
+            /** Items */
+            items: components["schemas"]["MemberRead"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** OffsetPage[OrganizationRead] */
+        OffsetPage_OrganizationRead_: {
+            /** Items */
+            items: components["schemas"]["OrganizationRead"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
         /** OffsetPage[UserAdminRead] */
         OffsetPage_UserAdminRead_: {
             /** Items */
@@ -1835,6 +2162,53 @@ export interface components {
             limit: number;
             /** Offset */
             offset: number;
+        };
+        /** OrganizationCreate */
+        OrganizationCreate: {
+            /** Name */
+            name: string;
+        };
+        /** OrganizationRead */
+        OrganizationRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Name */
+            name: string;
+            /** @description Your role in the organization. */
+            role: components["schemas"]["OrganizationRole"] | null;
+        };
+        /**
+         * OrganizationRole
+         * @description A member's role, lowest first: members read, admins manage, owners own.
+         * @enum {string}
+         */
+        OrganizationRole: "member" | "admin" | "owner";
+        /** OrganizationUpdate */
+        OrganizationUpdate: {
+            /** Name */
+            name: string;
+        };
+        /** OwnershipTransfer */
+        OwnershipTransfer: {
+            /**
+             * User Id
+             * Format: uuid
+             * @description The member who becomes an owner (you become admin).
+             */
+            user_id: string;
         };
         /** ParticipantRead */
         ParticipantRead: {
@@ -9919,6 +10293,3358 @@ export interface operations {
             };
             /** @description Conflicts with existing data or with the resource's state. */
             409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_leave: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_transfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OwnershipTransfer"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_list: {
+        parameters: {
+            query?: {
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description Comma-separated fields (at most 3), `-` for descending. Allowed: created_at, name. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OffsetPage_OrganizationRead_"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationRead"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    memberships_list: {
+        parameters: {
+            query?: {
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description Comma-separated fields (at most 3), `-` for descending. Allowed: created_at, role. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OffsetPage_MemberRead_"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    memberships_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberRead"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    memberships_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    memberships_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_list: {
+        parameters: {
+            query?: {
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description Comma-separated fields (at most 3), `-` for descending. Allowed: created_at. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OffsetPage_InvitationRead_"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_resend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationRead"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationRead"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationAccept"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
                     "X-Request-ID": string;

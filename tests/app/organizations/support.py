@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from app.organizations.models import Membership, Role
+from app.organizations.models import Membership, OrganizationRole
 from tests.helpers import API, Actor, actor
 
 
@@ -30,7 +30,7 @@ async def create_organization(client: httpx.AsyncClient, who: Actor, name: str) 
     return str(response.json()["id"])
 
 
-async def join(database: Any, organization: str, who: Actor, role: Role) -> None:
+async def join(database: Any, organization: str, who: Actor, role: OrganizationRole) -> None:
     async with database.session() as session:
         session.add(
             Membership(organization_id=uuid.UUID(organization), user_id=who.user.id, role=role)
@@ -42,9 +42,9 @@ async def world(client: httpx.AsyncClient, database: Any) -> World:
     people = {name: await actor(database, name) for name in ("alice", "bob", "carol", "dave")}
     acme = await create_organization(client, people["alice"], "Acme")
     globex = await create_organization(client, people["carol"], "Globex")
-    await join(database, acme, people["bob"], Role.ADMIN)
-    await join(database, acme, people["carol"], Role.MEMBER)
-    await join(database, globex, people["bob"], Role.MEMBER)
+    await join(database, acme, people["bob"], OrganizationRole.ADMIN)
+    await join(database, acme, people["carol"], OrganizationRole.MEMBER)
+    await join(database, globex, people["bob"], OrganizationRole.MEMBER)
     memberships: dict[tuple[str, str], str] = {}
     for name, org in (("acme", acme), ("globex", globex)):
         listed = await client.get(

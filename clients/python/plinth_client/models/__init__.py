@@ -9,6 +9,7 @@ from .code_confirm import CodeConfirm
 from .cursor_page_failed_job_read import CursorPageFailedJobRead
 from .cursor_page_message_read import CursorPageMessageRead
 from .cursor_page_request_log_read import CursorPageRequestLogRead
+from .cursor_page_thread_read import CursorPageThreadRead
 from .email_change_request import EmailChangeRequest
 from .email_request import EmailRequest
 from .enqueued import Enqueued
@@ -51,8 +52,10 @@ from .offset_page_organization_read import OffsetPageOrganizationRead
 from .offset_page_user_admin_read import OffsetPageUserAdminRead
 from .organization_create import OrganizationCreate
 from .organization_read import OrganizationRead
+from .organization_role import OrganizationRole
 from .organization_update import OrganizationUpdate
 from .ownership_transfer import OwnershipTransfer
+from .participant_read import ParticipantRead
 from .participants_add import ParticipantsAdd
 from .password_reset_confirm import PasswordResetConfirm
 from .problem import Problem
@@ -68,6 +71,7 @@ from .stream_page import StreamPage
 from .stream_page_items_item import StreamPageItemsItem
 from .superuser_create import SuperuserCreate
 from .thread_create import ThreadCreate
+from .thread_read import ThreadRead
 from .thread_update import ThreadUpdate
 from .ticket_create import TicketCreate
 from .ticket_create_resume import TicketCreateResume
@@ -94,6 +98,7 @@ __all__ = (
     "CursorPageFailedJobRead",
     "CursorPageMessageRead",
     "CursorPageRequestLogRead",
+    "CursorPageThreadRead",
     "EmailChangeRequest",
     "EmailRequest",
     "Enqueued",
@@ -136,8 +141,10 @@ __all__ = (
     "OffsetPageUserAdminRead",
     "OrganizationCreate",
     "OrganizationRead",
+    "OrganizationRole",
     "OrganizationUpdate",
     "OwnershipTransfer",
+    "ParticipantRead",
     "ParticipantsAdd",
     "PasswordResetConfirm",
     "Problem",
@@ -153,6 +160,7 @@ __all__ = (
     "StreamPageItemsItem",
     "SuperuserCreate",
     "ThreadCreate",
+    "ThreadRead",
     "ThreadUpdate",
     "TicketCreate",
     "TicketCreateResume",

@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
-from ..models.role import Role
+from ..models.organization_role import OrganizationRole
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="InvitationCreate")
@@ -16,11 +16,11 @@ class InvitationCreate:
     """
     Attributes:
         email (str):
-        role (Role | Unset): A member's role, lowest first: members read, admins manage, owners own.
+        role (OrganizationRole | Unset): A member's role, lowest first: members read, admins manage, owners own.
     """
 
     email: str
-    role: Role | Unset = UNSET
+    role: OrganizationRole | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         email = self.email
@@ -47,11 +47,11 @@ class InvitationCreate:
         email = d.pop("email")
 
         _role = d.pop("role", UNSET)
-        role: Role | Unset
+        role: OrganizationRole | Unset
         if isinstance(_role, Unset):
             role = UNSET
         else:
-            role = Role(_role)
+            role = OrganizationRole(_role)
 
         invitation_create = cls(
             email=email,

@@ -8,7 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.role import Role
+from ..models.organization_role import OrganizationRole
 
 T = TypeVar("T", bound="InvitationRead")
 
@@ -22,7 +22,7 @@ class InvitationRead:
         updated_at (datetime.datetime):
         organization_id (UUID):
         email (str):
-        role (Role): A member's role, lowest first: members read, admins manage, owners own.
+        role (OrganizationRole): A member's role, lowest first: members read, admins manage, owners own.
         invited_by_id (None | UUID):
         expires_at (datetime.datetime):
         accepted_at (datetime.datetime | None):
@@ -34,7 +34,7 @@ class InvitationRead:
     updated_at: datetime.datetime
     organization_id: UUID
     email: str
-    role: Role
+    role: OrganizationRole
     invited_by_id: None | UUID
     expires_at: datetime.datetime
     accepted_at: datetime.datetime | None
@@ -106,7 +106,7 @@ class InvitationRead:
 
         email = d.pop("email")
 
-        role = Role(d.pop("role"))
+        role = OrganizationRole(d.pop("role"))
 
         def _parse_invited_by_id(data: object) -> None | UUID:
             if data is None:

@@ -8,7 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.role import Role
+from ..models.organization_role import OrganizationRole
 
 if TYPE_CHECKING:
     from ..models.member_user import MemberUser
@@ -27,7 +27,7 @@ class MemberRead:
         updated_at (datetime.datetime):
         organization_id (UUID):
         user_id (UUID):
-        role (Role): A member's role, lowest first: members read, admins manage, owners own.
+        role (OrganizationRole): A member's role, lowest first: members read, admins manage, owners own.
         user (MemberUser):
     """
 
@@ -36,7 +36,7 @@ class MemberRead:
     updated_at: datetime.datetime
     organization_id: UUID
     user_id: UUID
-    role: Role
+    role: OrganizationRole
     user: MemberUser
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -86,7 +86,7 @@ class MemberRead:
 
         user_id = UUID(d.pop("user_id"))
 
-        role = Role(d.pop("role"))
+        role = OrganizationRole(d.pop("role"))
 
         user = MemberUser.from_dict(d.pop("user"))
 

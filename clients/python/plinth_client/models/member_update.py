@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
-from ..models.role import Role
+from ..models.organization_role import OrganizationRole
 
 T = TypeVar("T", bound="MemberUpdate")
 
@@ -14,10 +14,10 @@ T = TypeVar("T", bound="MemberUpdate")
 class MemberUpdate:
     """
     Attributes:
-        role (Role): A member's role, lowest first: members read, admins manage, owners own.
+        role (OrganizationRole): A member's role, lowest first: members read, admins manage, owners own.
     """
 
-    role: Role
+    role: OrganizationRole
 
     def to_dict(self) -> dict[str, Any]:
         role = self.role.value
@@ -35,7 +35,7 @@ class MemberUpdate:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        role = Role(d.pop("role"))
+        role = OrganizationRole(d.pop("role"))
 
         member_update = cls(
             role=role,

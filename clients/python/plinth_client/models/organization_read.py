@@ -8,7 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.role import Role
+from ..models.organization_role import OrganizationRole
 
 T = TypeVar("T", bound="OrganizationRead")
 
@@ -21,14 +21,14 @@ class OrganizationRead:
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
         name (str):
-        role (None | Role): Your role in the organization.
+        role (None | OrganizationRole): Your role in the organization.
     """
 
     id: UUID
     created_at: datetime.datetime
     updated_at: datetime.datetime
     name: str
-    role: None | Role
+    role: None | OrganizationRole
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,7 +41,7 @@ class OrganizationRead:
         name = self.name
 
         role: None | str
-        if isinstance(self.role, Role):
+        if isinstance(self.role, OrganizationRole):
             role = self.role.value
         else:
             role = self.role
@@ -71,18 +71,18 @@ class OrganizationRead:
 
         name = d.pop("name")
 
-        def _parse_role(data: object) -> None | Role:
+        def _parse_role(data: object) -> None | OrganizationRole:
             if data is None:
                 return data
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                role_type_0 = Role(data)
+                role_type_0 = OrganizationRole(data)
 
                 return role_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | Role, data)
+            return cast(None | OrganizationRole, data)
 
         role = _parse_role(d.pop("role"))
 

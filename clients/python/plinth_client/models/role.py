@@ -2,9 +2,8 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    ADMIN = "admin"
+    CREATOR = "creator"
     MEMBER = "member"
-    OWNER = "owner"
 
     def __str__(self) -> str:
         return str(self.value)

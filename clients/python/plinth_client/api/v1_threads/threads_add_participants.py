@@ -9,6 +9,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.participants_add import ParticipantsAdd
 from ...models.problem import Problem
+from ...models.thread_read import ThreadRead
 from ...types import Response
 
 
@@ -34,7 +35,12 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | ThreadRead | None:
+    if response.status_code == 200:
+        response_200 = ThreadRead.from_dict(response.json())
+
+        return response_200
+
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
@@ -96,7 +102,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | ThreadRead]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -110,7 +118,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ParticipantsAdd,
-) -> Response[Problem]:
+) -> Response[Problem | ThreadRead]:
     """Add Participants
 
      Add active users (creator or admin); users already in the thread are skipped. 409 when
@@ -125,7 +133,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[Problem | ThreadRead]
     """
 
     kwargs = _get_kwargs(
@@ -145,7 +153,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ParticipantsAdd,
-) -> Problem | None:
+) -> Problem | ThreadRead | None:
     """Add Participants
 
      Add active users (creator or admin); users already in the thread are skipped. 409 when
@@ -160,7 +168,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        Problem | ThreadRead
     """
 
     return sync_detailed(
@@ -175,7 +183,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ParticipantsAdd,
-) -> Response[Problem]:
+) -> Response[Problem | ThreadRead]:
     """Add Participants
 
      Add active users (creator or admin); users already in the thread are skipped. 409 when
@@ -190,7 +198,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[Problem | ThreadRead]
     """
 
     kwargs = _get_kwargs(
@@ -208,7 +216,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ParticipantsAdd,
-) -> Problem | None:
+) -> Problem | ThreadRead | None:
     """Add Participants
 
      Add active users (creator or admin); users already in the thread are skipped. 409 when
@@ -223,7 +231,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        Problem | ThreadRead
     """
 
     return (

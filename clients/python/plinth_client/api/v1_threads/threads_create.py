@@ -7,6 +7,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
 from ...models.thread_create import ThreadCreate
+from ...models.thread_read import ThreadRead
 from ...types import Response
 
 
@@ -29,7 +30,12 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | ThreadRead | None:
+    if response.status_code == 201:
+        response_201 = ThreadRead.from_dict(response.json())
+
+        return response_201
+
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
@@ -86,7 +92,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | ThreadRead]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -99,7 +107,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ThreadCreate,
-) -> Response[Problem]:
+) -> Response[Problem | ThreadRead]:
     """Create thread
 
     Args:
@@ -110,7 +118,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[Problem | ThreadRead]
     """
 
     kwargs = _get_kwargs(
@@ -128,7 +136,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ThreadCreate,
-) -> Problem | None:
+) -> Problem | ThreadRead | None:
     """Create thread
 
     Args:
@@ -139,7 +147,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        Problem | ThreadRead
     """
 
     return sync_detailed(
@@ -152,7 +160,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ThreadCreate,
-) -> Response[Problem]:
+) -> Response[Problem | ThreadRead]:
     """Create thread
 
     Args:
@@ -163,7 +171,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[Problem | ThreadRead]
     """
 
     kwargs = _get_kwargs(
@@ -179,7 +187,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ThreadCreate,
-) -> Problem | None:
+) -> Problem | ThreadRead | None:
     """Create thread
 
     Args:
@@ -190,7 +198,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        Problem | ThreadRead
     """
 
     return (

@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
+from ...models.thread_read import ThreadRead
 from ...types import Response
 
 
@@ -25,7 +26,12 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | ThreadRead | None:
+    if response.status_code == 200:
+        response_200 = ThreadRead.from_dict(response.json())
+
+        return response_200
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -72,7 +78,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | ThreadRead]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -85,7 +93,7 @@ def sync_detailed(
     thread_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem]:
+) -> Response[Problem | ThreadRead]:
     """Get thread
 
     Args:
@@ -96,7 +104,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[Problem | ThreadRead]
     """
 
     kwargs = _get_kwargs(
@@ -114,7 +122,7 @@ def sync(
     thread_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Problem | None:
+) -> Problem | ThreadRead | None:
     """Get thread
 
     Args:
@@ -125,7 +133,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        Problem | ThreadRead
     """
 
     return sync_detailed(
@@ -138,7 +146,7 @@ async def asyncio_detailed(
     thread_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem]:
+) -> Response[Problem | ThreadRead]:
     """Get thread
 
     Args:
@@ -149,7 +157,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[Problem | ThreadRead]
     """
 
     kwargs = _get_kwargs(
@@ -165,7 +173,7 @@ async def asyncio(
     thread_id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Problem | None:
+) -> Problem | ThreadRead | None:
     """Get thread
 
     Args:
@@ -176,7 +184,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        Problem | ThreadRead
     """
 
     return (

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.cursor_page_thread_read import CursorPageThreadRead
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
@@ -37,7 +38,14 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> CursorPageThreadRead | Problem | None:
+    if response.status_code == 200:
+        response_200 = CursorPageThreadRead.from_dict(response.json())
+
+        return response_200
+
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
@@ -84,7 +92,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[CursorPageThreadRead | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -98,7 +108,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> Response[Problem]:
+) -> Response[CursorPageThreadRead | Problem]:
     """List threads
 
     Args:
@@ -110,7 +120,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[CursorPageThreadRead | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -130,7 +140,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> Problem | None:
+) -> CursorPageThreadRead | Problem | None:
     """List threads
 
     Args:
@@ -142,7 +152,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        CursorPageThreadRead | Problem
     """
 
     return sync_detailed(
@@ -157,7 +167,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> Response[Problem]:
+) -> Response[CursorPageThreadRead | Problem]:
     """List threads
 
     Args:
@@ -169,7 +179,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[CursorPageThreadRead | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -187,7 +197,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> Problem | None:
+) -> CursorPageThreadRead | Problem | None:
     """List threads
 
     Args:
@@ -199,7 +209,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        CursorPageThreadRead | Problem
     """
 
     return (

@@ -8,6 +8,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
+from ...models.thread_read import ThreadRead
 from ...models.thread_update import ThreadUpdate
 from ...types import Response
 
@@ -34,7 +35,12 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | ThreadRead | None:
+    if response.status_code == 200:
+        response_200 = ThreadRead.from_dict(response.json())
+
+        return response_200
+
     if response.status_code == 400:
         response_400 = Problem.from_dict(response.json())
 
@@ -96,7 +102,9 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem]:
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | ThreadRead]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -110,7 +118,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ThreadUpdate,
-) -> Response[Problem]:
+) -> Response[Problem | ThreadRead]:
     """Update thread
 
     Args:
@@ -122,7 +130,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[Problem | ThreadRead]
     """
 
     kwargs = _get_kwargs(
@@ -142,7 +150,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ThreadUpdate,
-) -> Problem | None:
+) -> Problem | ThreadRead | None:
     """Update thread
 
     Args:
@@ -154,7 +162,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        Problem | ThreadRead
     """
 
     return sync_detailed(
@@ -169,7 +177,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ThreadUpdate,
-) -> Response[Problem]:
+) -> Response[Problem | ThreadRead]:
     """Update thread
 
     Args:
@@ -181,7 +189,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem]
+        Response[Problem | ThreadRead]
     """
 
     kwargs = _get_kwargs(
@@ -199,7 +207,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ThreadUpdate,
-) -> Problem | None:
+) -> Problem | ThreadRead | None:
     """Update thread
 
     Args:
@@ -211,7 +219,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem
+        Problem | ThreadRead
     """
 
     return (
