@@ -29,6 +29,7 @@ from configs.realtime import RealtimeSettings
 from configs.redis import RedisSettings
 from configs.requestlog import RequestLogSettings
 from configs.sso import SsoSettings
+from configs.storage import StorageSettings
 
 MIN_SECRET_BYTES = 32
 MIN_SECRET_ENTROPY_BITS = 80
@@ -63,6 +64,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
     sso: SsoSettings = field(default_factory=SsoSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
 
     @property
     def database_url(self) -> str:
@@ -161,6 +163,7 @@ def load_settings() -> Settings:
         email=EmailSettings.load(),
         realtime=RealtimeSettings.load(),
         sso=SsoSettings.load(),
+        storage=StorageSettings.load(),
     )
     _check(settings)
     return settings
