@@ -13,7 +13,7 @@ from core.db import Database, create_engine
 from core.deps import Authenticator
 from core.docs import install_docs
 from core.http import install_error_handlers
-from core.middleware import RequestIdMiddleware
+from core.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from core.openapi import install_openapi, operation_id
 from core.pagination import CursorCodec
 from core.platform.limits import BodySizeLimitMiddleware, TimeoutMiddleware
@@ -154,6 +154,7 @@ def create_application(
         )
     app.add_middleware(health.ProbeShortcut)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.app.hsts_seconds or 0)
     app.include_router(health.router)
     if settings.app.docs_enabled:
         install_docs(app)

@@ -34,6 +34,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.base import ExecutableOption
 from typing_extensions import TypeVar as DefaultTypeVar
 
+from core.columns import integer_bound
 from core.db import Entity
 from core.errors import InvalidInput, field_error
 from core.filtering import FilterSet
@@ -227,13 +228,16 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
             values.setdefault(self.owner.field, self.me.id)
         if parent is not None and self.parent is not None:
             values[self.parent.field] = parent.id
-        obj: ModelT = await self.repository.create(self.model(**data.model_dump(), **values))
+        fields = data.model_dump()
+        self._refuse_out_of_range(fields)
+        obj: ModelT = await self.repository.create(self.model(**fields, **values))
         return obj
 
     async def perform_update(self, obj: ModelT, data: UpdateT) -> ModelT:
         """Apply only the fields the client sent. Override for derived fields."""
         values = data.model_dump(exclude_unset=True)
         self._refuse_nulls_for_required_columns(values)
+        self._refuse_out_of_range(values)
         updated: ModelT = await self.repository.update(obj, values)
         return updated
 
@@ -495,6 +499,21 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     def _column(self, name: str) -> InstrumentedAttribute[Any]:
         column: InstrumentedAttribute[Any] = getattr(self.model, name)
         return column
+
+    def _refuse_out_of_range(self, values: Mapping[str, Any]) -> None:
+        """An integer its column cannot hold (INTEGER: 32 bits) is a 422 naming the field, on
+        every database (SQLite would store it; PostgreSQL refuses the write)."""
+        columns = self.model.__table__.columns
+        errors = [
+            field_error(["body", name], f"At most {bound:,} in size.", "int_range")
+            for name, value in values.items()
+            if name in columns
+            and (bound := integer_bound(columns[name].type)) is not None
+            and isinstance(value, int)
+            and not -bound - 1 <= value <= bound
+        ]
+        if errors:
+            raise InvalidInput("Some numbers are too large to store.", errors=errors)
 
     def _refuse_nulls_for_required_columns(self, values: Mapping[str, Any]) -> None:
         """An explicit `null` for a NOT NULL column is the client's mistake: 422, not 409."""
