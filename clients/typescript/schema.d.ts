@@ -59,7 +59,9 @@ export interface paths {
         /**
          * Register
          * @description Create an account with the `regular` scope; a verification link goes to its address
-         *     (`email_verified` is false until it is followed).
+         *     (`email_verified` is false until it is followed). An address that already has an account
+         *     gets the same answer (nothing is created or changed) and its owner a mail saying so:
+         *     this route does not reveal which addresses have accounts.
          */
         post: operations["auth_register"];
         delete?: never;
@@ -268,7 +270,8 @@ export interface paths {
         /**
          * Request Email Change
          * @description Change the address (`current_password` required): a confirmation link goes to the new
-         *     address, a notice to the current one; the change applies when the link is followed.
+         *     address, a notice to the current one; the change applies when the link is followed. Wrong
+         *     `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
          */
         post: operations["account_request_email_change"];
         delete?: never;
@@ -331,7 +334,8 @@ export interface paths {
          * @description Where the provider sends the browser back. A bad, used or foreign `state` is a 400;
          *     after that, the browser goes to `return_to` with `?code=` (exchange it) or `?error=`
          *     (`access_denied`, `provider_error`, `code_rejected`, `invalid_id_token`,
-         *     `email_required`, `email_not_verified`, `account_exists`, `account_disabled`,
+         *     `email_required`, `email_not_verified`, `account_exists` (sign in as before, then link
+         *     from the session), `account_disabled`,
          *     `identity_in_use`), or `?linked=<provider>` after linking.
          */
         get: operations["sso_callback"];
@@ -412,7 +416,8 @@ export interface paths {
         /**
          * Update Me
          * @description Change `full_name`, and the password with `current_password`. A password change ends
-         *     every session and token, this one included: use the `tokens` pair in the answer.
+         *     every session and token, this one included: use the `tokens` pair in the answer. Wrong
+         *     `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
          */
         patch: operations["users_update_me"];
         trace?: never;
@@ -534,7 +539,9 @@ export interface paths {
         /**
          * Link
          * @description Start linking a provider account to yours: open `authorize_url` in this browser; it
-         *     comes back to `return_to?linked=<provider>` (or `?error=`).
+         *     comes back to `return_to?linked=<provider>` (or `?error=`). The answer sets the flow's
+         *     HttpOnly cookie, and the link works only in the browser that holds it: send this request
+         *     with the browser's cookies (`fetch(…, {credentials: "include"})`).
          */
         post: operations["user_identities_link"];
         delete?: never;
