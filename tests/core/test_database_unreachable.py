@@ -54,7 +54,9 @@ async def requests_through_the_api(database_url: str) -> list[httpx.Response]:
     """A registration, a login, two reads with a valid token, and readiness, on an app using
     that URL."""
     async with running_app(DATABASE_URL=database_url) as app, client_for(app) as client:
-        someone = User(id=new_id(), email="someone@example.com", scopes=["regular"])
+        someone = User(
+            id=new_id(), email="someone@example.com", scopes=["regular"], token_version=0
+        )
         account = {"email": "new@example.com", "password": DEFAULT_PASSWORD}
         form = {"username": "new@example.com", "password": DEFAULT_PASSWORD}
         return [
