@@ -33,7 +33,8 @@ def _tables_named(diff: Any) -> list[str]:
         for part in item:
             if isinstance(part, str):
                 names.append(part)
-            table = getattr(part, "table", None) or part
+            table = getattr(part, "table", None)
+            table = part if table is None else table  # a Table has no truth value
             name = getattr(table, "name", None)
             if isinstance(name, str):
                 names.append(name)
