@@ -10,7 +10,7 @@ field on every database instead of a 500 on one:
         remind_at: Timestamp | None = None
 
 The `Create`/`Update` schemas and filter sets refuse NUL in every text field anyway
-(`refuse_nul`); use `Text` for query, path and form parameters, and to document the rule.
+(`refuse_unstorable`); use `Text` for query, path and form parameters, and to document the rule.
 
 An integer beyond 64 bits crashes the driver (SQLite: OverflowError; PostgreSQL: out of range
 for bigint). The same schemas refuse one in every field (`refuse_unstorable`); use `Int64` or
@@ -32,25 +32,13 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
 
-def refuse_nul(value: Any) -> Any:
-    """`value` unchanged; a 422 error if it is, or holds, text with a NUL character."""
-    if isinstance(value, str):
-        if NUL in value:
-            raise PydanticCustomError("text_nul", "Text must not contain NUL characters.")
-    elif isinstance(value, list | tuple | set | frozenset):
-        for item in value:
-            refuse_nul(item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            refuse_nul(key)
-            refuse_nul(item)
-    return value
-
-
 def refuse_unstorable(value: Any) -> Any:
     """`value` unchanged; a 422 error if it is, or holds, text with a NUL character or an
     integer outside what a BIGINT column holds."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, str):
+        if NUL in value:
+            raise PydanticCustomError("text_nul", "Text must not contain NUL characters.")
+    elif isinstance(value, int) and not isinstance(value, bool):
         if not INT64_MIN <= value <= INT64_MAX:
             raise PydanticCustomError(
                 "int_range", "The number is outside the range a database holds (64-bit)."
@@ -62,8 +50,6 @@ def refuse_unstorable(value: Any) -> Any:
         for key, item in value.items():
             refuse_unstorable(key)
             refuse_unstorable(item)
-    else:
-        refuse_nul(value)
     return value
 
 
@@ -86,7 +72,7 @@ class NoNul:
     def __get_pydantic_core_schema__(
         self, source: type[Any], handler: GetCoreSchemaHandler
     ) -> CoreSchema:
-        return core_schema.no_info_after_validator_function(refuse_nul, handler(source))
+        return core_schema.no_info_after_validator_function(refuse_unstorable, handler(source))
 
     def __get_pydantic_json_schema__(
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
