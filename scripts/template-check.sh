@@ -92,7 +92,10 @@ fi
 echo "template-check: 3/3 copier update from $(git -C "$ROOT" log -1 --format='%h %s' "$FROM" | cut -c1-60)"
 OLD="$WORK/old"
 make_project "$OLD" v0.0.0 service-check false
-echo "A line of the service's own." >> "$OLD/README.md"
+# The file a service edits to register its own domains (the scaffold does): Plinth rewrites its
+# README and docs often, so a change there may rightly conflict (docs/template.md).
+OWN_LINE="# A line of the service's own."
+echo "$OWN_LINE" >> "$OLD/app/models.py"
 echo "Notes of the service's own." > "$OLD/NOTES.md"
 git -C "$OLD" add -A && git -C "$OLD" commit -qm "own changes"
 (cd "$OLD" && "$BIN/copier" update --quiet --defaults --vcs-ref HEAD --conflict rej)
@@ -101,8 +104,8 @@ if git -C "$OLD" status --porcelain | grep -E '\.rej$|^(UU|AA) '; then
 	exit 1
 fi
 git -C "$OLD" add -A && git -C "$OLD" commit -qm "copier update" --allow-empty
-tail -n 1 "$OLD/README.md" | grep -qx "A line of the service's own."
+tail -n 1 "$OLD/app/models.py" | grep -qxF "$OWN_LINE"
 git clone -q "$SERVICE" "$WORK/fresh"  # what the template makes now, without the test runs' files
-diff -r -q -x .git -x .copier-answers.yml -x README.md -x NOTES.md "$OLD" "$WORK/fresh"
-diff -q <(head -n -1 "$OLD/README.md") "$WORK/fresh/README.md"
+sed -i '$ d' "$OLD/app/models.py"  # the own line kept, the rest is what the template makes now
+diff -r -q -x .git -x .copier-answers.yml -x NOTES.md "$OLD" "$WORK/fresh"
 echo "template-check: ok"
