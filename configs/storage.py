@@ -54,6 +54,9 @@ class StorageSettings(PlinthSettings):
     upload_expires_seconds: int = Field(default=900, ge=10)
     download_expires_seconds: int = Field(default=300, ge=10)
     pending_hours: int = Field(default=24, ge=1)
+    max_files_per_row: int = Field(default=10, ge=1, le=100)
+    """Files one row may hold through a list of files (`FileController.claim`), e.g. a
+    message's attachments."""
 
     @field_validator("local_dir", "s3_endpoint_url", "s3_public_endpoint_url", mode="before")
     @classmethod

@@ -1,8 +1,17 @@
 """Messages: listed and posted inside their thread (members only), edited and deleted by id."""
 
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+
 from app.messenger.controller import MessageController
 from app.messenger.schemas import MessageRead
 from core.crud import CrudRouter
+from core.deps import provide
+from core.files import FileDownload
+from core.files.routes import StorageDep, base_url
+from core.routing import read_only
 
 thread_messages = CrudRouter(
     MessageController,
@@ -23,3 +32,19 @@ router = CrudRouter(
     exclude=["list", "create", "get", "restore"],
 )
 """Edit your own message (`edited_at` is set); delete your own, or any as an admin (soft)."""
+
+Messages = Annotated[MessageController, Depends(provide(MessageController))]
+
+
+@router.get("/{message_id}/attachments/{file_id}")
+@read_only
+async def download_attachment(
+    message_id: uuid.UUID,
+    file_id: uuid.UUID,
+    messages: Messages,
+    storage: StorageDep,
+    request: Request,
+) -> FileDownload:
+    """A short-lived URL of one of the message's files (members of its thread only: 404 for
+    anyone else, and once the message is deleted); then a plain GET of `url`."""
+    return await messages.attachment_download(message_id, file_id, storage, base_url(request))

@@ -29,8 +29,10 @@ from app.users.controller import UserController
 from core.controller import Action, BaseController, Owner, Parent
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from core.files import FileController, FileDownload
 from core.pagination import CursorPagination
 from core.platform.realtime import emit, emit_ephemeral, next_seq, read_events
+from core.platform.storage import Storage
 from core.security import Scope
 
 
@@ -185,6 +187,10 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
             )
 
 
+ATTACHMENTS = "message_attachments"
+"""What a message's files are held by (`StoredFile.attached_to`)."""
+
+
 class MessageController(BaseController[Message, MessageCreate, MessageUpdate, MessageRepository]):
     # A visible thread's messages are readable by all its members (check_object limits only
     # edits and deletes): a page checks the thread in its own statement.
@@ -215,12 +221,49 @@ class MessageController(BaseController[Message, MessageCreate, MessageUpdate, Me
         now = utcnow()  # under the thread's lock: messages' times follow their seq
         activity = {"last_message_at": now, "last_activity_at": now, "updated_at": now}
         seq = await next_seq(self, THREADS(parent.id), values=activity)  # `parent` follows
-        message = await super().perform_create(
-            data, parent=parent, seq=seq, created_at=now, updated_at=now, **values
+        files = await self.controller(FileController).claim(
+            data.attachment_ids, ATTACHMENTS, field="attachment_ids"
         )
+        message = await super().perform_create(
+            data,
+            parent=parent,
+            seq=seq,
+            created_at=now,
+            updated_at=now,
+            attachment_count=len(files),
+            **values,
+        )
+        if files:
+            await self.repository.link_files(message.id, files)
+        message.attachments = files
         threads = self.controller(ThreadController).repository
         await threads.mark_read(parent.id, self.me.id, seq)
         return message
+
+    async def perform_delete(self, obj: Message) -> None:
+        """Soft-delete the message and its files: their downloads answer 404 from now on."""
+        await super().perform_delete(obj)
+        if obj.attachment_count:
+            files = (await self.repository.attachments_of([obj.id])).get(obj.id, [])
+            await self.controller(FileController).discard_all(files, storage=None)
+
+    async def annotate(self, rows: Sequence[Message]) -> None:
+        # Attachments of the messages that have any (and do not carry them yet), one query.
+        ids = [m.id for m in rows if m.attachment_count and "attachments" not in vars(m)]
+        if ids:
+            found = await self.repository.attachments_of(ids)
+            for message in rows:
+                if message.id in found:
+                    message.attachments = found[message.id]
+
+    async def attachment_download(
+        self, message_id: uuid.UUID, file_id: uuid.UUID, storage: Storage, base_url: str
+    ) -> FileDownload:
+        """A short-lived URL of one of the message's files: members of its thread only (404
+        otherwise, as for a message that does not exist or was deleted)."""
+        message = await self.get(message_id, options=())
+        file = await self.repository.attachment(message.id, file_id)
+        return await self.controller(FileController).download(file, storage, base_url)
 
     async def perform_update(self, obj: Message, data: MessageUpdate) -> Message:
         return await self.repository.update(obj, {"body": data.body, "edited_at": utcnow()})

@@ -5,15 +5,17 @@ Every relationship is `lazy="raise"`: reads say what they load (`selectinload`) 
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, and_, text
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.users.models import User
 from core.columns import enum_column
 from core.db import CommonBase, utcnow
+from core.files import StoredFile
 
 LIVE = text("deleted_at IS NULL")
 
@@ -33,6 +35,10 @@ class Thread(CommonBase):
     __table_args__ = (Index("ix_threads_last_activity", "last_activity_at", "id"),)
 
     title: Mapped[str] = mapped_column(String(200))
+    # The organization whose members alone take part (None: a personal thread).
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id"), default=None, index=True
+    )
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     last_message_at: Mapped[datetime | None] = mapped_column(default=None)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -89,9 +95,11 @@ class ThreadParticipant(CommonBase):
 
 
 class Message(CommonBase):
-    """One message. Deleting it (author or admin) is a soft delete; editing sets `edited_at`."""
+    """One message. Deleting it (author or admin) is a soft delete that deletes its attachments
+    too; editing sets `edited_at`."""
 
     __tablename__ = "messages"
+    __allow_unmapped__ = True  # `attachments` below is not a column
     __table_args__ = (
         # Serves the history page: one thread, newest first, keyset over (created_at, id).
         Index(
@@ -118,6 +126,21 @@ class Message(CommonBase):
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     edited_at: Mapped[datetime | None] = mapped_column(default=None)
+    # How many files it carries: a page of messages without any reads no attachments.
+    attachment_count: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    attachments: Sequence[StoredFile] = ()  # set by MessageController.annotate
 
     thread: Mapped[Thread] = relationship(lazy="raise")
     author: Mapped[User] = relationship(lazy="raise")
+
+
+class MessageAttachment(CommonBase):
+    """One file of a message, in the order it was sent (`position`). A file belongs to one
+    message at most."""
+
+    __tablename__ = "message_attachments"
+    __table_args__ = (Index("ix_message_attachments_message", "message_id", "position"),)
+
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id"))
+    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stored_files.id"), unique=True)
+    position: Mapped[int] = mapped_column(SmallInteger)

@@ -18,9 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
-from app.messenger.models import Message, Thread, ThreadParticipant
+from app.messenger.models import Message, MessageAttachment, Thread, ThreadParticipant
 from core.db import utcnow
 from core.errors import Conflict, NotFound
+from core.files import StoredFile
 from core.repository import BaseRepository
 
 # On the table, not the entity: cheaper to build on, and the prebuilt writes below synchronise
@@ -138,3 +139,43 @@ class ThreadRepository(BaseRepository[Thread]):
 class MessageRepository(BaseRepository[Message]):
     model = Message
     create_with_insert = True  # posted once, returned as it is
+
+    # -- attachments ----------------------------------------------------------------------------
+
+    @staticmethod
+    def attachment_files(message_ids: Sequence[uuid.UUID]) -> Select[uuid.UUID, StoredFile]:
+        """(message id, file) of every live file of the messages, in each message's order."""
+        link = MessageAttachment
+        return (
+            select(link.message_id, StoredFile)
+            .join(StoredFile, StoredFile.id == link.file_id)
+            .where(link.message_id.in_(message_ids), StoredFile.deleted_at.is_(None))
+            .order_by(link.message_id, link.position)
+        )
+
+    async def attachments_of(
+        self, message_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[StoredFile]]:
+        """The live files of each of the messages, in their order, in one query."""
+        found: dict[uuid.UUID, list[StoredFile]] = {}
+        for message_id, file in await self.session.execute(self.attachment_files(message_ids)):
+            found.setdefault(message_id, []).append(file)
+        return found
+
+    async def attachment(self, message_id: uuid.UUID, file_id: uuid.UUID) -> StoredFile:
+        """One live file of the message; `NotFound` if it has none by that id."""
+        stmt = self.attachment_files([message_id]).where(StoredFile.id == file_id)
+        row = (await self.session.execute(stmt)).first()
+        if row is None:
+            raise NotFound("The message has no such attachment.")
+        file: StoredFile = row[1]
+        return file
+
+    async def link_files(self, message_id: uuid.UUID, files: Sequence[StoredFile]) -> None:
+        """Record `files` as the message's attachments, in this order."""
+        rows = [
+            MessageAttachment(message_id=message_id, file_id=file.id, position=i)
+            for i, file in enumerate(files)
+        ]
+        self.session.add_all(rows)
+        await self.flush()

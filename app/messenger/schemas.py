@@ -9,6 +9,7 @@ from pydantic.config import JsonDict
 
 from app.messenger.models import Message, Role
 from core.fields import Position, Text, Timestamp
+from core.files import FileSummary
 from core.filtering import Filter, FilterSet
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 
@@ -132,6 +133,12 @@ class MessageCreate(CreateSchema):
     model_config = ConfigDict(json_schema_extra={"examples": [{"body": MESSAGE["body"]}]})
 
     body: Body
+    attachment_ids: Annotated[list[uuid.UUID], Field(max_length=100)] = Field(
+        default_factory=list,
+        exclude=True,  # not a column: MessageController.perform_create attaches the files
+        description="Files to attach, in order: your own uploads, confirmed and attached "
+        "nowhere else (at most STORAGE_MAX_FILES_PER_ROW).",
+    )
 
 
 class MessageUpdate(UpdateSchema):
@@ -146,6 +153,11 @@ class MessageRead(ReadSchema):
     author_id: uuid.UUID
     body: str
     edited_at: datetime | None
+    attachments: list[FileSummary] = Field(
+        default_factory=list,
+        description="Its files' metadata; members download one with "
+        "`GET /messages/{message_id}/attachments/{file_id}`.",
+    )
 
 
 class MessageFilters(FilterSet):

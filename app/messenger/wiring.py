@@ -4,10 +4,10 @@ routers/messenger.py. A project made from the template without the example has n
 
 from app.domains import Wiring
 from app.messenger.events import THREADS
-from app.messenger.models import Message, Thread, ThreadParticipant
+from app.messenger.models import Message, MessageAttachment, Thread, ThreadParticipant
 from app.messenger.realtime import on_read, on_typing
 
-MODELS = (Message, Thread, ThreadParticipant)
+MODELS = (Message, MessageAttachment, Thread, ThreadParticipant)
 """Imported here so Alembic and the app see them (app/models.py lists the others)."""
 STREAMS = (THREADS,)
 CLIENT_FRAMES = (on_typing, on_read)

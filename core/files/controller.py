@@ -11,6 +11,7 @@ upload declared. A file that fails is deleted, bytes and row, and the answer say
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -177,6 +178,58 @@ class FileController(BaseController[StoredFile, UploadCreate, UploadCreate]):
         if file.attached_to is not None:
             raise Conflict("This file is attached elsewhere already.")
         return file
+
+    # -- a list of files per row -------------------------------------------------------------
+
+    async def claim(
+        self, file_ids: Sequence[uuid.UUID], holder: str, *, field: str = "file_ids"
+    ) -> list[StoredFile]:
+        """Hold the caller's confirmed, unattached files `file_ids` (in that order) for a row
+        that keeps a list of files in a link table of its own (`holder` names it, e.g.
+        `message_attachments`); the caller then writes the links. 422 for more than
+        STORAGE_MAX_FILES_PER_ROW or a file named twice (`field` is the body's list), 404 for
+        a file that is not the caller's, 409 for a pending file or one held already."""
+        self._check_claimable(file_ids, field)
+        if not file_ids:
+            return []
+        stmt = self.repository.select().where(StoredFile.id.in_(file_ids))
+        stmt = self.visible(stmt, Action.UPDATE).with_for_update(of=StoredFile)
+        found = {file.id: file for file in await self.repository.all(stmt)}
+        files = [self._claimable(found.get(file_id), file_id) for file_id in file_ids]
+        for file in files:
+            file.attached_to = holder
+        await self.session.flush()
+        return files
+
+    def _check_claimable(self, file_ids: Sequence[uuid.UUID], field: str) -> None:
+        most = self.limits.max_files_per_row
+        if len(file_ids) > most:
+            msg = f"At most {most} files at once."
+            raise InvalidInput(msg, errors=[field_error(["body", field], msg)])
+        twice = [i for i, file_id in enumerate(file_ids) if file_id in file_ids[:i]]
+        if twice:
+            msg = "A file can be named once."
+            raise InvalidInput(msg, errors=[field_error(["body", field, i], msg) for i in twice])
+
+    @staticmethod
+    def _claimable(file: StoredFile | None, file_id: uuid.UUID) -> StoredFile:
+        if file is None:
+            raise NotFound(f"The file {file_id} does not exist.")
+        if file.status is not FileStatus.READY:
+            raise Conflict(f"Confirm the upload of file {file_id} before attaching it.")
+        if file.attached_to is not None:
+            raise Conflict(f"The file {file_id} is attached elsewhere already.")
+        return file
+
+    async def discard_all(self, files: Sequence[StoredFile], storage: Storage | None) -> None:
+        """Delete the files a deleted row held (`claim`): their downloads answer 404 from now
+        on. Their bytes go once that commits when `storage` is given; without it they stay in
+        the store until a sweep of deleted files removes them."""
+        for file in files:
+            if storage is None:
+                await self.repository.soft_delete(file)
+            else:
+                await self.discard(file, storage)
 
     async def release(self, row: Any, column: str, storage: Storage) -> None:
         """Empty `row.column` and delete the file it held, its bytes once that commits."""

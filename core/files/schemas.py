@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.fields import Text
 from core.files.models import FileStatus
@@ -33,6 +33,18 @@ class FileRead(ReadSchema):
     size: int
     sha256: str
     status: FileStatus
+
+
+class FileSummary(BaseModel):
+    """A file as a row that holds it shows it (e.g. a message's attachments): metadata only,
+    never a URL; a download is a request of its own, by whoever may see the row."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    size: int
+    content_type: str
 
 
 class UploadFormRead(BaseModel):

@@ -14,7 +14,9 @@ from core.migrations import alembic_config, upgrade
 from tests.core.test_columns import checks
 from tests.core.test_migrations import fresh_url
 
-MESSENGER_TABLES = {"threads", "users_and_threads", "messages"}
+FIRST_TABLES = {"threads", "users_and_threads", "messages"}
+"""What 0003 created."""
+MESSENGER_TABLES = {*FIRST_TABLES, "message_attachments"}
 
 __all__ = ["fresh_url"]  # the fixture: an empty database of this leg's kind
 
@@ -62,7 +64,7 @@ async def test_downgrade_and_upgrade_again(leg: Any) -> None:
         await asyncio.to_thread(command.upgrade, config, "0003")
         async with engine.connect() as connection:
             names = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
-        assert names >= MESSENGER_TABLES
+        assert names >= FIRST_TABLES
     finally:
         await engine.dispose()
 
@@ -98,8 +100,13 @@ async def test_kept_thread_events_move_to_the_stream_table_and_back(fresh_url: s
         session.add(user)
         await session.flush()
         thread = Thread(title="t", created_by=user.id, event_seq=1)
-        session.add(thread)
-        await session.flush()
+        # Only the columns 0010 has (the model has grown since), through the model's types.
+        columns = [c for c in Thread.__table__.c if c.name != "organization_id"]
+        values = {c.key: getattr(thread, c.key) for c in columns}
+        values |= {"id": new_id(), "created_at": utcnow(), "updated_at": utcnow()}
+        values["last_activity_at"] = utcnow()
+        await session.execute(sa.insert(Thread.__table__).values(values))
+        thread.id = values["id"]
         frame = {"type": "thread.created", "thread_id": str(thread.id), "seq": 1, "data": {}}
         await session.execute(
             sa.insert(kept),
