@@ -105,7 +105,7 @@ async def test_kept_thread_events_move_to_the_stream_table_and_back(fresh_url: s
         values = {c.key: getattr(thread, c.key) for c in columns}
         values |= {"id": new_id(), "created_at": utcnow(), "updated_at": utcnow()}
         values["last_activity_at"] = utcnow()
-        await session.execute(sa.insert(Thread.__table__).values(values))
+        await session.execute(sa.insert(Thread).values(values))
         thread.id = values["id"]
         frame = {"type": "thread.created", "thread_id": str(thread.id), "seq": 1, "data": {}}
         await session.execute(
