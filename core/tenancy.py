@@ -17,11 +17,16 @@ is below what the action needs gets 403. Rows are created in the tenant of the p
 `check_object` still runs after these checks.
 
 The membership table is the app's (core imports nothing from app/): `Memberships` only names
-its columns and its roles' order.
+its columns and its roles' order. Other domains let go of what a member had through a tenant
+when the membership ends by subscribing to it, so the tenant's code never imports them:
+
+    @MEMBERS.on_removed
+    async def leave_its_threads(owner: SessionBound, tenant_id: UUID, user_id: UUID) -> None:
+        ...  # runs in the unit of work that ended the membership
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +34,11 @@ from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, NotFound
+from core.service import SessionBound
+
+MemberRemoved = Callable[[SessionBound, uuid.UUID, uuid.UUID], Awaitable[None]]
+"""A hook called with the controller or service that ended a membership (its session is the
+unit of work; its caller is whoever ended it), the tenant's id and the former member's id."""
 
 READS = frozenset({"list", "read"})
 """The actions (`core.controller.Action` values) that `Roles.read` governs; the others write."""
@@ -84,6 +94,7 @@ class Memberships:
         self.user_column = table.c[user]
         self.role_column = table.c[role]
         self._live = table.c.deleted_at.is_(None) if "deleted_at" in table.c else None
+        self._on_removed: list[MemberRemoved] = []
 
     def at_least(self, role: str | None) -> tuple[str, ...]:
         """The roles that rank at `role` or above (every role for None)."""
@@ -117,6 +128,28 @@ class Memberships:
         """`user_id`'s role in `tenant_id`, or None for a non-member."""
         found = (await session.execute(self.role_of(tenant_id, user_id).limit(1))).scalar()
         return None if found is None else str(found)
+
+    async def member_ids(
+        self, session: AsyncSession, tenant_id: uuid.UUID, among: Iterable[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """Those of `among` who are live members of `tenant_id`, in one query."""
+        where = [self.tenant_column == tenant_id, self.user_column.in_(set(among))]
+        if self._live is not None:
+            where.append(self._live)
+        return set((await session.scalars(select(self.user_column).where(*where))).all())
+
+    def on_removed(self, hook: MemberRemoved) -> MemberRemoved:
+        """Subscribe `hook` to the end of every membership (a member removed or leaving): a
+        decorator, idempotent. Another domain frees there what the member reached through the
+        tenant; it runs in the same unit of work, so it commits or rolls back with it."""
+        if hook not in self._on_removed:
+            self._on_removed.append(hook)
+        return hook
+
+    async def removed(self, owner: SessionBound, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """Run the `on_removed` hooks: call it wherever a membership ends, after ending it."""
+        for hook in self._on_removed:
+            await hook(owner, tenant_id, user_id)
 
     def outranks(self, role: str, required: str | None) -> bool:
         """Whether `role` is `required` or above it."""

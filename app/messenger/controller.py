@@ -25,6 +25,7 @@ from app.messenger.schemas import (
     ThreadCreate,
     ThreadUpdate,
 )
+from app.organizations.tenancy import MEMBERS
 from app.users.controller import UserController
 from core.controller import Action, BaseController, Owner, Parent
 from core.db import utcnow
@@ -68,13 +69,18 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
             await emit(self, stream, events.THREAD_DELETED, {"id": str(obj.id)})
 
     async def perform_create(self, data: ThreadCreate, **values: Any) -> Thread:
-        """The thread, its creator and the (deduplicated) participants."""
-        await self._require_active_users(data.participant_ids, "participant_ids")
+        """The thread, its creator and the (deduplicated) participants; in an organization,
+        members of it only (the creator first: 404 for an organization not theirs)."""
+        org = data.organization_id
+        if org is not None and await MEMBERS.role(self.session, org, self.me.id) is None:
+            raise NotFound("The organization does not exist.")
+        await self._require_eligible(data.organization_id, data.participant_ids, "participant_ids")
         self._require_room({self.me.id, *data.participant_ids})
         now = utcnow()
         thread = await self.repository.add(
             Thread(
                 title=data.title,
+                organization_id=data.organization_id,
                 created_by=self.me.id,
                 created_at=now,
                 updated_at=now,
@@ -95,7 +101,7 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
         """Add active users (creator or admin); users already in the thread are skipped."""
         thread = await self.get(thread_id, for_update=True, options=())
         self._require_manager(thread)  # before telling anyone which user ids exist
-        await self._require_active_users(data.user_ids, "user_ids")
+        await self._require_eligible(thread.organization_id, data.user_ids, "user_ids")
         present = await self.repository.member_ids(thread.id)
         new = [uid for uid in data.user_ids if uid not in present]
         if not new:
@@ -118,6 +124,18 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
         await self.repository.remove_member(thread.id, user_id)
         removed = {"user_id": str(user_id)}
         await emit(self, THREADS(thread.id), events.PARTICIPANT_REMOVED, removed, also=[user_id])
+
+    async def remove_organization_member(
+        self, organization_id: uuid.UUID, user_id: uuid.UUID
+    ) -> None:
+        """Take a former member of the organization out of its threads: each thread's members
+        (and they) see `participant.removed`, and the thread's events stop reaching them when
+        this commits. Runs when the membership ends (`MEMBERS.on_removed`, wiring.py)."""
+        removed = {"user_id": str(user_id)}
+        for thread_id in await self.repository.organization_threads_of(organization_id, user_id):
+            await self.repository.remove_member(thread_id, user_id)
+            stream = THREADS(thread_id)
+            await emit(self, stream, events.PARTICIPANT_REMOVED, removed, also=[user_id])
 
     async def events_after(self, thread_id: uuid.UUID, after: int, limit: int) -> EventPage:
         """The thread's kept events after `after`, oldest first, from the caller's own
@@ -170,19 +188,25 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
         if thread.created_by != self.me.id and not self.me.has(Scope.ADMIN):
             raise Forbidden("Only the thread's creator or an admin may manage participants.")
 
-    async def _require_active_users(self, ids: Sequence[uuid.UUID], field: str) -> None:
+    async def _require_eligible(
+        self, organization_id: uuid.UUID | None, ids: Sequence[uuid.UUID], field: str
+    ) -> None:
         """422 naming every id (by its position in the body) that is not an existing, active
-        user. The caller is active by definition (their token was just checked)."""
+        user, or in an organization's thread not a member of it. The caller is active by
+        definition (their token was just checked)."""
         me = self.me.id
         users = self.controller(UserController).repository
-        active = await users.active_ids(set(ids) - {me}) | {me}
-        bad = [(i, uid) for i, uid in enumerate(ids) if uid not in active]
+        allowed = await users.active_ids(set(ids) - {me}) | {me}
+        problem = "does not exist or is not active"
+        if organization_id is not None:
+            allowed &= await MEMBERS.member_ids(self.session, organization_id, allowed)
+            problem = "does not exist, is not active or is not a member of the organization"
+        bad = [(i, uid) for i, uid in enumerate(ids) if uid not in allowed]
         if bad:
             raise InvalidInput(
-                "Some users do not exist or are not active.",
+                f"Some users {problem}.",
                 errors=[
-                    field_error(["body", field, i], f"User {uid} does not exist or is not active.")
-                    for i, uid in bad
+                    field_error(["body", field, i], f"User {uid} {problem}.") for i, uid in bad
                 ],
             )
 

@@ -108,6 +108,23 @@ class ThreadRepository(BaseRepository[Thread]):
         if not await self.execute_write(_LEAVE, params):
             raise NotFound(NOT_A_PARTICIPANT)
 
+    async def organization_threads_of(
+        self, organization_id: uuid.UUID, user_id: uuid.UUID
+    ) -> list[uuid.UUID]:
+        """The live threads of the organization the user takes part in, locked, in id order
+        (one order for every writer: no deadlock between two removals)."""
+        stmt = (
+            select(Thread.id)
+            .where(
+                Thread.organization_id == organization_id,
+                Thread.deleted_at.is_(None),
+                self.has_member(user_id),
+            )
+            .order_by(Thread.id)
+            .with_for_update(of=Thread)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
     async def mark_read(self, thread_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> bool:
         """Move the user's read marker forward to `seq` (never back); True if it moved."""
         params = {"tid": thread_id, "uid": user_id, "seq": seq}

@@ -42,6 +42,12 @@ class ThreadCreate(CreateSchema):
         default_factory=list,
         description="Other users to include; the creator is always a participant.",
     )
+    organization_id: uuid.UUID | None = Field(
+        default=None,
+        description="An organization of yours the thread belongs to: then only its members "
+        "can take part, and leaving it (or being removed) removes them from the thread. "
+        "Omitted: a personal thread.",
+    )
 
 
 class ThreadUpdate(UpdateSchema):
@@ -98,6 +104,7 @@ class ThreadRead(ReadSchema):
     )
 
     title: str
+    organization_id: uuid.UUID | None = None
     created_by: uuid.UUID
     last_message_at: datetime | None
     last_activity_at: datetime = Field(description="Creation time, then the newest message's.")

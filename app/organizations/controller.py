@@ -87,7 +87,8 @@ class MembershipController(
     BaseController[Membership, MemberUpdate, MemberUpdate, MembershipRepository]
 ):
     """An organization's members: every member lists them; admins change roles and remove
-    members; only owners touch an owner's role; the last owner stays."""
+    members; only owners touch an owner's role; the last owner stays. A membership that ends
+    runs `MEMBERS.on_removed` hooks (other domains letting go, e.g. the messenger's threads)."""
 
     tenant = in_organization(Roles(write=OrganizationRole.ADMIN))
     pagination = OffsetPagination(
@@ -107,6 +108,7 @@ class MembershipController(
                 await self.require_owner(obj.organization_id)
             await self._keep_an_owner(obj.organization_id)
         await super().perform_delete(obj)
+        await MEMBERS.removed(self, obj.organization_id, obj.user_id)
 
     async def leave(self, organization_id: uuid.UUID) -> None:
         """End the caller's own membership (404 for a non-member; 409 for the last owner)."""
@@ -114,6 +116,7 @@ class MembershipController(
         if mine.role is OrganizationRole.OWNER:
             await self._keep_an_owner(organization_id)
         await self.repository.soft_delete(mine)
+        await MEMBERS.removed(self, organization_id, self.me.id)
 
     async def transfer(self, organization_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
         """Make member `user_id` an owner and the calling owner an admin."""

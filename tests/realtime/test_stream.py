@@ -3,6 +3,7 @@ sharing Redis on the services leg (writes through B reach sockets on A), one on 
 leg. No sleeps: every wait is for a frame or a close, bounded by `WAIT`."""
 
 import time
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 import websockets
 
+from app.organizations.models import Membership
 from core.db import utcnow
 from core.platform.realtime import CloseCode
 from core.platform.realtime.streams import purge_events
@@ -271,3 +273,33 @@ async def test_purged_events_resume_with_a_reset_instead_of_a_gap(
     live = await _post(p["alice"], p["t"], "after the cut")
     assert (await again.next())["seq"] == live["seq"]
     await again.close()
+
+
+async def test_a_member_removed_from_an_organization_stops_receiving_its_threads_at_once(
+    servers: list[str], database: Any, http: httpx.AsyncClient
+) -> None:
+    """Removing bob from the organization takes him out of its thread in the same commit: his
+    open socket gets his removal within a second, then nothing more of that thread."""
+    p = await _people(database, servers, http)
+    alice, bob = p["alice"], p["bob"]
+    organization = await alice.call("POST", "/organizations", json={"name": "Acme"})
+    org_id = organization.json()["id"]
+    async with database.session() as session:
+        session.add(Membership(organization_id=uuid.UUID(org_id), user_id=uuid.UUID(bob.id)))
+        await session.commit()
+    body = {"title": "acme", "organization_id": org_id, "participant_ids": [bob.id]}
+    thread = (await alice.call("POST", "/threads", json=body)).json()
+    members = (await alice.call("GET", f"/organizations/{org_id}/members")).json()["items"]
+    bobs = next(m["id"] for m in members if m["user_id"] == bob.id)
+    stream = await bob.connect()
+
+    started = time.monotonic()
+    removed = await alice.call("DELETE", f"/organizations/{org_id}/members/{bobs}")
+    assert removed.status_code == 204, removed.text
+    event = await stream.next()
+    assert time.monotonic() - started < 1.0
+    assert (event["type"], event["thread_id"]) == ("participant.removed", thread["id"])
+    await _post(alice, thread, "bob is gone")
+    sentinel = await _post(alice, p["t"], "still in this one")
+    assert (await stream.next())["data"]["id"] == sentinel["id"]
+    await stream.close()
