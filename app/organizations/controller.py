@@ -72,9 +72,11 @@ class OrganizationController(
     async def perform_delete(self, obj: Organization) -> None:
         await super().perform_delete(obj)
         members = self.controller(MembershipController).repository
-        await members.soft_delete_where(
-            members.select().where(Membership.organization_id == obj.id)
-        )
+        everyone = members.select().where(Membership.organization_id == obj.id)
+        user_ids = await members.user_ids(obj.id)
+        await members.soft_delete_where(everyone)
+        for user_id in user_ids:  # every membership ends: its hooks run for each
+            await MEMBERS.removed(self, obj.id, user_id)
 
     async def annotate(self, rows: Sequence[Organization]) -> None:
         members = self.controller(MembershipController).repository

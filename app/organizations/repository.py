@@ -27,6 +27,13 @@ class MembershipRepository(BaseRepository[Membership]):
             Membership.organization_id == organization_id, Membership.user_id == user_id
         )
 
+    async def user_ids(self, organization_id: uuid.UUID) -> list[uuid.UUID]:
+        """The ids of the organization's live members."""
+        stmt = select(Membership.user_id).where(
+            Membership.organization_id == organization_id, Membership.deleted_at.is_(None)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
     async def owners(self, organization_id: uuid.UUID) -> int:
         """How many owners the organization has."""
         stmt = self.select().where(

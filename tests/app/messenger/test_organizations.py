@@ -107,6 +107,18 @@ async def test_a_member_who_leaves_leaves_its_threads(
     assert participant_ids(thread.json()) == [carol.id]
 
 
+async def test_deleting_an_organization_ends_its_threads_for_everyone(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    w = await world(client, database)
+    alice, bob, carol = (w.people[n] for n in ("alice", "bob", "carol"))
+    threads = await shared_threads(client, w)
+    deleted = await client.delete(f"{API}/organizations/{w.acme}", headers=alice.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert await visible_to(client, bob) == {threads["globex"], threads["personal"]}
+    assert await visible_to(client, carol) == {threads["globex"], threads["personal"]}
+
+
 async def test_members_look_up_fellow_members_and_no_one_else_can(
     client: httpx.AsyncClient, database: Any
 ) -> None:
