@@ -70,10 +70,12 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
 
     async def perform_create(self, data: ThreadCreate, **values: Any) -> Thread:
         """The thread, its creator and the (deduplicated) participants; in an organization,
-        members of it only (the creator first: 404 for an organization not theirs)."""
+        members of it only (the creator first: one 422 for an organization that is not theirs
+        and one that does not exist)."""
         org = data.organization_id
         if org is not None and await MEMBERS.role(self.session, org, self.me.id) is None:
-            raise NotFound("The organization does not exist.")
+            msg = "You are not a member of this organization, or it does not exist."
+            raise InvalidInput(msg, errors=[field_error(["body", "organization_id"], msg)])
         await self._require_eligible(data.organization_id, data.participant_ids, "participant_ids")
         self._require_room({self.me.id, *data.participant_ids})
         now = utcnow()

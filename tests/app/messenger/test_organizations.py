@@ -54,8 +54,9 @@ async def test_only_a_member_creates_a_thread_in_an_organization(
     dave = w.people["dave"]
     not_mine = await org_thread(client, w.acme, dave)
     missing = await org_thread(client, random_id(), dave)
-    assert not_mine.status_code == missing.status_code == 404
-    assert not_mine.json()["detail"] == missing.json()["detail"]
+    assert not_mine.status_code == missing.status_code == 422
+    assert not_mine.json()["errors"] == missing.json()["errors"]
+    assert not_mine.json()["errors"][0]["loc"] == ["body", "organization_id"]
     threads = await client.get(f"{API}/threads", headers=dave.headers)
     assert threads.json()["items"] == []
 
