@@ -1,6 +1,6 @@
 """The platform's own scheduled jobs: request-log retention, the kept stream events' retention,
-hard deletion of soft-deleted rows past a per-table retention and the files' sweep. Include them in the
-project's registry:
+hard deletion of soft-deleted rows past a per-table retention and the files' sweep. Include
+them in the project's registry:
 
     registry = JobRegistry().include(maintenance)
 """
