@@ -287,6 +287,27 @@ async def test_size_limit_and_quota(http: httpx.AsyncClient, monkeypatch: Any) -
         reset_settings_caches()
 
 
+async def test_a_stored_object_over_the_size_limit_never_becomes_a_file(
+    http: httpx.AsyncClient, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("STORAGE_MAX_FILE_BYTES", "4000")
+    reset_settings_caches()
+    try:
+        big = PNG + os.urandom(2000)
+        started = (await start(http, big[:100])).json()
+        sent = await send(http, started, big)  # the local store stops it; moto stores it all
+        file_id = started["file"]["id"]
+        confirmed = await http.post(f"{API}/files/{file_id}/confirm")
+        assert sent.status_code == 413 or confirmed.status_code == 413, confirmed.text
+        assert confirmed.status_code in (409, 413)
+        if confirmed.status_code == 413:  # refused at confirmation: bytes and row deleted
+            assert confirmed.json()["type"].endswith("payload-too-large")
+            assert (await http.get(f"{API}/files/{file_id}")).status_code == 404
+    finally:
+        monkeypatch.undo()
+        reset_settings_caches()
+
+
 async def test_only_ones_own_confirmed_unattached_file_is_attached(
     http: httpx.AsyncClient,
 ) -> None:

@@ -8,9 +8,11 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 from sqlalchemy import delete, select, update
 
 from configs import get_settings
+from configs.storage import StorageSettings
 from core.db import utcnow
 from core.files.housekeeping import file_references, sweep_files
 from core.files.models import StoredFile
@@ -158,3 +160,9 @@ async def test_the_sweep_is_a_scheduled_platform_job(app: FastAPI) -> None:
     assert names["platform.sweep_files"] == settings.storage.sweep_cron != ""
     ctx = JobContext(app.state.database, None, settings, job="platform.sweep_files", task_id="t")
     await sweep_stored_files(ctx)  # opens its own store from the settings, and closes it
+
+
+def test_an_upload_form_cannot_outlive_its_pending_row() -> None:
+    with pytest.raises(ValidationError, match="STORAGE_UPLOAD_EXPIRES_SECONDS"):
+        StorageSettings(upload_expires_seconds=3600, pending_hours=1)
+    assert StorageSettings(upload_expires_seconds=3599, pending_hours=1).pending_hours == 1
