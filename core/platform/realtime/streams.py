@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from typing import Any, Protocol, cast
 
 from pydantic import BaseModel, Field
@@ -50,6 +50,7 @@ from sqlalchemy import (
     Select,
     Table,
     Uuid,
+    bindparam,
     delete,
     insert,
     inspect,
@@ -60,7 +61,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.db import Database, new_id, utcnow
@@ -244,29 +245,41 @@ async def next_seq(
     With a `counter` column, `values` (attribute name → value) are set on the entity's row in
     the same `UPDATE` (e.g. its latest activity), and a copy of that row loaded in the session
     sees them and the new seq without a reload; a kind without a counter refuses them."""
-    session, counter = _session_of(owner), stream.kind.counter
+    session, counter, values = _session_of(owner), stream.kind.counter, values or {}
     if counter is None and values:
         raise TypeError(f"{stream.kind!r} has no counter column to set values beside")
     if counter is None:
-        seq = await session.scalar(_stream_row_bump(session, stream))
+        params = {_KIND: stream.kind.name, _ID: stream.id}
+        seq = await session.scalar(_stream_row_bump(session.get_bind().dialect.name), params)
     else:
-        seq = await session.scalar(_counter_bump(counter, stream.id, values or {}))
+        params = {_ID: stream.id} | {_VALUE + name: value for name, value in values.items()}
+        bump = _counter_bump(cast(type, counter.class_), counter.key, tuple(values))
+        seq = await session.scalar(bump, params)
     if seq is None:
         raise LookupError(f"no row for the counter of {stream.key}")
     if counter is not None:
-        written = {**(values or {}), counter.key: seq}
-        _keep_loaded_row_in_step(session, counter, stream.id, written)
+        _keep_loaded_row_in_step(session, counter, stream.id, {**values, counter.key: seq})
     return int(seq)
 
 
-def _counter_bump(
-    counter: InstrumentedAttribute[int], row_id: uuid.UUID, values: Mapping[str, Any]
-) -> Any:
-    """`UPDATE <entity> SET <counter> = <counter> + 1, <values> WHERE id = … RETURNING
-    <counter>`: on the table, so the ORM synchronises nothing (see `_keep_loaded_row_in_step`)."""
-    mapper = inspect(counter.class_)
-    column = mapper.columns[counter.key]
-    assignments = {mapper.columns[name]: value for name, value in values.items()}
+# The write path's statements are built once, with bound parameters, and cached: a statement
+# object keeps its compiled form's cache key, so a post does not rebuild and rehash them.
+_ID, _KIND, _VALUE = "realtime_stream_id", "realtime_stream_kind", "realtime_value_"
+_INSERT_EVENT = insert(_events)
+
+
+@cache
+def _counter_bump(entity: type, counter: str, names: tuple[str, ...]) -> Any:
+    """`UPDATE <entity> SET <counter> = <counter> + 1, <names…> WHERE id = … RETURNING
+    <counter>`: on the table, so the ORM synchronises nothing (see `_keep_loaded_row_in_step`).
+    Parameters: the row's id (`_ID`) and each of `names` (`_VALUE + name`)."""
+    mapper: Mapper[Any] = inspect(entity)
+    column = mapper.columns[counter]
+    assignments = {
+        mapper.columns[name]: bindparam(_VALUE + name, type_=mapper.columns[name].type)
+        for name in names
+    }
+    row_id = bindparam(_ID, type_=column.table.c.id.type)
     return (
         update(column.table)
         .where(column.table.c.id == row_id)
@@ -275,12 +288,18 @@ def _counter_bump(
     )
 
 
-def _stream_row_bump(session: AsyncSession, stream: Stream) -> Any:
-    """The upsert of the stream's `realtime_streams` row, returning its new seq."""
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+@cache
+def _stream_row_bump(dialect: str) -> Any:
+    """The upsert of a stream's `realtime_streams` row, returning its new seq. Parameters: the
+    kind's name (`_KIND`) and the stream's id (`_ID`)."""
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
         upsert(_streams)
-        .values(kind=stream.kind.name, stream_id=stream.id, seq=1)
+        .values(
+            kind=bindparam(_KIND, type_=_streams.c.kind.type),
+            stream_id=bindparam(_ID, type_=_streams.c.stream_id.type),
+            seq=1,
+        )
         .on_conflict_do_update(
             index_elements=[_streams.c.kind, _streams.c.stream_id],
             set_={"seq": _streams.c.seq + 1},
@@ -333,7 +352,7 @@ async def emit(
     text = event_frame(stream, type_, seq, data)
     row = {"id": new_id(), "created_at": utcnow(), "kind": stream.kind.name}
     row |= {"stream_id": stream.id, "seq": seq, "type": type_, "frame": text}
-    await session.execute(insert(_events), row)
+    await session.execute(_INSERT_EVENT, row)
     recipients = await audience(session, stream) | set(also)
     _publish_after_commit(session, recipients, text, stream.key, seq)
     return seq
