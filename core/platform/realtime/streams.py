@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, partial
+from functools import cache, cached_property, partial
 from typing import Any, Protocol, cast
 
 from pydantic import BaseModel, Field
@@ -88,6 +88,8 @@ _kinds: dict[str, "StreamKind"] = {}
 _bare: list["StreamKind"] = []
 _events = cast(Table, RealtimeEvent.__table__)
 _streams = cast(Table, RealtimeStream.__table__)
+_ID, _KIND, _VALUE = "realtime_stream_id", "realtime_stream_kind", "realtime_value_"
+"""Names of the bound parameters in the statements built once (`_counter_bump`, …)."""
 
 
 class Publisher(Protocol):
@@ -110,7 +112,9 @@ class StreamKind:
     Args:
         name: the kind's name in stream keys (`projects:<id>`): lowercase, no colon, unique.
         audience: the user ids that receive the events of stream `id` — evaluated in the
-            writing transaction, so access lost there stops delivery at that commit.
+            writing transaction, so access lost there stops delivery at that commit. Called
+            once with a bound parameter for `id` (see `audience_of`): a statement that compares
+            `id` in SQL is built once; one that needs its value in Python, for each id.
         since: who may read kept events (resume, gap-fill), and from which seq on. Default:
             the audience, from the first event.
         counter: an integer column of the entity's own row (keyed by `id`) holding its
@@ -144,6 +148,25 @@ class StreamKind:
 
     def __call__(self, stream_id: uuid.UUID) -> "Stream":
         return Stream(self, stream_id)
+
+    def audience_of(self, stream_id: uuid.UUID) -> tuple[Select[uuid.UUID], dict[str, Any]]:
+        """The audience statement of stream `stream_id` and its parameters: built once around a
+        bound parameter standing for the id when the declared audience compares it in SQL (it
+        is then not rebuilt and rehashed per event), else built for this id."""
+        shared = self._shared_audience
+        if shared is None:
+            return self.audience(stream_id), {}
+        return shared, {_ID: stream_id}
+
+    @cached_property
+    def _shared_audience(self) -> Select[uuid.UUID] | None:
+        placeholder: Any = bindparam(_ID)  # takes the type of the column it is compared with
+        try:
+            statement = self.audience(placeholder)
+            used = _ID in statement.compile().binds
+        except Exception:  # an audience that needs a real id is built per id
+            return None
+        return statement if used else None
 
     def __repr__(self) -> str:
         return f"StreamKind({self.name!r})"
@@ -264,7 +287,6 @@ async def next_seq(
 
 # The write path's statements are built once, with bound parameters, and cached: a statement
 # object keeps its compiled form's cache key, so a post does not rebuild and rehash them.
-_ID, _KIND, _VALUE = "realtime_stream_id", "realtime_stream_kind", "realtime_value_"
 _INSERT_EVENT = insert(_events)
 
 
@@ -329,7 +351,8 @@ async def audience(owner: SessionBound | AsyncSession, stream: Stream) -> set[uu
     session = _session_of(owner)
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    return set((await session.scalars(stream.kind.audience(stream.id))).all())
+    statement, params = stream.kind.audience_of(stream.id)
+    return set((await session.scalars(statement, params)).all())
 
 
 async def emit(
