@@ -4,7 +4,9 @@ Values come from environment variables and, when ENV_FILE names one, a file unde
 `get_settings()` builds them once per process; tests call `get_settings.cache_clear()`.
 """
 
+import math
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,8 +29,12 @@ from configs.realtime import RealtimeSettings
 from configs.redis import RedisSettings
 from configs.requestlog import RequestLogSettings
 from configs.sso import SsoSettings
+from configs.storage import StorageSettings
 
 MIN_SECRET_BYTES = 32
+MIN_SECRET_ENTROPY_BITS = 80
+"""What `estimated_entropy_bits` must reach in production: 32 random hex digits give ~110, a
+repeated letter 0."""
 
 __all__ = ["Environment", "Settings", "SettingsError", "get_settings"]
 
@@ -58,6 +64,7 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
     sso: SsoSettings = field(default_factory=SsoSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
 
     @property
     def database_url(self) -> str:
@@ -95,6 +102,24 @@ def _local_secret(data_dir: Path) -> SecretStr:
     return SecretStr(path.read_text().strip())
 
 
+def estimated_entropy_bits(secret: str) -> float:
+    """A rough upper estimate of how many random bits `secret` holds: its length times the
+    Shannon entropy of its characters, taken over its shortest repeating unit (`abcabc…`
+    counts as `abc`). Enough to catch a repeated letter or a short pattern; not a proof of
+    randomness."""
+    unit = _shortest_period(secret)
+    counts = Counter(unit)
+    per_char = -sum(n / len(unit) * math.log2(n / len(unit)) for n in counts.values())
+    return per_char * len(unit)
+
+
+def _shortest_period(text: str) -> str:
+    for size in range(1, len(text) // 2 + 1):
+        if text == (text[:size] * (len(text) // size + 1))[: len(text)]:
+            return text[:size]
+    return text
+
+
 def _check(settings: Settings) -> None:
     secret = settings.auth.secret_key
     if settings.app.is_production:
@@ -102,16 +127,24 @@ def _check(settings: Settings) -> None:
             raise SettingsError("AUTH_SECRET_KEY must be set to a random value in production")
         if len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
             raise SettingsError(f"AUTH_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
+        if estimated_entropy_bits(secret.get_secret_value()) < MIN_SECRET_ENTROPY_BITS:
+            raise SettingsError(
+                "AUTH_SECRET_KEY looks guessable (too few different characters, or a repeated "
+                "pattern): use a random value, e.g. python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'"
+            )
         if "*" in settings.cors.origins and settings.cors.allow_credentials:
             raise SettingsError("CORS_ORIGINS='*' with credentials is refused in production")
 
 
 def load_settings() -> Settings:
     """Read every settings class, fill in a local secret outside production, refuse unsafe ones."""
-    app = AppSettings.load()
+    app = AppSettings.load().with_environment_defaults()
     auth = AuthSettings.load()
     if auth.secret_key is None and not app.is_production:
         auth = auth.model_copy(update={"secret_key": _local_secret(app.data_dir)})
+    if auth.allow_unverified_login is None:
+        auth = auth.model_copy(update={"allow_unverified_login": not app.is_production})
     settings = Settings(
         app=app,
         database=DatabaseSettings.load(),
@@ -130,6 +163,7 @@ def load_settings() -> Settings:
         email=EmailSettings.load(),
         realtime=RealtimeSettings.load(),
         sso=SsoSettings.load(),
+        storage=StorageSettings.load(),
     )
     _check(settings)
     return settings

@@ -30,7 +30,8 @@ class AuthSettings(PlinthSettings):
     first_superuser_password: SecretStr | None = None
     password_min_length: int = 8
     password_max_length: int = 128
-    allow_unverified_login: bool = True
+    allow_unverified_login: bool | None = None
+    """Unverified accounts may log in; unset: yes, except in production."""
     max_api_keys_per_user: int = Field(default=20, gt=0)
     """Live (usable) API keys one user may hold; creating one more is a 409."""
     max_sessions_per_user: int = Field(default=10, gt=0)

@@ -18,6 +18,10 @@ class RealtimeSettings(PlinthSettings):
     idle_timeout_seconds: float = Field(default=60.0, gt=0)
     revalidate_seconds: float = Field(default=0.5, gt=0, le=1.0)
     replay_limit: int = Field(default=500, gt=0)
+    client_frames_per_second: float = Field(default=10.0, gt=0)
+    """What a client may send on average (pings, typing, read markers); a burst of
+    `client_frame_burst` is allowed, then a faster client is closed with 1008."""
+    client_frame_burst: int = Field(default=30, gt=0)
     event_retention_days: int = Field(default=7, ge=0)
     """Kept stream events (`realtime_events`, what replays and gap-fills serve) older than this
     are deleted by the job `platform.purge_realtime_events`; 0 keeps them forever."""

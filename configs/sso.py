@@ -26,6 +26,11 @@ class OidcProvider(BaseModel, frozen=True):
     client_secret: SecretStr
     scopes: list[str] = ["openid", "email", "profile"]
     display_name: str = ""
+    link_by_email: bool = False
+    """Sign in to an existing account whose verified address is the one this provider says is
+    verified. Only for a provider whose email claim you trust (your own IdP, say); never for
+    admin or superuser accounts. Off: such a user signs in as before and links the provider
+    from their settings."""
 
 
 class SsoSettings(PlinthSettings):

@@ -13,7 +13,7 @@ from core.db import Database, create_engine
 from core.deps import Authenticator
 from core.docs import install_docs
 from core.http import install_error_handlers
-from core.middleware import RequestIdMiddleware
+from core.middleware import RequestIdMiddleware, SecurityHeadersMiddleware
 from core.openapi import install_openapi, operation_id
 from core.pagination import CursorCodec
 from core.platform.limits import BodySizeLimitMiddleware, TimeoutMiddleware
@@ -22,6 +22,7 @@ from core.platform.metrics import install_metrics, metrics_lifespan
 from core.platform.ratelimit import RateLimitHeadersMiddleware, load_rate_limits
 from core.platform.redis import create_redis
 from core.platform.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
+from core.platform.storage import BLOB_PATH, storage_lifespan, upload_body_limit
 from core.platform.tracing import init_sentry, init_tracing, tracing_lifespan
 from core.routing import flatten_routes, refuse_unbound_path_params
 from core.versioning import install_versioning
@@ -88,6 +89,7 @@ def _platform_lifespans(settings: Settings) -> list[Lifespan]:
         metrics_lifespan(settings.metrics),
         tracing_lifespan(settings),
         request_log_lifespan(settings.request_log),
+        storage_lifespan(settings),
     ]
 
 
@@ -95,7 +97,11 @@ def _install_platform_middleware(app: FastAPI, settings: Settings) -> None:
     """Innermost first: rate-limit headers, body limit, timeout, request log, metrics, access
     log (request ids stay outermost)."""
     app.add_middleware(RateLimitHeadersMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.limits.max_body_bytes,
+        larger={settings.app.api_prefix + BLOB_PATH: upload_body_limit(settings.storage)},
+    )
     app.add_middleware(TimeoutMiddleware, seconds=settings.limits.timeout_seconds)
     install_request_log(app, settings.request_log, client_ip=trusted_client_ip)
     install_metrics(app, settings.metrics, production=settings.app.is_production)
@@ -148,6 +154,7 @@ def create_application(
         )
     app.add_middleware(health.ProbeShortcut)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.app.hsts_seconds or 0)
     app.include_router(health.router)
     if settings.app.docs_enabled:
         install_docs(app)

@@ -20,8 +20,10 @@ import re
 from enum import Enum
 from typing import Any, TypeVar
 
+from sqlalchemy import BigInteger, Integer, SmallInteger
 from sqlalchemy import Enum as EnumType
 from sqlalchemy.orm import MappedColumn, mapped_column
+from sqlalchemy.types import TypeEngine
 
 E = TypeVar("E", bound=Enum)
 
@@ -61,3 +63,15 @@ def _values(enum: type[Enum]) -> list[str]:
 
 def _snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def integer_bound(column_type: TypeEngine[Any] | None) -> int | None:
+    """The largest value an integer column type holds (its smallest is `-bound - 1`): BIGINT
+    64 bits, SMALLINT 16, INTEGER 32; None for other types (and None)."""
+    if isinstance(column_type, BigInteger):
+        return 2**63 - 1
+    if isinstance(column_type, SmallInteger):
+        return 2**15 - 1
+    if isinstance(column_type, Integer):
+        return 2**31 - 1
+    return None

@@ -7,7 +7,7 @@
 A fourth generic argument names the repository, so `self.repository` has its type:
 `BaseController[Thread, ThreadCreate, ThreadUpdate, ThreadRepository]`.
 
-Configure with class attributes (`owner`, `parent`, `filterset`, `pagination`); change
+Configure with class attributes (`owner`, `parent`, `tenant`, `filterset`, `pagination`); change
 behaviour in the small override points:
 
 - `visible(stmt, action)` — which rows this caller may see at all (lists and single reads alike).
@@ -34,6 +34,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.base import ExecutableOption
 from typing_extensions import TypeVar as DefaultTypeVar
 
+from core.columns import integer_bound
 from core.db import Entity
 from core.errors import InvalidInput, field_error
 from core.filtering import FilterSet
@@ -48,6 +49,7 @@ from core.pagination import (
 from core.repository import BaseRepository, CursorResult, OffsetResult
 from core.security import Principal
 from core.service import SessionBound
+from core.tenancy import Tenant
 
 ModelT = TypeVar("ModelT", bound=Entity)
 CreateT = TypeVar("CreateT", bound=BaseModel)
@@ -162,6 +164,9 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     """The column holding the row's owner or author (see `Owner`)."""
     parent: ClassVar[Parent | None] = None
     """Makes this a child collection of another controller's rows (see `Parent`)."""
+    tenant: ClassVar[Tenant | None] = None
+    """Makes rows belong to an organization: members only, roles per action
+    (`core.tenancy.Tenant`); `parent_id` is then the organization's id."""
     filterset: ClassVar[type[FilterSet] | None] = None
     """The query filters lists accept (the CRUD router exposes them as query parameters)."""
     pagination: ClassVar[Pagination] = OffsetPagination()
@@ -173,6 +178,11 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _refuse_retired_attributes(cls)
+        if cls.parent is not None and cls.tenant is not None:
+            raise TypeError(
+                f"{cls.__qualname__} declares both parent and tenant: a child of a "
+                "tenant-scoped entity is scoped through its parent; declare the parent only"
+            )
         for base in getattr(cls, "__orig_bases__", ()):
             origin, args = get_origin(base), get_args(base)
             if not (isinstance(origin, type) and issubclass(origin, BaseController)):
@@ -193,9 +203,13 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     def visible(self, stmt: Select[ModelT], action: Action) -> Select[ModelT]:
         """Narrow `stmt` to the rows the caller may `action`; rows outside answer 404 exactly
         like rows that do not exist. Default: own rows (a private `owner`) of visible parents
-        (`parent`). Override for other row-level visibility, calling `super()` to keep those."""
+        (`parent`) in the caller's organizations (`tenant`). Override for other row-level
+        visibility, calling `super()` to keep those."""
         if self.owner is not None and self.owner.private:
             stmt = stmt.where(self._column(self.owner.field) == self.me.id)
+        if self.tenant is not None:
+            column = self._column(self.tenant.field)
+            stmt = stmt.where(self.tenant.visible(column, self.me.id, action))
         if self.parent is not None:
             stmt = stmt.where(self._visible_parents())
         return stmt
@@ -214,13 +228,16 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
             values.setdefault(self.owner.field, self.me.id)
         if parent is not None and self.parent is not None:
             values[self.parent.field] = parent.id
-        obj: ModelT = await self.repository.create(self.model(**data.model_dump(), **values))
+        fields = data.model_dump()
+        self._refuse_out_of_range(fields)
+        obj: ModelT = await self.repository.create(self.model(**fields, **values))
         return obj
 
     async def perform_update(self, obj: ModelT, data: UpdateT) -> ModelT:
         """Apply only the fields the client sent. Override for derived fields."""
         values = data.model_dump(exclude_unset=True)
         self._refuse_nulls_for_required_columns(values)
+        self._refuse_out_of_range(values)
         updated: ModelT = await self.repository.update(obj, values)
         return updated
 
@@ -279,16 +296,20 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
         options: Sequence[ExecutableOption] | None = None,
     ) -> ModelT:
         """One visible row the caller may `action`; 404 if missing, out of sight or — with
-        `parent_id` — a child of another parent. `options` replaces the repository's
+        `parent_id` — a child of another parent (a row of another organization); 403 when the
+        caller's role in its organization is too low. `options` replaces the repository's
         `load_options` for this call (`()` reads the row alone)."""
         stmt = self.repository.by_id(id_, include_deleted=include_deleted)
         if parent_id is not None:
-            stmt = stmt.where(self._column(self._parent().field) == parent_id)
+            stmt = stmt.where(self._column(self._path_field()) == parent_id)
         stmt = self.visible(stmt, action)
         stmt = stmt.options(*(self.repository.load_options if options is None else options))
         if for_update:
             stmt = stmt.with_for_update(of=self.model)
         obj: ModelT = await self.repository.one(stmt)
+        if self.tenant is not None and self.tenant.checks_role(action):
+            tenant_id = getattr(obj, self.tenant.field)
+            await self.tenant.check(self.session, tenant_id, self.me.id, action)
         await self.check_object(obj, action)
         if options is None:
             await self.annotate([obj])
@@ -365,8 +386,12 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
         self, data: CreateT, *, parent_id: uuid.UUID | None = None, **values: Any
     ) -> ModelT:
         """Create a row from validated input plus server-set `values`; returned as reads
-        return it. A child needs `parent_id` (404 if the caller cannot see that parent)."""
-        if self.parent is not None:
+        return it. A child needs `parent_id` (404 if the caller cannot see that parent); a
+        tenant-scoped row its organization's id there (404 for non-members, 403 for members
+        whose role is too low)."""
+        if self.tenant is not None:
+            values[self.tenant.field] = await self._tenant_of_path(parent_id, Action.CREATE)
+        elif self.parent is not None:
             if parent_id is None:
                 raise TypeError(f"{type(self).__name__} creates children: pass parent_id")
             lock = self.parent.lock_on_create
@@ -403,6 +428,20 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
 
     # -- parents ------------------------------------------------------------------------------
 
+    def _path_field(self) -> str:
+        """The column the path's `parent_id` selects on: the parent's or the tenant's."""
+        if self.tenant is not None:
+            return self.tenant.field
+        return self._parent().field
+
+    async def _tenant_of_path(self, tenant_id: uuid.UUID | None, action: Action) -> uuid.UUID:
+        """`tenant_id` once the caller may `action` in it (404 non-member, 403 low role)."""
+        assert self.tenant is not None
+        if tenant_id is None:
+            raise TypeError(f"{type(self).__name__} is tenant-scoped: pass parent_id")
+        await self.tenant.check(self.session, tenant_id, self.me.id, action)
+        return tenant_id
+
     def _parent(self) -> Parent:
         if self.parent is None:
             raise TypeError(f"{type(self).__name__} declares no parent")
@@ -433,6 +472,10 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     ) -> Select[ModelT]:
         if parent_id is None:
             return self.query(filters)
+        if self.tenant is not None:
+            await self._tenant_of_path(parent_id, Action.LIST)
+            column = self._column(self.tenant.field)
+            return self.query(filters).where(column == parent_id)
         if not self._parent().reads_by_visibility:
             # Read through its controller's visibility now: the children's filter needs
             # `parent_field == id`, not the subquery of every visible parent again.
@@ -446,7 +489,9 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     async def _confirm_parent(self, parent_id: uuid.UUID | None, items: Sequence[Any]) -> None:
         """An empty page of a parent checked in the page's own statement: 404 unless the caller
         can see the parent."""
-        if parent_id is not None and not items and self._parent().reads_by_visibility:
+        if self.parent is None or parent_id is None or items:
+            return
+        if self.parent.reads_by_visibility:
             await self._parent_row(parent_id)
 
     # -- helpers ------------------------------------------------------------------------------
@@ -454,6 +499,21 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     def _column(self, name: str) -> InstrumentedAttribute[Any]:
         column: InstrumentedAttribute[Any] = getattr(self.model, name)
         return column
+
+    def _refuse_out_of_range(self, values: Mapping[str, Any]) -> None:
+        """An integer its column cannot hold (INTEGER: 32 bits) is a 422 naming the field, on
+        every database (SQLite would store it; PostgreSQL refuses the write)."""
+        columns = self.model.__table__.columns
+        errors = [
+            field_error(["body", name], f"At most {bound:,} in size.", "int_range")
+            for name, value in values.items()
+            if name in columns
+            and (bound := integer_bound(columns[name].type)) is not None
+            and isinstance(value, int)
+            and not -bound - 1 <= value <= bound
+        ]
+        if errors:
+            raise InvalidInput("Some numbers are too large to store.", errors=errors)
 
     def _refuse_nulls_for_required_columns(self, values: Mapping[str, Any]) -> None:
         """An explicit `null` for a NOT NULL column is the client's mistake: 422, not 409."""

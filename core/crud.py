@@ -16,9 +16,15 @@ gives, each with its response schema, status code and documented errors:
 The list takes the controller's `filterset` as query parameters and its `pagination`'s paging
 parameters (`limit` with `offset` and `sort`, or `cursor`), and answers with its page schema.
 
-Leave routes out with `exclude=("delete",)`. Add custom routes to the same router as usual
-(`@router.post("/{todo_id}/archive")`): they are matched before the generated ones, and a
-custom route with the method and path of a generated one replaces it.
+A model with a file field (`core.files.file_field`, `attachment_id`) also gets
+`PUT/GET/DELETE /todos/{todo_id}/files/attachment`: attach one of the caller's confirmed
+files (the row's update permission), a short-lived download URL (whoever sees the row), remove
+it (docs/guides/files.md).
+
+Leave routes out with `exclude=("delete",)` (`"files"` for the file routes). Add custom
+routes to the same router as usual (`@router.post("/{todo_id}/archive")`): they are matched
+before the generated ones, and a custom route with the method and path of a generated one
+replaces it.
 
 A child collection (`Parent`) is mounted under its parent, whose id is the prefix's one path
 parameter; every route then checks the parent:
@@ -27,7 +33,10 @@ parameter; every route then checks the parent:
     # GET/POST /projects/{project_id}/tasks, GET/PATCH/DELETE /projects/{project_id}/tasks/{task_id}
 
 A child reached through a parent it does not belong to, a parent the caller cannot see or one
-that does not exist is a 404, and nothing changes. Mounted flat (`prefix="/tasks"`), a child
+that does not exist is a 404, and nothing changes. A tenant-scoped controller (`tenant =
+Tenant(...)`, core/tenancy.py) is mounted the same way under its organization,
+`prefix="/organizations/{organization_id}/documents"`: non-members get 404 on every route,
+members whose role is too low 403. Mounted flat (`prefix="/tasks"`), a child
 gets item routes only (checked against its visible parents) and its collection routes must be
 excluded. A prefix whose path parameters nothing binds is refused here, and any route's at
 start-up (`core.routing.refuse_unbound_path_params`).
@@ -51,6 +60,8 @@ from pydantic import BaseModel
 
 from core.controller import BaseController, types_of
 from core.deps import provide
+from core.files import FileAttach, FileDownload, FileRead, file_fields
+from core.files.routes import FILE_ROUTE_PARAMS, file_field_calls
 from core.openapi import operation_ids, problem_responses
 from core.pagination import PageParams
 from core.routing import path_params_of, read_only
@@ -99,11 +110,12 @@ def _parent_param(
     """The prefix's path parameter that holds the parent id; refuses any other parameter."""
     params = path_params_of(prefix)
     name = controller.__name__
-    if controller.parent is None:
+    if controller.parent is None and controller.tenant is None:
         if params or explicit:
             raise ValueError(
                 f"CrudRouter({name}, prefix={prefix!r}): {name} declares no parent, so nothing "
-                f"binds the path parameters {sorted(params)}; declare `parent = Parent(...)`"
+                f"binds the path parameters {sorted(params)}; declare `parent = Parent(...)` "
+                "or `tenant = Tenant(...)`"
             )
         return None
     if explicit is None and len(params) > 1:
@@ -167,13 +179,16 @@ class CrudRouter(APIRouter):
         self._generated: list[APIRoute] = []
         for route in self._route_names(exclude):
             self._generate(route)
+        if "files" not in exclude:
+            self._generate_file_routes()
 
     def _route_names(self, exclude: Collection[str]) -> list[str]:
-        unknown = set(exclude) - set(ROUTES)
+        unknown = set(exclude) - {*ROUTES, "files"}
         if unknown:
             raise ValueError(f"unknown routes in exclude: {sorted(unknown)}")
         names = [n for n in ROUTES if n not in exclude]
-        flat_child = self.controller.parent is not None and self.parent_param is None
+        nested = self.controller.parent is not None or self.controller.tenant is not None
+        flat_child = nested and self.parent_param is None
         if flat_child and set(names) & set(COLLECTION_ROUTES):
             raise ValueError(
                 f"CrudRouter({self.controller.__name__}, prefix={self.prefix!r}): a child's "
@@ -240,6 +255,58 @@ class CrudRouter(APIRouter):
         assert isinstance(generated, APIRoute)
         self._generated.append(generated)
 
+    def _generate_file_routes(self) -> None:
+        """`PUT`, `GET` and `DELETE {item}/files/{name}` for each `file_field` of the model."""
+        for name, column in file_fields(self.controller.model).items():
+            calls = file_field_calls(column)
+            path = f"{self._item_path()}/files/{name}"
+            noun = f"{_snake(self.controller.model.__name__).replace('_', ' ')}'s {name}"
+            attach = self._params(item=True, data=FileAttach) + FILE_ROUTE_PARAMS
+            routes = (
+                ("attach", "PUT", attach, 200, FileRead, (403, 404, 409), "Attach"),
+                (
+                    "download",
+                    "GET",
+                    self._params(item=True) + FILE_ROUTE_PARAMS,
+                    200,
+                    FileDownload,
+                    (404,),
+                    "Download",
+                ),
+                (
+                    "detach",
+                    "DELETE",
+                    self._params(item=True) + FILE_ROUTE_PARAMS,
+                    204,
+                    None,
+                    (403, 404),
+                    "Remove",
+                ),
+            )
+            for verb, method, params, code, model, errors, summary in routes:
+                endpoint = self._endpoint(calls[verb], params)
+                if verb == "download":
+                    read_only(endpoint)
+                route_name = f"{self.basename}_{verb}_{name}"
+                self._generating = True
+                try:
+                    self.add_api_route(
+                        path,
+                        endpoint,
+                        methods=[method],
+                        status_code=code,
+                        response_model=model,
+                        responses=problem_responses(*self._errors(*errors)),
+                        name=route_name,
+                        operation_id=route_name,
+                        summary=f"{summary} the {noun}",
+                    )
+                finally:
+                    self._generating = False
+                generated = self.routes[-1]
+                assert isinstance(generated, APIRoute)
+                self._generated.append(generated)
+
     def _params(self, *, item: bool, data: Any = None) -> list[inspect.Parameter]:
         """The endpoint's parameters: the parent id, the item id, the body, the controller."""
         params = [_param(self.parent_param, uuid.UUID)] if self.parent_param else []
@@ -270,8 +337,12 @@ class CrudRouter(APIRouter):
         return "/{" + self.item_param + "}"
 
     def _errors(self, *errors: int) -> tuple[int, ...]:
-        """`errors`, with 404 for an unknown parent when the routes sit under one."""
-        return tuple(sorted({*errors, 404})) if self.parent_param else errors
+        """`errors`, with 404 for an unknown parent when the routes sit under one, and 403 for
+        a role too low in a tenant-scoped controller's organization."""
+        extra = {404} if self.parent_param else set()
+        if self.controller.tenant is not None:
+            extra |= {403, 404}
+        return tuple(sorted({*errors, *extra}))
 
     def _list(self) -> _Route:
         ctl, rows = self.controller, self._plain_rows
@@ -303,7 +374,7 @@ class CrudRouter(APIRouter):
             return await controller.get(**kw)
 
         endpoint = self._endpoint(call, self._params(item=True))
-        return _Route(endpoint, self._item_path(), "GET", 200, self.read_schema, (404,))
+        return _Route(endpoint, self._item_path(), "GET", 200, self.read_schema, self._errors(404))
 
     def _update(self) -> _Route:
         params = self._params(item=True, data=types_of(self.controller).update_schema)

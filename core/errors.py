@@ -89,6 +89,14 @@ class PayloadTooLarge(AppError):
     type_slug = "payload-too-large"
 
 
+class UnsupportedMediaType(AppError):
+    """The file's type is not one the API accepts, or its bytes are not of the type claimed."""
+
+    status = 415
+    title = "Unsupported media type"
+    type_slug = "unsupported-media-type"
+
+
 class InvalidInput(AppError):
     """Field-level validation or a business rule on input; `errors` names the fields."""
 

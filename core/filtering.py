@@ -19,12 +19,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Select
 from sqlalchemy.sql import ColumnElement
 
+from core.columns import integer_bound
 from core.errors import InvalidInput, field_error
-from core.fields import refuse_nul
+from core.fields import refuse_unstorable
 
 MAX_SORT_KEYS = 3
 MAX_FILTER_VALUES = 100
@@ -109,7 +111,8 @@ def Filter(  # noqa: N802 - spelled like pydantic's `Field`, which it returns
 
 class FilterSet(BaseModel):
     """Base of a controller's filters: declare fields with `Filter(column, operator)`; override
-    `apply` for the rest. Text with a NUL character is a 422 in every field (use
+    `apply` for the rest. Text with a NUL character, or an integer beyond 64 bits, is a 422 in
+    every field (use
     `core.fields.Timestamp` for times)."""
 
     model_config = ConfigDict(frozen=True)
@@ -131,8 +134,11 @@ class FilterSet(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _refuse_nul(cls, value: Any) -> Any:
-        return refuse_nul(value)
+    def _refuse_unstorable(cls, value: Any, info: ValidationInfo) -> Any:
+        lookup = cls.lookups.get(info.field_name or "")
+        if lookup is not None:
+            _refuse_beyond_column(value, lookup.column)
+        return refuse_unstorable(value)
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         """Add the WHERE clause of every declared filter that was given to `stmt`.
@@ -161,6 +167,18 @@ def _check_annotation(cls: type[FilterSet], name: str, lookup: Lookup) -> None:
         raise TypeError(f"{cls.__name__}.{name}: the {lookup.operator!r} filter takes {shape}")
     if lookup.operator in ("is_null", "is_not_null") and bool not in kinds:
         raise TypeError(f"{cls.__name__}.{name}: the {lookup.operator!r} filter takes a bool")
+
+
+def _refuse_beyond_column(value: Any, column: Any) -> None:
+    """A 422 error for a number the filtered integer column cannot hold (PostgreSQL refuses to
+    compare an INTEGER column with a parameter beyond 32 bits)."""
+    bound = integer_bound(getattr(column, "type", None))
+    if bound is None:
+        return
+    values = value if isinstance(value, list | tuple | set | frozenset) else [value]
+    for item in values:
+        if isinstance(item, int) and not isinstance(item, bool) and not -bound - 1 <= item <= bound:
+            raise PydanticCustomError("int_range", "At most {bound} in size.", {"bound": bound})
 
 
 def contains(column: Any, text: str) -> ColumnElement[bool]:

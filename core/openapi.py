@@ -45,10 +45,11 @@ STATUS_DESCRIPTIONS = {
     404: "Not found, or not visible to the caller (the same answer for both).",
     409: "Conflicts with existing data or with the resource's state.",
     413: "The request body is larger than the configured limit.",
+    415: "A file type the API does not accept, or bytes that are not of the type claimed.",
     422: "Invalid input; `errors` names each field.",
     429: "Rate limited; see `Retry-After`.",
     500: "An unexpected error; it is logged, and the body never carries a trace.",
-    503: "A dependency (the database, Redis) is unavailable; see `Retry-After`.",
+    503: "A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`.",
     504: "The request, or a database statement, took longer than the configured timeout.",
 }
 

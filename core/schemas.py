@@ -6,19 +6,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from core.fields import refuse_nul
+from core.fields import refuse_unstorable
 
 
 class InputSchema(BaseModel):
     """Base of request bodies: unknown fields are a 422, text is stripped, and text with a NUL
-    character (which PostgreSQL cannot store) is a 422 naming the field, in every field."""
+    character (which PostgreSQL cannot store) or an integer beyond 64 bits is a 422 naming the
+    field, in every field."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @field_validator("*", mode="after")
     @classmethod
-    def _refuse_nul(cls, value: Any) -> Any:
-        return refuse_nul(value)
+    def _refuse_unstorable(cls, value: Any) -> Any:
+        return refuse_unstorable(value)
 
 
 class CreateSchema(InputSchema):

@@ -31,6 +31,17 @@ from core.errors import Unauthorized
 
 T = TypeVar("T")
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "iss", "aud", "type")
+ClaimTypes = Mapping[str, type | tuple[type, ...]]
+REGISTERED_CLAIM_TYPES: ClaimTypes = {
+    "exp": (int, float),
+    "iat": (int, float),
+    "nbf": (int, float),
+    "sub": str,
+    "jti": str,
+    "type": str,
+}
+"""The JSON type each registered claim must have when present (a signed `"exp": "170…"` is
+refused, not compared as a string later)."""
 VERIFIED_TOKENS = 10_000
 """How many verified tokens a `TokenService` remembers (a few MB at most; then it starts over)."""
 
@@ -192,6 +203,9 @@ class TokenConfig:
     audience: str = "plinth-api"
     access_ttl: timedelta = timedelta(minutes=15)
     refresh_ttl: timedelta = timedelta(days=14)
+    claim_types: ClaimTypes = field(default_factory=dict)
+    """The app's own claims and their JSON types (`{"scope": str, "ver": int}`): a token whose
+    claim has another type is refused like a forged one."""
 
 
 class TokenType(StrEnum):
@@ -259,10 +273,29 @@ class TokenService:
                 options={"require": list(REQUIRED_CLAIMS)},
             )
             uuid.UUID(str(claims["sub"]))
-            float(claims["exp"])
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise Unauthorized("The token is invalid or expired.") from exc
+        if not claims_well_typed(claims, {**REGISTERED_CLAIM_TYPES, **self.config.claim_types}):
+            raise Unauthorized("The token is invalid or expired.")
         return claims
+
+
+def claims_well_typed(claims: Mapping[str, Any], types: ClaimTypes) -> bool:
+    """Whether every claim named in `types` that `claims` holds has its JSON type (a boolean is
+    never a number)."""
+    for name, expected in types.items():
+        value = claims.get(name)
+        if value is None and name not in claims:
+            continue
+        if isinstance(value, bool) and bool not in _as_tuple(expected):
+            return False
+        if not isinstance(value, expected):
+            return False
+    return True
+
+
+def _as_tuple(expected: type | tuple[type, ...]) -> tuple[type, ...]:
+    return expected if isinstance(expected, tuple) else (expected,)
 
 
 def constant_time_equals(given: str, expected: str) -> bool:

@@ -15,7 +15,9 @@ from routers import (
     admin,
     api_keys,
     auth,
+    files,
     jobs,
+    organizations,
     realtime,
     root,
     sso,
@@ -49,7 +51,11 @@ def include_routes(app: FastAPI) -> None:
     api.include_router(two_factor.me_router, dependencies=gates.AUTHENTICATED)
     api.include_router(sso.identities_router, dependencies=gates.AUTHENTICATED)
     api.include_router(api_keys.me_router, dependencies=gates.AUTHENTICATED)
+    api.include_router(files.blobs, dependencies=gates.PUBLIC)  # each carries a signed token
+    api.include_router(files.router, dependencies=gates.AUTHENTICATED)
     api.include_router(api_keys.admin_router, dependencies=gates.ADMIN)
+    for router in organizations.ROUTERS:
+        api.include_router(router, dependencies=gates.AUTHENTICATED)
     api.include_router(users.admin_router, dependencies=gates.ADMIN)
     api.include_router(two_factor.admin_router, dependencies=gates.ADMIN)
     api.include_router(admin.router, dependencies=gates.ADMIN)

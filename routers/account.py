@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from app.users.limits import MAIL_SENDS
+from app.users.limits import MAIL_SENDS, PASSWORD_CHECKS
 from app.users.schemas import (
     EmailChangeRequest,
     EmailRequest,
@@ -18,7 +18,7 @@ from app.users.schemas import (
     TokenConfirm,
 )
 from app.users.service import AccountService
-from core.deps import provide
+from core.deps import PrincipalDep, provide
 from core.openapi import operation_ids, problem_responses
 from core.platform.cache import invalidates
 from routers.gates import PEOPLE_ONLY
@@ -110,10 +110,17 @@ async def confirm_email_change(data: TokenConfirm, account: Account) -> None:
     responses=SENDS_MAIL,
 )
 async def request_email_change(
-    data: EmailChangeRequest, request: Request, response: Response, account: Account
+    data: EmailChangeRequest,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    account: Account,
 ) -> Any:
     """Change the address (`current_password` required): a confirmation link goes to the new
-    address, a notice to the current one; the change applies when the link is followed."""
+    address, a notice to the current one; the change applies when the link is followed. Wrong
+    `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429."""
+    assert principal is not None
     await MAIL_SENDS.hit(request, data.email, response)
-    await account.request_email_change(data)
+    async with PASSWORD_CHECKS.attempt(request, str(principal.id), response):
+        await account.request_email_change(data)
     return MailAccepted(detail="A confirmation link is on its way to the new address.")

@@ -41,7 +41,9 @@ Auth = Annotated[AuthService, Depends(provide(AuthService))]
 )
 async def register(data: UserRegister, request: Request, response: Response, auth: Auth) -> Any:
     """Create an account with the `regular` scope; a verification link goes to its address
-    (`email_verified` is false until it is followed)."""
+    (`email_verified` is false until it is followed). An address that already has an account
+    gets the same answer (nothing is created or changed) and its owner a mail saying so:
+    this route does not reveal which addresses have accounts."""
     await MAIL_SENDS.hit(request, data.email, response)
     return await auth.register(data)
 

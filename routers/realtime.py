@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from app.users.realtime import grant_for
 from core.deps import PrincipalDep, provide
+from core.fields import Position
 from core.openapi import operation_ids, problem_responses
 from core.platform.realtime import SUBPROTOCOL, Hub, StreamPage, StreamReader, resume_positions
 from core.platform.realtime.server import StreamMiddleware
@@ -27,7 +28,7 @@ router = APIRouter(
 
 
 class TicketCreate(CreateSchema):
-    resume: Annotated[dict[str, Annotated[int, Field(ge=0)]], Field(max_length=500)] = Field(
+    resume: Annotated[dict[str, Position], Field(max_length=500)] = Field(
         default_factory=dict,
         description="`{stream: last seq seen}` (a stream is `<kind>:<id>`, as in the events' "
         "`stream`; a bare `<id>` means a stream of the kind declared to take one, e.g. a "
@@ -69,7 +70,7 @@ StreamKey = Annotated[
 async def stream_events(
     stream: StreamKey,
     reader: Annotated[StreamReader, Depends(provide(StreamReader))],
-    after: Annotated[int, Query(ge=0, description="The last seq you saw.")] = 0,
+    after: Annotated[Position, Query(description="The last seq you saw.")] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> Any:
     """A stream's kept events after `after`, oldest first: how a client fills a gap in `seq`.

@@ -7,7 +7,7 @@ SSO_REDIRECT_ALLOWLIST) with `?code=` → the frontend POSTs it to `exchange` fo
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app.sso.controller import IdentityController
@@ -88,26 +88,38 @@ async def authorize(
     """Open in the browser: redirects to the provider (authorization code + PKCE, `state`,
     `nonce`). `return_to` must be one of SSO_REDIRECT_ALLOWLIST exactly (default: the first).
     Sets a short-lived HttpOnly cookie that binds the flow to this browser."""
-    binding = request.cookies.get(BINDING_COOKIE) or secrets.token_urlsafe(32)
+    binding = _binding(request)
     url = await sso.start(
         provider,
         base_url=str(request.base_url),
         return_to=return_to,
-        binding=binding[:200],
+        binding=binding,
         link=link,
         login_hint=login_hint,
     )
     response = _redirect(url)
+    _bind_browser(response, binding, sso, provider, request)
+    return response
+
+
+def _binding(request: Request) -> str:
+    """The browser's flow cookie, or a new random value for it."""
+    return (request.cookies.get(BINDING_COOKIE) or secrets.token_urlsafe(32))[:200]
+
+
+def _bind_browser(
+    response: Response, binding: str, sso: SsoService, provider: str, request: Request
+) -> None:
+    """Set the short-lived HttpOnly cookie the flow (and a link ticket) is bound to."""
     response.set_cookie(
         BINDING_COOKIE,
-        binding[:200],
+        binding,
         max_age=sso.settings.state_ttl_seconds,
         path=f"{API_PREFIX}/auth/sso",
         httponly=True,
         secure=sso.callback_url(provider, str(request.base_url)).startswith("https://"),
         samesite="lax",
     )
-    return response
 
 
 @router.get(
@@ -133,7 +145,8 @@ async def callback(
     """Where the provider sends the browser back. A bad, used or foreign `state` is a 400;
     after that, the browser goes to `return_to` with `?code=` (exchange it) or `?error=`
     (`access_denied`, `provider_error`, `code_rejected`, `invalid_id_token`,
-    `email_required`, `email_not_verified`, `account_exists`, `account_disabled`,
+    `email_required`, `email_not_verified`, `account_exists` (sign in as before, then link
+    from the session), `account_disabled`,
     `identity_in_use`), or `?linked=<provider>` after linking."""
     if not state:
         raise BadRequest(FLOW_INVALID)
@@ -161,7 +174,14 @@ async def exchange(data: ExchangeRequest, sso: Sso) -> Any:
     dependencies=PEOPLE_ONLY,
     responses=problem_responses(400),
 )
-async def link(provider: str, data: LinkRequest, sso: Sso) -> Any:
+async def link(
+    provider: str, data: LinkRequest, request: Request, response: Response, sso: Sso
+) -> Any:
     """Start linking a provider account to yours: open `authorize_url` in this browser; it
-    comes back to `return_to?linked=<provider>` (or `?error=`)."""
-    return await sso.link_ticket(provider, data.return_to)
+    comes back to `return_to?linked=<provider>` (or `?error=`). The answer sets the flow's
+    HttpOnly cookie, and the link works only in the browser that holds it: send this request
+    with the browser's cookies (`fetch(…, {credentials: "include"})`)."""
+    binding = _binding(request)
+    started = await sso.link_ticket(provider, data.return_to, binding)
+    _bind_browser(response, binding, sso, provider, request)
+    return started

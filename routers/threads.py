@@ -10,6 +10,7 @@ from app.messenger.controller import ThreadController
 from app.messenger.schemas import EventPage, ParticipantsAdd, ReadMarker, ReadState, ThreadRead
 from core.crud import CrudRouter
 from core.deps import provide
+from core.fields import Position
 from core.openapi import problem_responses
 from core.routing import read_only
 
@@ -48,7 +49,7 @@ async def remove_participant(thread_id: uuid.UUID, user_id: uuid.UUID, threads: 
 async def events(
     thread_id: uuid.UUID,
     threads: Threads,
-    after: Annotated[int, Query(ge=0, description="The last seq you saw.")] = 0,
+    after: Annotated[Position, Query(description="The last seq you saw.")] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
 ) -> Any:
     """The thread's events after `after`, oldest first: how a client fills a gap in `seq`

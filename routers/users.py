@@ -3,14 +3,15 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.users.controller import UserController
+from app.users.limits import PASSWORD_CHECKS
 from app.users.schemas import MeUpdate, MeUpdated, ScopesUpdate, UserAdminRead, UserRead
 from app.users.service import AuthService
 from core.crud import CrudRouter
 from core.deps import PrincipalDep, provide
-from core.openapi import operation_ids
+from core.openapi import operation_ids, problem_responses
 from core.platform.cache import cache, invalidates
 from routers.gates import PEOPLE_ONLY, gates
 
@@ -50,11 +51,21 @@ async def read_me(principal: PrincipalDep) -> Any:
     return principal.account
 
 
-@me_router.patch("", response_model=MeUpdated, dependencies=PEOPLE_ONLY)
-async def update_me(data: MeUpdate, auth: Auth) -> Any:
+@me_router.patch(
+    "", response_model=MeUpdated, dependencies=PEOPLE_ONLY, responses=problem_responses(429)
+)
+async def update_me(
+    data: MeUpdate, request: Request, response: Response, principal: PrincipalDep, auth: Auth
+) -> Any:
     """Change `full_name`, and the password with `current_password`. A password change ends
-    every session and token, this one included: use the `tokens` pair in the answer."""
-    user, tokens = await auth.update_me(data)
+    every session and token, this one included: use the `tokens` pair in the answer. Wrong
+    `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429."""
+    assert principal is not None
+    if data.password is None:
+        user, tokens = await auth.update_me(data)
+    else:
+        async with PASSWORD_CHECKS.attempt(request, str(principal.id), response):
+            user, tokens = await auth.update_me(data)
     return MeUpdated.model_validate(user).model_copy(update={"tokens": tokens})
 
 

@@ -1,6 +1,7 @@
 """Test harness: one leg per run, chosen by PLINTH_TEST_LEG.
 
-- `services`: a throwaway PostgreSQL 15 and Redis started here (tests/servers.py).
+- `services`: a throwaway PostgreSQL 15, Redis (tests/servers.py) and S3 API (tests/s3.py)
+  started here.
 - `embedded`: the embedded default — SQLite file, in-process stand-ins for Redis.
 
 The database is built by Alembic once per run; every test's rows are deleted after it (and Redis
@@ -23,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.s3 import S3Server, start_s3
 from tests.servers import (
     PostgresServer,
     RedisServer,
@@ -51,6 +53,7 @@ class Leg:
     data_dir: Path
     postgres: PostgresServer | None = None
     redis: RedisServer | None = None
+    s3: S3Server | None = None
 
     @property
     def is_services(self) -> bool:
@@ -94,6 +97,7 @@ def leg() -> Iterator[Leg]:
         current = Leg(
             LEG, postgres.create_database("plinth_test"), redis.url(), base, postgres, redis
         )
+        current.s3 = start_s3()  # the services leg stores files in S3, the embedded on disk
     elif LEG == "embedded":
         current = Leg(LEG, f"sqlite+aiosqlite:///{base / 'plinth.db'}", None, base)
     else:
@@ -101,6 +105,8 @@ def leg() -> Iterator[Leg]:
     env = {**BASE_ENV, "DATABASE_URL": current.database_url, "APP_DATA_DIR": str(base)}
     if current.redis_url:
         env["REDIS_URL"] = current.redis_url
+    if current.s3 is not None:
+        env.update(current.s3.env())
     os.environ.pop("REDIS_URL", None)
     os.environ.update(env)
     reset_settings_caches()
@@ -109,6 +115,8 @@ def leg() -> Iterator[Leg]:
 
     upgrade(current.database_url)
     yield current
+    if current.s3 is not None:
+        current.s3.stop()
     if redis is not None:
         redis.stop()
     if postgres is not None:

@@ -50,7 +50,7 @@ def test_the_app_factory_imports_no_unconfigured_feature(redis_url: str, tmp_pat
         "ENV_FILE": "",
         "APP_ENV": "production",
         "APP_DATA_DIR": str(tmp_path),
-        "AUTH_SECRET_KEY": "k" * 64,
+        "AUTH_SECRET_KEY": "Zr8-kQ2mV7xW4pL1nT9sH6dJ3fB0cY5gE_aU8iO2qR7w",
         "DATABASE_URL": "postgresql+asyncpg://plinth:plinth@127.0.0.1:1/plinth",
         "DATABASE_AUTO_MIGRATE": "false",
         "REDIS_URL": redis_url,

@@ -5,17 +5,19 @@ of every app (`client_frame`). What a resumed socket missed is the core streams'
 import time
 import uuid
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from app.messenger.controller import ThreadController
 from app.messenger.schemas import ReadMarker
 from app.users.realtime import principal_of
 from core.db import Database
+from core.fields import Position
 from core.platform.realtime import Connection, client_frame
 from core.service import unit_of_work
 
 TYPING_EVERY_SECONDS = 2.0
-"""A socket's typing frames for one thread are forwarded at most this often."""
+"""A socket's typing frames are forwarded at most this often, whatever thread they name: a
+client cycling through thread ids (known or not) costs one lookup per period, not one each."""
 
 
 class TypingFrame(BaseModel):
@@ -28,17 +30,17 @@ class ReadFrame(BaseModel):
     """`{"type": "read", "thread_id", "seq"?}`: as `POST /threads/{id}/read`."""
 
     thread_id: uuid.UUID
-    seq: int | None = Field(default=None, ge=0)
+    seq: Position | None = None
 
 
 @client_frame("typing", TypingFrame)
 async def on_typing(socket: Connection, frame: TypingFrame) -> None:
-    """Tell the thread's other members, at most every `TYPING_EVERY_SECONDS` per socket."""
-    last_typing: dict[uuid.UUID, float] = socket.state.setdefault("typing", {})
+    """Tell the thread's other members, at most every `TYPING_EVERY_SECONDS` per socket (the
+    frames in between are dropped unanswered)."""
     now = time.monotonic()
-    if now - last_typing.get(frame.thread_id, 0.0) < TYPING_EVERY_SECONDS:
+    if now - socket.state.get("typing_at", float("-inf")) < TYPING_EVERY_SECONDS:
         return
-    last_typing[frame.thread_id] = now
+    socket.state["typing_at"] = now
     database: Database = socket.app.state.database
     async with unit_of_work(database) as session:
         threads = ThreadController(session, principal_of(socket.grant))

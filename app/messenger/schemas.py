@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from app.messenger.models import Message, Role
-from core.fields import Text, Timestamp
+from core.fields import Position, Text, Timestamp
 from core.filtering import Filter, FilterSet
 from core.schemas import CreateSchema, ReadSchema, UpdateSchema
 
@@ -110,9 +110,8 @@ class ThreadRead(ReadSchema):
 
 
 class ReadMarker(CreateSchema):
-    seq: int | None = Field(
+    seq: Position | None = Field(
         default=None,
-        ge=0,
         description="The seq of the last message read; omitted: everything up to now.",
     )
 

@@ -123,7 +123,11 @@ class SsoService(ControllerService):
         link_user = None
         if link is not None:
             ticket = await self._take("link", link)
-            if ticket is None or ticket["provider"] != provider:
+            if (
+                ticket is None
+                or ticket["provider"] != provider
+                or not secrets.compare_digest(ticket["binding"], secret_hash(binding))
+            ):
                 raise BadRequest(FLOW_INVALID)
             link_user = ticket["user_id"]
         redirect_uri = self.callback_url(provider, base_url)
@@ -207,14 +211,23 @@ class SsoService(ControllerService):
             return user
         email = _verified_email(claims)
         user = await self.users.one_or_none(self.users.by_email(email))
-        if user is not None and not user.email_verified:
-            raise SsoRefused("account_exists")  # sign in with the password, then link
+        if user is not None and not self._may_link_by_email(provider, user):
+            raise SsoRefused("account_exists")  # sign in as before, then link from a session
         if user is not None and not user.is_active:
             raise SsoRefused("account_disabled")
         if user is None:
             user = await self.users.add(_new_user(email, claims))
         await self._add_identity(user, provider, subject, email)
         return user
+
+    def _may_link_by_email(self, provider: str, user: User) -> bool:
+        """Whether the provider's verified address may sign in to `user`, who holds it: only
+        when the provider is trusted for it (`link_by_email`), the account's address is
+        verified too, and the account is not privileged."""
+        configured = self.settings.provider(provider)
+        privileged = bool(expand_scopes(user.scopes) & {Scope.ADMIN, Scope.SUPERUSER})
+        trusted = configured is not None and configured.link_by_email
+        return trusted and user.email_verified and not privileged
 
     async def _link(self, provider: str, claims: dict[str, Any], user_id: uuid.UUID) -> None:
         subject = str(claims["sub"])
@@ -237,13 +250,19 @@ class SsoService(ControllerService):
         )
         await self.identities.add(identity)
 
-    async def link_ticket(self, provider: str, return_to: str | None) -> LinkStart:
-        """A one-time ticket that lets this browser's next flow link to the caller's account."""
+    async def link_ticket(self, provider: str, return_to: str | None, binding: str) -> LinkStart:
+        """A one-time ticket that lets this browser's next flow link to the caller's account:
+        it works only where the browser cookie `binding` is sent (set on this answer), so a
+        link URL handed to someone else links nothing."""
         self.client(provider)
         require_person(self.me)
         target = self.return_target(return_to)
         ticket = secrets.token_urlsafe(32)
-        payload = {"user_id": str(self.me.id), "provider": provider}
+        payload = {
+            "user_id": str(self.me.id),
+            "provider": provider,
+            "binding": secret_hash(binding),
+        }
         await self._put("link", ticket, payload, self.settings.code_ttl_seconds)
         url = with_params(f"/api/v1/auth/sso/{provider}/authorize", return_to=target, link=ticket)
         return LinkStart(authorize_url=url)

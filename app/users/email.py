@@ -29,6 +29,7 @@ from app.users.tokens import secret_hash
 from configs import Settings
 from core.db import utcnow
 from core.platform.jobs import JobContext
+from core.platform.logging import redact
 from core.platform.mail import Mailer
 
 logger = logging.getLogger("plinth.users.email")
@@ -102,12 +103,13 @@ async def send_link(
     ctx: JobContext, template: str, to: str, purpose: Purpose, token: str, **values: Any
 ) -> None:
     """Send the message `template` with the link of `token` and its lifetime (through
-    `mailer`, once per job run). On the development outbox the link is logged too, so a
-    developer can follow it without a mail client."""
+    `mailer`, once per job run). On the development outbox the message is logged too (the
+    link without its token, which stays in the outbox file: logs are no place for one)."""
     url = link(ctx.settings, purpose, token)
     context = {**values, "link": url, "expires": expires_in(ctx.settings, purpose)}
     message = await mailer.deliver(ctx, to=to, template=template, context=context)
     settings = ctx.settings
     if message is None or settings.email.uses_smtp or settings.app.is_production:
         return
-    logger.info("%s to %s: open %s", message["Subject"], to, url)
+    subject = message["Subject"]
+    logger.info("%s to %s: %s (the full link is in the outbox message)", subject, to, redact(url))

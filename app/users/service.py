@@ -87,10 +87,22 @@ class AuthService(ControllerService):
 
     async def register(self, data: UserRegister) -> User:
         """A new `regular` user (the body can never grant more); a verification link is sent
-        once the account is committed."""
-        user = await self.users.create(data, scopes=[Scope.REGULAR])
-        enqueue_after_commit(self, send_verification, email=user.email)
-        return user
+        once the account is committed.
+
+        For an address that already has an account the answer looks the same (an unsaved user
+        with a fresh id), after the same password hash; the owner is told by mail instead, so
+        registering reveals nothing about which addresses have accounts."""
+        repository = self.users.repository
+        if not await repository.exists(repository.by_email(data.email)):
+            user = await self.users.create(data, scopes=[Scope.REGULAR])
+            enqueue_after_commit(self, send_verification, email=user.email)
+            return user
+        await self.commit()  # free the connection while the hash runs
+        await password_hasher().hash(data.password)  # the cost of creating an account
+        mailer.send_after_commit(
+            self, to=data.email, template="register_notice", context={"email": data.email}
+        )
+        return _unsaved_user(data)
 
     async def create_superuser(self, data: SuperuserCreate) -> User:
         """A new superuser (root token, CLI, first start of the embedded default); its address
@@ -359,6 +371,21 @@ class AccountService(ControllerService):
         if not await self.tokens.claim(row.id, utcnow()):
             raise BadRequest(INVALID_LINK)
         return row, user
+
+
+def _unsaved_user(data: UserRegister) -> User:
+    """What registering `data` would have answered: never stored."""
+    now = utcnow()
+    return User(
+        id=new_id(),
+        created_at=now,
+        updated_at=now,
+        email=data.email,
+        full_name=data.full_name,
+        scopes=[Scope.REGULAR.value],
+        is_active=True,
+        email_verified=False,
+    )
 
 
 def _within_grace(used_at: datetime) -> bool:

@@ -20,6 +20,7 @@ def token_service() -> TokenService:
             audience=settings.auth.audience,
             access_ttl=timedelta(minutes=settings.auth.access_token_minutes),
             refresh_ttl=timedelta(days=settings.auth.refresh_token_days),
+            claim_types={"scope": str, "ver": int, "sid": str},
         )
     )
 

@@ -59,7 +59,9 @@ export interface paths {
         /**
          * Register
          * @description Create an account with the `regular` scope; a verification link goes to its address
-         *     (`email_verified` is false until it is followed).
+         *     (`email_verified` is false until it is followed). An address that already has an account
+         *     gets the same answer (nothing is created or changed) and its owner a mail saying so:
+         *     this route does not reveal which addresses have accounts.
          */
         post: operations["auth_register"];
         delete?: never;
@@ -268,7 +270,8 @@ export interface paths {
         /**
          * Request Email Change
          * @description Change the address (`current_password` required): a confirmation link goes to the new
-         *     address, a notice to the current one; the change applies when the link is followed.
+         *     address, a notice to the current one; the change applies when the link is followed. Wrong
+         *     `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
          */
         post: operations["account_request_email_change"];
         delete?: never;
@@ -331,7 +334,8 @@ export interface paths {
          * @description Where the provider sends the browser back. A bad, used or foreign `state` is a 400;
          *     after that, the browser goes to `return_to` with `?code=` (exchange it) or `?error=`
          *     (`access_denied`, `provider_error`, `code_rejected`, `invalid_id_token`,
-         *     `email_required`, `email_not_verified`, `account_exists`, `account_disabled`,
+         *     `email_required`, `email_not_verified`, `account_exists` (sign in as before, then link
+         *     from the session), `account_disabled`,
          *     `identity_in_use`), or `?linked=<provider>` after linking.
          */
         get: operations["sso_callback"];
@@ -412,7 +416,8 @@ export interface paths {
         /**
          * Update Me
          * @description Change `full_name`, and the password with `current_password`. A password change ends
-         *     every session and token, this one included: use the `tokens` pair in the answer.
+         *     every session and token, this one included: use the `tokens` pair in the answer. Wrong
+         *     `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
          */
         patch: operations["users_update_me"];
         trace?: never;
@@ -534,7 +539,9 @@ export interface paths {
         /**
          * Link
          * @description Start linking a provider account to yours: open `authorize_url` in this browser; it
-         *     comes back to `return_to?linked=<provider>` (or `?error=`).
+         *     comes back to `return_to?linked=<provider>` (or `?error=`). The answer sets the flow's
+         *     HttpOnly cookie, and the link works only in the browser that holds it: send this request
+         *     with the browser's cookies (`fetch(…, {credentials: "include"})`).
          */
         post: operations["user_identities_link"];
         delete?: never;
@@ -619,6 +626,132 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/files/blobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file's bytes (local storage)
+         * @description The upload form of `POST /files/uploads` on the local-disk backend: the form's
+         *     fields, then the bytes as `file`.
+         */
+        post: operations["files_blob_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/blobs/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file's bytes (local storage)
+         * @description A download URL on the local-disk backend: the bytes, as an attachment.
+         */
+        get: operations["files_blob_download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start an upload
+         * @description Declare a file and get a signed form to upload its bytes with, straight to the
+         *     store; then confirm it.
+         */
+        post: operations["files_start_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/{file_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm
+         * @description Check the uploaded bytes (size, type, SHA-256) and make the file usable.
+         */
+        post: operations["files_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a file's metadata
+         * @description One of the caller's own files (404 for anyone else's).
+         */
+        get: operations["files_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Files Delete
+         * @description Delete one of the caller's files that no row holds (409 while one does).
+         */
+        delete: operations["files_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/{file_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download one's own file
+         * @description A short-lived URL for one of the caller's own files.
+         */
+        get: operations["files_download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/api-keys": {
         parameters: {
             query?: never;
@@ -649,6 +782,199 @@ export interface paths {
         post?: never;
         /** Delete api key */
         delete: operations["admin_api_keys_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leave
+         * @description Leave the organization (the last owner cannot: transfer ownership first).
+         */
+        post: operations["organizations_leave"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer
+         * @description Owners: make a member an owner; you become an admin.
+         */
+        post: operations["organizations_transfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List organizations */
+        get: operations["organizations_list"];
+        put?: never;
+        /** Create organization */
+        post: operations["organizations_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get organization */
+        get: operations["organizations_get"];
+        put?: never;
+        post?: never;
+        /** Delete organization */
+        delete: operations["organizations_delete"];
+        options?: never;
+        head?: never;
+        /** Update organization */
+        patch: operations["organizations_update"];
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List memberships */
+        get: operations["memberships_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/members/{membership_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get membership */
+        get: operations["memberships_get"];
+        put?: never;
+        post?: never;
+        /** Delete membership */
+        delete: operations["memberships_delete"];
+        options?: never;
+        head?: never;
+        /** Update membership */
+        patch: operations["memberships_update"];
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List invitations */
+        get: operations["invitations_list"];
+        put?: never;
+        /**
+         * Invite
+         * @description Admins: invite an address with a role (only owners invite owners). The address gets a
+         *     link that works once, for 7 days; whether it has an account changes nothing here.
+         */
+        post: operations["invitations_invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/invitations/{invitation_id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resend
+         * @description Admins: send an open invitation again, with a new link (the old one stops working).
+         */
+        post: operations["invitations_resend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{organization_id}/invitations/{invitation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get invitation */
+        get: operations["invitations_get"];
+        put?: never;
+        post?: never;
+        /** Delete invitation */
+        delete: operations["invitations_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept
+         * @description Join the organization of an invitation sent to your (confirmed) address, with its role.
+         */
+        post: operations["invitations_accept"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1404,6 +1730,56 @@ export interface components {
             type: string;
         };
         /**
+         * FileDownload
+         * @description Download with a plain GET of `url` until `expires_at` (sent as an attachment).
+         */
+        FileDownload: {
+            file: components["schemas"]["FileRead"];
+            /** Url */
+            url: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /**
+         * FileRead
+         * @description A file's metadata.
+         */
+        FileRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Name */
+            name: string;
+            /** Content Type */
+            content_type: string;
+            /** Size */
+            size: number;
+            /** Sha256 */
+            sha256: string;
+            status: components["schemas"]["FileStatus"];
+        };
+        /**
+         * FileStatus
+         * @description `pending` from the upload's start until its confirmation checked the bytes; `ready` after.
+         * @enum {string}
+         */
+        FileStatus: "pending" | "ready";
+        /**
          * IdentityRead
          * @description A linked identity as its owner sees it.
          */
@@ -1431,6 +1807,58 @@ export interface components {
             email: string | null;
             /** Last Login At */
             last_login_at: string | null;
+        };
+        /** InvitationAccept */
+        InvitationAccept: {
+            /** Token */
+            token: string;
+        };
+        /** InvitationCreate */
+        InvitationCreate: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** @default member */
+            role: components["schemas"]["OrganizationRole"];
+        };
+        /** InvitationRead */
+        InvitationRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Organization Id
+             * Format: uuid
+             */
+            organization_id: string;
+            /** Email */
+            email: string;
+            role: components["schemas"]["OrganizationRole"];
+            /** Invited By Id */
+            invited_by_id: string | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Accepted At */
+            accepted_at: string | null;
+            /** Revoked At */
+            revoked_at: string | null;
         };
         /**
          * JobsStatus
@@ -1528,6 +1956,55 @@ export interface components {
             /** Email Verified */
             email_verified: boolean;
             tokens?: components["schemas"]["TokenResponse"] | null;
+        };
+        /**
+         * MemberRead
+         * @description A membership: the member, their role, since when (`created_at`).
+         */
+        MemberRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Organization Id
+             * Format: uuid
+             */
+            organization_id: string;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            role: components["schemas"]["OrganizationRole"];
+            user: components["schemas"]["MemberUser"];
+        };
+        /** MemberUpdate */
+        MemberUpdate: {
+            role: components["schemas"]["OrganizationRole"];
+        };
+        /** MemberUser */
+        MemberUser: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Full Name */
+            full_name: string;
         };
         /**
          * MessageCreate
@@ -1649,6 +2126,39 @@ export interface components {
             /** Offset */
             offset: number;
         };
+        /** OffsetPage[InvitationRead] */
+        OffsetPage_InvitationRead_: {
+            /** Items */
+            items: components["schemas"]["InvitationRead"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** OffsetPage[MemberRead] */
+        OffsetPage_MemberRead_: {
+            /** Items */
+            items: components["schemas"]["MemberRead"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** OffsetPage[OrganizationRead] */
+        OffsetPage_OrganizationRead_: {
+            /** Items */
+            items: components["schemas"]["OrganizationRead"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
         /** OffsetPage[UserAdminRead] */
         OffsetPage_UserAdminRead_: {
             /** Items */
@@ -1659,6 +2169,53 @@ export interface components {
             limit: number;
             /** Offset */
             offset: number;
+        };
+        /** OrganizationCreate */
+        OrganizationCreate: {
+            /** Name */
+            name: string;
+        };
+        /** OrganizationRead */
+        OrganizationRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Name */
+            name: string;
+            /** @description Your role in the organization. */
+            role: components["schemas"]["OrganizationRole"] | null;
+        };
+        /**
+         * OrganizationRole
+         * @description A member's role, lowest first: members read, admins manage, owners own.
+         * @enum {string}
+         */
+        OrganizationRole: "member" | "admin" | "owner";
+        /** OrganizationUpdate */
+        OrganizationUpdate: {
+            /** Name */
+            name: string;
+        };
+        /** OwnershipTransfer */
+        OwnershipTransfer: {
+            /**
+             * User Id
+             * Format: uuid
+             * @description The member who becomes an owner (you become admin).
+             */
+            user_id: string;
         };
         /** ParticipantRead */
         ParticipantRead: {
@@ -2091,6 +2648,48 @@ export interface components {
             recovery_codes_left: number;
         };
         /**
+         * UploadCreate
+         * @description What the client is about to upload. The stored bytes are checked against it.
+         */
+        UploadCreate: {
+            /** Name */
+            name: string;
+            /** Content Type */
+            content_type: string;
+            /** Size */
+            size: number;
+            /** Sha256 */
+            sha256: string;
+        };
+        /**
+         * UploadFormRead
+         * @description Send the upload: `method` `url` as multipart/form-data, every one of `fields`, then the
+         *     bytes as the last field, `file`.
+         */
+        UploadFormRead: {
+            /** Method */
+            method: string;
+            /** Url */
+            url: string;
+            /** Fields */
+            fields: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * UploadStarted
+         * @description A started upload: upload with `upload` before `expires_at`, then confirm the file.
+         */
+        UploadStarted: {
+            file: components["schemas"]["FileRead"];
+            upload: components["schemas"]["UploadFormRead"];
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /**
          * UserAdminRead
          * @description A user as an admin sees it: with the soft-delete mark.
          * @example {
@@ -2290,7 +2889,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -2439,7 +3038,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -2630,7 +3229,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -2821,7 +3420,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -2972,7 +3571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -3123,7 +3722,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -3295,7 +3894,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -3465,7 +4064,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -3637,7 +4236,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -3807,7 +4406,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -3977,7 +4576,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -4185,7 +4784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -4285,7 +4884,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -4431,7 +5030,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -4592,7 +5191,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -4783,7 +5382,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -4974,7 +5573,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -5110,7 +5709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -5261,7 +5860,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -5469,7 +6068,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -5605,7 +6204,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -5813,7 +6412,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -6021,7 +6620,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -6229,7 +6828,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -6435,7 +7034,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -6662,7 +7261,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -6839,7 +7438,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -7011,7 +7610,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -7198,7 +7797,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -7378,7 +7977,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -7586,7 +8185,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -7758,7 +8357,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -7945,7 +8544,1292 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    files_blob_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": unknown;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    files_blob_download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    files_start_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadStarted"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A file type the API does not accept, or bytes that are not of the type claimed. */
+            415: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    files_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileRead"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A file type the API does not accept, or bytes that are not of the type claimed. */
+            415: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    files_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileRead"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    files_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    files_download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileDownload"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -8125,7 +10009,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -8297,7 +10181,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -8484,7 +10368,3359 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_leave: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_transfer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OwnershipTransfer"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_list: {
+        parameters: {
+            query?: {
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description Comma-separated fields (at most 3), `-` for descending. Allowed: created_at, name. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OffsetPage_OrganizationRead_"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationRead"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    organizations_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    memberships_list: {
+        parameters: {
+            query?: {
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description Comma-separated fields (at most 3), `-` for descending. Allowed: created_at, role. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OffsetPage_MemberRead_"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    memberships_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberRead"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    memberships_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    memberships_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                membership_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_list: {
+        parameters: {
+            query?: {
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description Comma-separated fields (at most 3), `-` for descending. Allowed: created_at. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OffsetPage_InvitationRead_"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_resend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationRead"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationRead"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organization_id: string;
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationAccept"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationRead"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with existing data or with the resource's state. */
+            409: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than the configured limit. */
+            413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -8711,7 +13947,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -8921,7 +14157,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -9120,7 +14356,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -9307,7 +14543,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -9534,7 +14770,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -9723,7 +14959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -9910,7 +15146,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -10103,7 +15339,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -10239,7 +15475,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -10416,7 +15652,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -10588,7 +15824,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -10758,7 +15994,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -10947,7 +16183,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -11155,7 +16391,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -11382,7 +16618,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -11570,7 +16806,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -11746,7 +16982,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -11973,7 +17209,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -12148,7 +17384,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -12356,7 +17592,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -12528,7 +17764,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -12715,7 +17951,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -12942,7 +18178,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -13138,7 +18374,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -13365,7 +18601,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -13552,7 +18788,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -13779,7 +19015,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -13970,7 +19206,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
@@ -14147,7 +19383,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency (the database, Redis) is unavailable; see `Retry-After`. */
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */

@@ -8,6 +8,7 @@ engine settings (`core.db.create_engine`) mapped to 504/503 in `core.http`.
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,22 +39,27 @@ def _declared_length(scope: Scope) -> int | None:
 
 class BodySizeLimitMiddleware:
     """Refuses bodies over `max_bytes` with 413: at once when Content-Length says so, else as
-    soon as the streamed (chunked) body passes the limit. `max_bytes=0` turns it off."""
+    soon as the streamed (chunked) body passes the limit. `max_bytes=0` turns it off.
+    `larger` gives paths a limit of their own (the local file store's upload route)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
-    def _error(self) -> PayloadTooLarge:
-        return PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes.")
+    def _error(self, limit: int) -> PayloadTooLarge:
+        return PayloadTooLarge(f"The request body is larger than {limit} bytes.")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.max_bytes <= 0 or is_probe(scope):
+        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
+        if scope["type"] != "http" or limit <= 0 or is_probe(scope):
             await self.app(scope, receive, send)
             return
         declared = _declared_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await _answer(self._error(), scope, receive, send)
+        if declared is not None and declared > limit:
+            await _answer(self._error(limit), scope, receive, send)
             return
         received = 0
         exceeded = False
@@ -64,7 +70,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     exceeded = True
                     raise _BodyTooLarge()
             return message
@@ -80,7 +86,7 @@ class BodySizeLimitMiddleware:
         with contextlib.suppress(_BodyTooLarge):
             await self.app(scope, counting_receive, guarded_send)
         if exceeded and not response_started:
-            await _answer(self._error(), scope, receive, send)
+            await _answer(self._error(limit), scope, receive, send)
 
 
 class TimeoutMiddleware:

@@ -2,7 +2,9 @@
 
 Every record carries the request id of the request being served (`request_id`), app logs and
 uvicorn/gunicorn logs alike, because the formatters and filter sit on the handlers. Access-log
-paths lose their query string (it may hold tokens).
+paths lose their query string (it may hold tokens), and every line has credentials redacted
+(`RedactFilter`): query parameters such as `access_token`, `ticket`, `code` or `state` in any
+URL a message carries (uvicorn's WebSocket lines, links), bearer tokens and API keys.
 
 `logging_config(settings)` is the one `logging.config.dictConfig` dictionary for every server:
 
@@ -13,6 +15,7 @@ paths lose their query string (it may hold tokens).
 import json
 import logging
 import logging.config
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +35,43 @@ _STANDARD_ATTRIBUTES = frozenset(
     | {"message", "asctime", "request_id", "taskName", "color_message"}
 )
 _ACCESS_LOGGERS = ("uvicorn.access", "gunicorn.access")
+SECRET_PARAMETERS = (
+    "access_token", "refresh_token", "id_token", "token", "ticket", "code", "state",
+    "password", "secret", "api_key", "key", "signature", "session",
+)  # fmt: skip
+"""Query parameters whose values never reach a log line (`name=[redacted]`)."""
+REDACTED = "[redacted]"
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&;](?:%s)=)[^&;\s\"'#<>]*" % "|".join(SECRET_PARAMETERS)  # noqa: UP031
+)
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_API_KEY = re.compile(r"\bplk_[A-Za-z0-9_]+")
+
+
+def redact(text: str) -> str:
+    """`text` with credentials replaced by `[redacted]`: secret query parameters in URLs,
+    bearer tokens and API keys."""
+    text = _SECRET_QUERY.sub(rf"\1{REDACTED}", text)
+    text = _BEARER.sub(rf"\1{REDACTED}", text)
+    return _API_KEY.sub(REDACTED, text)
+
+
+def _redact_value(value: object) -> object:
+    return redact(value) if isinstance(value, str) else value
+
+
+class RedactFilter(logging.Filter):
+    """Redacts credentials (`redact`) from the message and its arguments, whichever logger
+    wrote it: uvicorn logs a WebSocket's path with its query string, for one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact_value(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _redact_value(arg) for key, arg in record.args.items()}
+        return True
 
 
 def log_format(settings: Settings) -> str:
@@ -167,14 +207,15 @@ def logging_config(settings: Settings) -> dict[str, Any]:
         "filters": {
             "request_id": {"()": RequestIdFilter},
             "access": {"()": AccessLogFilter},
+            "redact": {"()": RedactFilter},
         },
         "formatters": {
             JSON: {"()": JsonFormatter},
             TEXT: {"format": TEXT_FORMAT},
         },
         "handlers": {
-            "default": handler("request_id"),
-            "access": handler("request_id", "access"),
+            "default": handler("request_id", "redact"),
+            "access": handler("request_id", "access", "redact"),
         },
         "root": {"handlers": ["default"], "level": level},
         "loggers": {

@@ -67,6 +67,8 @@ SERVER_ENV = {
             "REGISTER_IP",
             "EMAIL_ADDRESS",
             "EMAIL_IP",
+            "INVITATION_ADDRESS",
+            "INVITATION_IP",
         )
     },
     "AUTH_ROOT_TOKEN": ROOT_TOKEN,

@@ -3,13 +3,15 @@ from typing import Any
 
 import pytest
 
-from tests.core.models import Gadget, Project, Widget
+from tests.core.models import Document, Gadget, Project, Widget
 
 
 @pytest.fixture(scope="session", autouse=True)
 async def widget_table(database: Any) -> AsyncIterator[None]:
     """The test-only table, created for the core tests and dropped after them."""
-    tables = [Widget.metadata.tables[model.__tablename__] for model in (Widget, Gadget, Project)]
+    tables = [
+        Widget.metadata.tables[model.__tablename__] for model in (Widget, Gadget, Project, Document)
+    ]
     async with database.engine.begin() as connection:
         for table in tables:
             await connection.run_sync(table.create, checkfirst=True)

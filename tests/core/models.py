@@ -13,6 +13,7 @@ from core.columns import enum_column
 from core.controller import Action, BaseController, Owner, Parent
 from core.db import CommonBase
 from core.errors import Forbidden
+from core.files import file_field
 from core.filtering import Filter, FilterSet
 from core.pagination import CursorPagination, OffsetPagination
 from core.repository import BaseRepository
@@ -178,3 +179,32 @@ class ProjectController(BaseController[Project, ProjectCreate, ProjectUpdate, Pr
     filterset = ProjectFilters
     owner = Owner("owner_id")
     pagination = OffsetPagination(sort={"name": Project.name})
+
+
+class Document(CommonBase):
+    """An entity with a file field (tests/core/test_files.py)."""
+
+    __tablename__ = "test_documents"
+
+    title: Mapped[str] = mapped_column(String(50))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    attachment_id: Mapped[uuid.UUID | None] = file_field()
+
+
+class DocumentCreate(CreateSchema):
+    title: str = Field(min_length=1, max_length=50)
+
+
+class DocumentUpdate(UpdateSchema):
+    title: str | None = Field(default=None, min_length=1, max_length=50)
+
+
+class DocumentRead(ReadSchema):
+    title: str
+    attachment_id: uuid.UUID | None
+
+
+class DocumentController(BaseController[Document, DocumentCreate, DocumentUpdate]):
+    """Documents visible to their owner only."""
+
+    owner = Owner("owner_id")

@@ -121,6 +121,9 @@ async def test_bad_values_and_too_long_lists_are_422_naming_the_parameter(
         ({"archived": "maybe"}, ["query", "archived"]),
         ({"name": "x" * 201}, ["query", "name"]),
         ({"name": "a\x00"}, ["query", "name"]),
+        ({"budget_over": str(2**63)}, ["query", "budget_over"]),  # no BIGINT holds it
+        ({"budget_under": str(-(2**63) - 1)}, ["query", "budget_under"]),
+        ({"budget_over": str(2**31)}, ["query", "budget_over"]),  # nor its INTEGER column
     ]
     for params, location in bad:
         response = await http.get("/api/projects", params=params)
@@ -175,3 +178,18 @@ def test_an_operator_that_does_not_fit_the_field_type_is_refused_at_definition()
 
     with pytest.raises(ValueError, match="unknown filter operator"):
         Filter(Project.name, "like")  # type: ignore[arg-type]
+
+
+async def test_an_integer_beyond_64_bits_in_a_body_is_a_422_naming_the_field(
+    http: httpx.AsyncClient,
+) -> None:
+    """Beyond 64 bits no column holds it; `budget` is an INTEGER column: 32 bits."""
+    for budget in (2**63, 2**31, -(2**31) - 1):
+        too_big = await http.post("/api/projects", json={"name": "huge", "budget": budget})
+        assert too_big.status_code == 422, too_big.text
+        assert ["body", "budget"] in [error["loc"] for error in too_big.json()["errors"]]
+    largest = await http.post("/api/projects", json={"name": "largest", "budget": 2**31 - 1})
+    assert largest.status_code == 201, largest.text
+    project = largest.json()["id"]
+    edited = await http.patch(f"/api/projects/{project}", json={"budget": 2**31})
+    assert edited.status_code == 422, edited.text

@@ -184,3 +184,44 @@ def test_production_server_writes_json_lines_with_request_ids(leg: Any, tmp_path
     assert not any(str(e.get("path", "")).startswith("/health/") for e in entries)
     assert "do-not-log-me" not in output
     assert TEST_SECRET not in output
+
+
+@pytest.mark.slow
+def test_credentials_in_urls_never_reach_the_log(leg: Any, tmp_path: Path) -> None:
+    """uvicorn logs a WebSocket's path with its query string; the secrets in it are redacted
+    (development text format here, the production JSON lines go through the same filter)."""
+    from websockets.exceptions import InvalidStatus, WebSocketException
+    from websockets.sync.client import connect
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "APP_PORT": str(port),
+        "APP_HOST": "127.0.0.1",
+        "LOG_LEVEL": "INFO",
+        "DATABASE_AUTO_MIGRATE": "false",
+    }
+    secrets = ["access-secret-1", "ticket-secret-2", "code-secret-3", "state-secret-4"]
+    query = f"access_token={secrets[0]}&ticket={secrets[1]}&code={secrets[2]}&state={secrets[3]}"
+    stderr = tmp_path / "stderr.log"
+    with stderr.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "main.py"], cwd=ROOT, env=env, stdout=sink, stderr=sink
+        )
+        try:
+            wait_for(f"http://127.0.0.1:{port}/health/live", process)
+            for path in (f"{API}/realtime/ws", "/no-such-socket"):
+                try:
+                    with connect(f"ws://127.0.0.1:{port}{path}?{query}", open_timeout=10) as ws:
+                        ws.recv(timeout=10)
+                except (InvalidStatus, WebSocketException, TimeoutError):
+                    pass  # refused either way: what matters is what was logged
+            httpx.get(f"http://127.0.0.1:{port}{API}/auth/sso/x/callback?{query}")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    output = stderr.read_text()
+    assert "WebSocket" in output, output  # uvicorn did log the sockets
+    assert "access_token=[redacted]" in output, output
+    for secret in secrets:
+        assert secret not in output, output

@@ -212,7 +212,9 @@ def test_settings_defaults_match_the_documented_limits() -> None:
     settings = RateLimitSettings()
     assert (settings.user, settings.anonymous) == (Rate.parse("600/1m"), Rate.parse("120/1m"))
     own = UserLimits()
-    assert own.login_account == Rate.parse("10/15m")
+    assert own.login_account_client == Rate.parse("10/15m")
+    assert own.login_account == Rate.parse("100/15m")  # the far higher ceiling (#24)
+    assert own.password_check == Rate.parse("10/15m")
     assert own.login_ip == Rate.parse("30/15m")
     assert own.register_ip == Rate.parse("20/1h")
 

@@ -1,10 +1,13 @@
 """Settings: production refuses unsafe values; development never signs with a known key."""
 
+import secrets
 from pathlib import Path
 
 import pytest
 
 from configs import SettingsError, load_settings
+
+RANDOM_SECRET = "9mQ2vL7xR4tW1zK8pN3sJ6dF0hB5cY-aE_uG2iO7qT4w"
 
 
 @pytest.fixture
@@ -26,15 +29,55 @@ def test_production_refuses_missing_default_or_short_secret(
         load_settings()
 
 
-def test_production_accepts_a_long_random_secret(clean_env: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("secret", ["x" * 40, "a" * 32, "abcd" * 10, "0123456789abcdef" * 2])
+def test_production_refuses_a_long_but_guessable_secret(
+    clean_env: pytest.MonkeyPatch, secret: str
+) -> None:
+    """Length alone let a 32-character run of one letter through."""
     clean_env.setenv("APP_ENV", "production")
-    clean_env.setenv("AUTH_SECRET_KEY", "x" * 40)
+    clean_env.setenv("AUTH_SECRET_KEY", secret)
+    with pytest.raises(SettingsError, match="AUTH_SECRET_KEY looks guessable"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    "secret", [RANDOM_SECRET, secrets.token_hex(16), secrets.token_urlsafe(32)]
+)
+def test_production_accepts_a_long_random_secret(
+    clean_env: pytest.MonkeyPatch, secret: str
+) -> None:
+    clean_env.setenv("APP_ENV", "production")
+    clean_env.setenv("AUTH_SECRET_KEY", secret)
     assert load_settings().app.is_production
+
+
+def test_production_defaults_are_the_safe_ones(clean_env: pytest.MonkeyPatch) -> None:
+    for name in ("APP_DOCS_ENABLED", "APP_HSTS_SECONDS", "AUTH_ALLOW_UNVERIFIED_LOGIN"):
+        clean_env.delenv(name, raising=False)
+    clean_env.setenv("APP_ENV", "production")
+    clean_env.setenv("AUTH_SECRET_KEY", RANDOM_SECRET)
+    production = load_settings()
+    assert production.app.docs_enabled is False
+    assert production.auth.allow_unverified_login is False
+    assert production.app.hsts_seconds == 365 * 24 * 3600
+    clean_env.setenv("APP_ENV", "development")
+    development = load_settings()
+    assert development.app.docs_enabled is True
+    assert development.auth.allow_unverified_login is True
+    assert development.app.hsts_seconds == 0
+    clean_env.setenv("APP_ENV", "production")
+    clean_env.setenv("APP_DOCS_ENABLED", "true")
+    clean_env.setenv("APP_HSTS_SECONDS", "0")
+    clean_env.setenv("AUTH_ALLOW_UNVERIFIED_LOGIN", "true")
+    chosen = load_settings()
+    assert chosen.app.docs_enabled is True
+    assert chosen.app.hsts_seconds == 0
+    assert chosen.auth.allow_unverified_login is True
 
 
 def test_production_refuses_wildcard_cors_with_credentials(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("APP_ENV", "production")
-    clean_env.setenv("AUTH_SECRET_KEY", "x" * 40)
+    clean_env.setenv("AUTH_SECRET_KEY", RANDOM_SECRET)
     clean_env.setenv("CORS_ORIGINS", "*")
     clean_env.setenv("CORS_ALLOW_CREDENTIALS", "true")
     with pytest.raises(SettingsError, match="CORS"):

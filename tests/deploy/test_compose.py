@@ -28,7 +28,7 @@ LOCAL_ENV = ROOT / ".envs" / ".local" / ".env"
 POSTGRES_ENV = ROOT / ".envs" / ".production" / ".postgres"
 APP_SERVICES = ("secret-key", "migrate", "app", "worker")
 SCALE_OUT_REPLICAS = 3
-STRONG_SECRET = "x" * 48
+STRONG_SECRET = "Zr8-kQ2mV7xW4pL1nT9sH6dJ3fB0cY5gE_aU8iO2qR7w"  # not a repeated letter
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 APP_IMAGE = "plinth-app:latest"
 NO_DAEMON = "Cannot connect to the Docker daemon"
-STRONG_SECRET = "s" * 48
+STRONG_SECRET = "Zr8-kQ2mV7xW4pL1nT9sH6dJ3fB0cY5gE_aU8iO2qR7w"  # not a repeated letter
 
 
 def compose_binary() -> Path:

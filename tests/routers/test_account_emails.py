@@ -55,6 +55,26 @@ async def test_register_sends_a_verification_link_that_verifies(
         assert (await me(mail.client, access)).json()["email_verified"] is True
 
 
+async def test_registering_a_taken_address_tells_its_owner_not_the_caller(
+    smtp: SmtpServer, database: Any
+) -> None:
+    await create_user(database, "alice@example.com")
+    async with mail_app(smtp, EMAIL_PRODUCT_NAME="Acme Chat") as mail:
+        url = f"{API}/auth/register"
+        body = {"password": "long enough", "full_name": "Eve"}
+        known = await mail.client.post(url, json={**body, "email": "Alice@Example.com"})
+        unknown = await mail.client.post(url, json={**body, "email": "bob@example.com"})
+        notice = await smtp.wait_for_message("alice@example.com")
+        await smtp.wait_for_message("bob@example.com")
+        await mail.settle()
+    assert known.status_code == unknown.status_code == 201
+    assert set(known.json()) == set(unknown.json())
+    assert notice["Subject"] == "Someone tried to register with your Acme Chat address"
+    assert "token=" not in text_of(notice)  # nothing to follow: the account is unchanged
+    assert await email_tokens(database) != []  # bob's verification link only
+    assert {t.new_email for t in await email_tokens(database)} == {None}
+
+
 async def test_links_follow_the_served_port_when_email_base_url_is_unset(
     smtp: SmtpServer,
 ) -> None:
@@ -371,7 +391,7 @@ async def test_smtp_down_the_job_is_retried_then_delivered(smtp: SmtpServer, dat
     assert response.status_code == 204
 
 
-async def test_embedded_default_writes_an_outbox_and_logs_the_link(
+async def test_embedded_default_writes_an_outbox_and_logs_the_link_without_its_token(
     leg: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("INFO", logger="plinth.users.email")
@@ -394,7 +414,9 @@ async def test_embedded_default_writes_an_outbox_and_logs_the_link(
 
     message = message_from_bytes(eml.read_bytes(), policy=policy.default)
     token = token_in(message)
-    assert any(token in record.getMessage() for record in caplog.records)
+    logged = [record.getMessage() for record in caplog.records]
+    assert any("verify-email?token=[redacted]" in line for line in logged), logged
+    assert not any(token in line for line in logged)  # the link itself is in the .eml only
     eml.unlink()
 
 

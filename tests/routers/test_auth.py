@@ -51,14 +51,24 @@ async def test_register_refuses_mass_assignment(
         assert (await session.scalars(select(User))).all() == []
 
 
-async def test_register_duplicate_email_in_any_case_is_a_conflict(
+async def test_register_with_a_taken_email_in_any_case_answers_as_for_a_new_one(
     client: httpx.AsyncClient, database: Any
 ) -> None:
-    await create_user(database, "alice@example.com")
-    response = await client.post(
-        f"{API}/auth/register", json={"email": "ALICE@example.com", "password": "long enough"}
-    )
-    assert response.status_code == 409
+    """No 409: registration must not tell which addresses have accounts (the owner gets a
+    mail instead, tests/routers/test_account_emails.py). Nothing about the account changes."""
+    existing = await create_user(database, "alice@example.com")
+    body = {"email": "  ALICE@Example.COM ", "password": "long enough", "full_name": "Eve"}
+    taken = await client.post(f"{API}/auth/register", json=body)
+    fresh = await client.post(f"{API}/auth/register", json={**body, "email": "new@example.com"})
+    assert taken.status_code == fresh.status_code == 201, taken.text
+    assert set(taken.json()) == set(fresh.json())
+    assert taken.json()["email"] == "alice@example.com"
+    assert taken.json()["id"] != str(existing.id)
+    assert (await login(client, "alice@example.com", "long enough")).status_code == 401
+    assert (await login(client, "alice@example.com")).status_code == 200
+    async with database.session() as session:
+        rows = (await session.scalars(select(User).where(User.email == "alice@example.com"))).all()
+        assert [(u.id, u.full_name) for u in rows] == [(existing.id, existing.full_name)]
 
 
 @pytest.mark.parametrize(

@@ -223,3 +223,29 @@ async def test_a_refused_token_is_verified_once_per_request(
     refused = await client.get("/api/v1/users/me", headers=headers)
     assert refused.status_code == 401
     assert len(calls) == 2
+
+
+WRONGLY_TYPED_CLAIMS = {
+    "exp_a_numeric_string": {"exp": str(int(time.time()) + 600)},
+    "iat_a_numeric_string": {"iat": str(int(time.time()))},
+    "exp_a_boolean": {"exp": True},
+    "sub_a_number": {"sub": 12345},
+    "jti_a_list": {"jti": ["a", "b"]},
+    "type_a_list": {"type": ["access"]},
+    "scope_a_list": {"scope": ["superuser"]},
+    "ver_a_string": {"ver": "0"},
+    "sid_a_number": {"sid": 7},
+}
+
+
+@pytest.mark.parametrize("changes", WRONGLY_TYPED_CLAIMS.values(), ids=WRONGLY_TYPED_CLAIMS)
+async def test_a_signed_token_with_wrongly_typed_claims_is_401_every_time(
+    client: httpx.AsyncClient, database: Any, changes: dict[str, Any]
+) -> None:
+    """Signed with the real key, so only the claim types are wrong: refused on the first call
+    and on the next ones (a remembered token is checked again more cheaply)."""
+    user = await create_user(database)
+    token = jwt.encode(_claims(user, **changes), TEST_SECRET, "HS256")
+    for _ in range(2):
+        response = await me(client, token)
+        assert response.status_code == 401, response.text

@@ -35,6 +35,13 @@ async def test_operation_ids_are_readable_and_stable(client: httpx.AsyncClient) 
     assert {"auth_login", "users_read_me", "api_keys_create"} <= set(ids)
 
 
+async def test_schema_names_are_plain_class_names(client: httpx.AsyncClient) -> None:
+    """Two models or enums of one name get module-qualified names (`app__x__models__Role`),
+    which typed clients refuse when the two differ: every schema keeps its own name."""
+    names = (await document(client))["components"]["schemas"]
+    assert [name for name in names if "__" in name] == []
+
+
 async def test_the_main_schemas_have_valid_examples(client: httpx.AsyncClient) -> None:
     schemas = (await document(client))["components"]["schemas"]
     for model in EXAMPLED:

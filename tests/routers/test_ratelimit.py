@@ -25,6 +25,10 @@ def client_at(app: FastAPI, ip: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://test")
 
 
+def bearer_of(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
 def statuses(responses: list[httpx.Response]) -> Counter[int]:
     return Counter(response.status_code for response in responses)
 
@@ -220,12 +224,73 @@ async def test_successful_logins_do_not_count_as_failures(
     make_app: Callable[..., Any], database: Any
 ) -> None:
     await create_user(database, "alice@example.com")
-    async with make_app(RATE_LIMIT_LOGIN_ACCOUNT="2/15m") as app, client_for(app) as client:
+    env = {"RATE_LIMIT_LOGIN_ACCOUNT_CLIENT": "2/15m"}
+    async with make_app(**env) as app, client_for(app) as client:
         answers = [await login(client, "alice@example.com", DEFAULT_PASSWORD) for _ in range(4)]
         wrong = [await login(client, "alice@example.com", "wrong password") for _ in range(3)]
     assert [r.status_code for r in answers] == [200] * 4
     assert answers[-1].headers["X-RateLimit-Remaining"] == "2"  # nothing was kept
     assert [r.status_code for r in wrong] == [401, 401, 429]
+
+
+async def test_a_strangers_guesses_do_not_lock_the_owner_out(
+    make_app: Callable[..., Any], database: Any
+) -> None:
+    """The default limits: ten wrong passwords from one client stop that client only."""
+    await create_user(database, "alice@example.com")
+    async with make_app() as app:
+        stranger = client_at(app, "203.0.113.66")
+        guesses = [await login(stranger, "alice@example.com", f"guess {n}") for n in range(11)]
+        owner = await login(client_at(app, "198.51.100.7"), "alice@example.com", DEFAULT_PASSWORD)
+        still_refused = await login(stranger, "alice@example.com", DEFAULT_PASSWORD)
+    assert [r.status_code for r in guesses] == [401] * 10 + [429]
+    assert owner.status_code == 200
+    assert still_refused.status_code == 429
+
+
+async def test_the_account_ceiling_stops_spread_guesses_but_not_a_known_client(
+    make_app: Callable[..., Any], database: Any
+) -> None:
+    await create_user(database, "alice@example.com")
+    env = {"RATE_LIMIT_LOGIN_ACCOUNT_CLIENT": "3/15m", "RATE_LIMIT_LOGIN_ACCOUNT": "4/15m"}
+    async with make_app(**env) as app:
+        known = client_at(app, "198.51.100.7")
+        assert (await login(known, "alice@example.com", DEFAULT_PASSWORD)).status_code == 200
+        spread = [
+            await login(client_at(app, f"203.0.113.{n}"), "alice@example.com", "guess")
+            for n in range(6)
+        ]
+        new_device = await login(client_at(app, "192.0.2.1"), "alice@example.com", DEFAULT_PASSWORD)
+        owner = await login(known, "alice@example.com", DEFAULT_PASSWORD)
+        owner_typo = [await login(known, "alice@example.com", "typo") for _ in range(4)]
+    assert [r.status_code for r in spread] == [401] * 4 + [429] * 2
+    assert new_device.status_code == 429
+    assert owner.status_code == 200
+    assert [r.status_code for r in owner_typo] == [401] * 3 + [429]  # its own strict allowance
+
+
+async def test_wrong_current_passwords_are_limited_per_account(
+    make_app: Callable[..., Any], database: Any
+) -> None:
+    """Each wrong `current_password` costs a hash: PATCH /users/me and POST /users/me/email
+    share one per-account allowance (RATE_LIMIT_PASSWORD_CHECK)."""
+    user = await create_user(database, "alice@example.com")
+    async with make_app(RATE_LIMIT_PASSWORD_CHECK="3/15m") as app, client_for(app) as client:
+        change = {"password": "a new long password", "current_password": "wrong"}
+        patched = [await client.patch(ME, json=change, headers=bearer(user)) for _ in range(2)]
+        right = {**change, "current_password": DEFAULT_PASSWORD}
+        assert (await client.patch(ME, json=right, headers=bearer(user))).status_code == 200
+        fresh = await login(client, "alice@example.com", "a new long password")
+        headers = bearer_of(fresh.json()["access_token"])
+        moving = {"email": "new@example.com", "current_password": "wrong"}
+        emailed = await client.post(f"{ME}/email", json=moving, headers=headers)
+        refused = await client.patch(ME, json=change, headers=headers)
+        renamed = await client.patch(ME, json={"full_name": "A"}, headers=headers)
+    assert [r.status_code for r in patched] == [422, 422]
+    assert emailed.status_code == 422
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert renamed.status_code == 200  # no password checked, nothing to limit
 
 
 async def test_failed_logins_are_limited_per_address_across_accounts(

@@ -41,11 +41,22 @@ def provider(leg: Leg) -> Iterator[OidcProviderServer]:
         yield server
 
 
+def sso_env(provider: OidcProviderServer, **extra: Any) -> dict[str, str]:
+    local = {"name": "local", "issuer": provider.issuer, "display_name": "Local", **CLIENT}
+    settings = [{**local, **extra}]
+    return {"SSO_PROVIDERS": json.dumps(settings), "SSO_REDIRECT_ALLOWLIST": FRONTEND}
+
+
 @pytest.fixture
 async def sso_app(provider: OidcProviderServer, make_app: Any) -> AsyncIterator[FastAPI]:
-    settings = [{"name": "local", "issuer": provider.issuer, "display_name": "Local", **CLIENT}]
-    env = {"SSO_PROVIDERS": json.dumps(settings), "SSO_REDIRECT_ALLOWLIST": FRONTEND}
-    async with make_app(**env) as app:
+    async with make_app(**sso_env(provider)) as app:
+        yield app
+
+
+@pytest.fixture
+async def trusting_app(provider: OidcProviderServer, make_app: Any) -> AsyncIterator[FastAPI]:
+    """The provider is trusted to sign in to existing accounts by verified email."""
+    async with make_app(**sso_env(provider, link_by_email=True)) as app:
         yield app
 
 
@@ -124,16 +135,41 @@ async def test_first_sign_in_creates_an_account_with_working_tokens(
         assert me_again.json()["id"] == me.json()["id"]
 
 
-async def test_links_an_existing_account_when_both_emails_are_verified(
-    sso_app: FastAPI, provider: OidcProviderServer, database: Any
+async def test_a_trusted_provider_links_an_existing_account_when_both_emails_are_verified(
+    trusting_app: FastAPI, provider: OidcProviderServer, database: Any
 ) -> None:
     user = await create_user(database, "linked@example.com")
     await verify_email(database, user)
     provider.add_account("linked-1", email="linked@example.com", email_verified=True)
-    async with browser(sso_app) as http:
+    async with browser(trusting_app) as http:
         pair = (await exchange(http, landed(await sign_in(http, "linked-1"))["code"])).json()
         me = await http.get(f"{API}/users/me", headers=auth(pair["access_token"]))
         assert me.json()["id"] == str(user.id)
+
+
+async def test_by_default_an_existing_account_is_never_signed_in_to_by_email(
+    sso_app: FastAPI, provider: OidcProviderServer, database: Any
+) -> None:
+    """Linking by email is opt-in per provider: the user links from a signed-in session."""
+    user = await create_user(database, "someone@example.com")
+    await verify_email(database, user)
+    provider.add_account("someone-sub", email="someone@example.com", email_verified=True)
+    async with browser(sso_app) as http:
+        assert landed(await sign_in(http, "someone-sub")) == {"error": "account_exists"}
+        own = await tokens(http, "someone@example.com")
+        listed = await http.get(f"{API}/users/me/identities", headers=auth(own["access_token"]))
+        assert listed.json()["items"] == []
+
+
+@pytest.mark.parametrize("scopes", [("admin",), ("superuser",), ("regular", "admin")])
+async def test_even_a_trusted_provider_never_signs_in_to_a_privileged_account_by_email(
+    trusting_app: FastAPI, provider: OidcProviderServer, database: Any, scopes: tuple[str, ...]
+) -> None:
+    boss = await create_user(database, "boss@example.com", scopes=scopes)
+    await verify_email(database, boss)
+    provider.add_account("boss-sub", email="boss@example.com", email_verified=True)
+    async with browser(trusting_app) as http:
+        assert landed(await sign_in(http, "boss-sub")) == {"error": "account_exists"}
 
 
 async def test_unverified_local_address_is_refused_then_linked_from_a_session(
@@ -196,6 +232,89 @@ async def test_a_redirect_target_outside_the_allowlist_is_refused(
         response = await sign_in(http, "anyone", return_to=return_to)
         assert response.status_code == 400
         assert response.json()["detail"] == "return_to is not an allowed redirect target."
+
+
+async def test_a_callback_without_state_is_a_400(
+    sso_app: FastAPI, provider: OidcProviderServer
+) -> None:
+    provider.add_account("stateless", email="stateless@example.com", email_verified=True)
+    async with browser(sso_app) as http:
+        callback = await up_to_callback(http, "stateless")  # a live flow exists meanwhile
+        code = parse_qs(urlsplit(callback).query)["code"][0]
+        for params in ({"code": code}, {"code": code, "state": ""}):
+            response = await http.get(CALLBACK, params=params)
+            assert response.status_code == 400, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_forged_state_is_refused_while_a_real_one_is_live(
+    sso_app: FastAPI, provider: OidcProviderServer
+) -> None:
+    """Tickets are found by the hash of the value presented, never by kind alone."""
+    provider.add_account("live-state", email="live-state@example.com", email_verified=True)
+    async with browser(sso_app) as http:
+        callback = await up_to_callback(http, "live-state")
+        code = parse_qs(urlsplit(callback).query)["code"][0]
+        forged = await http.get(CALLBACK, params={"state": "forged-state", "code": code})
+        assert forged.status_code == 400
+        assert "code" in landed(await http.get(callback))
+
+
+async def test_a_forged_exchange_code_is_refused_while_a_real_one_is_live(
+    sso_app: FastAPI, provider: OidcProviderServer
+) -> None:
+    provider.add_account("live-code", email="live-code@example.com", email_verified=True)
+    async with browser(sso_app) as http:
+        real = landed(await sign_in(http, "live-code"))["code"]
+        forged = await exchange(http, "forged-" + real[:20])
+        assert forged.status_code == 400, forged.text
+        assert "access_token" not in forged.text
+        assert (await exchange(http, real)).status_code == 200
+
+
+async def test_a_forged_link_ticket_is_refused_while_a_real_one_is_live(
+    sso_app: FastAPI, provider: OidcProviderServer, database: Any
+) -> None:
+    await create_user(database, "linker@example.com")
+    provider.add_account("linker-sub", email="linker@example.com", email_verified=True)
+    async with browser(sso_app) as http:
+        own = await tokens(http, "linker@example.com")
+        start = await http.post(
+            f"{API}/users/me/identities/local/link", json={}, headers=auth(own["access_token"])
+        )
+        assert start.status_code == 200, start.text
+        forged = await http.get(
+            f"{API}/auth/sso/local/authorize",
+            params={"link": "forged-ticket", "login_hint": "linker-sub"},
+        )
+        assert forged.status_code == 400
+        linked = await http.get(f"{start.json()['authorize_url']}&login_hint=linker-sub")
+        assert landed(linked) == {"linked": "local"}
+
+
+async def test_a_link_url_opened_in_another_browser_links_nothing(
+    sso_app: FastAPI, provider: OidcProviderServer, database: Any
+) -> None:
+    """The attacker starts a link and sends its URL to a victim: the victim's browser lacks the
+    attacker's flow cookie, so the victim's provider account is not attached to the attacker."""
+    await create_user(database, "mallory@example.com")
+    provider.add_account("victim-sub", email="victim@example.com", email_verified=True)
+    async with browser(sso_app) as attacker, browser(sso_app) as victim:
+        own = await tokens(attacker, "mallory@example.com")
+        start = await attacker.post(
+            f"{API}/users/me/identities/local/link", json={}, headers=auth(own["access_token"])
+        )
+        assert start.status_code == 200, start.text
+        opened = await victim.get(f"{start.json()['authorize_url']}&login_hint=victim-sub")
+        assert opened.status_code == 400, opened.url
+        assert opened.json()["detail"].endswith("was started in another browser.")
+        identities = await attacker.get(
+            f"{API}/users/me/identities", headers=auth(own["access_token"])
+        )
+        assert identities.json()["items"] == []
+        victim_pair = await exchange(victim, landed(await sign_in(victim, "victim-sub"))["code"])
+        me = await victim.get(f"{API}/users/me", headers=auth(victim_pair.json()["access_token"]))
+        assert me.json()["email"] == "victim@example.com"  # their own new account
 
 
 async def test_wrong_state_is_refused(sso_app: FastAPI) -> None:

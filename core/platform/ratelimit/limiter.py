@@ -338,26 +338,104 @@ class AccountLimiter:
         )
 
 
+KNOWN_CLIENT_DAYS = 30
+"""How long a client that signed in to an account stays known to it (`FailedAttemptLimiter`)."""
+
+
 class FailedAttemptLimiter(AccountLimiter):
-    """Limits failures per account and per client IP; a success is given back.
+    """Limits guesses without handing strangers a lockout switch; a success is given back.
 
         async with FAILED_LOGINS.attempt(request, email, response):
             tokens = await auth.login(email, password)
 
-    An attempt is charged up front to both buckets (atomically, so concurrent guesses cannot
-    slip past the limit) and refunded when the block exits without an exception.
+    Three buckets are charged up front, atomically (concurrent guesses cannot slip past):
+    `account_client_rate` per account and client IP (strict), `ip_rate` per client IP (across
+    accounts) and `account_rate` per account (a far higher ceiling, against guesses spread
+    over many addresses). When only the account's ceiling is reached, a client that signed in
+    to the account before (within `KNOWN_CLIENT_DAYS`) still gets its own strict allowance: a
+    stranger's guesses never lock the owner out of a device they use. Without
+    `account_client_rate`, the account and the IP buckets alone apply (no exception).
     """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        account_rate: RateSource,
+        ip_rate: RateSource,
+        account_client_rate: RateSource | None = None,
+        fail_closed: bool | None = None,
+    ) -> None:
+        super().__init__(
+            name=name, account_rate=account_rate, ip_rate=ip_rate, fail_closed=fail_closed
+        )
+        self.account_client_rate = account_client_rate
+
+    def buckets(self, request: Request, account: str) -> list[Bucket]:
+        """The strict buckets (account and client, client), then the account's ceiling."""
+        return [*self.strict_buckets(request, account), *super().buckets(request, account)[:1]]
+
+    def strict_buckets(self, request: Request, account: str) -> list[Bucket]:
+        """The account-and-client bucket (when configured) and the client IP's."""
+        ip = client_ip(request)
+        strict = [Bucket(f"{self.name}:ip:{ip}", resolve_rate(self.ip_rate, request))]
+        if self.account_client_rate is not None:
+            rate = resolve_rate(self.account_client_rate, request)
+            strict.insert(0, Bucket(f"{self.name}:{account_key(account)}:ip:{ip}", rate))
+        return strict
+
+    def known_client(self, request: Request, account: str) -> Bucket:
+        """The marker of a client that signed in to `account`: a bucket charged once."""
+        rate = Rate(times=1, seconds=KNOWN_CLIENT_DAYS * 86400)
+        return Bucket(f"{self.name}:known:{account_key(account)}:ip:{client_ip(request)}", rate)
+
+    async def _is_known(self, request: Request, account: str) -> bool:
+        try:  # a zero-cost hit reads the bucket without charging it
+            peek = await rate_limit_backend(request.app).hit(
+                [self.known_client(request, account)], 0
+            )
+        except BackendUnavailable:
+            return False
+        return peek.remaining == 0
+
+    async def _remember(self, request: Request, account: str) -> None:
+        """Mark the client as known to `account` (skipped when Redis is unavailable)."""
+        with suppress(BackendUnavailable):
+            await rate_limit_backend(request.app).hit([self.known_client(request, account)])
+
+    async def _charge(
+        self, request: Request, account: str, response: Response | None
+    ) -> tuple[Decision | None, list[Bucket]]:
+        """Charge every bucket; past the account's ceiling, a known client's strict ones."""
+        buckets = self.buckets(request, account)
+        try:
+            return await self.hit(request, account, response), buckets
+        except TooManyRequests:
+            if self.account_client_rate is None or not await self._is_known(request, account):
+                raise
+        strict = self.strict_buckets(request, account)
+        settings = _settings(request)
+        decision = await enforce(
+            request,
+            strict,
+            name=self.name,
+            fail_closed=self.is_fail_closed(settings),
+            response=response,
+        )
+        return decision, strict
 
     @asynccontextmanager
     async def attempt(
         self, request: Request, account: str, response: Response | None = None
     ) -> AsyncIterator[None]:
-        """Charge one attempt (429 when the account or the IP is out of attempts), run the
-        block, refund it if the block succeeded."""
-        decision = await self.hit(request, account, response)
+        """Charge one attempt (429 when out of attempts), run the block; if it succeeded,
+        refund the attempt and remember the client as known to the account."""
+        decision, charged = await self._charge(request, account, response)
         yield
         if decision is not None:
-            await refund(request, self.buckets(request, account))
+            await refund(request, charged)
+            if self.account_client_rate is not None:
+                await self._remember(request, account)
             if response is not None and REMAINING_HEADER in response.headers:
                 given_back = min(decision.limit, int(response.headers[REMAINING_HEADER]) + 1)
                 response.headers[REMAINING_HEADER] = str(given_back)

@@ -46,14 +46,20 @@ def _ignore(_: Delivery) -> None:
 
 class Connection:
     """A socket of one user. The hub `offer`s frames without ever waiting: when the bounded
-    buffer is full the client is too slow, and the socket is closed (`SLOW_CONSUMER`)."""
+    buffer is full the client is too slow, and the socket is closed (`SLOW_CONSUMER`). A client
+    sending more than `frame_rate` frames a second (after a burst of `frame_burst`) is closed
+    with `POLICY_VIOLATION`: each of its frames costs the server work."""
 
     __slots__ = (
+        "_allowance",
         "_buffer",
+        "_burst",
+        "_checked_at",
         "_close",
         "_closer",
         "_limit",
         "_live",
+        "_rate",
         "_sent",
         "_writer",
         "floors",
@@ -66,7 +72,14 @@ class Connection:
     )
 
     def __init__(
-        self, websocket: WebSocket, grant: Grant, *, buffer: int, sent: Sent = _ignore
+        self,
+        websocket: WebSocket,
+        grant: Grant,
+        *,
+        buffer: int,
+        sent: Sent = _ignore,
+        frame_rate: float = 10.0,
+        frame_burst: int = 30,
     ) -> None:
         self.id = uuid.uuid4().hex
         self.websocket = websocket
@@ -85,6 +98,9 @@ class Connection:
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
         self._close: tuple[int, str] | None = None
+        self._rate = frame_rate
+        self._burst = self._allowance = float(frame_burst)
+        self._checked_at = self.last_seen
 
     def offer(self, delivery: Delivery) -> None:
         """Buffer a frame; overflow closes the socket instead of growing the buffer."""
@@ -152,6 +168,9 @@ class Connection:
                 if text is None:
                     self.close(CloseCode.UNSUPPORTED_DATA, "JSON text frames only")
                     continue
+                if not self._take_frame():
+                    self.close(CloseCode.POLICY_VIOLATION, "too many frames: slow down")
+                    continue
                 await self._handle(text, on_frame)
         except WebSocketDisconnect:
             pass
@@ -164,6 +183,17 @@ class Connection:
             elif self._closer is not None:
                 with contextlib.suppress(Exception):
                     await self._closer
+
+    def _take_frame(self) -> bool:
+        """Charge one client frame to the socket's token bucket; False when it is empty."""
+        now = self.last_seen
+        refill = (now - self._checked_at) * self._rate
+        self._allowance = min(self._burst, self._allowance + refill)
+        self._checked_at = now
+        if self._allowance < 1:
+            return False
+        self._allowance -= 1
+        return True
 
     async def _write(self) -> None:
         """Drain the buffer (the only writer while streaming), then end."""

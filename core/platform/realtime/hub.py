@@ -226,10 +226,15 @@ class Hub:
         if grant is None:
             await websocket.close(CloseCode.UNAUTHORIZED, "ticket missing, invalid or used")
             return None
-        connection = Connection(
-            websocket, grant, buffer=self.settings.buffer_events, sent=_time_delivery
-        )
         settings = self.settings
+        connection = Connection(
+            websocket,
+            grant,
+            buffer=settings.buffer_events,
+            sent=_time_delivery,
+            frame_rate=settings.client_frames_per_second,
+            frame_burst=settings.client_frame_burst,
+        )
         if not await self.slots.acquire(
             grant.user_id,
             connection.id,
@@ -249,7 +254,12 @@ class Hub:
         self._by_user.setdefault(connection.user_key, set()).add(connection)
         CONNECTIONS.inc()
         self._drained.clear()
-        await self._replay(connection)
+        try:
+            await self._replay(connection)
+        except Exception:
+            logger.warning("realtime replay failed; socket closed", exc_info=True)
+            await connection.websocket.close(CloseCode.INTERNAL_ERROR, "replay failed")
+            return False
         await connection.send_now(
             frame(
                 "ready",

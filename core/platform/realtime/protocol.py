@@ -22,6 +22,12 @@ class CloseCode(IntEnum):
     NORMAL = 1000
     UNSUPPORTED_DATA = 1003
     """A binary frame: the protocol is JSON text frames only."""
+    POLICY_VIOLATION = 1008
+    """The client sent frames faster than REALTIME_CLIENT_FRAMES_PER_SECOND allows (after a
+    burst of REALTIME_CLIENT_FRAME_BURST): slow down, then reconnect and resume."""
+    INTERNAL_ERROR = 1011
+    """The server could not replay what the socket missed (e.g. a resume position no stream
+    can hold): get a new ticket with positions you were sent."""
     RESTART = 1012
     """The server is shutting down or lost its broker: reconnect (new ticket) and resume."""
     UNAUTHORIZED = 4401

@@ -21,14 +21,23 @@ from .exchange_request import ExchangeRequest
 from .failed_job_read import FailedJobRead
 from .failed_job_read_arguments import FailedJobReadArguments
 from .field_error import FieldError
+from .file_download import FileDownload
+from .file_read import FileRead
+from .file_status import FileStatus
 from .health_live_response_health_live import HealthLiveResponseHealthLive
 from .identity_read import IdentityRead
+from .invitation_accept import InvitationAccept
+from .invitation_create import InvitationCreate
+from .invitation_read import InvitationRead
 from .jobs_status import JobsStatus
 from .link_request import LinkRequest
 from .link_start import LinkStart
 from .mail_accepted import MailAccepted
 from .me_update import MeUpdate
 from .me_updated import MeUpdated
+from .member_read import MemberRead
+from .member_update import MemberUpdate
+from .member_user import MemberUser
 from .message_create import MessageCreate
 from .message_read import MessageRead
 from .message_update import MessageUpdate
@@ -37,7 +46,15 @@ from .new_recovery_codes import NewRecoveryCodes
 from .offset_page_api_key_admin_read import OffsetPageApiKeyAdminRead
 from .offset_page_api_key_read import OffsetPageApiKeyRead
 from .offset_page_identity_read import OffsetPageIdentityRead
+from .offset_page_invitation_read import OffsetPageInvitationRead
+from .offset_page_member_read import OffsetPageMemberRead
+from .offset_page_organization_read import OffsetPageOrganizationRead
 from .offset_page_user_admin_read import OffsetPageUserAdminRead
+from .organization_create import OrganizationCreate
+from .organization_read import OrganizationRead
+from .organization_role import OrganizationRole
+from .organization_update import OrganizationUpdate
+from .ownership_transfer import OwnershipTransfer
 from .participant_read import ParticipantRead
 from .participants_add import ParticipantsAdd
 from .password_reset_confirm import PasswordResetConfirm
@@ -62,6 +79,10 @@ from .ticket_read import TicketRead
 from .token_confirm import TokenConfirm
 from .token_response import TokenResponse
 from .two_factor_status import TwoFactorStatus
+from .upload_create import UploadCreate
+from .upload_form_read import UploadFormRead
+from .upload_form_read_fields import UploadFormReadFields
+from .upload_started import UploadStarted
 from .user_admin_read import UserAdminRead
 from .user_admin_update import UserAdminUpdate
 from .user_read import UserRead
@@ -89,12 +110,21 @@ __all__ = (
     "FailedJobRead",
     "FailedJobReadArguments",
     "FieldError",
+    "FileDownload",
+    "FileRead",
+    "FileStatus",
     "HealthLiveResponseHealthLive",
     "IdentityRead",
+    "InvitationAccept",
+    "InvitationCreate",
+    "InvitationRead",
     "JobsStatus",
     "LinkRequest",
     "LinkStart",
     "MailAccepted",
+    "MemberRead",
+    "MemberUpdate",
+    "MemberUser",
     "MessageCreate",
     "MessageRead",
     "MessageUpdate",
@@ -105,7 +135,15 @@ __all__ = (
     "OffsetPageApiKeyAdminRead",
     "OffsetPageApiKeyRead",
     "OffsetPageIdentityRead",
+    "OffsetPageInvitationRead",
+    "OffsetPageMemberRead",
+    "OffsetPageOrganizationRead",
     "OffsetPageUserAdminRead",
+    "OrganizationCreate",
+    "OrganizationRead",
+    "OrganizationRole",
+    "OrganizationUpdate",
+    "OwnershipTransfer",
     "ParticipantRead",
     "ParticipantsAdd",
     "PasswordResetConfirm",
@@ -130,6 +168,10 @@ __all__ = (
     "TokenConfirm",
     "TokenResponse",
     "TwoFactorStatus",
+    "UploadCreate",
+    "UploadFormRead",
+    "UploadFormReadFields",
+    "UploadStarted",
     "UserAdminRead",
     "UserAdminUpdate",
     "UserRead",

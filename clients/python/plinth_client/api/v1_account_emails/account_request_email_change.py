@@ -111,7 +111,8 @@ def sync_detailed(
     """Request Email Change
 
      Change the address (`current_password` required): a confirmation link goes to the new
-    address, a notice to the current one; the change applies when the link is followed.
+    address, a notice to the current one; the change applies when the link is followed. Wrong
+    `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
 
     Args:
         body (EmailChangeRequest): A new address for one's account (it applies once confirmed from
@@ -144,7 +145,8 @@ def sync(
     """Request Email Change
 
      Change the address (`current_password` required): a confirmation link goes to the new
-    address, a notice to the current one; the change applies when the link is followed.
+    address, a notice to the current one; the change applies when the link is followed. Wrong
+    `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
 
     Args:
         body (EmailChangeRequest): A new address for one's account (it applies once confirmed from
@@ -172,7 +174,8 @@ async def asyncio_detailed(
     """Request Email Change
 
      Change the address (`current_password` required): a confirmation link goes to the new
-    address, a notice to the current one; the change applies when the link is followed.
+    address, a notice to the current one; the change applies when the link is followed. Wrong
+    `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
 
     Args:
         body (EmailChangeRequest): A new address for one's account (it applies once confirmed from
@@ -203,7 +206,8 @@ async def asyncio(
     """Request Email Change
 
      Change the address (`current_password` required): a confirmation link goes to the new
-    address, a notice to the current one; the change applies when the link is followed.
+    address, a notice to the current one; the change applies when the link is followed. Wrong
+    `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
 
     Args:
         body (EmailChangeRequest): A new address for one's account (it applies once confirmed from

@@ -99,7 +99,9 @@ def sync_detailed(
     """Register
 
      Create an account with the `regular` scope; a verification link goes to its address
-    (`email_verified` is false until it is followed).
+    (`email_verified` is false until it is followed). An address that already has an account
+    gets the same answer (nothing is created or changed) and its owner a mail saying so:
+    this route does not reveal which addresses have accounts.
 
     Args:
         body (UserRegister): Self-registration: never carries scopes or flags (unknown fields are
@@ -132,7 +134,9 @@ def sync(
     """Register
 
      Create an account with the `regular` scope; a verification link goes to its address
-    (`email_verified` is false until it is followed).
+    (`email_verified` is false until it is followed). An address that already has an account
+    gets the same answer (nothing is created or changed) and its owner a mail saying so:
+    this route does not reveal which addresses have accounts.
 
     Args:
         body (UserRegister): Self-registration: never carries scopes or flags (unknown fields are
@@ -160,7 +164,9 @@ async def asyncio_detailed(
     """Register
 
      Create an account with the `regular` scope; a verification link goes to its address
-    (`email_verified` is false until it is followed).
+    (`email_verified` is false until it is followed). An address that already has an account
+    gets the same answer (nothing is created or changed) and its owner a mail saying so:
+    this route does not reveal which addresses have accounts.
 
     Args:
         body (UserRegister): Self-registration: never carries scopes or flags (unknown fields are
@@ -191,7 +197,9 @@ async def asyncio(
     """Register
 
      Create an account with the `regular` scope; a verification link goes to its address
-    (`email_verified` is false until it is followed).
+    (`email_verified` is false until it is followed). An address that already has an account
+    gets the same answer (nothing is created or changed) and its owner a mail saying so:
+    this route does not reveal which addresses have accounts.
 
     Args:
         body (UserRegister): Self-registration: never carries scopes or flags (unknown fields are

@@ -122,7 +122,8 @@ def sync_detailed(
      Where the provider sends the browser back. A bad, used or foreign `state` is a 400;
     after that, the browser goes to `return_to` with `?code=` (exchange it) or `?error=`
     (`access_denied`, `provider_error`, `code_rejected`, `invalid_id_token`,
-    `email_required`, `email_not_verified`, `account_exists`, `account_disabled`,
+    `email_required`, `email_not_verified`, `account_exists` (sign in as before, then link
+    from the session), `account_disabled`,
     `identity_in_use`), or `?linked=<provider>` after linking.
 
     Args:
@@ -166,7 +167,8 @@ def sync(
      Where the provider sends the browser back. A bad, used or foreign `state` is a 400;
     after that, the browser goes to `return_to` with `?code=` (exchange it) or `?error=`
     (`access_denied`, `provider_error`, `code_rejected`, `invalid_id_token`,
-    `email_required`, `email_not_verified`, `account_exists`, `account_disabled`,
+    `email_required`, `email_not_verified`, `account_exists` (sign in as before, then link
+    from the session), `account_disabled`,
     `identity_in_use`), or `?linked=<provider>` after linking.
 
     Args:
@@ -205,7 +207,8 @@ async def asyncio_detailed(
      Where the provider sends the browser back. A bad, used or foreign `state` is a 400;
     after that, the browser goes to `return_to` with `?code=` (exchange it) or `?error=`
     (`access_denied`, `provider_error`, `code_rejected`, `invalid_id_token`,
-    `email_required`, `email_not_verified`, `account_exists`, `account_disabled`,
+    `email_required`, `email_not_verified`, `account_exists` (sign in as before, then link
+    from the session), `account_disabled`,
     `identity_in_use`), or `?linked=<provider>` after linking.
 
     Args:
@@ -247,7 +250,8 @@ async def asyncio(
      Where the provider sends the browser back. A bad, used or foreign `state` is a 400;
     after that, the browser goes to `return_to` with `?code=` (exchange it) or `?error=`
     (`access_denied`, `provider_error`, `code_rejected`, `invalid_id_token`,
-    `email_required`, `email_not_verified`, `account_exists`, `account_disabled`,
+    `email_required`, `email_not_verified`, `account_exists` (sign in as before, then link
+    from the session), `account_disabled`,
     `identity_in_use`), or `?linked=<provider>` after linking.
 
     Args:

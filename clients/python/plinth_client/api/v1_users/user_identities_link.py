@@ -119,7 +119,9 @@ def sync_detailed(
     """Link
 
      Start linking a provider account to yours: open `authorize_url` in this browser; it
-    comes back to `return_to?linked=<provider>` (or `?error=`).
+    comes back to `return_to?linked=<provider>` (or `?error=`). The answer sets the flow's
+    HttpOnly cookie, and the link works only in the browser that holds it: send this request
+    with the browser's cookies (`fetch(…, {credentials: "include"})`).
 
     Args:
         provider (str):
@@ -155,7 +157,9 @@ def sync(
     """Link
 
      Start linking a provider account to yours: open `authorize_url` in this browser; it
-    comes back to `return_to?linked=<provider>` (or `?error=`).
+    comes back to `return_to?linked=<provider>` (or `?error=`). The answer sets the flow's
+    HttpOnly cookie, and the link works only in the browser that holds it: send this request
+    with the browser's cookies (`fetch(…, {credentials: "include"})`).
 
     Args:
         provider (str):
@@ -186,7 +190,9 @@ async def asyncio_detailed(
     """Link
 
      Start linking a provider account to yours: open `authorize_url` in this browser; it
-    comes back to `return_to?linked=<provider>` (or `?error=`).
+    comes back to `return_to?linked=<provider>` (or `?error=`). The answer sets the flow's
+    HttpOnly cookie, and the link works only in the browser that holds it: send this request
+    with the browser's cookies (`fetch(…, {credentials: "include"})`).
 
     Args:
         provider (str):
@@ -220,7 +226,9 @@ async def asyncio(
     """Link
 
      Start linking a provider account to yours: open `authorize_url` in this browser; it
-    comes back to `return_to?linked=<provider>` (or `?error=`).
+    comes back to `return_to?linked=<provider>` (or `?error=`). The answer sets the flow's
+    HttpOnly cookie, and the link works only in the browser that holds it: send this request
+    with the browser's cookies (`fetch(…, {credentials: "include"})`).
 
     Args:
         provider (str):

@@ -109,7 +109,8 @@ def sync_detailed(
     """Update Me
 
      Change `full_name`, and the password with `current_password`. A password change ends
-    every session and token, this one included: use the `tokens` pair in the answer.
+    every session and token, this one included: use the `tokens` pair in the answer. Wrong
+    `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
 
     Args:
         body (MeUpdate): Changes to one's own account; a new password needs the current one.
@@ -141,7 +142,8 @@ def sync(
     """Update Me
 
      Change `full_name`, and the password with `current_password`. A password change ends
-    every session and token, this one included: use the `tokens` pair in the answer.
+    every session and token, this one included: use the `tokens` pair in the answer. Wrong
+    `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
 
     Args:
         body (MeUpdate): Changes to one's own account; a new password needs the current one.
@@ -168,7 +170,8 @@ async def asyncio_detailed(
     """Update Me
 
      Change `full_name`, and the password with `current_password`. A password change ends
-    every session and token, this one included: use the `tokens` pair in the answer.
+    every session and token, this one included: use the `tokens` pair in the answer. Wrong
+    `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
 
     Args:
         body (MeUpdate): Changes to one's own account; a new password needs the current one.
@@ -198,7 +201,8 @@ async def asyncio(
     """Update Me
 
      Change `full_name`, and the password with `current_password`. A password change ends
-    every session and token, this one included: use the `tokens` pair in the answer.
+    every session and token, this one included: use the `tokens` pair in the answer. Wrong
+    `current_password` answers are limited per account (RATE_LIMIT_PASSWORD_CHECK): 429.
 
     Args:
         body (MeUpdate): Changes to one's own account; a new password needs the current one.
