@@ -54,7 +54,7 @@ class StorageSettings(PlinthSettings):
     upload_expires_seconds: int = Field(default=900, ge=10)
     download_expires_seconds: int = Field(default=300, ge=10)
     pending_hours: int = Field(default=24, ge=1)
-    sweep_cron: str = "*/30 * * * *"
+    sweep_cron: str = "13,43 * * * *"
     """When the job `platform.sweep_files` deletes given-up uploads and the files of deleted
     rows (empty: never)."""
 
