@@ -86,6 +86,16 @@ def deleted() -> Select[StoredFile]:
     return select(StoredFile).where(StoredFile.deleted_at.is_not(None))
 
 
+def holding_columns() -> Select[str | None]:
+    """The `attached_to` names live files carry: only those columns are searched for orphans
+    (a model mapped here whose table holds no file costs no query)."""
+    return (
+        select(StoredFile.attached_to)
+        .where(StoredFile.attached_to.is_not(None), StoredFile.deleted_at.is_(None))
+        .distinct()
+    )
+
+
 def unknown_attachments(known: list[str]) -> Select[int]:
     """How many live files name a column this process does not map."""
     outside: ColumnElement[bool] = StoredFile.attached_to.not_in(known)
@@ -143,11 +153,13 @@ async def sweep_files(database: Database, storage: Storage, batch: int = BATCH) 
     result = SweepResult()
     result.given_up = await sweep(database, storage, given_up(), batch)
     references = file_references()
-    for name, column in references.items():
+    async with unit_of_work(database, read_only=True) as session:
+        holders = {name for name in (await session.scalars(holding_columns())).all() if name}
+        result.unknown = int(await session.scalar(unknown_attachments(list(references))) or 0)
+    for name in sorted(holders & set(references)):
+        column = references[name]
         result.orphaned += await sweep(database, storage, orphaned(name, column), batch)
     result.deleted = await sweep(database, storage, deleted(), batch)
-    async with unit_of_work(database, read_only=True) as session:
-        result.unknown = int(await session.scalar(unknown_attachments(list(references))) or 0)
     if result.unknown:
         logger.warning(
             "%d files are attached to columns this process does not map: kept", result.unknown
