@@ -99,12 +99,20 @@ class FileController(BaseController[StoredFile, UploadCreate, UploadCreate]):
             raise PayloadTooLarge(f"A file may have at most {self.limits.max_file_bytes} bytes.")
 
     async def _check_quota(self, size: int) -> None:
+        await self._hold_quota()
         used = await self.used_bytes()
         if used + size > self.limits.user_quota_bytes:
             raise QuotaExceeded(
                 f"This upload would use {used + size} of your {self.limits.user_quota_bytes} "
                 "bytes of storage; delete files first."
             )
+
+    async def _hold_quota(self) -> None:
+        """Serialise the caller's upload starts until this transaction ends, so uploads
+        started at once cannot each fit in what is left (SQLite serialises writers anyway)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            key = func.hashtextextended(f"plinth.quota:{self.me.id}", 0)
+            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
     async def used_bytes(self) -> int:
         """The caller's stored bytes: every live file, pending ones at their declared size

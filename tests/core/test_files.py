@@ -405,3 +405,16 @@ async def test_a_store_that_is_down_answers_503_then_recovers(
     assert back.status_code == 200 and back.json()["status"] == "ready"  # nothing was lost
     assert (await send(http, waiting, PNG)).status_code in (200, 201, 204)
     assert (await http.post(f"{API}/files/{waiting['file']['id']}/confirm")).status_code == 200
+
+
+async def test_the_quota_holds_against_uploads_started_at_once(
+    http: httpx.AsyncClient, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("STORAGE_USER_QUOTA_BYTES", str(2 * len(PNG)))
+    reset_settings_caches()
+    try:
+        answers = await asyncio.gather(*(start(http, PNG) for _ in range(6)))
+        assert sorted(a.status_code for a in answers) == [201, 201, 413, 413, 413, 413]
+    finally:
+        monkeypatch.undo()
+        reset_settings_caches()
