@@ -262,6 +262,32 @@ def test_the_scheduler_deployment_runs_the_cron_schedules_and_the_workers_do_not
     assert effective(rendered, "plinth-worker", "JOBS_SCHEDULER_ENABLED") == "false"
 
 
+FIRST_APPLY = re.compile(r"kubectl apply -k deploy/k8s -l '(\S+) notin \(([^)]*)\)'")
+
+
+def test_the_first_apply_holds_the_settings_and_the_migration_but_no_deployment(
+    rendered: list[Resource],
+) -> None:
+    """The Deployments roll only after the Job completed, as in launch.yml. The command is in
+    deploy/k8s/migrate.yaml and, the same, in the guide."""
+    command = FIRST_APPLY.search((K8S / "migrate.yaml").read_text())
+    assert command is not None
+    guide = (ROOT / "docs" / "guides" / "kubernetes.md").read_text()
+    assert command.group(0) in guide
+    label, excluded = command.group(1), set(command.group(2).split(","))
+    first = {
+        (r["kind"], r["metadata"]["name"])
+        for r in rendered
+        if r["metadata"].get("labels", {}).get(label) not in excluded
+    }
+    assert {
+        ("ConfigMap", "plinth-settings"),
+        ("Secret", "plinth-secrets"),
+        ("Job", "plinth-migrate"),
+    } <= first
+    assert "Deployment" not in {kind for kind, _ in first}
+
+
 def test_only_the_migration_job_migrates(rendered: list[Resource]) -> None:
     assert effective(rendered, "plinth-api", "DATABASE_AUTO_MIGRATE") == "false"
     assert pod_spec(rendered, "plinth-migrate")["restartPolicy"] == "Never"
