@@ -92,6 +92,7 @@ def test_the_pushed_image_is_the_tested_one(jobs: dict[str, Any]) -> None:
     script = runs(jobs["image"])
     assert re.search(r"docker run --rm --read-only .* " + built["with"]["tags"], script)
     assert f"docker tag {built['with']['tags']}" in script
+    assert "--entrypoint" not in script, "the smoke run goes through compose/entrypoint, as pods do"
 
 
 def test_the_manifests_job_renders_and_validates_like_the_tests(jobs: dict[str, Any]) -> None:
