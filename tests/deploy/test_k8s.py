@@ -236,6 +236,12 @@ def test_the_api_runs_compose_start_and_the_workers_compose_start_worker(
         assert container(rendered, workload)["args"] == ["/app/compose/start-worker"]
 
 
+def test_every_container_runs_the_image_launch_yml_builds(rendered: list[Resource]) -> None:
+    """One image for every process; the kustomization's `images:` points it at your registry."""
+    image = yaml.safe_load((ROOT / "launch.yml").read_text())["x-app"]["image"]
+    assert {container(rendered, workload)["image"] for workload in WORKLOADS} == {image}
+
+
 def test_api_grace_period_outlasts_the_pre_stop_pause_and_the_gunicorn_drain(
     rendered: list[Resource],
 ) -> None:
