@@ -213,8 +213,9 @@ class ThreadController(BaseController[Thread, ThreadCreate, ThreadUpdate, Thread
             )
 
 
-ATTACHMENTS = "message_attachments"
-"""What a message's files are held by (`StoredFile.attached_to`)."""
+ATTACHMENTS = "message_attachments.file_id"
+"""What holds a message's files (`StoredFile.attached_to`): the link's column, by which the
+sweep finds files no message holds any longer."""
 
 
 class MessageController(BaseController[Message, MessageCreate, MessageUpdate, MessageRepository]):

@@ -142,5 +142,8 @@ class MessageAttachment(CommonBase):
     __table_args__ = (Index("ix_message_attachments_message", "message_id", "position"),)
 
     message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id"))
-    file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stored_files.id"), unique=True)
+    # The sweep (core/files/housekeeping.py) deletes a deleted file's row: its link goes too.
+    file_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("stored_files.id", ondelete="CASCADE"), unique=True
+    )
     position: Mapped[int] = mapped_column(SmallInteger)

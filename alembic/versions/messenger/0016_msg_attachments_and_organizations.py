@@ -32,7 +32,7 @@ def upgrade() -> None:
     sa.Column('deleted_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['file_id'], ['stored_files.id'], name=op.f('fk_message_attachments_file_id_stored_files')),
+    sa.ForeignKeyConstraint(['file_id'], ['stored_files.id'], name=op.f('fk_message_attachments_file_id_stored_files'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_message_attachments_message_id_messages')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_message_attachments')),
     sa.UniqueConstraint('file_id', name=op.f('uq_message_attachments_file_id'))

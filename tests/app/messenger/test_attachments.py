@@ -4,7 +4,11 @@ downloadable by the thread's members only, gone with the message, described in i
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+from sqlalchemy import select
 
+from core.files import StoredFile
+from core.files.housekeeping import sweep_files
 from tests.app.messenger.support import (
     API,
     Actor,
@@ -17,6 +21,7 @@ from tests.app.messenger.support import (
 from tests.core.test_files import PNG, outside, start, uploaded
 
 TEXT = b"minutes of the launch meeting\n"
+AS_TEXT = {"name": "notes.txt", "content_type": "text/plain"}
 
 
 async def upload(client: httpx.AsyncClient, who: Actor, data: bytes = PNG, **kw: Any) -> str:
@@ -149,3 +154,22 @@ async def test_the_new_message_event_carries_metadata_never_a_url(
     ]
     assert created[0]["data"]["id"] == message["id"]
     assert created[1]["data"]["attachments"] == []
+
+
+async def test_the_sweep_removes_a_deleted_messages_files_and_keeps_the_others(
+    client: httpx.AsyncClient, database: Any, app: FastAPI
+) -> None:
+    alice = await actor(database, "alice")
+    thread = await new_thread(client, alice)
+    gone, kept = await upload(client, alice), await upload(client, alice, TEXT, **AS_TEXT)
+    deleted = (await post(client, alice, thread["id"], [gone])).json()
+    message = (await post(client, alice, thread["id"], [kept])).json()
+    await client.delete(f"{API}/messages/{deleted['id']}", headers=alice.headers)
+
+    result = await sweep_files(app.state.database, app.state.storage)
+    assert (result.deleted, result.orphaned, result.unknown) == (1, 0, 0)
+    async with app.state.database.session() as session:
+        left = set((await session.scalars(select(StoredFile.id))).all())
+    assert {str(i) for i in left} == {kept}
+    link = await client.get(download_url(message, kept), headers=alice.headers)
+    assert (await outside(client, "GET", link.json()["url"])).content == TEXT
