@@ -33,9 +33,9 @@ def _prompt_password() -> str:
 async def _database() -> Database:
     settings = get_settings()
     if settings.is_embedded:  # the embedded default migrates itself; it may not have started yet
-        await upgrade_async(settings.database_url)
+        await upgrade_async(settings.migration_url)
     return Database(
-        create_engine(settings.database_url), cursor_codec=CursorCodec(settings.secret_key)
+        create_engine(settings.database_url, pooler=settings.database.pooler), cursor_codec=CursorCodec(settings.secret_key)
     )
 
 

@@ -74,6 +74,12 @@ class Settings:
         return f"sqlite+aiosqlite:///{self.app.data_dir / 'plinth.db'}"
 
     @property
+    def migration_url(self) -> str:
+        """DATABASE_MIGRATION_URL (PostgreSQL itself when DATABASE_URL is a pooler), else
+        `database_url`."""
+        return self.database.migration_url or self.database_url
+
+    @property
     def email_base_url(self) -> str:
         """Where emailed links point: EMAIL_BASE_URL, else this server's own address
         (`AppSettings.served_url`). Never the request's Host header, which a client chooses:

@@ -50,6 +50,7 @@ def _database(settings: Settings) -> Database:
         pool_pre_ping=db.pool_pre_ping,
         statement_timeout_ms=db.statement_timeout_ms,
         echo=db.echo,
+        pooler=db.pooler,
     )
     return Database(engine, cursor_codec=CursorCodec(settings.secret_key))
 
@@ -64,7 +65,7 @@ def _lifespan(
             # which never migrates at start-up, does not need.
             from core.migrations import upgrade_async
 
-            await upgrade_async(settings.database_url)
+            await upgrade_async(settings.migration_url)
         app.state.database = _database(settings)
         app.state.redis = (
             create_redis(settings.redis.url, timeout_seconds=settings.redis.timeout_seconds)

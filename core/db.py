@@ -195,11 +195,16 @@ def create_engine(
     pool_pre_ping: bool = False,
     statement_timeout_ms: int | None = None,
     echo: bool = False,
+    pooler: str = "none",
 ) -> AsyncEngine:
     """An async engine for PostgreSQL (asyncpg) or SQLite (aiosqlite) with the pool settings.
 
     SQLite allows one writer at a time, so the embedded default uses a single pooled connection:
     requests queue for it instead of failing with "database is locked".
+
+    `pooler="transaction"`: `url` is PgBouncer in transaction pooling mode (see
+    `pooler_connect_args`); `statement_timeout_ms` is then not sent, as PgBouncer refuses
+    unknown startup parameters: set it on the role instead.
     """
     parsed = make_url(url)
     if _is_sqlite(parsed):
@@ -213,7 +218,9 @@ def create_engine(
         _sqlite_pragmas_and_transactions(engine)
         return engine
     connect_args: dict[str, Any] = {}
-    if statement_timeout_ms:
+    if pooler == "transaction":
+        connect_args.update(pooler_connect_args())
+    elif statement_timeout_ms:
         connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
     engine = create_async_engine(
         parsed,
@@ -227,6 +234,19 @@ def create_engine(
     )
     guard_connects(engine)
     return engine
+
+
+def pooler_connect_args() -> dict[str, Any]:
+    """asyncpg arguments for a pooler in transaction mode (PgBouncer), where consecutive
+    statements may run on different server connections.
+
+    Both statement caches are off — asyncpg's and SQLAlchemy's — so no named prepared statement
+    outlives the message sequence that made it. Statements are unnamed, and with its cache off
+    asyncpg sends Parse again with each Bind/Execute, in one Sync: a statement never relies on
+    what an earlier round trip prepared on a server connection, inside a transaction or not
+    (SQLAlchemy's uuid `prepared_statement_name_func` recipe still splits Parse and Bind into
+    two round trips, which outside a transaction may reach two server connections)."""
+    return {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
 
 
 class ReadOnlyViolation(RuntimeError):

@@ -38,13 +38,16 @@ from typing import Any, NamedTuple, Protocol, Self
 from urllib.parse import quote
 
 __all__ = [
+    "PgBouncerServer",
     "PostgresServer",
     "RedisServer",
     "ServerStartError",
     "ServerUnavailable",
     "redis_server_binary",
+    "start_pgbouncer",
     "start_postgres",
     "start_redis",
+    "start_replica",
 ]
 
 HOST = "127.0.0.1"
@@ -80,6 +83,10 @@ REDIS_INSTALL_HINT = (
     "run `scripts/ensure-redis.sh` as root, "
     "or `apt-get install -y redis-server` (Debian/Ubuntu; the system service is not needed), "
     "or `brew install redis` (macOS)."
+)
+PGBOUNCER_INSTALL_HINT = (
+    "pgbouncer was not found (PATH, /usr/sbin). Install it: run `scripts/ensure-pgbouncer.sh` "
+    "as root, or `apt-get install -y pgbouncer` (Debian/Ubuntu; the service is not needed)."
 )
 REDIS_FALLBACK_PATHS = ("/usr/bin/redis-server", "/usr/local/bin/redis-server")
 
@@ -607,6 +614,163 @@ def start_postgres(base_dir: Path | None = None) -> PostgresServer:
         server.stop()
         raise
     return server
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, name: str) -> None:
+    """Wait until something accepts connections on ``port`` while ``proc`` runs."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
+            return
+        if proc.poll() is not None:
+            text = _tail(log)
+            if "already in use" in text or "Address in use" in text:
+                raise _PortInUseError(text)
+            raise ServerStartError(f"{name} exited with {proc.returncode}:\n{text}")
+        if time.monotonic() > deadline:
+            raise ServerStartError(f"{name} not listening after {START_TIMEOUT}s:\n{_tail(log)}")
+        time.sleep(0.02)
+
+
+def start_replica(primary: PostgresServer) -> PostgresServer:
+    """A streaming replica of ``primary`` (``pg_basebackup -R``) on its own loopback port.
+
+    ``halt()``/``resume()`` take it down and back; ``url()`` connects to it (read-only).
+    """
+    root = _make_root("plinth-pg-replica-", None)
+    if primary._run_as is not None:
+        os.chown(root, primary._run_as.uid, primary._run_as.gid)
+    server = PostgresServer(root, primary._bindir, primary._run_as)
+    try:
+        (root / "sock").mkdir()
+        if primary._run_as is not None:
+            os.chown(root / "sock", primary._run_as.uid, primary._run_as.gid)
+        cmd = [str(primary._bindir / "pg_basebackup"), "-h", HOST, "-p", str(primary.port)]
+        cmd += ["-U", primary.user, "-D", str(server._data), "-R", "-X", "stream", "-c", "fast"]
+        result = server._run(cmd, timeout=120)
+        if result.returncode != 0:
+            raise ServerStartError(f"pg_basebackup failed:\n{result.stdout}{result.stderr}")
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            server.port = _free_port()
+            try:
+                server._spawn()
+                break
+            except _PortInUseError as exc:
+                if attempt == PORT_ATTEMPTS:
+                    raise ServerStartError(f"no free port after {attempt} tries:\n{exc}") from exc
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def pgbouncer_binary() -> str | None:
+    """Path of ``pgbouncer`` (PATH, then Debian's /usr/sbin), or None."""
+    found = shutil.which("pgbouncer")
+    if found:
+        return found
+    return "/usr/sbin/pgbouncer" if os.access("/usr/sbin/pgbouncer", os.X_OK) else None
+
+
+class PgBouncerServer:
+    """A throwaway PgBouncer on 127.0.0.1 in transaction pooling mode in front of a
+    ``PostgresServer`` (context manager; ``stop()`` is idempotent). Every database of the
+    server is reachable through it under its own name, with the server's user."""
+
+    host: str
+    port: int
+
+    def __init__(self, postgres: PostgresServer, pool_size: int) -> None:
+        self.host, self.port = HOST, 0
+        self.postgres, self.pool_size = postgres, pool_size
+        self._root = _make_root("plinth-pgbouncer-", None)
+        self._log = self._root / "pgbouncer.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._watchdog = _Watchdog()
+        self._watchdog.tell("dir", self._root)
+        _register(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def url(self, database: str = "postgres", driver: str = "postgresql+asyncpg") -> str:
+        """SQLAlchemy URL of ``database`` through PgBouncer."""
+        return self.postgres.url(database, driver).replace(
+            f"@{HOST}:{self.postgres.port}/", f"@{HOST}:{self.port}/"
+        )
+
+    def stop(self) -> None:
+        """SIGINT (safe shutdown), then delete the directory; idempotent."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            _stop_child(proc, signal.SIGINT, signal.SIGTERM)
+        shutil.rmtree(self._root, ignore_errors=True)
+        self._watchdog.dismiss()
+        _unregister(self)
+
+    def _config(self) -> Path:
+        users = self._root / "userlist.txt"
+        users.write_text(f'"{self.postgres.user}" "{self.postgres.password}"\n')
+        ini = self._root / "pgbouncer.ini"
+        ini.write_text(
+            "[databases]\n"
+            f"* = host={HOST} port={self.postgres.port}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = {HOST}\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {users}\n"
+            "pool_mode = transaction\n"
+            f"default_pool_size = {self.pool_size}\nmax_client_conn = 1000\n"
+            f"logfile = {self._log}\n"
+        )
+        return ini
+
+    def _launch(self, binary: str) -> None:
+        self.port = _free_port()
+        ini = self._config()
+        run_as = self.postgres._run_as
+        if run_as is not None:
+            for path in (self._root, *self._root.iterdir()):
+                os.chown(path, run_as.uid, run_as.gid)
+        kwargs = self.postgres._as_user()
+        kwargs["cwd"] = self._root
+        self._proc = subprocess.Popen(
+            [binary, str(ini)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            **kwargs,
+        )
+        self._watchdog.tell("pid", self._proc.pid)
+        _wait_port(self.port, self._proc, self._log, "pgbouncer")
+
+
+def start_pgbouncer(postgres: PostgresServer, pool_size: int = 20) -> PgBouncerServer:
+    """Start PgBouncer (transaction pooling, ``pool_size`` server connections per database and
+    user) in front of ``postgres``. Raises ServerUnavailable if pgbouncer is missing."""
+    binary = pgbouncer_binary()
+    if binary is None:
+        raise ServerUnavailable(PGBOUNCER_INSTALL_HINT)
+    server = PgBouncerServer(postgres, pool_size)
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        try:
+            server._launch(binary)
+            return server
+        except _PortInUseError as exc:
+            if attempt == PORT_ATTEMPTS:
+                server.stop()
+                raise ServerStartError(f"no free port after {attempt} tries:\n{exc}") from exc
+        except BaseException:
+            server.stop()
+            raise
+    raise AssertionError("unreachable")
 
 
 # --------------------------------------------------------------------------- Redis

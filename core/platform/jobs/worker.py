@@ -110,7 +110,8 @@ async def _cancel_leftover_jobs() -> None:
 async def serve(registry: JobRegistry, settings: Settings) -> None:
     """Open the database and Redis, work until SIGTERM/SIGINT, close everything."""
     assert settings.redis.url is not None
-    database = Database(create_engine(settings.database_url))
+    engine = create_engine(settings.database_url, pooler=settings.database.pooler)
+    database = Database(engine)
     redis = create_redis(settings.redis.url, timeout_seconds=REDIS_TIMEOUT_SECONDS)
     queue = JobQueue(registry, settings, database, redis)
     stop = asyncio.Event()
