@@ -91,6 +91,7 @@ typecheck: $(VENV)/.dev
 test-services: $(VENV)/.dev $(OIDC_PROVIDER) $(CHROMIUM)
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
+	bash scripts/ensure-pgbouncer.sh
 	PLINTH_TEST_LEG=services $(BIN)/pytest -q
 
 ## The embedded leg alone (SQLite + in-process stand-ins): needs neither server
@@ -114,6 +115,7 @@ bench: $(VENV)/.dev
 	@test -d bench || { echo "no bench/ here: it measures the messenger example" >&2; exit 1; }
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
+	bash scripts/ensure-pgbouncer.sh
 	$(BIN)/python -m bench
 
 clean:

@@ -35,7 +35,8 @@ async def _database() -> Database:
     if settings.is_embedded:  # the embedded default migrates itself; it may not have started yet
         await upgrade_async(settings.migration_url)
     return Database(
-        create_engine(settings.database_url, pooler=settings.database.pooler), cursor_codec=CursorCodec(settings.secret_key)
+        create_engine(settings.database_url, pooler=settings.database.pooler),
+        cursor_codec=CursorCodec(settings.secret_key),
     )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.util import greenlet_spawn
 from uuid_utils.compat import uuid7
 
 from core.dbconnect import guard_connects
+from core.dbreplicas import Replica, ReplicaSet
 from core.pagination import CursorCodec
 
 logger = logging.getLogger("plinth.db")
@@ -379,10 +380,18 @@ class Database:
 
     `cursor_codec` signs keyset cursors (the app factory builds it from the app's secret):
     every session made here carries it in `session.info`, where repositories find it.
+    `replicas`: streaming replicas that read-only units may read from (`core.dbreplicas`).
     """
 
-    def __init__(self, engine: AsyncEngine, *, cursor_codec: CursorCodec | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        cursor_codec: CursorCodec | None = None,
+        replicas: ReplicaSet | None = None,
+    ) -> None:
         self.engine = engine
+        self.replicas = replicas
         self._info: dict[str, Any] = {}
         if cursor_codec is not None:
             self._info[SESSION_CURSOR_CODEC] = cursor_codec
@@ -396,6 +405,10 @@ class Database:
         self._driver_plans: dict[Select[Any], _DriverPlan | None] | None = (
             {} if engine.dialect.driver == "asyncpg" else None
         )
+        for replica in replicas.replicas if replicas else ():
+            replica.sessions = create_sessionmaker(
+                replica.reads, info=self._info, sync_session_class=ReadOnlySession
+            )
 
     def share(self, key: str, value: Any) -> None:
         """Put `value` in the `info` of every session made from now on (e.g. a publisher that
@@ -407,7 +420,7 @@ class Database:
         """True on the embedded SQLite backend."""
         return self.engine.dialect.name == "sqlite"
 
-    def session(self, *, read_only: bool = False) -> AsyncSession:
+    def session(self, *, read_only: bool = False, replica: Replica | None = None) -> AsyncSession:
         """A new session; the caller closes it.
 
         `read_only=True` gives a session that only reads (a `ReadOnlySession`: a write or a
@@ -415,7 +428,10 @@ class Database:
         a transaction — each statement commits on its own, so a request pays no `BEGIN` and
         `COMMIT` round trips. At the default READ COMMITTED every statement sees a fresh
         snapshot inside a transaction too, so what a read returns does not change. On SQLite
-        it is an ordinary transaction."""
+        it is an ordinary transaction. `replica` (with `read_only`): read from that replica of
+        `replicas`."""
+        if read_only and replica is not None and replica.sessions is not None:
+            return replica.sessions()
         return self._read_only_sessionmaker() if read_only else self.sessionmaker()
 
     @asynccontextmanager
@@ -478,5 +494,7 @@ class Database:
         return plan
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Stop the replica checks and close every pooled connection."""
+        if self.replicas is not None:
+            await self.replicas.stop()
         await self.engine.dispose()
