@@ -106,7 +106,7 @@ async def test_read_only_units_and_the_driver_path_through_pgbouncer(
     pooled: Database, database: Any
 ) -> None:
     await actor(database, "alice")
-    by_email = select(User.id, User.email).where(User.email == "alice@example.com")
+    by_email: Any = select(User.id, User.email).where(User.email == "alice@example.com")
 
     async def read(n: int) -> tuple[Any, Any, Any]:
         async with pooled.session(read_only=True) as session:
