@@ -25,7 +25,7 @@ from sqlalchemy.util import greenlet_spawn
 from uuid_utils.compat import uuid7
 
 from core.dbconnect import guard_connects
-from core.dbreplicas import Replica, ReplicaSet
+from core.dbreplicas import Replica, ReplicaSet, WriteTrackingSession
 from core.pagination import CursorCodec
 
 logger = logging.getLogger("plinth.db")
@@ -395,7 +395,11 @@ class Database:
         self._info: dict[str, Any] = {}
         if cursor_codec is not None:
             self._info[SESSION_CURSOR_CODEC] = cursor_codec
-        self.sessionmaker = create_sessionmaker(engine, info=self._info)
+        self.sessionmaker = create_sessionmaker(
+            engine,
+            info=self._info,
+            sync_session_class=Session if replicas is None else WriteTrackingSession,
+        )
         self._autocommit_engine = (
             engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         )

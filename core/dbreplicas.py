@@ -25,8 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 logger = logging.getLogger("plinth.db")
 
@@ -40,6 +41,7 @@ REPLICA_STATE = text(
     " ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END"
 )
 CHECK_TIMEOUT_SECONDS = 2.0
+WROTE_KEY = "plinth.wrote"
 
 
 @dataclass(eq=False)
@@ -202,8 +204,19 @@ class ReplicaSet:
             await self.check_all()
 
 
-async def wrote(session: AsyncSession) -> bool:
-    """Whether the session's open transaction has written (holds a transaction id)."""
-    if not session.in_transaction():
-        return False
-    return bool((await session.execute(WROTE)).scalar())
+class WriteTrackingSession(Session):
+    """The session of units that may write, when the database has replicas: at each commit
+    it notes whether the transaction wrote (holds a transaction id) — see `wrote`. One more
+    statement per commit; a commit mid-way through a unit counts too."""
+
+
+@event.listens_for(WriteTrackingSession, "before_commit")
+def _note_writes(session: Session) -> None:
+    session.flush()  # what commit would flush next: its writes count
+    if session.execute(WROTE).scalar():
+        session.info[WROTE_KEY] = True
+
+
+def wrote(session: AsyncSession) -> bool:
+    """Whether a transaction of `session` (a `WriteTrackingSession`) committed a write."""
+    return bool(session.info.get(WROTE_KEY))

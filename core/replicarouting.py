@@ -55,9 +55,7 @@ async def routed_unit_of_work(
     if not read_only:
         async with unit_of_work(database) as session:
             yield session
-            written = caller is not None and await wrote(session)
-        if written:
-            assert caller is not None
+        if caller is not None and wrote(session):
             await replicas.remember_write(caller, database.engine)
         return
     replica = None
