@@ -10,7 +10,8 @@ requests have no own writes to wait for.
 A replica that goes down between two checks fails the requests on it. The unit of work marks
 it down and flags the request; `ReplicaFallbackMiddleware` drops that error response before
 anything is sent and runs the request once more, on the primary — read-only routes are GET
-routes without side effects, so running one twice is safe. No 5xx reaches the client.
+routes without side effects, so running one twice is safe. No 5xx reaches the client. A read
+the replica cancelled for a recovery conflict is answered again the same way.
 """
 
 from collections.abc import AsyncIterator
@@ -46,6 +47,13 @@ def is_replica_failure(exc: BaseException) -> bool:
     return False
 
 
+def is_recovery_conflict(exc: BaseException) -> bool:
+    """Whether the replica cancelled the statement because replay needed its rows (SQLSTATE
+    40001 on a standby): the replica is fine, the read succeeds on the primary."""
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(exc, DBAPIError) and sqlstate == "40001"
+
+
 @asynccontextmanager
 async def routed_unit_of_work(
     connection: HTTPConnection, database: Database, replicas: ReplicaSet, *, read_only: bool
@@ -65,9 +73,12 @@ async def routed_unit_of_work(
         async with unit_of_work(database, read_only=True, replica=replica) as session:
             yield session
     except Exception as exc:
-        if replica is None or not is_replica_failure(exc):
+        if replica is None:
             raise
-        replicas.mark_down(replica)
+        if is_replica_failure(exc):
+            replicas.mark_down(replica)
+        elif not is_recovery_conflict(exc):
+            raise
         connection.scope[REPLICA_FAILED] = True
         raise
 
