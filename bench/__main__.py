@@ -22,7 +22,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import realtime, report
+from bench import dbscale, realtime, report
 from bench.ladder import RUNGS
 from bench.runner import (
     Options,
@@ -65,7 +65,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="run only these scenarios (comma-separated: 1,2,3,4,5,8,admin,cached,ladder,realtime)",
+        help="run only these scenarios (comma-separated: "
+        "1,2,3,4,5,8,admin,cached,ladder,realtime,pgbouncer,replicas)",
     )
     parser.add_argument(
         "--profile", default="", help="also py-spy these scenarios (1,2a,2b,2c,3,4,5,admin,cached)"
@@ -165,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception:
                     log(f"app log tail:\n{app.log_tail()}")
                     raise
+                if workers == min(worker_counts) and (not only or set(only) & set(dbscale.KEYS)):
+                    dbscale.run(session, servers, pg, app_env, data_dir, only)
                 sessions.append(result)
                 if workers == max(worker_counts) and (not only or "realtime" in only):
                     realtime_results[workers] = asdict(realtime.run(app, seeded, secret, log))
