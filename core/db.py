@@ -246,7 +246,9 @@ def pooler_connect_args() -> dict[str, Any]:
     asyncpg sends Parse again with each Bind/Execute, in one Sync: a statement never relies on
     what an earlier round trip prepared on a server connection, inside a transaction or not
     (SQLAlchemy's uuid `prepared_statement_name_func` recipe still splits Parse and Bind into
-    two round trips, which outside a transaction may reach two server connections)."""
+    two round trips, which outside a transaction may reach two server connections). The
+    re-Parse is asyncpg's own answer to PgBouncer splitting implicit transactions
+    (MagicStack/asyncpg#1058)."""
     return {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
 
 
