@@ -150,6 +150,11 @@ async def test_stopping_the_replica_under_load_gives_no_5xx(
     async with client_for(app) as client:
         thread = await new_thread(client, alice, bob)
         await send(client, alice, thread["id"], "hello")
+
+        async def bob_reads_the_replica() -> bool:  # he did not write: until then, a 404
+            return await read_messages(app, client, bob, thread["id"]) == (["hello"], True)
+
+        await eventually(bob_reads_the_replica)
         urls = [f"{API}/threads/{thread['id']}/messages", f"{API}/threads/{thread['id']}"]
         stop = asyncio.Event()
 
