@@ -104,6 +104,7 @@ class JobQueue:
         assert self.settings.redis.url is not None
         return RedisJobBroker(
             self.settings.redis.url,
+            client=self.redis,
             queue_name=jobs.queue_name,
             consumer_group_name=CONSUMER_GROUP,
             consumer_name=self.worker,

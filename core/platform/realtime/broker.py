@@ -11,8 +11,9 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from core.platform.redis import RedisClient
 
 logger = logging.getLogger("plinth.realtime")
 
@@ -63,7 +64,7 @@ class MemoryBroker:
 class RedisBroker:
     """Redis pub/sub on one channel: every process subscribes once and dispatches locally."""
 
-    def __init__(self, redis: Redis, channel: str) -> None:
+    def __init__(self, redis: RedisClient, channel: str) -> None:
         self._redis = redis
         self._channel = channel
 
