@@ -897,6 +897,11 @@ class RedisClusterSet:
         """REDIS_URL of one node (with REDIS_CLUSTER=true the client finds the others)."""
         return self.nodes[0].url()
 
+    def flush(self) -> None:
+        """FLUSHALL on every node."""
+        for node in self.nodes:
+            _redis_call(node.port, b"FLUSHALL")
+
     def stop(self) -> None:
         """Stop every node."""
         for node in self.nodes:
