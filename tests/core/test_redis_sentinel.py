@@ -120,6 +120,7 @@ async def test_every_redis_user_follows_a_failover_under_load(
     sentinel_queue: JobQueue,
     make_app: Callable[..., Any],
     database: Any,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     alice = await create_user(database, "alice@example.com")
     bob = await create_user(database, "bob@example.com")
@@ -145,6 +146,7 @@ async def test_every_redis_user_follows_a_failover_under_load(
         ]
         subscriber = asyncio.create_task(load.subscribe(app.state.redis))
         await asyncio.sleep(1.0)
+        unconfirmed_before = [r for r in caplog.records if "master only" in r.getMessage()]
         old = sentinel.kill_master()
         killed_at = time.monotonic()
         await asyncio.to_thread(sentinel.wait_for_failover, old)
@@ -166,6 +168,9 @@ async def test_every_redis_user_follows_a_failover_under_load(
         await settle()
 
         wrong = [await login(client, "bob@example.com", "wrong password") for _ in range(4)]
+        caplog.clear()
+        await sentinel_queue.enqueue("test.sentinel_record", n=0)  # the new master: no replica
+        unconfirmed_after = [r for r in caplog.records if "master only" in r.getMessage()]
     assert sentinel.master_port() != old
     assert set(load.statuses) == {200}, "limits and cache fail open: no request failed"
     assert len(load.statuses) > 50
@@ -173,3 +178,5 @@ async def test_every_redis_user_follows_a_failover_under_load(
     assert [r.status_code for r in wrong] == [401, 401, 401, 429]  # enforced on the new master
     assert len(load.enqueued) > 20
     assert load.enqueued <= ran, f"lost jobs: {sorted(load.enqueued - ran)}"
+    assert unconfirmed_before == []  # every job sent before the kill was on the replica too
+    assert len(unconfirmed_after) == 1  # WAIT counts replicas: the new master has none

@@ -32,6 +32,7 @@ from core.platform.redis import RedisClient
 logger = logging.getLogger("plinth.jobs")
 
 RECONNECT_SECONDS = 0.5
+REPLICA_WAIT_MS = 100
 CONNECTION_ERRORS = (RedisError, RedisClusterException, OSError)
 
 
@@ -39,14 +40,17 @@ class RedisJobBroker(RedisStreamBroker):
     """A Redis stream broker that re-claims on every poll and deletes what it acknowledges.
 
     `client` carries every command; the URL is only what taskiq-redis's constructor wants.
+    With `replicas` (under Sentinel), a sent job waits up to `REPLICA_WAIT_MS` for that many
+    replicas to hold it too (WAIT), so a failover right after `enqueue` returns keeps it.
     """
 
     stop: asyncio.Event | None = None
     """Set by `listen_until`: once it is set, `listen()` returns after its current read."""
 
-    def __init__(self, url: str, *, client: RedisClient, **options: Any) -> None:
+    def __init__(self, url: str, *, client: RedisClient, replicas: int = 0, **options: Any) -> None:
         super().__init__(url, **options)
         self.client = client
+        self.replicas = replicas
 
     async def startup(self) -> None:
         """Declare the consumer group (and the stream), as taskiq-redis does, on `client`."""
@@ -59,9 +63,17 @@ class RedisJobBroker(RedisStreamBroker):
             logger.debug("consumer group: %s", exc)
 
     async def kick(self, message: BrokerMessage) -> None:
-        """XADD the message to the stream."""
+        """XADD the message to the stream (then WAIT for `replicas`, when set)."""
         queue_name = message.labels.get("queue_name") or self.queue_name
-        await self.client.xadd(queue_name, {b"data": message.message})
+        if not self.replicas:
+            await self.client.xadd(queue_name, {b"data": message.message})
+            return
+        async with self.client.pipeline(transaction=False) as pipe:  # one connection: WAIT
+            pipe.xadd(queue_name, {b"data": message.message})  # counts this write
+            pipe.execute_command("WAIT", self.replicas, REPLICA_WAIT_MS)
+            _, copies = await pipe.execute()
+        if int(copies) < self.replicas:
+            logger.warning("job %s is on the master only: no replica confirmed it", message.task_id)
 
     def listen_until(self, stop: asyncio.Event) -> None:
         """End `listen()` when `stop` is set, within one read (`xread_block` ms) at most."""

@@ -105,6 +105,7 @@ class JobQueue:
         return RedisJobBroker(
             self.settings.redis.url,
             client=self.redis,
+            replicas=1 if self.settings.redis.sentinels else 0,
             queue_name=jobs.queue_name,
             consumer_group_name=CONSUMER_GROUP,
             consumer_name=self.worker,
