@@ -28,6 +28,7 @@ from tests.app.users.support import API, login
 from tests.conftest import LEG, client_for
 from tests.helpers import bearer, create_user
 from tests.jobs_support import job_queue, job_settings, working
+from tests.ports import refused_port
 from tests.routers.test_cache import add_whoami
 from tests.servers import RedisClusterSet, start_redis_cluster
 
@@ -145,3 +146,16 @@ async def test_a_job_round_trip_on_a_cluster(cluster: RedisClusterSet, database:
         await settle()
         assert await queue.depth() == 0
     assert sorted(job["n"] for job in ran) == [1, 2]
+
+
+async def test_an_unreachable_cluster_fails_open(
+    make_app: Callable[..., Any], database: Any
+) -> None:
+    alice = await create_user(database, "alice@example.com")
+    with refused_port() as port:
+        env = {"REDIS_URL": f"redis://127.0.0.1:{port}/0", "REDIS_CLUSTER": "true"}
+        async with make_app(**env) as app, client_for(app) as client:
+            add_whoami(app)
+            answers = [await client.get("/test/whoami", headers=bearer(alice)) for _ in range(2)]
+    assert [r.status_code for r in answers] == [200, 200]  # uncached, unlimited, served
+    assert "X-RateLimit-Remaining" not in answers[0].headers
