@@ -100,11 +100,7 @@ def _lifespan(
 
             await upgrade_async(settings.migration_url)
         app.state.database = _database(settings)
-        app.state.redis = (
-            create_redis(settings.redis.url, timeout_seconds=settings.redis.timeout_seconds)
-            if settings.redis.url
-            else None
-        )
+        app.state.redis = create_redis(settings.redis) if settings.redis.url else None
         try:
             await _start_replicas(app)
             async with AsyncExitStack() as stack:

@@ -112,7 +112,7 @@ async def serve(registry: JobRegistry, settings: Settings) -> None:
     assert settings.redis.url is not None
     engine = create_engine(settings.database_url, pooler=settings.database.pooler)
     database = Database(engine)
-    redis = create_redis(settings.redis.url, timeout_seconds=REDIS_TIMEOUT_SECONDS)
+    redis = create_redis(settings.redis, timeout_seconds=REDIS_TIMEOUT_SECONDS)
     queue = JobQueue(registry, settings, database, redis)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
