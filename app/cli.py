@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from app.users.schemas import SuperuserCreate
 from app.users.service import AuthService
 from configs import get_settings
-from core.db import Database, create_engine
+from core.db import Database, engine_from_settings
 from core.errors import Conflict
 from core.migrations import upgrade_async
 from core.pagination import CursorCodec
@@ -35,7 +35,7 @@ async def _database() -> Database:
     if settings.is_embedded:  # the embedded default migrates itself; it may not have started yet
         await upgrade_async(settings.migration_url)
     return Database(
-        create_engine(settings.database_url, pooler=settings.database.pooler),
+        engine_from_settings(settings.database, settings.database_url),
         cursor_codec=CursorCodec(settings.secret_key),
     )
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from configs import Settings
 from core import health
-from core.db import Database, create_engine
+from core.db import Database, engine_from_settings
 from core.dbreplicas import RedisPositions, Replica, ReplicaSet
 from core.deps import Authenticator
 from core.docs import install_docs
@@ -44,18 +44,7 @@ def _should_migrate(settings: Settings) -> bool:
 
 
 def _engine(settings: Settings, url: str) -> AsyncEngine:
-    db = settings.database
-    return create_engine(
-        url,
-        pool_size=db.pool_size,
-        max_overflow=db.max_overflow,
-        pool_timeout=db.pool_timeout_seconds,
-        pool_recycle=db.pool_recycle_seconds,
-        pool_pre_ping=db.pool_pre_ping,
-        statement_timeout_ms=db.statement_timeout_ms,
-        echo=db.echo,
-        pooler=db.pooler,
-    )
+    return engine_from_settings(settings.database, url)
 
 
 def _replicas(settings: Settings) -> ReplicaSet | None:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, Uuid, event, exc
 from sqlalchemy.engine import URL, make_url
@@ -27,6 +27,9 @@ from uuid_utils.compat import uuid7
 from core.dbconnect import guard_connects
 from core.dbreplicas import Replica, ReplicaSet, WriteTrackingSession
 from core.pagination import CursorCodec
+
+if TYPE_CHECKING:
+    from configs.database import DatabaseSettings
 
 logger = logging.getLogger("plinth.db")
 
@@ -250,6 +253,23 @@ def pooler_connect_args() -> dict[str, Any]:
     re-Parse is asyncpg's own answer to PgBouncer splitting implicit transactions
     (MagicStack/asyncpg#1058)."""
     return {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+
+
+def engine_from_settings(db: "DatabaseSettings", url: str) -> AsyncEngine:
+    """`create_engine` for `url` with the pool, timeout and pooler settings of `db`
+    (`DATABASE_*`): what the app, the job worker and the CLI open, so every process's pool is
+    the size the settings (and the pool arithmetic in docs/guides/scaling.md) say."""
+    return create_engine(
+        url,
+        pool_size=db.pool_size,
+        max_overflow=db.max_overflow,
+        pool_timeout=db.pool_timeout_seconds,
+        pool_recycle=db.pool_recycle_seconds,
+        pool_pre_ping=db.pool_pre_ping,
+        statement_timeout_ms=db.statement_timeout_ms,
+        echo=db.echo,
+        pooler=db.pooler,
+    )
 
 
 class ReadOnlyViolation(RuntimeError):
