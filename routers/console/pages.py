@@ -12,9 +12,8 @@ from core.db import Database
 from core.errors import AppError
 from core.pagination import cursor_binding
 from core.platform.requestlog.admin import RequestLogFilters, RequestLogRepository
-from core.security import Scope
 from core.service import unit_of_work
-from routers.console.views import console_principal
+from routers.console.views import is_admin
 
 PAGE_SIZE = 50
 FILTERS = tuple(RequestLogFilters.model_fields)
@@ -27,7 +26,7 @@ class RequestLogView(BaseView):
     name, icon = "Request logs", "fa-solid fa-list"
 
     def is_accessible(self, request: Request) -> bool:
-        return console_principal(request).has(Scope.ADMIN)
+        return is_admin(request)
 
     @expose("/request-logs", identity="request-logs")
     async def page(self, request: Request) -> Response:
@@ -62,7 +61,7 @@ class AuditLogView(BaseView):
     name, icon = "Audit log", "fa-solid fa-clipboard-list"
 
     def is_accessible(self, request: Request) -> bool:
-        return console_principal(request).has(Scope.ADMIN)
+        return is_admin(request)
 
     @expose("/audit-log", identity="audit-log")
     async def page(self, request: Request) -> Response:

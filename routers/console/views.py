@@ -24,6 +24,12 @@ def console_principal(request: Request) -> Principal:
     return principal
 
 
+def is_admin(request: Request) -> bool:
+    """Whether the request is an admin's (false on pages before sign-in, e.g. a 404)."""
+    principal = getattr(request.state, "console_principal", None)
+    return isinstance(principal, Principal) and principal.has(Scope.ADMIN)
+
+
 class ConsoleView(ModelView):
     """Read-only through sqladmin; every change is one of `writes`. Lists of a user's rows take
     `?user=<id>` (the links on a user's page)."""
@@ -40,7 +46,7 @@ class ConsoleView(ModelView):
     """Links on a row's page: (view identity, label, the parameter that view filters on)."""
 
     def is_accessible(self, request: Request) -> bool:
-        return console_principal(request).has(Scope.ADMIN)
+        return is_admin(request)
 
     def is_visible(self, request: Request) -> bool:
         return self.is_accessible(request)

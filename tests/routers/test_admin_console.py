@@ -60,9 +60,9 @@ async def write(
 
 async def user_row(database: Any, email: str) -> User:
     async with database.session() as session:
-        row = await session.scalar(select(User).where(User.email == email))
-        assert row is not None
-        return row
+        row: User | None = await session.scalar(select(User).where(User.email == email))
+    assert row is not None
+    return row
 
 
 # -- on with one setting --------------------------------------------------------------------
@@ -76,7 +76,9 @@ async def test_an_admin_signs_in_with_a_strict_cookie_and_page_policy(
     console: httpx.AsyncClient, database: Any
 ) -> None:
     await create_user(database, "admin@example.com", scopes=["admin"])
-    assert (await console.get(f"{CONSOLE}/")).headers["location"].endswith("/admin/login")
+    for path in ("/", "/user/list", "/request-logs", "/audit-log"):
+        assert (await console.get(f"{CONSOLE}{path}")).headers["location"].endswith("/admin/login")
+    assert (await console.get(f"{CONSOLE}/no/such/page")).status_code == 404
     page = await console.get(f"{CONSOLE}/login")
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
@@ -148,6 +150,29 @@ async def test_an_account_with_a_second_factor_gives_a_code(
     right = await console.post(f"{CONSOLE}/login", data=body, headers=SAME_ORIGIN)
     assert right.status_code == 303, right.text
     assert (await console.get(f"{CONSOLE}/")).status_code == 200
+
+
+async def test_an_admin_without_a_required_factor_is_refused_until_they_enrol(
+    make_app: Any, database: Any
+) -> None:
+    await create_user(database, "admin@example.com", scopes=["admin"])
+    settings = {"ADMIN_CONSOLE_ENABLED": "true", "AUTH_TOTP_REQUIRED_SCOPES": "admin"}
+    async with make_app(**settings) as app, client_for(app) as console:
+        refused = await sign_in(console, "admin@example.com")
+        assert refused.status_code == 403 and "Only admins and superusers" in refused.text
+        async with database.session() as session:
+            assert (await session.scalars(select(AuthSession))).all() == []
+        access = (await tokens(console, "admin@example.com"))["access_token"]
+        authenticator = await enable(console, access)
+        step = await sign_in(console, "admin@example.com")
+        mfa_token = re.search(r'name="mfa_token" value="([^"]+)"', step.text)
+        assert mfa_token
+        code = authenticator.next_code()
+        body = {"csrf_token": form_token(step), "mfa_token": mfa_token.group(1), "code": code}
+        assert (
+            await console.post(f"{CONSOLE}/login", data=body, headers=SAME_ORIGIN)
+        ).status_code == 303
+        assert (await console.get(f"{CONSOLE}/user/list")).status_code == 200
 
 
 async def test_a_deactivated_or_demoted_admin_loses_the_console_at_once(
