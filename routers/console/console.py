@@ -6,6 +6,8 @@ every request as a bearer token is (`principal_for_claims`), so a deactivated or
 admin, or an ended session, loses the console at once. Writes are `Write`s (writes.py).
 """
 
+import hashlib
+import hmac
 import uuid
 from pathlib import Path
 from typing import Any, cast
@@ -111,7 +113,7 @@ class Console(Admin):
             Middleware(ConsoleHeaders),
             Middleware(
                 ConsoleSession,
-                secret_key=settings.secret_key,
+                secret_key=cookie_key(settings.secret_key),
                 path=PATH,
                 always_secure=settings.app.is_production,
             ),
@@ -252,6 +254,12 @@ async def _second_step(request: Request, mfa_token: str, code: str) -> dict[str,
         unit_of_work(_database(request)) as session,
     ):
         return await ConsoleAuthService(session, None).console_second_step(mfa_token, code)
+
+
+def cookie_key(secret_key: str) -> str:
+    """The cookie's signing key: derived from AUTH_SECRET_KEY, so nothing signed for the API
+    (tokens, cursors) is ever a valid console cookie, nor the reverse."""
+    return hmac.new(secret_key.encode(), b"plinth admin console cookie", hashlib.sha256).hexdigest()
 
 
 def _text(form: FormData, name: str) -> str:

@@ -272,6 +272,28 @@ async def test_only_a_superuser_changes_scopes(console: httpx.AsyncClient, datab
     assert sorted((await user_row(database, "bob@example.com")).scopes) == ["admin", "regular"]
 
 
+async def test_an_admin_cannot_change_a_superuser_and_the_api_cache_follows_writes(
+    console: httpx.AsyncClient, database: Any
+) -> None:
+    await create_user(database, "admin@example.com", scopes=["admin"])
+    root = await create_user(database, "root@example.com", scopes=["superuser"])
+    bob = await create_user(database, "bob@example.com")
+    admin_token = (await tokens(console, "admin@example.com"))["access_token"]
+    cached = await console.get(f"{API}/users/{bob.id}", headers=auth(admin_token))
+    assert cached.json()["is_active"] is True
+    await sign_in(console, "admin@example.com")
+    refused = await write(console, "user", "deactivate", root.id)
+    assert refused.status_code == 303
+    assert (
+        "Only a superuser may change a superuser"
+        in (await console.get(refused.headers["location"])).text
+    )
+    assert (await user_row(database, "root@example.com")).is_active
+    assert (await write(console, "user", "deactivate", bob.id)).status_code == 303
+    fresh = await console.get(f"{API}/users/{bob.id}", headers=auth(admin_token))
+    assert fresh.json()["is_active"] is False  # not the cached answer from before the write
+
+
 async def test_request_logs_filter_and_page_by_keyset(
     console: httpx.AsyncClient, database: Any
 ) -> None:
