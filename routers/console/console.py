@@ -47,6 +47,7 @@ from routers.console.security import (
     csrf_token,
 )
 from routers.console.views import MODEL_VIEWS, ConsoleView, console_principal
+from routers.console.writes import Run
 
 PATH = "/admin"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -119,6 +120,7 @@ class Console(Admin):
             ),
             Middleware(SameOriginWrites),
         ]
+        self.auth = ConsoleAuth()
         super().__init__(
             app,
             session_maker=cast(Any, _Sessions(app)),
@@ -126,7 +128,7 @@ class Console(Admin):
             title=f"{settings.app.name} admin",
             templates_dir=str(TEMPLATES),
             middlewares=middlewares,
-            authentication_backend=ConsoleAuth(),
+            authentication_backend=self.auth,
         )
         self.admin.state = app.state  # settings, database, Redis: the API's own
         self.templates.env.globals["csrf_token"] = csrf_token
@@ -182,7 +184,7 @@ class Console(Admin):
             return await self._page(request, "console/logout.html")
         if not csrf_ok(request, await request.form()):
             return await self._page(request, "console/logout.html", {"error": FORM_EXPIRED}, 403)
-        if await self.authentication_backend.authenticate(request):  # type: ignore[union-attr]
+        if await self.auth.authenticate(request):
             async with unit_of_work(_database(request)) as session:
                 await AuthService(session, console_principal(request)).logout()
         request.session.clear()
@@ -192,7 +194,7 @@ class Console(Admin):
 
     async def write(self, request: Request) -> Response:
         """POST /admin/{view}/write/{slug}/{id}: one `Write`, then back to the row (or list)."""
-        if not await self.authentication_backend.authenticate(request):  # type: ignore[union-attr]
+        if not await self.auth.authenticate(request):
             return RedirectResponse(request.url_for("admin:login"), status_code=303)
         view = self._find_model_view(request.path_params["identity"])
         write = (
@@ -219,7 +221,7 @@ class Console(Admin):
 
 
 async def _run(
-    request: Request, run: Any, me: Principal, pk: str, form: FormData, namespaces: tuple[str, ...]
+    request: Request, run: Run, me: Principal, pk: str, form: FormData, namespaces: tuple[str, ...]
 ) -> None:
     """Run a write in a unit of work of its own; its message, or the API's error, is flashed."""
     try:
