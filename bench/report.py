@@ -52,6 +52,23 @@ REALTIME_P99_MS = 50.0
 REALTIME_IDLE_KB = 20.0
 
 
+FILES_CPU_RATIO = 1.5
+"""The app's CPU per 10 MB upload at most this many times its CPU per 1 KB upload."""
+
+
+def files_targets(files: dict[int, dict[str, Any]]) -> list[Target]:
+    """The files target (issue 25): the app's CPU per upload does not grow with the file's
+    size (start + presigned POST to S3 + confirm, 10 MB ÷ 1 KB), with no failed upload."""
+    if not files:
+        return []
+    run = files[max(files)]
+    ratio = "files: CPU per upload, 10 MB ÷ 1 KB"
+    return [
+        _check(ratio, run.get("ratio"), "<=", FILES_CPU_RATIO, "files"),
+        _check("files: failed uploads", run.get("errors"), "<=", 0, "files"),
+    ]
+
+
 def realtime_targets(realtime: dict[int, dict[str, Any]]) -> list[Target]:
     """The event-stream targets, from the run at the largest worker count: fan-out p99 from
     commit to receipt ≤ 50 ms (judged on the client's time from the row's `created_at`, set just

@@ -66,11 +66,7 @@ def _lifespan(
 
             await upgrade_async(settings.database_url)
         app.state.database = _database(settings)
-        app.state.redis = (
-            create_redis(settings.redis.url, timeout_seconds=settings.redis.timeout_seconds)
-            if settings.redis.url
-            else None
-        )
+        app.state.redis = create_redis(settings.redis) if settings.redis.url else None
         try:
             async with AsyncExitStack() as stack:
                 for hook in hooks:

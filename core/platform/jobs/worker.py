@@ -111,7 +111,7 @@ async def serve(registry: JobRegistry, settings: Settings) -> None:
     """Open the database and Redis, work until SIGTERM/SIGINT, close everything."""
     assert settings.redis.url is not None
     database = Database(create_engine(settings.database_url))
-    redis = create_redis(settings.redis.url, timeout_seconds=REDIS_TIMEOUT_SECONDS)
+    redis = create_redis(settings.redis, timeout_seconds=REDIS_TIMEOUT_SECONDS)
     queue = JobQueue(registry, settings, database, redis)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
