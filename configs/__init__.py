@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from configs.app import AppSettings, Environment
 from configs.auth import PLACEHOLDER_SECRET, AuthSettings
 from configs.cache import CacheSettings
+from configs.console import AdminConsoleSettings
 from configs.cors import CorsSettings
 from configs.database import DatabaseSettings
 from configs.email import EmailSettings
@@ -65,6 +66,7 @@ class Settings:
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
     sso: SsoSettings = field(default_factory=SsoSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    admin_console: AdminConsoleSettings = field(default_factory=AdminConsoleSettings)
 
     @property
     def database_url(self) -> str:
@@ -170,6 +172,7 @@ def load_settings() -> Settings:
         realtime=RealtimeSettings.load(),
         sso=SsoSettings.load(),
         storage=StorageSettings.load(),
+        admin_console=AdminConsoleSettings.load(),
     )
     _check(settings)
     return settings
