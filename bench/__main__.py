@@ -24,7 +24,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import files, realtime, report
+from bench import dbscale, files, realtime, report
 from bench.ladder import RUNGS
 from bench.runner import (
     Options,
@@ -69,7 +69,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         default="",
         help="run only these scenarios (comma-separated: "
-        "1,2,3,4,5,8,admin,cached,ladder,realtime,files)",
+        "1,2,3,4,5,8,admin,cached,ladder,realtime,files,pgbouncer,replicas)",
     )
     parser.add_argument(
         "--profile", default="", help="also py-spy these scenarios (1,2a,2b,2c,3,4,5,admin,cached)"
@@ -188,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception:
                     log(f"app log tail:\n{app.log_tail()}")
                     raise
+                if workers == min(worker_counts) and (not only or set(only) & set(dbscale.KEYS)):
+                    dbscale.run(session, servers, pg, app_env, data_dir, only)
                 sessions.append(result)
                 if workers == max(worker_counts) and (not only or "realtime" in only):
                     realtime_results[workers] = asdict(realtime.run(app, seeded, secret, log))

@@ -152,7 +152,23 @@ def targets(session: SessionResult) -> list[Target]:
         _check("4 users/me p99 during storm / alone", _get(during, "ratio"), "<=", 2.0, "4"),
         _check("RSS per worker (MB)", worst_rss, "<", RSS_LIMIT_MB, ""),
         _check("app errors, all scenarios", errors, "<=", 0, ""),
+        *_db_scale_targets(rows),
     ]  # fmt: skip
+
+
+def _db_scale_targets(rows: Sequence[Row]) -> list[Target]:
+    """PgBouncer and replica apps against the direct one (bench/dbscale.py)."""
+    checks = []
+    for key, server, limit in (("pgbouncer", "pgbouncer", 0.85), ("replicas", "replica", 0.9)):
+        for name in ("GET /users/me", "messages page of 50"):
+            row = _find(rows, f"{key} {name}", server)
+            checks.append(
+                _check(f"{key}: {name} rps / direct", _get(row, "ratio"), ">=", limit, "")
+            )
+        measured = any(r.server == server for r in rows)
+        errors = sum(r.errors or 0 for r in rows if r.server == server) if measured else None
+        checks.append(_check(f"{key}: errors", errors, "<=", 0, ""))
+    return checks
 
 
 def _fmt(value: float | int | None, digits: int = 1) -> str:

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from configs.app import AppSettings, Environment
 from configs.auth import PLACEHOLDER_SECRET, AuthSettings
 from configs.cache import CacheSettings
+from configs.console import AdminConsoleSettings
 from configs.cors import CorsSettings
 from configs.database import DatabaseSettings
 from configs.email import EmailSettings
@@ -65,6 +66,7 @@ class Settings:
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
     sso: SsoSettings = field(default_factory=SsoSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    admin_console: AdminConsoleSettings = field(default_factory=AdminConsoleSettings)
 
     @property
     def database_url(self) -> str:
@@ -72,6 +74,12 @@ class Settings:
         if self.database.url:
             return self.database.url
         return f"sqlite+aiosqlite:///{self.app.data_dir / 'plinth.db'}"
+
+    @property
+    def migration_url(self) -> str:
+        """DATABASE_MIGRATION_URL (PostgreSQL itself when DATABASE_URL is a pooler), else
+        `database_url`."""
+        return self.database.migration_url or self.database_url
 
     @property
     def email_base_url(self) -> str:
@@ -164,6 +172,7 @@ def load_settings() -> Settings:
         realtime=RealtimeSettings.load(),
         sso=SsoSettings.load(),
         storage=StorageSettings.load(),
+        admin_console=AdminConsoleSettings.load(),
     )
     _check(settings)
     return settings
