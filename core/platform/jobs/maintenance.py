@@ -1,6 +1,6 @@
-"""The platform's own scheduled jobs: request-log retention, the kept stream events' retention
-and hard deletion of soft-deleted rows past a per-table retention. Include them in the
-project's registry:
+"""The platform's own scheduled jobs: request-log retention, the kept stream events' retention,
+the audit log's retention and hard deletion of soft-deleted rows past a per-table retention.
+Include them in the project's registry:
 
     registry = JobRegistry().include(maintenance)
 """
@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from core import audit
 from core.db import Base, CommonBase, utcnow
 from core.platform.jobs.registry import JobContext, JobRegistry
 from core.platform.realtime.streams import purge_events
@@ -49,6 +50,22 @@ async def purge_realtime_events(ctx: JobContext) -> None:
     logger.info("deleted %d stream events older than %d days", deleted, days)
 
 
+@maintenance.job("platform.purge_audit")
+async def purge_audit(ctx: JobContext) -> None:
+    """Delete audit entries older than AUDIT_RETENTION_DAYS (0 keeps them all), and record the
+    purge itself in the log."""
+    days = ctx.settings.audit.retention_days
+    if days <= 0:
+        return
+    cutoff = utcnow() - timedelta(days=days)
+    async with unit_of_work(ctx.database) as session:
+        deleted = await audit.purge_before(session, cutoff)
+        if deleted:
+            changes = {"deleted": deleted, "before": cutoff}
+            audit.add_entry(session, None, "purge", entity="audit_entries", changes=changes)
+    logger.info("deleted %d audit entries older than %d days", deleted, days)
+
+
 def soft_deleting_models() -> dict[str, type[CommonBase]]:
     """Every mapped `CommonBase` model (they all soft-delete), by table name."""
     models: dict[str, type[CommonBase]] = {}
@@ -80,6 +97,7 @@ async def purge_deleted(ctx: JobContext) -> None:
 
 maintenance.schedule(purge_request_logs, cron=lambda s: s.jobs.purge_request_logs_cron)
 maintenance.schedule(purge_realtime_events, cron=lambda s: s.realtime.purge_events_cron)
+maintenance.schedule(purge_audit, cron=lambda s: s.audit.purge_cron)
 maintenance.schedule(
     purge_deleted,
     cron=lambda s: s.jobs.purge_deleted_cron if s.jobs.purge_deleted_after_days else "",
