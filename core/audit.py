@@ -35,7 +35,8 @@ from core.context import current_request_id
 from core.db import Entity, insert_time
 from core.fields import Timestamp
 from core.filtering import Filter, FilterSet
-from core.repository import BaseRepository
+from core.pagination import CursorParams, cursor_binding
+from core.repository import BaseRepository, CursorResult
 from core.security import Principal
 from core.service import SessionBound
 
@@ -249,3 +250,20 @@ class AuditRepository(BaseRepository[AuditEntry]):
     """Audit entries; keyset pages walk `(created_at, id)`, newest first."""
 
     model = AuditEntry
+
+    async def page(
+        self,
+        filters: AuditFilters,
+        params: CursorParams,
+        *,
+        organization_id: uuid.UUID | None = None,
+    ) -> CursorResult[AuditEntry]:
+        """One keyset page of the entries matching `filters` (of one organization, if given),
+        newest first. A cursor only continues the list, organization and filters it came from."""
+        stmt = filters.apply(self.select())
+        if organization_id is not None:
+            stmt = stmt.where(AuditEntry.organization_id == organization_id)
+        binding = cursor_binding("audit", parent_id=organization_id, filters=filters)
+        return await self.page_keyset(
+            stmt, limit=params.limit, cursor=params.cursor, binding=binding
+        )

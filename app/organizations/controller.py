@@ -28,15 +28,18 @@ from app.organizations.schemas import (
 from app.organizations.tenancy import MEMBERS, in_organization
 from configs import get_settings
 from core import audit
-from core.audit import Audit
+from core.audit import Audit, AuditEntry, AuditFilters, AuditRepository
 from core.controller import Action, BaseController
 from core.db import new_id, utcnow
 from core.errors import Conflict, Forbidden, NotFound
-from core.pagination import OffsetPagination
+from core.pagination import CursorParams, OffsetPagination
 from core.platform.jobs import enqueue_after_commit
+from core.repository import CursorResult
 from core.tenancy import Roles
 
 ORGANIZATION_ROLES = Roles(update=OrganizationRole.ADMIN, delete=OrganizationRole.OWNER)
+AUDIT_READERS = in_organization(Roles(read=OrganizationRole.ADMIN))
+"""Who reads an organization's audit log: its admins and owners."""
 LAST_OWNER = "The last owner cannot leave or be demoted: transfer ownership first."
 OWNERS_ONLY = "Only an owner can do this."
 
@@ -78,6 +81,16 @@ class OrganizationController(
         members = self.controller(MembershipController).repository
         await members.soft_delete_where(
             members.select().where(Membership.organization_id == obj.id)
+        )
+
+    async def audit_log(
+        self, organization_id: uuid.UUID, filters: AuditFilters, page: CursorParams
+    ) -> CursorResult[AuditEntry]:
+        """A page of the organization's audit log, for its admins (404 non-member, 403
+        member)."""
+        await AUDIT_READERS.check(self.session, organization_id, self.me.id, Action.READ)
+        return await AuditRepository(self.session).page(
+            filters, page, organization_id=organization_id
         )
 
     async def annotate(self, rows: Sequence[Organization]) -> None:
