@@ -4,9 +4,20 @@ statement the authenticator runs on every request."""
 import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, Update, and_, bindparam, delete, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql import ColumnElement
 
 from app.users.models import AuthSession, EmailToken, Purpose, RefreshToken, User
@@ -77,6 +88,28 @@ class UserRepository(BaseRepository[User]):
         await self.update(user, {"token_version": user.token_version + 1})
 
 
+_sessions = cast(Table, AuthSession.__table__).c
+_OLDER_SESSIONS = (
+    select(_sessions.id)
+    .where(
+        _sessions.user_id == bindparam("uid"),
+        _sessions.revoked_at.is_(None),
+        _sessions.expires_at > bindparam("now"),
+    )
+    .order_by(_sessions.created_at.desc(), _sessions.id.desc())
+    .offset(bindparam("keep", type_=Integer))
+)
+_REVOKE_ALL_BUT_NEWEST = (
+    update(cast(Table, AuthSession.__table__))
+    .where(_sessions.id.in_(_OLDER_SESSIONS), _sessions.revoked_at.is_(None))
+    .values(revoked_at=bindparam("at"), updated_at=bindparam("at"))
+)
+"""The session cap, run at every sign-in: built once (like `ACCOUNT_AND_SESSION`), bound with
+the user (`uid`), how many to keep (`keep`), the time live sessions outlast (`now`) and the
+revocation time (`at`). Core, on the table: the ORM would copy the unbound values onto loaded
+sessions, and a sign-in has none loaded."""
+
+
 class AuthSessionRepository(BaseRepository[AuthSession]):
     model = AuthSession
 
@@ -98,17 +131,9 @@ class AuthSessionRepository(BaseRepository[AuthSession]):
 
     async def revoke_all_but_newest(self, user_id: uuid.UUID, keep: int, now: datetime) -> None:
         """End the user's live sessions except the `keep` most recently opened."""
-        older = (
-            select(AuthSession.id)
-            .where(
-                AuthSession.user_id == user_id,
-                AuthSession.revoked_at.is_(None),
-                AuthSession.expires_at > now,
-            )
-            .order_by(AuthSession.created_at.desc(), AuthSession.id.desc())
-            .offset(keep)
-        )
-        await self._revoke_where(AuthSession.id.in_(older))
+        at = utcnow()
+        params = {"uid": user_id, "keep": keep, "now": now, "at": at}
+        await self.session.execute(_REVOKE_ALL_BUT_NEWEST, params)
 
     async def open_ids(self, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """Those of `ids` that are sessions not logged out."""

@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import cache, cached_property, partial
 from typing import Any, Protocol, cast
 
 from pydantic import BaseModel, Field
@@ -50,6 +50,7 @@ from sqlalchemy import (
     Select,
     Table,
     Uuid,
+    bindparam,
     delete,
     insert,
     inspect,
@@ -60,7 +61,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.db import Database, new_id, utcnow
@@ -87,6 +88,8 @@ _kinds: dict[str, "StreamKind"] = {}
 _bare: list["StreamKind"] = []
 _events = cast(Table, RealtimeEvent.__table__)
 _streams = cast(Table, RealtimeStream.__table__)
+_ID, _KIND, _VALUE = "realtime_stream_id", "realtime_stream_kind", "realtime_value_"
+"""Names of the bound parameters in the statements built once (`_counter_bump`, …)."""
 
 
 class Publisher(Protocol):
@@ -109,7 +112,9 @@ class StreamKind:
     Args:
         name: the kind's name in stream keys (`projects:<id>`): lowercase, no colon, unique.
         audience: the user ids that receive the events of stream `id` — evaluated in the
-            writing transaction, so access lost there stops delivery at that commit.
+            writing transaction, so access lost there stops delivery at that commit. Called
+            once with a bound parameter for `id` (see `audience_of`): a statement that compares
+            `id` in SQL is built once; one that needs its value in Python, for each id.
         since: who may read kept events (resume, gap-fill), and from which seq on. Default:
             the audience, from the first event.
         counter: an integer column of the entity's own row (keyed by `id`) holding its
@@ -143,6 +148,25 @@ class StreamKind:
 
     def __call__(self, stream_id: uuid.UUID) -> "Stream":
         return Stream(self, stream_id)
+
+    def audience_of(self, stream_id: uuid.UUID) -> tuple[Select[uuid.UUID], dict[str, Any]]:
+        """The audience statement of stream `stream_id` and its parameters: built once around a
+        bound parameter standing for the id when the declared audience compares it in SQL (it
+        is then not rebuilt and rehashed per event), else built for this id."""
+        shared = self._shared_audience
+        if shared is None:
+            return self.audience(stream_id), {}
+        return shared, {_ID: stream_id}
+
+    @cached_property
+    def _shared_audience(self) -> Select[uuid.UUID] | None:
+        placeholder: Any = bindparam(_ID)  # takes the type of the column it is compared with
+        try:
+            statement = self.audience(placeholder)
+            used = _ID in statement.compile().binds
+        except Exception:  # an audience that needs a real id is built per id
+            return None
+        return statement if used else None
 
     def __repr__(self) -> str:
         return f"StreamKind({self.name!r})"
@@ -244,29 +268,40 @@ async def next_seq(
     With a `counter` column, `values` (attribute name → value) are set on the entity's row in
     the same `UPDATE` (e.g. its latest activity), and a copy of that row loaded in the session
     sees them and the new seq without a reload; a kind without a counter refuses them."""
-    session, counter = _session_of(owner), stream.kind.counter
+    session, counter, values = _session_of(owner), stream.kind.counter, values or {}
     if counter is None and values:
         raise TypeError(f"{stream.kind!r} has no counter column to set values beside")
     if counter is None:
-        seq = await session.scalar(_stream_row_bump(session, stream))
+        params = {_KIND: stream.kind.name, _ID: stream.id}
+        seq = await session.scalar(_stream_row_bump(session.get_bind().dialect.name), params)
     else:
-        seq = await session.scalar(_counter_bump(counter, stream.id, values or {}))
+        params = {_ID: stream.id} | {_VALUE + name: value for name, value in values.items()}
+        bump = _counter_bump(cast(type, counter.class_), counter.key, tuple(values))
+        seq = await session.scalar(bump, params)
     if seq is None:
         raise LookupError(f"no row for the counter of {stream.key}")
     if counter is not None:
-        written = {**(values or {}), counter.key: seq}
-        _keep_loaded_row_in_step(session, counter, stream.id, written)
+        _keep_loaded_row_in_step(session, counter, stream.id, {**values, counter.key: seq})
     return int(seq)
 
 
-def _counter_bump(
-    counter: InstrumentedAttribute[int], row_id: uuid.UUID, values: Mapping[str, Any]
-) -> Any:
-    """`UPDATE <entity> SET <counter> = <counter> + 1, <values> WHERE id = … RETURNING
-    <counter>`: on the table, so the ORM synchronises nothing (see `_keep_loaded_row_in_step`)."""
-    mapper = inspect(counter.class_)
-    column = mapper.columns[counter.key]
-    assignments = {mapper.columns[name]: value for name, value in values.items()}
+# The write path's statements are built once, with bound parameters, and cached: a statement
+# object keeps its compiled form's cache key, so a post does not rebuild and rehash them.
+_INSERT_EVENT = insert(_events)
+
+
+@cache
+def _counter_bump(entity: type, counter: str, names: tuple[str, ...]) -> Any:
+    """`UPDATE <entity> SET <counter> = <counter> + 1, <names…> WHERE id = … RETURNING
+    <counter>`: on the table, so the ORM synchronises nothing (see `_keep_loaded_row_in_step`).
+    Parameters: the row's id (`_ID`) and each of `names` (`_VALUE + name`)."""
+    mapper: Mapper[Any] = inspect(entity)
+    column = mapper.columns[counter]
+    assignments = {
+        mapper.columns[name]: bindparam(_VALUE + name, type_=mapper.columns[name].type)
+        for name in names
+    }
+    row_id = bindparam(_ID, type_=column.table.c.id.type)
     return (
         update(column.table)
         .where(column.table.c.id == row_id)
@@ -275,12 +310,18 @@ def _counter_bump(
     )
 
 
-def _stream_row_bump(session: AsyncSession, stream: Stream) -> Any:
-    """The upsert of the stream's `realtime_streams` row, returning its new seq."""
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+@cache
+def _stream_row_bump(dialect: str) -> Any:
+    """The upsert of a stream's `realtime_streams` row, returning its new seq. Parameters: the
+    kind's name (`_KIND`) and the stream's id (`_ID`)."""
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
         upsert(_streams)
-        .values(kind=stream.kind.name, stream_id=stream.id, seq=1)
+        .values(
+            kind=bindparam(_KIND, type_=_streams.c.kind.type),
+            stream_id=bindparam(_ID, type_=_streams.c.stream_id.type),
+            seq=1,
+        )
         .on_conflict_do_update(
             index_elements=[_streams.c.kind, _streams.c.stream_id],
             set_={"seq": _streams.c.seq + 1},
@@ -310,7 +351,8 @@ async def audience(owner: SessionBound | AsyncSession, stream: Stream) -> set[uu
     session = _session_of(owner)
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    return set((await session.scalars(stream.kind.audience(stream.id))).all())
+    statement, params = stream.kind.audience_of(stream.id)
+    return set((await session.scalars(statement, params)).all())
 
 
 async def emit(
@@ -333,7 +375,7 @@ async def emit(
     text = event_frame(stream, type_, seq, data)
     row = {"id": new_id(), "created_at": utcnow(), "kind": stream.kind.name}
     row |= {"stream_id": stream.id, "seq": seq, "type": type_, "frame": text}
-    await session.execute(insert(_events), row)
+    await session.execute(_INSERT_EVENT, row)
     recipients = await audience(session, stream) | set(also)
     _publish_after_commit(session, recipients, text, stream.key, seq)
     return seq
