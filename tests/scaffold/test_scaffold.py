@@ -68,7 +68,7 @@ def copy_project(target: Path) -> None:
 
 
 def run(
-    project: Path, *args: str, env: dict[str, str] | None = None
+    project: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         list(args),
@@ -76,7 +76,7 @@ def run(
         capture_output=True,
         text=True,
         check=False,
-        timeout=300,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 
@@ -421,6 +421,7 @@ def run_tests_on_this_leg(project: Path, *paths: str) -> str:
         "no:cacheprovider",
         *paths,
         env={"PLINTH_TEST_LEG": LEG},
+        timeout=900,  # four entities' suites, on a machine that may be busy
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout
