@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run dev test lint typecheck client client-check template-check test-services test-embedded \
+.PHONY: run dev test screenshots lint typecheck client client-check template-check test-services test-embedded \
 	bench migrate clean docs docs-serve
 
 $(BIN)/python:
@@ -46,6 +46,11 @@ docs: $(VENV)/.dev
 ## and the code its reference reads: core/ configs/ scaffold/ scripts/)
 docs-serve: $(VENV)/.dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --watch core --watch configs --watch scaffold --watch scripts
+
+## Retake the admin console's screenshots in docs/guides/images/ (the browser test, embedded leg)
+screenshots: $(VENV)/.dev $(CHROMIUM)
+	PLINTH_SCREENSHOTS=docs PLINTH_TEST_LEG=embedded $(BIN)/pytest -q -p no:cacheprovider \
+		tests/routers/test_admin_console_in_browser.py
 
 ## Regenerate clients/: openapi.json, the Python client and the TypeScript types (commit them)
 client: $(VENV)/.dev $(CLIENT_TOOLS)
@@ -91,6 +96,7 @@ typecheck: $(VENV)/.dev
 test-services: $(VENV)/.dev $(OIDC_PROVIDER) $(CHROMIUM)
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
+	bash scripts/ensure-pgbouncer.sh
 	PLINTH_TEST_LEG=services $(BIN)/pytest -q
 
 ## The embedded leg alone (SQLite + in-process stand-ins): needs neither server
@@ -114,6 +120,7 @@ bench: $(VENV)/.dev
 	@test -d bench || { echo "no bench/ here: it measures the messenger example" >&2; exit 1; }
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
+	bash scripts/ensure-pgbouncer.sh
 	$(BIN)/python -m bench
 
 clean:

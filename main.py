@@ -23,6 +23,7 @@ from core.platform.jobs import jobs_lifespan
 from core.platform.logging import logging_config
 from core.platform.realtime.server import UVICORN_WEBSOCKET_OPTIONS
 from routers import include_routes
+from routers.console import install_console
 
 DESCRIPTION = f"""
 {SERVICE_NAME} API: users with OAuth2 scopes.
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The app factory used by uvicorn, gunicorn and the tests."""
     settings = settings or get_settings()
     optional = wirings()  # the optional domains: the messenger example (app/domains.py)
-    return create_application(
+    app = create_application(
         settings,
         authenticator=authenticate,
         include_routes=include_routes,
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         description=DESCRIPTION + "".join(w.description for w in optional),
     )
+    install_console(app, settings)  # /admin, when ADMIN_CONSOLE_ENABLED (routers/console)
+    return app
 
 
 SOURCE_DIRS = ("app", "core", "routers", "configs")

@@ -19,11 +19,12 @@ target_metadata = Base.metadata
 
 
 def database_url() -> str:
-    """`-x url=...`, else a URL handed in by code, else the settings."""
+    """`-x url=...`, else a URL handed in by code, else the settings' DATABASE_MIGRATION_URL
+    (or DATABASE_URL)."""
     return (
         context.get_x_argument(as_dictionary=True).get("url")
         or config.attributes.get("url")
-        or get_settings().database_url
+        or get_settings().migration_url
     )
 
 

@@ -17,7 +17,7 @@ from app.users.schemas import SuperuserCreate
 from app.users.service import AuthService
 from configs import get_settings
 from core.audit import acting_as
-from core.db import Database, create_engine
+from core.db import Database, engine_from_settings
 from core.errors import Conflict
 from core.migrations import upgrade_async
 from core.pagination import CursorCodec
@@ -34,9 +34,10 @@ def _prompt_password() -> str:
 async def _database() -> Database:
     settings = get_settings()
     if settings.is_embedded:  # the embedded default migrates itself; it may not have started yet
-        await upgrade_async(settings.database_url)
+        await upgrade_async(settings.migration_url)
     return Database(
-        create_engine(settings.database_url), cursor_codec=CursorCodec(settings.secret_key)
+        engine_from_settings(settings.database, settings.database_url),
+        cursor_codec=CursorCodec(settings.secret_key),
     )
 
 

@@ -13,16 +13,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import realtime, report
+from bench import dbscale, files, realtime, report
 from bench.ladder import RUNGS
 from bench.runner import (
     Options,
@@ -35,6 +37,7 @@ from bench.runner import (
 )
 from bench.seed import LARGE_THREAD_MESSAGES, seed
 from bench.stack import PROJECT_ROOT, AppServer, LadderServer, ReferenceServer
+from tests.s3 import start_s3
 from tests.servers import start_postgres, start_redis
 
 PROFILES = PROJECT_ROOT / "bench" / "results" / "profiles"
@@ -65,7 +68,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default="",
-        help="run only these scenarios (comma-separated: 1,2,3,4,5,8,admin,cached,ladder,realtime)",
+        help="run only these scenarios (comma-separated: "
+        "1,2,3,4,5,8,admin,cached,ladder,realtime,files,pgbouncer,replicas)",
     )
     parser.add_argument(
         "--profile", default="", help="also py-spy these scenarios (1,2a,2b,2c,3,4,5,admin,cached)"
@@ -116,6 +120,21 @@ def profile_misses(
     return written
 
 
+@contextlib.contextmanager
+def _s3_server(wanted: bool) -> Iterator[dict[str, str]]:
+    """moto's S3 on loopback for the files scenario (the STORAGE_* settings that point the app
+    at it, with a quota its uploads never reach); nothing when that scenario is left out."""
+    if not wanted:
+        yield {}
+        return
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's line per request
+    server = start_s3()
+    try:
+        yield {**server.env(), "STORAGE_USER_QUOTA_BYTES": str(1 << 40)}
+    finally:
+        server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     started = time.monotonic()
@@ -129,11 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     extra_env = dict(item.split("=", 1) for item in args.env)
     sessions: list[SessionResult] = []
     realtime_results: dict[int, dict[str, object]] = {}
+    files_results: dict[int, dict[str, object]] = {}
+    with_files = not only or "files" in only
     profiles: list[str] = []
     with (
         tempfile.TemporaryDirectory(prefix="plinth-bench-") as tmp,
         start_postgres() as pg,
         start_redis() as redis,
+        _s3_server(with_files) as s3_env,
     ):
         database_url = pg.create_database("plinth_bench")
         log(f"seeding {database_url} ...")
@@ -146,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             data_dir = Path(tmp) / f"w{workers}"
             data_dir.mkdir()
             app_env = app_environment(database_url, redis.url(), secret, data_dir)
+            app_env.update(s3_env)
             app_env.update(extra_env)
             ref_env = reference_environment(database_url, secret, redis.url())
             with contextlib.ExitStack() as servers:
@@ -165,9 +188,13 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception:
                     log(f"app log tail:\n{app.log_tail()}")
                     raise
+                if workers == min(worker_counts) and (not only or set(only) & set(dbscale.KEYS)):
+                    dbscale.run(session, servers, pg, app_env, data_dir, only)
                 sessions.append(result)
                 if workers == max(worker_counts) and (not only or "realtime" in only):
                     realtime_results[workers] = asdict(realtime.run(app, seeded, secret, log))
+                if workers == max(worker_counts) and with_files:
+                    files_results[workers] = asdict(files.run(app, seeded, secret, log))
                 uncached: Session | None = None
                 if not only or "admin" in only:
                     # The admin list uncached: the same app with the response cache off.
@@ -183,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
                     profiles = profile_misses(session, uncached, result, PROFILES, extra_profiles)
         postgres_version = seeded.postgres_version
     one_worker = next((s for s in sessions if s.workers == 1), sessions[0])
-    checks = report.targets(one_worker) + report.realtime_targets(realtime_results)
+    checks = (
+        report.targets(one_worker)
+        + report.realtime_targets(realtime_results)
+        + report.files_targets(files_results)
+    )
     info = report.machine(postgres_version)
     meta = {
         "finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -199,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         "profiles": profiles,
         "extra_env": extra_env,
         "realtime": realtime_results,
+        "files": files_results,
     }
     text = report.markdown(sessions, checks, info, meta)
     print("\n" + text)

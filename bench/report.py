@@ -52,6 +52,23 @@ REALTIME_P99_MS = 50.0
 REALTIME_IDLE_KB = 20.0
 
 
+FILES_CPU_RATIO = 1.5
+"""The app's CPU per 10 MB upload at most this many times its CPU per 1 KB upload."""
+
+
+def files_targets(files: dict[int, dict[str, Any]]) -> list[Target]:
+    """The files target (issue 25): the app's CPU per upload does not grow with the file's
+    size (start + presigned POST to S3 + confirm, 10 MB ÷ 1 KB), with no failed upload."""
+    if not files:
+        return []
+    run = files[max(files)]
+    ratio = "files: CPU per upload, 10 MB ÷ 1 KB"
+    return [
+        _check(ratio, run.get("ratio"), "<=", FILES_CPU_RATIO, "files"),
+        _check("files: failed uploads", run.get("errors"), "<=", 0, "files"),
+    ]
+
+
 def realtime_targets(realtime: dict[int, dict[str, Any]]) -> list[Target]:
     """The event-stream targets, from the run at the largest worker count: fan-out p99 from
     commit to receipt ≤ 50 ms (judged on the client's time from the row's `created_at`, set just
@@ -135,7 +152,23 @@ def targets(session: SessionResult) -> list[Target]:
         _check("4 users/me p99 during storm / alone", _get(during, "ratio"), "<=", 2.0, "4"),
         _check("RSS per worker (MB)", worst_rss, "<", RSS_LIMIT_MB, ""),
         _check("app errors, all scenarios", errors, "<=", 0, ""),
+        *_db_scale_targets(rows),
     ]  # fmt: skip
+
+
+def _db_scale_targets(rows: Sequence[Row]) -> list[Target]:
+    """PgBouncer and replica apps against the direct one (bench/dbscale.py)."""
+    checks = []
+    for key, server, limit in (("pgbouncer", "pgbouncer", 0.85), ("replicas", "replica", 0.9)):
+        for name in ("GET /users/me", "messages page of 50"):
+            row = _find(rows, f"{key} {name}", server)
+            checks.append(
+                _check(f"{key}: {name} rps / direct", _get(row, "ratio"), ">=", limit, "")
+            )
+        measured = any(r.server == server for r in rows)
+        errors = sum(r.errors or 0 for r in rows if r.server == server) if measured else None
+        checks.append(_check(f"{key}: errors", errors, "<=", 0, ""))
+    return checks
 
 
 def _fmt(value: float | int | None, digits: int = 1) -> str:

@@ -17,6 +17,7 @@ from configs.app import AppSettings, Environment
 from configs.audit import AuditSettings
 from configs.auth import PLACEHOLDER_SECRET, AuthSettings
 from configs.cache import CacheSettings
+from configs.console import AdminConsoleSettings
 from configs.cors import CorsSettings
 from configs.database import DatabaseSettings
 from configs.email import EmailSettings
@@ -67,6 +68,7 @@ class Settings:
     sso: SsoSettings = field(default_factory=SsoSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    admin_console: AdminConsoleSettings = field(default_factory=AdminConsoleSettings)
 
     @property
     def database_url(self) -> str:
@@ -74,6 +76,12 @@ class Settings:
         if self.database.url:
             return self.database.url
         return f"sqlite+aiosqlite:///{self.app.data_dir / 'plinth.db'}"
+
+    @property
+    def migration_url(self) -> str:
+        """DATABASE_MIGRATION_URL (PostgreSQL itself when DATABASE_URL is a pooler), else
+        `database_url`."""
+        return self.database.migration_url or self.database_url
 
     @property
     def email_base_url(self) -> str:
@@ -167,6 +175,7 @@ def load_settings() -> Settings:
         audit=AuditSettings.load(),
         sso=SsoSettings.load(),
         storage=StorageSettings.load(),
+        admin_console=AdminConsoleSettings.load(),
     )
     _check(settings)
     return settings

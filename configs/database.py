@@ -1,6 +1,9 @@
 """DATABASE_* variables: the URL and the connection pool."""
 
-from pydantic_settings import SettingsConfigDict
+from typing import Annotated, Literal
+
+from pydantic import field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from configs.base import PlinthSettings
 
@@ -25,3 +28,27 @@ class DatabaseSettings(PlinthSettings):
     statement_timeout_ms: int = 15000
     echo: bool = False
     auto_migrate: bool | None = None  # None: migrate on start-up only on the embedded default
+    # "transaction": DATABASE_URL points at PgBouncer (or another pooler) in transaction mode:
+    # no prepared-statement caches, and statement_timeout is not sent at connect (set it on
+    # the role: ALTER ROLE … SET statement_timeout). "none": a direct connection.
+    pooler: Literal["none", "transaction"] = "none"
+    # Where migrations run (alembic, the app's auto-migrate, the CLI); empty: DATABASE_URL.
+    # Behind a pooler, point it at PostgreSQL itself.
+    migration_url: str | None = None
+    # Streaming replicas that read-only units read from (comma-separated URLs); empty: none.
+    replica_urls: Annotated[list[str], NoDecode] = []
+    # A replica further behind than this is skipped (its reads go to the primary).
+    replica_max_lag_seconds: float = 5.0
+    # How often each process checks its replicas' replay position and health.
+    replica_check_seconds: float = 0.5
+    # How long a caller's reads stay on the primary after its own write at most, if no
+    # replica catches up sooner (read-your-writes by WAL position).
+    replica_sticky_seconds: float = 30.0
+
+    @field_validator("replica_urls", mode="before")
+    @classmethod
+    def split_commas(cls, value: object) -> object:
+        """Accept `a,b` as well as a JSON list."""
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value

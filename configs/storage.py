@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from configs.base import PlinthSettings
@@ -54,8 +54,20 @@ class StorageSettings(PlinthSettings):
     upload_expires_seconds: int = Field(default=900, ge=10)
     download_expires_seconds: int = Field(default=300, ge=10)
     pending_hours: int = Field(default=24, ge=1)
+    sweep_cron: str = "13,43 * * * *"
+    """When the job `platform.sweep_files` deletes given-up uploads and the files of deleted
+    rows (empty: never)."""
 
     @field_validator("local_dir", "s3_endpoint_url", "s3_public_endpoint_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _forms_end_before_uploads_are_given_up(self) -> "StorageSettings":
+        # A form still valid after its row was swept would store bytes no row knows of.
+        if self.upload_expires_seconds >= self.pending_hours * 3600:
+            raise ValueError(
+                "STORAGE_UPLOAD_EXPIRES_SECONDS must be shorter than STORAGE_PENDING_HOURS"
+            )
+        return self

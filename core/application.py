@@ -6,10 +6,13 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from configs import Settings
 from core import health
-from core.db import Database, create_engine
+from core.db import Database, engine_from_settings
+from core.dbreplicas import RedisPositions, Replica, ReplicaSet
 from core.deps import Authenticator
 from core.docs import install_docs
 from core.http import install_error_handlers
@@ -24,6 +27,7 @@ from core.platform.redis import create_redis
 from core.platform.requestlog import install_request_log, request_log_lifespan, trusted_client_ip
 from core.platform.storage import BLOB_PATH, storage_lifespan, upload_body_limit
 from core.platform.tracing import init_sentry, init_tracing, tracing_lifespan
+from core.replicarouting import ReplicaFallbackMiddleware
 from core.routing import flatten_routes, refuse_unbound_path_params
 from core.versioning import install_versioning
 
@@ -39,19 +43,38 @@ def _should_migrate(settings: Settings) -> bool:
     return settings.is_embedded
 
 
-def _database(settings: Settings) -> Database:
+def _engine(settings: Settings, url: str) -> AsyncEngine:
+    return engine_from_settings(settings.database, url)
+
+
+def _replicas(settings: Settings) -> ReplicaSet | None:
     db = settings.database
-    engine = create_engine(
-        settings.database_url,
-        pool_size=db.pool_size,
-        max_overflow=db.max_overflow,
-        pool_timeout=db.pool_timeout_seconds,
-        pool_recycle=db.pool_recycle_seconds,
-        pool_pre_ping=db.pool_pre_ping,
-        statement_timeout_ms=db.statement_timeout_ms,
-        echo=db.echo,
+    if not db.replica_urls or settings.is_embedded:
+        return None
+    replicas = [
+        Replica(make_url(url).render_as_string(hide_password=True), _engine(settings, url))
+        for url in db.replica_urls
+    ]
+    return ReplicaSet(
+        replicas,
+        max_lag_seconds=db.replica_max_lag_seconds,
+        check_seconds=db.replica_check_seconds,
+        sticky_seconds=db.replica_sticky_seconds,
     )
-    return Database(engine, cursor_codec=CursorCodec(settings.secret_key))
+
+
+def _database(settings: Settings) -> Database:
+    engine = _engine(settings, settings.database_url)
+    codec = CursorCodec(settings.secret_key)
+    return Database(engine, cursor_codec=codec, replicas=_replicas(settings))
+
+
+async def _start_replicas(app: FastAPI) -> None:
+    replicas: ReplicaSet | None = app.state.database.replicas
+    if replicas is not None:
+        if app.state.redis is not None:
+            replicas.positions = RedisPositions(app.state.redis)
+        await replicas.start()
 
 
 def _lifespan(
@@ -64,14 +87,11 @@ def _lifespan(
             # which never migrates at start-up, does not need.
             from core.migrations import upgrade_async
 
-            await upgrade_async(settings.database_url)
+            await upgrade_async(settings.migration_url)
         app.state.database = _database(settings)
-        app.state.redis = (
-            create_redis(settings.redis.url, timeout_seconds=settings.redis.timeout_seconds)
-            if settings.redis.url
-            else None
-        )
+        app.state.redis = create_redis(settings.redis) if settings.redis.url else None
         try:
+            await _start_replicas(app)
             async with AsyncExitStack() as stack:
                 for hook in hooks:
                     await stack.enter_async_context(hook(app))
@@ -95,7 +115,9 @@ def _platform_lifespans(settings: Settings) -> list[Lifespan]:
 
 def _install_platform_middleware(app: FastAPI, settings: Settings) -> None:
     """Innermost first: rate-limit headers, body limit, timeout, request log, metrics, access
-    log (request ids stay outermost)."""
+    log (request ids stay outermost); with replicas, their fallback innermost of all."""
+    if settings.database.replica_urls:
+        app.add_middleware(ReplicaFallbackMiddleware)
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware,

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator, Uuid, event, exc
 from sqlalchemy.engine import URL, make_url
@@ -25,7 +25,11 @@ from sqlalchemy.util import greenlet_spawn
 from uuid_utils.compat import uuid7
 
 from core.dbconnect import guard_connects
+from core.dbreplicas import Replica, ReplicaSet, WriteTrackingSession
 from core.pagination import CursorCodec
+
+if TYPE_CHECKING:
+    from configs.database import DatabaseSettings
 
 logger = logging.getLogger("plinth.db")
 
@@ -195,11 +199,16 @@ def create_engine(
     pool_pre_ping: bool = False,
     statement_timeout_ms: int | None = None,
     echo: bool = False,
+    pooler: str = "none",
 ) -> AsyncEngine:
     """An async engine for PostgreSQL (asyncpg) or SQLite (aiosqlite) with the pool settings.
 
     SQLite allows one writer at a time, so the embedded default uses a single pooled connection:
     requests queue for it instead of failing with "database is locked".
+
+    `pooler="transaction"`: `url` is PgBouncer in transaction pooling mode (see
+    `pooler_connect_args`); `statement_timeout_ms` is then not sent, as PgBouncer refuses
+    unknown startup parameters: set it on the role instead.
     """
     parsed = make_url(url)
     if _is_sqlite(parsed):
@@ -213,7 +222,9 @@ def create_engine(
         _sqlite_pragmas_and_transactions(engine)
         return engine
     connect_args: dict[str, Any] = {}
-    if statement_timeout_ms:
+    if pooler == "transaction":
+        connect_args.update(pooler_connect_args())
+    elif statement_timeout_ms:
         connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
     engine = create_async_engine(
         parsed,
@@ -227,6 +238,38 @@ def create_engine(
     )
     guard_connects(engine)
     return engine
+
+
+def pooler_connect_args() -> dict[str, Any]:
+    """asyncpg arguments for a pooler in transaction mode (PgBouncer), where consecutive
+    statements may run on different server connections.
+
+    Both statement caches are off — asyncpg's and SQLAlchemy's — so no named prepared statement
+    outlives the message sequence that made it. Statements are unnamed, and with its cache off
+    asyncpg sends Parse again with each Bind/Execute, in one Sync: a statement never relies on
+    what an earlier round trip prepared on a server connection, inside a transaction or not
+    (SQLAlchemy's uuid `prepared_statement_name_func` recipe still splits Parse and Bind into
+    two round trips, which outside a transaction may reach two server connections). The
+    re-Parse is asyncpg's own answer to PgBouncer splitting implicit transactions
+    (MagicStack/asyncpg#1058)."""
+    return {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+
+
+def engine_from_settings(db: "DatabaseSettings", url: str) -> AsyncEngine:
+    """`create_engine` for `url` with the pool, timeout and pooler settings of `db`
+    (`DATABASE_*`): what the app, the job worker and the CLI open, so every process's pool is
+    the size the settings (and the pool arithmetic in docs/guides/scaling.md) say."""
+    return create_engine(
+        url,
+        pool_size=db.pool_size,
+        max_overflow=db.max_overflow,
+        pool_timeout=db.pool_timeout_seconds,
+        pool_recycle=db.pool_recycle_seconds,
+        pool_pre_ping=db.pool_pre_ping,
+        statement_timeout_ms=db.statement_timeout_ms,
+        echo=db.echo,
+        pooler=db.pooler,
+    )
 
 
 class ReadOnlyViolation(RuntimeError):
@@ -359,14 +402,26 @@ class Database:
 
     `cursor_codec` signs keyset cursors (the app factory builds it from the app's secret):
     every session made here carries it in `session.info`, where repositories find it.
+    `replicas`: streaming replicas that read-only units may read from (`core.dbreplicas`).
     """
 
-    def __init__(self, engine: AsyncEngine, *, cursor_codec: CursorCodec | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        cursor_codec: CursorCodec | None = None,
+        replicas: ReplicaSet | None = None,
+    ) -> None:
         self.engine = engine
+        self.replicas = replicas
         self._info: dict[str, Any] = {}
         if cursor_codec is not None:
             self._info[SESSION_CURSOR_CODEC] = cursor_codec
-        self.sessionmaker = create_sessionmaker(engine, info=self._info)
+        self.sessionmaker = create_sessionmaker(
+            engine,
+            info=self._info,
+            sync_session_class=Session if replicas is None else WriteTrackingSession,
+        )
         self._autocommit_engine = (
             engine if self.is_sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
         )
@@ -376,6 +431,10 @@ class Database:
         self._driver_plans: dict[Select[Any], _DriverPlan | None] | None = (
             {} if engine.dialect.driver == "asyncpg" else None
         )
+        for replica in replicas.replicas if replicas else ():
+            replica.sessions = create_sessionmaker(
+                replica.reads, info=self._info, sync_session_class=ReadOnlySession
+            )
 
     def share(self, key: str, value: Any) -> None:
         """Put `value` in the `info` of every session made from now on (e.g. a publisher that
@@ -387,7 +446,7 @@ class Database:
         """True on the embedded SQLite backend."""
         return self.engine.dialect.name == "sqlite"
 
-    def session(self, *, read_only: bool = False) -> AsyncSession:
+    def session(self, *, read_only: bool = False, replica: Replica | None = None) -> AsyncSession:
         """A new session; the caller closes it.
 
         `read_only=True` gives a session that only reads (a `ReadOnlySession`: a write or a
@@ -395,7 +454,10 @@ class Database:
         a transaction — each statement commits on its own, so a request pays no `BEGIN` and
         `COMMIT` round trips. At the default READ COMMITTED every statement sees a fresh
         snapshot inside a transaction too, so what a read returns does not change. On SQLite
-        it is an ordinary transaction."""
+        it is an ordinary transaction. `replica` (with `read_only`): read from that replica of
+        `replicas`."""
+        if read_only and replica is not None and replica.sessions is not None:
+            return replica.sessions()
         return self._read_only_sessionmaker() if read_only else self.sessionmaker()
 
     @asynccontextmanager
@@ -458,5 +520,7 @@ class Database:
         return plan
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Stop the replica checks and close every pooled connection."""
+        if self.replicas is not None:
+            await self.replicas.stop()
         await self.engine.dispose()

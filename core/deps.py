@@ -28,6 +28,7 @@ from core.context import request_state
 from core.db import Database
 from core.errors import AppError, Forbidden, Unauthorized
 from core.openapi import answers
+from core.replicarouting import routed_unit_of_work
 from core.routing import is_read_only
 from core.security import Principal, Scope, constant_time_equals
 from core.service import SessionBound, unit_of_work
@@ -47,9 +48,17 @@ root_scheme = HTTPBearer(
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session, in its unit of work: committed when the route returns — after
     the response body is built, before it is sent — and rolled back on any error. A route
-    marked `core.routing.read_only` gets a read-only one (no transaction on PostgreSQL)."""
+    marked `core.routing.read_only` gets a read-only one (no transaction on PostgreSQL), on a
+    replica when the database has one that is fresh (`core.replicarouting`)."""
     database: Database = request.app.state.database
-    async with unit_of_work(database, read_only=is_read_only(request)) as session:
+    read_only = is_read_only(request)
+    if database.replicas is not None:
+        async with routed_unit_of_work(
+            request, database, database.replicas, read_only=read_only
+        ) as session:
+            yield session
+        return
+    async with unit_of_work(database, read_only=read_only) as session:
         yield session
 
 

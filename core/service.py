@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
+from core.dbreplicas import Replica
 from core.errors import Conflict, Unauthorized
 from core.security import Principal, Scope
 
@@ -125,13 +126,14 @@ class UnitOfWork:
 
 @asynccontextmanager
 async def unit_of_work(
-    database: Database, *, read_only: bool = False
+    database: Database, *, read_only: bool = False, replica: Replica | None = None
 ) -> AsyncIterator[AsyncSession]:
     """A session whose work commits when the block exits normally and rolls back otherwise —
     what every request gets (`core.deps.get_session`), for CLI commands, jobs and tests.
     `read_only=True`: a unit that only reads, without a transaction on PostgreSQL (see
-    `Database.session`); routes get one when marked `core.routing.read_only`."""
-    async with database.session(read_only=read_only) as session:
+    `Database.session`); routes get one when marked `core.routing.read_only`, on `replica`
+    when the database has a fresh one (`core.deps.get_session`)."""
+    async with database.session(read_only=read_only, replica=replica) as session:
         work = UnitOfWork.of(session)
         try:
             yield session

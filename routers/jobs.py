@@ -7,14 +7,19 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel
 
 from core.deps import SessionDep
-from core.errors import Conflict, NotFound
 from core.fields import Text
 from core.openapi import operation_ids, problem_responses
 from core.pagination import CursorCodec, CursorPage, CursorParams, cursor_params
-from core.platform.jobs import FailedJob, JobQueue, current_queue, enqueue_after_commit
-from core.platform.jobs.admin import FailedJobRead, JobsStatus, page_failed_jobs
+from core.platform.jobs import FailedJob, JobQueue
+from core.platform.jobs.admin import (
+    FailedJobRead,
+    JobsStatus,
+    forget_failed_job,
+    get_failed_job,
+    page_failed_jobs,
+    retry_failed_job,
+)
 from core.routing import read_only
-from core.service import UnitOfWork
 
 router = APIRouter(
     prefix="/admin/jobs", tags=["admin"], generate_unique_id_function=operation_ids("admin_jobs")
@@ -36,10 +41,7 @@ Queue = Annotated[JobQueue, Depends(_queue)]
 
 
 async def _failed(session: SessionDep, failed_id: uuid.UUID) -> FailedJob:
-    row = await session.get(FailedJob, failed_id)
-    if row is None:
-        raise NotFound("The failed job does not exist.")
-    return row
+    return await get_failed_job(session, failed_id)
 
 
 Failed = Annotated[FailedJob, Depends(_failed)]
@@ -85,16 +87,10 @@ async def read_failed(failed: Failed) -> FailedJob:
 )
 async def retry_failed(session: SessionDep, failed: Failed) -> Enqueued:
     """Send the job again with its arguments (fresh attempts) once the record is dropped."""
-    if failed.job not in current_queue().registry.jobs:
-        raise Conflict(f"No job named {failed.job!r} is registered any more.")
-    task_id = uuid.uuid4().hex
-    job = current_queue().registry.jobs[failed.job]
-    enqueue_after_commit(UnitOfWork.of(session), job, task_id=task_id, **failed.arguments)
-    await session.delete(failed)
-    return Enqueued(task_id=task_id)
+    return Enqueued(task_id=await retry_failed_job(session, failed))
 
 
 @router.delete("/failed/{failed_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_failed(session: SessionDep, failed: Failed) -> None:
     """Forget a failed job."""
-    await session.delete(failed)
+    await forget_failed_job(session, failed)

@@ -26,11 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.s3 import S3Server, start_s3
 from tests.servers import (
+    PgBouncerServer,
     PostgresServer,
     RedisServer,
     ServerUnavailable,
+    start_pgbouncer,
     start_postgres,
     start_redis,
+    start_replica,
 )
 
 LEG = os.environ.get("PLINTH_TEST_LEG", "embedded")
@@ -121,6 +124,36 @@ def leg() -> Iterator[Leg]:
         redis.stop()
     if postgres is not None:
         postgres.stop()
+
+
+PGBOUNCER_POOL_SIZE = 5
+"""Server connections PgBouncer keeps for the test database: fewer than the app's pool, so
+client connections take turns on them, as behind a real pooler."""
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(leg: Leg) -> Iterator[PgBouncerServer]:
+    """One PgBouncer (transaction pooling) in front of the run's PostgreSQL, started on first
+    use; services leg only."""
+    if leg.postgres is None:
+        pytest.skip("PgBouncer runs in front of the services leg's PostgreSQL")
+    try:
+        server = start_pgbouncer(leg.postgres, pool_size=PGBOUNCER_POOL_SIZE)
+    except ServerUnavailable as exc:
+        pytest.fail(f"{exc} (make test-services runs scripts/ensure-pgbouncer.sh)")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def replica(leg: Leg) -> Iterator[PostgresServer]:
+    """A streaming replica of the run's PostgreSQL (`pg_basebackup -R`), started on first use;
+    services leg only."""
+    if leg.postgres is None:
+        pytest.skip("the replica streams from the services leg's PostgreSQL")
+    server = start_replica(leg.postgres)
+    yield server
+    server.stop()
 
 
 def reset_settings_caches() -> None:

@@ -37,7 +37,7 @@ async def job_queue(
 ) -> AsyncIterator[JobQueue]:
     """A started queue on this leg (Redis stream on services, in-process when embedded)."""
     settings = settings or job_settings()
-    redis = create_redis(settings.redis.url, timeout_seconds=5) if settings.redis.url else None
+    redis = create_redis(settings.redis, timeout_seconds=5) if settings.redis.url else None
     queue = JobQueue(registry, settings, database, redis)
     await queue.startup()
     try:

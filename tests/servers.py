@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import pwd
 import re
@@ -32,19 +33,27 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self
 from urllib.parse import quote
 
 __all__ = [
+    "PgBouncerServer",
     "PostgresServer",
+    "RedisClusterSet",
+    "RedisSentinelSet",
     "RedisServer",
     "ServerStartError",
     "ServerUnavailable",
     "redis_server_binary",
+    "start_pgbouncer",
     "start_postgres",
     "start_redis",
+    "start_redis_cluster",
+    "start_redis_sentinel",
+    "start_replica",
 ]
 
 HOST = "127.0.0.1"
@@ -80,6 +89,10 @@ REDIS_INSTALL_HINT = (
     "run `scripts/ensure-redis.sh` as root, "
     "or `apt-get install -y redis-server` (Debian/Ubuntu; the system service is not needed), "
     "or `brew install redis` (macOS)."
+)
+PGBOUNCER_INSTALL_HINT = (
+    "pgbouncer was not found (PATH, /usr/sbin). Install it: run `scripts/ensure-pgbouncer.sh` "
+    "as root, or `apt-get install -y pgbouncer` (Debian/Ubuntu; the service is not needed)."
 )
 REDIS_FALLBACK_PATHS = ("/usr/bin/redis-server", "/usr/local/bin/redis-server")
 
@@ -609,6 +622,163 @@ def start_postgres(base_dir: Path | None = None) -> PostgresServer:
     return server
 
 
+def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, name: str) -> None:
+    """Wait until something accepts connections on ``port`` while ``proc`` runs."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.2):
+            return
+        if proc.poll() is not None:
+            text = _tail(log)
+            if "already in use" in text or "Address in use" in text:
+                raise _PortInUseError(text)
+            raise ServerStartError(f"{name} exited with {proc.returncode}:\n{text}")
+        if time.monotonic() > deadline:
+            raise ServerStartError(f"{name} not listening after {START_TIMEOUT}s:\n{_tail(log)}")
+        time.sleep(0.02)
+
+
+def start_replica(primary: PostgresServer) -> PostgresServer:
+    """A streaming replica of ``primary`` (``pg_basebackup -R``) on its own loopback port.
+
+    ``halt()``/``resume()`` take it down and back; ``url()`` connects to it (read-only).
+    """
+    root = _make_root("plinth-pg-replica-", None)
+    if primary._run_as is not None:
+        os.chown(root, primary._run_as.uid, primary._run_as.gid)
+    server = PostgresServer(root, primary._bindir, primary._run_as)
+    try:
+        (root / "sock").mkdir()
+        if primary._run_as is not None:
+            os.chown(root / "sock", primary._run_as.uid, primary._run_as.gid)
+        cmd = [str(primary._bindir / "pg_basebackup"), "-h", HOST, "-p", str(primary.port)]
+        cmd += ["-U", primary.user, "-D", str(server._data), "-R", "-X", "stream", "-c", "fast"]
+        result = server._run(cmd, timeout=120)
+        if result.returncode != 0:
+            raise ServerStartError(f"pg_basebackup failed:\n{result.stdout}{result.stderr}")
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            server.port = _free_port()
+            try:
+                server._spawn()
+                break
+            except _PortInUseError as exc:
+                if attempt == PORT_ATTEMPTS:
+                    raise ServerStartError(f"no free port after {attempt} tries:\n{exc}") from exc
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def pgbouncer_binary() -> str | None:
+    """Path of ``pgbouncer`` (PATH, then Debian's /usr/sbin), or None."""
+    found = shutil.which("pgbouncer")
+    if found:
+        return found
+    return "/usr/sbin/pgbouncer" if os.access("/usr/sbin/pgbouncer", os.X_OK) else None
+
+
+class PgBouncerServer:
+    """A throwaway PgBouncer on 127.0.0.1 in transaction pooling mode in front of a
+    ``PostgresServer`` (context manager; ``stop()`` is idempotent). Every database of the
+    server is reachable through it under its own name, with the server's user."""
+
+    host: str
+    port: int
+
+    def __init__(self, postgres: PostgresServer, pool_size: int) -> None:
+        self.host, self.port = HOST, 0
+        self.postgres, self.pool_size = postgres, pool_size
+        self._root = _make_root("plinth-pgbouncer-", None)
+        self._log = self._root / "pgbouncer.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._watchdog = _Watchdog()
+        self._watchdog.tell("dir", self._root)
+        _register(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def url(self, database: str = "postgres", driver: str = "postgresql+asyncpg") -> str:
+        """SQLAlchemy URL of ``database`` through PgBouncer."""
+        return self.postgres.url(database, driver).replace(
+            f"@{HOST}:{self.postgres.port}/", f"@{HOST}:{self.port}/"
+        )
+
+    def stop(self) -> None:
+        """SIGINT (safe shutdown), then delete the directory; idempotent."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            _stop_child(proc, signal.SIGINT, signal.SIGTERM)
+        shutil.rmtree(self._root, ignore_errors=True)
+        self._watchdog.dismiss()
+        _unregister(self)
+
+    def _config(self) -> Path:
+        users = self._root / "userlist.txt"
+        users.write_text(f'"{self.postgres.user}" "{self.postgres.password}"\n')
+        ini = self._root / "pgbouncer.ini"
+        ini.write_text(
+            "[databases]\n"
+            f"* = host={HOST} port={self.postgres.port}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = {HOST}\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {users}\n"
+            "pool_mode = transaction\n"
+            f"default_pool_size = {self.pool_size}\nmax_client_conn = 1000\n"
+            f"logfile = {self._log}\n"
+        )
+        return ini
+
+    def _launch(self, binary: str) -> None:
+        self.port = _free_port()
+        ini = self._config()
+        run_as = self.postgres._run_as
+        if run_as is not None:
+            for path in (self._root, *self._root.iterdir()):
+                os.chown(path, run_as.uid, run_as.gid)
+        kwargs = self.postgres._as_user()
+        kwargs["cwd"] = self._root
+        self._proc = subprocess.Popen(
+            [binary, str(ini)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            **kwargs,
+        )
+        self._watchdog.tell("pid", self._proc.pid)
+        _wait_port(self.port, self._proc, self._log, "pgbouncer")
+
+
+def start_pgbouncer(postgres: PostgresServer, pool_size: int = 20) -> PgBouncerServer:
+    """Start PgBouncer (transaction pooling, ``pool_size`` server connections per database and
+    user) in front of ``postgres``. Raises ServerUnavailable if pgbouncer is missing."""
+    binary = pgbouncer_binary()
+    if binary is None:
+        raise ServerUnavailable(PGBOUNCER_INSTALL_HINT)
+    server = PgBouncerServer(postgres, pool_size)
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        try:
+            server._launch(binary)
+            return server
+        except _PortInUseError as exc:
+            if attempt == PORT_ATTEMPTS:
+                server.stop()
+                raise ServerStartError(f"no free port after {attempt} tries:\n{exc}") from exc
+        except BaseException:
+            server.stop()
+            raise
+    raise AssertionError("unreachable")
+
+
 # --------------------------------------------------------------------------- Redis
 
 
@@ -660,9 +830,12 @@ class RedisServer:
     host: str
     port: int
 
-    def __init__(self, binary: str, base_dir: Path | None) -> None:
+    def __init__(
+        self, binary: str, base_dir: Path | None, args: Sequence[str] = (), config: str = ""
+    ) -> None:
         self.host, self.port = HOST, 0
         self._binary, self._base_dir = binary, base_dir
+        self._args, self._config = list(args), config
         self._lock = threading.RLock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._root: Path | None = None
@@ -689,11 +862,18 @@ class RedisServer:
 
     def stop(self) -> None:
         """SIGTERM (then SIGKILL after a timeout) and delete the data directory; idempotent."""
+        self._halt(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would, and delete the data directory; idempotent."""
+        self._halt(signal.SIGKILL)
+
+    def _halt(self, sig: int) -> None:
         with self._lock:
             proc, root, watchdog = self._proc, self._root, self._watchdog
             self._proc = self._root = self._watchdog = None
             if proc is not None:
-                _stop_child(proc, signal.SIGTERM, signal.SIGTERM)
+                _stop_child(proc, sig, signal.SIGTERM)
             if root is not None:
                 shutil.rmtree(root, ignore_errors=True)
             if watchdog is not None:
@@ -714,8 +894,12 @@ class RedisServer:
         watchdog = _Watchdog()
         watchdog.tell("dir", root)
         log = root / "redis.log"
-        cmd = [self._binary, "--port", str(port), "--bind", HOST, "--save", ""]
-        cmd += ["--appendonly", "no", "--dir", str(root), "--daemonize", "no"]
+        cmd = [self._binary]
+        if self._config:  # a sentinel rewrites its file: it needs one of its own
+            (root / "redis.conf").write_text(self._config)
+            cmd.append(str(root / "redis.conf"))
+        cmd += ["--port", str(port), "--bind", HOST, "--save", ""]
+        cmd += ["--appendonly", "no", "--dir", str(root), "--daemonize", "no", *self._args]
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 cmd,
@@ -747,15 +931,18 @@ class RedisServer:
             time.sleep(0.01)
 
 
-def start_redis(base_dir: Path | None = None) -> RedisServer:
-    """Start a throwaway redis-server under ``base_dir`` (default: $TMPDIR).
+def start_redis(
+    base_dir: Path | None = None, *, args: Sequence[str] = (), config: str = ""
+) -> RedisServer:
+    """Start a throwaway redis-server under ``base_dir`` (default: $TMPDIR), with extra
+    command-line ``args`` and a ``config`` file's text (a sentinel's).
 
     Raises ServerUnavailable if redis-server is missing, ServerStartError if it won't start.
     """
     binary = redis_server_binary()
     if binary is None:
         raise ServerUnavailable(REDIS_INSTALL_HINT)
-    server = RedisServer(binary, base_dir)
+    server = RedisServer(binary, base_dir, args, config)
     for attempt in range(1, PORT_ATTEMPTS + 1):
         try:
             server._launch(_free_port())
@@ -764,6 +951,167 @@ def start_redis(base_dir: Path | None = None) -> RedisServer:
             if attempt == PORT_ATTEMPTS:
                 raise ServerStartError(f"no free port after {attempt} tries:\n{exc}") from exc
     raise AssertionError("unreachable")
+
+
+# --------------------------------------------------------------- Redis Sentinel and Cluster
+
+SENTINEL_DOWN_AFTER_MS = 1000  # a dead master is noticed within a second
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise ServerStartError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _info_field(port: int, section: str, field: str) -> str:
+    """One field of INFO ``section`` (b"" when the server does not answer)."""
+    match = re.search(
+        rf"{field}:([^\r\n]*)".encode(), _redis_call(port, f"INFO {section}".encode())
+    )
+    return match.group(1).decode() if match else ""
+
+
+class RedisSentinelSet:
+    """A master, one replica and three sentinels watching them (quorum 2), on loopback.
+
+    ``kill_master()`` crashes whichever server is the master now; the sentinels promote the
+    other within a few seconds (``wait_for_failover``).
+    """
+
+    def __init__(self, name: str, servers: list[RedisServer], sentinels: list[RedisServer]):
+        self.name, self.servers, self.sentinels = name, servers, sentinels
+
+    def sentinels_setting(self) -> str:
+        """REDIS_SENTINELS: ``host:port,...``."""
+        return ",".join(f"{s.host}:{s.port}" for s in self.sentinels)
+
+    def master_port(self) -> int:
+        """The master's port, as the first sentinel that answers names it (0: none does)."""
+        for sentinel in self.sentinels:
+            command = f"SENTINEL get-master-addr-by-name {self.name}".encode()
+            ports = re.findall(rb"\r\n(\d+)\r\n", _redis_call(sentinel.port, command))
+            if ports:
+                return int(ports[-1])
+        return 0
+
+    def kill_master(self) -> int:
+        """SIGKILL the current master; returns the port it had."""
+        port = self.master_port()
+        next(server for server in self.servers if server.port == port).kill()
+        return port
+
+    def wait_for_failover(self, old_port: int, timeout: float = 30.0) -> int:
+        """Wait until the sentinels name a new master that accepts writes; returns its port."""
+
+        def promoted() -> bool:
+            port = self.master_port()
+            return (
+                port not in (0, old_port) and _info_field(port, "replication", "role") == "master"
+            )
+
+        _wait_for(promoted, f"a failover away from :{old_port}", timeout)
+        return self.master_port()
+
+    def stop(self) -> None:
+        """Stop every process (sentinels first, so none fails over while the rest stop)."""
+        for server in [*self.sentinels, *self.servers]:
+            server.stop()
+
+
+def start_redis_sentinel(base_dir: Path | None = None, name: str = "plinth") -> RedisSentinelSet:
+    """Start a master, a replica of it and three sentinels; return once all of them see each
+    other (ServerUnavailable / ServerStartError as ``start_redis``)."""
+    started: list[RedisServer] = []
+    try:
+        started.append(master := start_redis(base_dir))
+        started.append(start_redis(base_dir, args=["--replicaof", HOST, str(master.port)]))
+        _wait_for(
+            lambda: _info_field(started[1].port, "replication", "master_link_status") == "up",
+            "the replica to sync",
+        )
+        config = (
+            f"sentinel monitor {name} {HOST} {master.port} 2\n"
+            f"sentinel down-after-milliseconds {name} {SENTINEL_DOWN_AFTER_MS}\n"
+            f"sentinel failover-timeout {name} 5000\n"
+        )
+        sentinels = [start_redis(base_dir, args=["--sentinel"], config=config) for _ in range(3)]
+        started += sentinels
+        for sentinel in sentinels:
+            _wait_for(
+                functools.partial(_sentinel_sees_all, sentinel.port),
+                "the sentinels to find the replica and each other",
+            )
+    except BaseException:
+        for server in started:
+            server.stop()
+        raise
+    return RedisSentinelSet(name, started[:2], sentinels)
+
+
+class RedisClusterSet:
+    """Three Redis Cluster masters on loopback, every slot assigned."""
+
+    def __init__(self, nodes: list[RedisServer]) -> None:
+        self.nodes = nodes
+
+    def url(self) -> str:
+        """REDIS_URL of one node (with REDIS_CLUSTER=true the client finds the others)."""
+        return self.nodes[0].url()
+
+    def flush(self) -> None:
+        """FLUSHALL on every node."""
+        for node in self.nodes:
+            _redis_call(node.port, b"FLUSHALL")
+
+    def stop(self) -> None:
+        """Stop every node."""
+        for node in self.nodes:
+            node.stop()
+
+
+def _cluster_args() -> list[str]:
+    # The bus port would be port + 10000 by default: past 65535 for a high ephemeral port.
+    return [
+        *("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"),
+        *("--cluster-node-timeout", "2000", "--cluster-port", str(_free_port())),
+    ]
+
+
+def _cluster_ok(port: int) -> bool:
+    return b"cluster_state:ok" in _redis_call(port, b"CLUSTER INFO")
+
+
+def _sentinel_sees_all(port: int) -> bool:
+    return "slaves=1,sentinels=3" in _info_field(port, "sentinel", "master0")
+
+
+def start_redis_cluster(base_dir: Path | None = None, masters: int = 3) -> RedisClusterSet:
+    """Start ``masters`` cluster nodes, join them with ``redis-cli --cluster create`` and return
+    once every node reports ``cluster_state:ok``."""
+    binary = redis_server_binary()
+    cli = shutil.which("redis-cli") or str(
+        Path(binary or "/usr/bin/redis-server").with_name("redis-cli")
+    )
+    nodes: list[RedisServer] = []
+    try:
+        nodes += [start_redis(base_dir, args=_cluster_args()) for _ in range(masters)]
+        addresses = [f"{node.host}:{node.port}" for node in nodes]
+        subprocess.run(
+            [cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=START_TIMEOUT,
+        )
+        for node in nodes:
+            _wait_for(functools.partial(_cluster_ok, node.port), "every slot to be served")
+    except BaseException:
+        for node in nodes:
+            node.stop()
+        raise
+    return RedisClusterSet(nodes)
 
 
 # --------------------------------------------------------------------------- smoke test

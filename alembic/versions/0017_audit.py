@@ -1,7 +1,7 @@
 """audit: the audit log's entries (core/audit.py)
 
 Revision ID: 0017_audit
-Revises: 0015_orgs
+Revises: 0016_files_gc
 Create Date: 2026-12-07 04:10:00.000000
 """
 
@@ -14,7 +14,7 @@ import core.db
 
 
 revision: str = '0017_audit'
-down_revision: str | Sequence[str] | None = '0015_orgs'
+down_revision: str | Sequence[str] | None = '0016_files_gc'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

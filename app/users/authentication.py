@@ -1,7 +1,8 @@
 """Access tokens for users: issuing them, and checking one on a gated request."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from app.users.models import User
 from app.users.repository import ACCOUNT_AND_SESSION
@@ -39,7 +40,13 @@ async def authenticate_access_token(database: Database, token: str) -> Principal
     Scopes are what the token was granted, narrowed to what the account holds now, so a demotion
     takes effect on the next request.
     """
-    claims = token_service().verify(token, TokenType.ACCESS)
+    return await principal_for_claims(database, token_service().verify(token, TokenType.ACCESS))
+
+
+async def principal_for_claims(database: Database, claims: Mapping[str, Any]) -> Principal:
+    """The caller verified access-token `claims` (`sub`, `ver`, `scope`, `sid`) stand for, by
+    the checks `authenticate_access_token` describes: also what keeps an admin console sign-in
+    (routers/console) alive, request after request."""
     has_sid = "sid" in claims
     sid = _parse_uuid(claims["sid"]) if has_sid else None
     if has_sid and sid is None:
@@ -59,7 +66,7 @@ async def authenticate_access_token(database: Database, token: str) -> Principal
     return Principal(
         id=account.id,
         scopes=granted,
-        token_id=claims["jti"],
+        token_id=claims.get("jti"),
         session_id=claims.get("sid"),
         account=account,
     )

@@ -77,6 +77,12 @@ class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRep
             raise Unauthorized()
         return user
 
+    async def revoke_session(self, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+        """End one of `user_id`'s sessions (its refresh and access tokens stop working), as
+        logging out there would; changing a superuser's needs a superuser."""
+        user = await self.get(user_id, action=Action.UPDATE)
+        await AuthSessionRepository(self.session).revoke_of(user.id, session_id)
+
     async def revoke_all_sessions(self, user: User) -> None:
         """Kill every token of the user at once: bump the version, close every session."""
         await self.repository.revoke_all_tokens(user)

@@ -125,6 +125,10 @@ class AuthSessionRepository(BaseRepository[AuthSession]):
         """End one session (a refresh-token family) and, with it, its access tokens."""
         await self._revoke_where(AuthSession.id == session_id)
 
+    async def revoke_of(self, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+        """End one session of `user_id` (nothing when the session is another user's)."""
+        await self._revoke_where(and_(AuthSession.id == session_id, AuthSession.user_id == user_id))
+
     async def revoke_all_of(self, user_id: uuid.UUID) -> None:
         """End every open session of a user."""
         await self._revoke_where(AuthSession.user_id == user_id)

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 from core.columns import enum_column
@@ -32,6 +32,10 @@ class StoredFile(CommonBase):
     """
 
     __tablename__ = "stored_files"
+    __table_args__ = (
+        # The sweep's searches (core/files/housekeeping.py): uploads given up, files by holder.
+        Index("ix_stored_files_status_expires_at", "status", "expires_at"),
+    )
 
     owner_id: Mapped[uuid.UUID] = mapped_column(index=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
@@ -44,7 +48,7 @@ class StoredFile(CommonBase):
     )
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     """When a pending upload is given up (and swept)."""
-    attached_to: Mapped[str | None] = mapped_column(String(200), default=None)
+    attached_to: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
 
 
 def file_field(**column: Any) -> MappedColumn[Any]:

@@ -40,7 +40,6 @@ from fastapi.params import Depends as DependsParam
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, serialize_response
 from prometheus_client import Counter
-from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
 from configs.cache import CacheSettings
@@ -48,6 +47,7 @@ from core.context import request_state
 from core.http import Answered
 from core.openapi import answers
 from core.platform.failopen import BackendGuard, BackendUnavailable
+from core.platform.redis import RedisClient, hash_tag
 from core.routing import SAFE_METHODS, writes_only
 
 logger = logging.getLogger("plinth.cache")
@@ -130,7 +130,7 @@ class RedisCacheBackend:
     process never serves an entry older than its own writes.
     """
 
-    def __init__(self, redis: Redis, guard: BackendGuard) -> None:
+    def __init__(self, redis: RedisClient, guard: BackendGuard) -> None:
         self.redis = redis
         self.guard = guard
         self._pending_bumps: set[str] = set()
@@ -148,16 +148,16 @@ class RedisCacheBackend:
     async def lookup(self, namespace: str, key: str) -> tuple[int, bytes | None]:
         await self._flush_bumps()
         version, raw = await self.guard.call(
-            lambda: self.redis.mget(_version_key(namespace), KEY_PREFIX + key)
+            lambda: self.redis.mget(_version_key(namespace), _entry_key(key))
         )
         return int(version) if version is not None else 0, raw if isinstance(raw, bytes) else None
 
     async def get(self, key: str) -> bytes | None:
-        raw = await self.guard.call(lambda: self.redis.get(KEY_PREFIX + key))
+        raw = await self.guard.call(lambda: self.redis.get(_entry_key(key)))
         return raw if isinstance(raw, bytes) else None
 
     async def set(self, key: str, value: bytes, expire: int) -> None:
-        await self.guard.call(lambda: self.redis.set(KEY_PREFIX + key, value, ex=expire))
+        await self.guard.call(lambda: self.redis.set(_entry_key(key), value, ex=expire))
 
     async def bump(self, namespace: str) -> None:
         self._pending_bumps.add(namespace)
@@ -224,7 +224,15 @@ class NoCacheBackend:
 
 
 def _version_key(namespace: str) -> str:
-    return f"{KEY_PREFIX}ns:{namespace}"
+    return f"{KEY_PREFIX}{hash_tag(namespace)}:version"
+
+
+def _entry_key(key: str) -> str:
+    """An entry's Redis key, tagged with its namespace (`cache_key` is `namespace:digest`):
+    on a Redis Cluster the entries sit in their namespace version's slot, so `lookup` reads
+    both with one MGET."""
+    namespace, _, digest = key.rpartition(":")
+    return f"{KEY_PREFIX}{hash_tag(namespace or digest)}:{digest}"
 
 
 def cache_backend(app: FastAPI) -> CacheBackend:
@@ -233,7 +241,7 @@ def cache_backend(app: FastAPI) -> CacheBackend:
     backend: CacheBackend | None = getattr(app.state, "cache_backend", None)
     if backend is None:
         settings: CacheSettings = app.state.settings.cache
-        redis: Redis | None = getattr(app.state, "redis", None)
+        redis: RedisClient | None = getattr(app.state, "redis", None)
         if redis is None and app.state.settings.app.workers > 1:
             logger.warning("response cache off: several workers and no REDIS_URL to share it")
             backend = NoCacheBackend()

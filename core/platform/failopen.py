@@ -12,10 +12,11 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from prometheus_client import Counter
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 T = TypeVar("T")
-BACKEND_ERRORS = (RedisError, OSError, TimeoutError)
+BACKEND_ERRORS = (RedisError, RedisClusterException, OSError, TimeoutError)
+"""A cluster client raises RedisClusterException (not a RedisError) when no node answers."""
 
 
 class BackendUnavailable(Exception):

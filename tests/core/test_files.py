@@ -4,10 +4,13 @@ the embedded leg on the local disk; the same tests run on both, and the uploads 
 go through a plain HTTP client, as a browser's would, never the SDK."""
 
 import asyncio
+import base64
 import hashlib
+import json
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +28,7 @@ from core.deps import Gates
 from core.errors import Unauthorized
 from core.files.models import StoredFile
 from core.files.routes import blob_router, files_router
+from core.platform.storage import LocalStorage, Storage
 from core.security import Principal
 from tests.conftest import Leg, client_for, reset_settings_caches
 from tests.core.models import DocumentController, DocumentRead
@@ -215,6 +219,20 @@ async def test_bytes_other_than_declared_are_refused(http: httpx.AsyncClient) ->
     assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["body", "sha256"]
 
 
+async def test_a_forged_checksum_of_a_larger_file_never_becomes_a_file(
+    http: httpx.AsyncClient, leg: Leg
+) -> None:
+    big = PNG + os.urandom(64 * 1024)  # past what confirmation reads of an object
+    forged = (await start(http, big, sha256="0" * 64)).json()
+    if leg.s3 is not None:  # S3 refuses such bytes (BadDigest); moto checks nothing: the form
+        fields = forged["upload"]["fields"]
+        assert fields["x-amz-checksum-sha256"] == base64.b64encode(bytes(32)).decode()
+        return
+    await send(http, forged, big)
+    confirmed = await http.post(f"{API}/files/{forged['file']['id']}/confirm")
+    assert confirmed.status_code == 422 and confirmed.json()["errors"][0]["loc"][-1] == "sha256"
+
+
 async def test_more_bytes_than_declared_never_become_a_file(http: httpx.AsyncClient) -> None:
     started = (await start(http, PNG[:100])).json()
     sent = await send(http, started, PNG)  # the local store refuses; moto ignores the policy
@@ -269,6 +287,27 @@ async def test_size_limit_and_quota(http: httpx.AsyncClient, monkeypatch: Any) -
         reset_settings_caches()
 
 
+async def test_a_stored_object_over_the_size_limit_never_becomes_a_file(
+    http: httpx.AsyncClient, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("STORAGE_MAX_FILE_BYTES", "4000")
+    reset_settings_caches()
+    try:
+        big = PNG + os.urandom(2000)
+        started = (await start(http, big[:100])).json()
+        sent = await send(http, started, big)  # the local store stops it; moto stores it all
+        file_id = started["file"]["id"]
+        confirmed = await http.post(f"{API}/files/{file_id}/confirm")
+        assert sent.status_code == 413 or confirmed.status_code == 413, confirmed.text
+        assert confirmed.status_code in (409, 413)
+        if confirmed.status_code == 413:  # refused at confirmation: bytes and row deleted
+            assert confirmed.json()["type"].endswith("payload-too-large")
+            assert (await http.get(f"{API}/files/{file_id}")).status_code == 404
+    finally:
+        monkeypatch.undo()
+        reset_settings_caches()
+
+
 async def test_only_ones_own_confirmed_unattached_file_is_attached(
     http: httpx.AsyncClient,
 ) -> None:
@@ -316,27 +355,66 @@ async def test_bytes_go_to_the_store_not_through_the_api(http: httpx.AsyncClient
     if leg.s3 is not None:  # a presigned POST straight to the bucket, its policy fixing the rest
         assert form["url"].startswith(leg.s3.url)
         assert {"key", "policy", "Content-Type"} <= set(form["fields"])
+        checksum = base64.b64encode(hashlib.sha256(PNG).digest()).decode()
+        assert form["fields"]["x-amz-checksum-sha256"] == checksum  # S3 verifies and keeps it
+        policy = json.loads(base64.b64decode(form["fields"]["policy"]))
+        assert {"x-amz-checksum-sha256": checksum} in policy["conditions"]  # bound by the form
     else:  # the app plays the store on its own blob route, with a signed token
         assert form["url"] == f"http://test{API}/files/blobs" and set(form["fields"]) == {"token"}
 
 
+@contextmanager
+def store_down(leg: Leg, storage: Storage) -> Iterator[None]:
+    """The store unreachable: moto's server stopped on the services leg; on the local disk, its
+    directory gone, as a volume that is not mounted (an unwritable directory would be a fault
+    of the app's own host, not a store that comes back)."""
+    if leg.s3 is not None:
+        leg.s3.stop()
+        try:
+            yield
+        finally:
+            leg.s3.start()
+        return
+    assert isinstance(storage, LocalStorage)
+    away = storage.root.with_name(storage.root.name + ".unmounted")
+    storage.root.rename(away)
+    try:
+        yield
+    finally:
+        away.rename(storage.root)
+
+
 async def test_a_store_that_is_down_answers_503_then_recovers(
-    http: httpx.AsyncClient, leg: Leg
+    http: httpx.AsyncClient, leg: Leg, app: FastAPI
 ) -> None:
-    if leg.s3 is None:
-        pytest.skip("the local disk is the app's own: only the S3 store can be down")
     started = (await start(http, PNG)).json()
     await send(http, started, PNG)
+    waiting = (await start(http, PNG)).json()
     confirm = f"{API}/files/{started['file']['id']}/confirm"
-    leg.s3.stop()
-    try:
+    with store_down(leg, app.state.storage):
         down = await http.post(confirm)
         assert down.status_code == 503, down.text
         assert down.headers["retry-after"] and down.json()["type"].endswith("storage-unavailable")
-    finally:
-        leg.s3.start()
+        if leg.s3 is None:  # the app plays the store: its blob route is down too
+            refused = await send(http, waiting, PNG)
+            assert refused.status_code == 503 and refused.headers["retry-after"]
     deadline = asyncio.get_running_loop().time() + 5
     while (back := await http.post(confirm)).status_code == 503:
         assert asyncio.get_running_loop().time() < deadline, "not back within 5 s"
         await asyncio.sleep(0.2)
     assert back.status_code == 200 and back.json()["status"] == "ready"  # nothing was lost
+    assert (await send(http, waiting, PNG)).status_code in (200, 201, 204)
+    assert (await http.post(f"{API}/files/{waiting['file']['id']}/confirm")).status_code == 200
+
+
+async def test_the_quota_holds_against_uploads_started_at_once(
+    http: httpx.AsyncClient, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("STORAGE_USER_QUOTA_BYTES", str(2 * len(PNG)))
+    reset_settings_caches()
+    try:
+        answers = await asyncio.gather(*(start(http, PNG) for _ in range(6)))
+        assert sorted(a.status_code for a in answers) == [201, 201, 413, 413, 413, 413]
+    finally:
+        monkeypatch.undo()
+        reset_settings_caches()

@@ -113,3 +113,20 @@ def test_embedded_default_without_database_url(
     assert settings.is_embedded
     assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'plinth.db'}"
     assert settings.redis.url is None
+
+
+def test_redis_topologies_are_one_at_a_time_and_need_the_url(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    from configs.redis import RedisSettings
+
+    for name in ("REDIS_URL", "REDIS_SENTINELS", "REDIS_CLUSTER"):
+        clean_env.delenv(name, raising=False)
+    sentinel = RedisSettings(url="redis://x/2", sentinels=" a:26379, b:26380", cluster=False)
+    assert sentinel.sentinel_addresses() == [("a", 26379), ("b", 26380)]
+    with pytest.raises(ValidationError, match="not both"):
+        RedisSettings(url="redis://x/0", sentinels="a:26379", cluster=True)
+    with pytest.raises(ValidationError, match="need REDIS_URL"):
+        RedisSettings(cluster=True)

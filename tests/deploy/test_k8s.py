@@ -7,7 +7,6 @@ setting, each container runs what launch.yml runs, grace periods outlast the dra
 connection pools fit PostgreSQL's default max_connections.
 """
 
-import inspect
 import json
 import os
 import re
@@ -22,7 +21,6 @@ import pytest
 import yaml
 
 from compose.settings_catalog import all_settings, known_names
-from core.db import create_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -418,13 +416,6 @@ def test_the_autoscaler_scales_on_cpu_the_pods_request(rendered: list[Resource])
     assert "cpu" in container(rendered, "plinth-api")["resources"]["requests"]
 
 
-def worker_pool_size() -> int:
-    """A job worker's pool: core/platform/jobs/worker.py opens its engine with create_engine's
-    defaults, not DATABASE_POOL_SIZE."""
-    defaults = inspect.signature(create_engine).parameters
-    return int(defaults["pool_size"].default) + int(defaults["max_overflow"].default)
-
-
 def test_the_pools_fit_postgres_default_max_connections(rendered: list[Resource]) -> None:
     """At the autoscaler's maximum, every API process and job worker holding a full pool, plus
     the migration's connection, stays under PostgreSQL's default max_connections."""
@@ -437,5 +428,5 @@ def test_the_pools_fit_postgres_default_max_connections(rendered: list[Resource]
         find(rendered, "Deployment", name)["spec"]["replicas"]
         for name in ("plinth-worker", "plinth-scheduler")
     )
-    total = api + job_pods * max(worker_pool_size(), per_process) + 1
+    total = api + job_pods * per_process + 1  # a job worker's pool: the same settings
     assert total <= POSTGRES_DEFAULT_MAX_CONNECTIONS - POSTGRES_RESERVED_CONNECTIONS

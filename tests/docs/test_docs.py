@@ -40,7 +40,8 @@ EXAMPLE_FILES = (
     "tests/app/messenger", "tests/routers/test_threads.py", "tests/routers/test_threads_privacy.py",
     "tests/routers/test_threads_queries.py", "tests/routers/test_messages.py",
     "tests/realtime/test_read_state.py", "tests/realtime/test_stream.py",
-    "tests/realtime/test_frame_limits.py", "tests/bench",
+    "tests/realtime/test_frame_limits.py", "tests/core/test_pgbouncer.py",
+    "tests/core/test_replicas.py", "tests/bench",
     "tests/clients", "clients/openapi.json", "clients/python", "clients/typescript",
 )  # fmt: skip
 LEFT_OUT = () if (ROOT / "app" / "messenger").is_dir() else EXAMPLE_FILES

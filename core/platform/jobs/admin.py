@@ -1,4 +1,5 @@
-"""Reading failed jobs: the admin API's schema and keyset page, newest first."""
+"""Failed jobs for operators: the admin API's schema and keyset page (newest first), and the
+two writes, retry and forget, that the API and the admin console both call."""
 
 import uuid
 from datetime import datetime
@@ -8,8 +9,12 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import Conflict, NotFound
 from core.pagination import CursorCodec, CursorPage, cursor_binding
+from core.platform.jobs.lifespan import enqueue_after_commit
 from core.platform.jobs.models import FailedJob
+from core.platform.jobs.queue import current_queue
+from core.service import UnitOfWork
 
 
 class FailedJobRead(BaseModel):
@@ -62,3 +67,31 @@ async def page_failed_jobs(
         next_cursor=codec.encode([last.created_at, last.id], binding=binding) if last else None,
         has_more=has_more,
     )
+
+
+async def get_failed_job(session: AsyncSession, failed_id: uuid.UUID) -> FailedJob:
+    """One failed job; 404 when there is none."""
+    row = await session.get(FailedJob, failed_id)
+    if row is None:
+        raise NotFound("The failed job does not exist.")
+    return row
+
+
+async def retry_failed_job(session: AsyncSession, failed: FailedJob) -> str:
+    """Send the job again with its arguments (fresh attempts) once the record is dropped, in
+    the session's unit of work; returns the new task id. 409 when no job of that name is
+    registered any more."""
+    jobs = current_queue().registry.jobs
+    if failed.job not in jobs:
+        raise Conflict(f"No job named {failed.job!r} is registered any more.")
+    task_id = uuid.uuid4().hex
+    enqueue_after_commit(
+        UnitOfWork.of(session), jobs[failed.job], task_id=task_id, **failed.arguments
+    )
+    await session.delete(failed)
+    return task_id
+
+
+async def forget_failed_job(session: AsyncSession, failed: FailedJob) -> None:
+    """Delete the record of a failed job."""
+    await session.delete(failed)

@@ -1,6 +1,6 @@
 """The platform's own scheduled jobs: request-log retention, the kept stream events' retention,
-the audit log's retention and hard deletion of soft-deleted rows past a per-table retention.
-Include them in the project's registry:
+the audit log's retention, hard deletion of soft-deleted rows past a per-table retention and the
+files' sweep. Include them in the project's registry:
 
     registry = JobRegistry().include(maintenance)
 """
@@ -13,9 +13,11 @@ from sqlalchemy import delete
 
 from core import audit
 from core.db import Base, CommonBase, utcnow
+from core.files.housekeeping import sweep_files
 from core.platform.jobs.registry import JobContext, JobRegistry
 from core.platform.realtime.streams import purge_events
 from core.platform.requestlog.models import RequestLog
+from core.platform.storage import open_storage
 from core.service import unit_of_work
 
 logger = logging.getLogger("plinth.jobs.maintenance")
@@ -95,6 +97,24 @@ async def purge_deleted(ctx: JobContext) -> None:
             )
 
 
+@maintenance.job("platform.sweep_files")
+async def sweep_stored_files(ctx: JobContext) -> None:
+    """Delete the bytes, then the rows, of uploads given up, of files whose row was
+    hard-deleted and of deleted files whose bytes outlived them (core/files/housekeeping.py).
+    A store that is down fails the run (retried) and loses no row."""
+    storage = await open_storage(ctx.settings)
+    try:
+        result = await sweep_files(ctx.database, storage)
+    finally:
+        await storage.close()
+    logger.info(
+        "swept %d given-up uploads, %d orphaned files, %d deleted files",
+        result.given_up,
+        result.orphaned,
+        result.deleted,
+    )
+
+
 maintenance.schedule(purge_request_logs, cron=lambda s: s.jobs.purge_request_logs_cron)
 maintenance.schedule(purge_realtime_events, cron=lambda s: s.realtime.purge_events_cron)
 maintenance.schedule(purge_audit, cron=lambda s: s.audit.purge_cron)
@@ -102,3 +122,4 @@ maintenance.schedule(
     purge_deleted,
     cron=lambda s: s.jobs.purge_deleted_cron if s.jobs.purge_deleted_after_days else "",
 )
+maintenance.schedule(sweep_stored_files, cron=lambda s: s.storage.sweep_cron)

@@ -104,6 +104,8 @@ class JobQueue:
         assert self.settings.redis.url is not None
         return RedisJobBroker(
             self.settings.redis.url,
+            client=self.redis,
+            replicas=1 if self.settings.redis.sentinels else 0,
             queue_name=jobs.queue_name,
             consumer_group_name=CONSUMER_GROUP,
             consumer_name=self.worker,

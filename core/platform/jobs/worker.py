@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from configs import Settings, get_settings
-from core.db import Database, create_engine
+from core.db import Database, engine_from_settings
 from core.platform.jobs.metrics import QUEUE_DEPTH, WORKERS_ALIVE
 from core.platform.jobs.queue import JobQueue
 from core.platform.jobs.registry import JobRegistry
@@ -110,8 +110,9 @@ async def _cancel_leftover_jobs() -> None:
 async def serve(registry: JobRegistry, settings: Settings) -> None:
     """Open the database and Redis, work until SIGTERM/SIGINT, close everything."""
     assert settings.redis.url is not None
-    database = Database(create_engine(settings.database_url))
-    redis = create_redis(settings.redis.url, timeout_seconds=REDIS_TIMEOUT_SECONDS)
+    engine = engine_from_settings(settings.database, settings.database_url)
+    database = Database(engine)
+    redis = create_redis(settings.redis, timeout_seconds=REDIS_TIMEOUT_SECONDS)
     queue = JobQueue(registry, settings, database, redis)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

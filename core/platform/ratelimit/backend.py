@@ -20,10 +20,10 @@ from typing import Protocol
 
 from fastapi import FastAPI
 from prometheus_client import Counter
-from redis.asyncio import Redis
 
 from configs.ratelimit import Rate, RateLimitSettings
 from core.platform.failopen import BackendGuard
+from core.platform.redis import RedisClient, hash_tag
 
 logger = logging.getLogger("plinth.ratelimit")
 
@@ -124,10 +124,20 @@ GCRA_REFUND = GCRA_LOAD + _REFUND
 
 @dataclass(frozen=True)
 class Bucket:
-    """One limited key and its rate."""
+    """One limited key and its rate. Buckets charged together carry the same `tag`, which
+    puts their Redis keys in one Redis Cluster slot (one script may only touch one slot);
+    untagged, a bucket's key is its own tag, so a cluster spreads the buckets."""
 
     key: str
     rate: Rate
+    tag: str | None = None
+
+    @property
+    def redis_key(self) -> str:
+        """`plinth:rl:{tag}:key`, or `plinth:rl:{key}` untagged."""
+        if self.tag is None:
+            return KEY_PREFIX + hash_tag(self.key)
+        return KEY_PREFIX + hash_tag(self.tag) + ":" + self.key
 
     @property
     def period_us(self) -> int:
@@ -181,7 +191,7 @@ def _decision(
 class RedisRateLimitBackend:
     """Buckets in Redis: one Lua call per check, exact across processes and machines."""
 
-    def __init__(self, redis: Redis, guard: BackendGuard) -> None:
+    def __init__(self, redis: RedisClient, guard: BackendGuard) -> None:
         self.guard = guard
         self._hit = redis.register_script(GCRA_HIT)
         self._refund = redis.register_script(GCRA_REFUND)
@@ -194,13 +204,13 @@ class RedisRateLimitBackend:
         return args
 
     async def hit(self, buckets: Sequence[Bucket], cost: int = 1) -> Decision:
-        keys = [KEY_PREFIX + bucket.key for bucket in buckets]
+        keys = [bucket.redis_key for bucket in buckets]
         result = await self.guard.call(lambda: self._hit(keys=keys, args=self._args(buckets, cost)))
         allowed, report, remaining, retry, reset = (int(value) for value in result)
         return _decision(buckets, bool(allowed), report - 1, remaining, retry, reset)
 
     async def refund(self, buckets: Sequence[Bucket], cost: int = 1) -> None:
-        keys = [KEY_PREFIX + bucket.key for bucket in buckets]
+        keys = [bucket.redis_key for bucket in buckets]
         await self.guard.call(lambda: self._refund(keys=keys, args=self._args(buckets, cost)))
 
 
@@ -273,7 +283,7 @@ def rate_limit_backend(app: FastAPI) -> RateLimitBackend:
     backend: RateLimitBackend | None = getattr(app.state, "ratelimit_backend", None)
     if backend is None:
         settings: RateLimitSettings = app.state.settings.ratelimit
-        redis: Redis | None = getattr(app.state, "redis", None)
+        redis: RedisClient | None = getattr(app.state, "redis", None)
         if redis is None:
             workers = app.state.settings.app.workers
             if workers > 1:

@@ -314,8 +314,16 @@ class AccountLimiter:
     def buckets(self, request: Request, account: str) -> list[Bucket]:
         """The account's bucket and the client IP's."""
         return [
-            Bucket(f"{self.name}:{account_key(account)}", resolve_rate(self.account_rate, request)),
-            Bucket(f"{self.name}:ip:{client_ip(request)}", resolve_rate(self.ip_rate, request)),
+            Bucket(
+                f"{self.name}:{account_key(account)}",
+                resolve_rate(self.account_rate, request),
+                tag=self.name,
+            ),
+            Bucket(
+                f"{self.name}:ip:{client_ip(request)}",
+                resolve_rate(self.ip_rate, request),
+                tag=self.name,
+            ),
         ]
 
     def is_fail_closed(self, settings: RateLimitSettings) -> bool:
@@ -378,10 +386,10 @@ class FailedAttemptLimiter(AccountLimiter):
     def strict_buckets(self, request: Request, account: str) -> list[Bucket]:
         """The account-and-client bucket (when configured) and the client IP's."""
         ip = client_ip(request)
-        strict = [Bucket(f"{self.name}:ip:{ip}", resolve_rate(self.ip_rate, request))]
+        strict = [Bucket(f"{self.name}:ip:{ip}", resolve_rate(self.ip_rate, request), self.name)]
         if self.account_client_rate is not None:
             rate = resolve_rate(self.account_client_rate, request)
-            strict.insert(0, Bucket(f"{self.name}:{account_key(account)}:ip:{ip}", rate))
+            strict.insert(0, Bucket(f"{self.name}:{account_key(account)}:ip:{ip}", rate, self.name))
         return strict
 
     def known_client(self, request: Request, account: str) -> Bucket:

@@ -11,8 +11,10 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.asyncio import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
+
+from core.platform.redis import RedisClient
 
 logger = logging.getLogger("plinth.realtime")
 
@@ -63,7 +65,7 @@ class MemoryBroker:
 class RedisBroker:
     """Redis pub/sub on one channel: every process subscribes once and dispatches locally."""
 
-    def __init__(self, redis: Redis, channel: str) -> None:
+    def __init__(self, redis: RedisClient, channel: str) -> None:
         self._redis = redis
         self._channel = channel
 
@@ -72,16 +74,21 @@ class RedisBroker:
         await self._redis.publish(self._channel, message)
 
     async def subscribe(self, ready: asyncio.Event) -> AsyncIterator[bytes]:
-        """SUBSCRIBE on a dedicated connection; ends (after logging) if Redis goes away."""
+        """SUBSCRIBE on a dedicated connection; ends (after logging) if Redis goes away.
+
+        On a Redis Cluster this is classic pub/sub on the node that serves the channel's slot:
+        PUBLISH on any node reaches it over the cluster bus."""
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         try:
+            if isinstance(self._redis, RedisCluster):
+                await self._redis.initialize()  # the channel's node comes from the slot map
             await pubsub.subscribe(self._channel)
             ready.set()
             while True:  # a bounded wait: the client's socket timeout would end a blocking one
                 item = await pubsub.get_message(timeout=1.0)
                 if item is not None and item.get("type") == "message":
                     yield bytes(item["data"])
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             logger.warning("realtime subscription lost: %r", exc)
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -12,9 +12,8 @@ import time
 import uuid
 from typing import Protocol
 
-from redis.asyncio import Redis
-
 from core.platform.realtime.protocol import Grant
+from core.platform.redis import RedisClient
 
 
 def _digest(ticket: str) -> str:
@@ -77,7 +76,7 @@ class MemoryTicketStore:
 class RedisTicketStore:
     """Tickets as Redis keys with a TTL, redeemed with GETDEL (atomic: one winner)."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
         self._redis = redis
         self._prefix = f"{prefix}:ticket:"
 
@@ -130,7 +129,7 @@ return 1
 class RedisSlotStore:
     """Slots as one sorted set per user (member = connection id, score = expiry)."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: RedisClient, prefix: str) -> None:
         self._redis = redis
         self._prefix = f"{prefix}:slots:"
         self._acquire = redis.register_script(_ACQUIRE)

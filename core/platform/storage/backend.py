@@ -25,7 +25,7 @@ class ObjectInfo:
 
     size: int
     sha256: str | None = None
-    """Hex SHA-256 of the bytes, when the store knows it (else `Storage.sha256` reads it)."""
+    """Hex SHA-256 of the bytes, when the store keeps one (S3 verified it at upload)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ class UploadForm:
 
 @dataclass(frozen=True)
 class UploadTerms:
-    """What an upload may be: the key it lands at, its type, its size limit and checksum."""
+    """What an upload may be: the key it lands at, its type, its size limit and checksum (hex
+    SHA-256, which an S3 form makes the store verify and keep)."""
 
     key: str
     content_type: str
@@ -83,9 +84,11 @@ class Storage(abc.ABC):
     async def read_head(self, key: str, size: int) -> bytes:
         """The first `size` bytes of the object (fewer when it is shorter)."""
 
-    @abc.abstractmethod
-    async def sha256(self, key: str) -> str:
-        """The hex SHA-256 of the whole object, read from the store."""
+    async def sha256(self, key: str) -> str | None:
+        """The hex SHA-256 of the object when the backend can tell it without sending the
+        object's bytes through the app (`head` reports it when the store keeps one); None by
+        default. Override where the bytes are at hand (the local disk)."""
+        return None
 
     @abc.abstractmethod
     async def delete(self, key: str) -> None:

@@ -3,27 +3,37 @@
 The app itself plays the store: the upload form posts to its blob route (`BLOB_PATH`) and
 downloads are served from it, both authorised by a signed, expiring token in place of S3's
 presigned requests. Clients follow one protocol whichever backend runs.
+
+The local store is down when its directory is gone (a volume not mounted) or the file system
+fails (EIO, ENOSPC, EACCES): every call then raises `StorageUnavailable` (503), as S3's would.
+A missing object under a present directory is only missing.
 """
 
 import asyncio
 import hashlib
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from core.errors import Conflict, NotFound, PayloadTooLarge
 from core.platform.storage.backend import (
     DownloadTerms,
     ObjectInfo,
     Storage,
+    StorageUnavailable,
     UploadForm,
     UploadTerms,
 )
 from core.platform.storage.signing import UrlSigner
 
 CHUNK = 256 * 1024
+T = TypeVar("T")
+logger = logging.getLogger("plinth.storage")
+DOWN = "The file store cannot be reached; try again shortly."
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,23 @@ class LocalStorage(Storage):
         self.blob_path = blob_path
         self._signer = UrlSigner(secret)
         self.root.mkdir(parents=True, exist_ok=True)
+
+    def _check_root(self) -> None:
+        if not self.root.is_dir():
+            logger.warning("local store unavailable: %s is not a directory", self.root)
+            raise StorageUnavailable(DOWN)
+
+    async def _disk(self, call: Callable[..., T], *args: Any) -> T:
+        """Run a file-system call off the event loop; a store that is down raises
+        `StorageUnavailable` (a missing object's FileNotFoundError passes through)."""
+        self._check_root()
+        try:
+            return await asyncio.to_thread(call, *args)
+        except (FileNotFoundError, FileExistsError):
+            raise
+        except OSError as exc:
+            logger.warning("local store unavailable: %s", exc)
+            raise StorageUnavailable(DOWN) from exc
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -69,30 +96,31 @@ class LocalStorage(Storage):
         413 past its size limit, 409 when its key already holds an object. Returns the size."""
         claims = self._signer.verify(token, "put")
         final = self._path(claims["key"])
-        if final.exists():
+        if await self._disk(final.exists):
             raise Conflict("This upload has already been received.")
-        await asyncio.to_thread(final.parent.mkdir, parents=True, exist_ok=True)
+        await self._disk(final.parent.mkdir, 0o777, True, True)
         partial = final.with_name(f".{final.name}.{uuid.uuid4().hex}.part")
         try:
             size = await self._write(partial, chunks, int(claims["max"]))
-            await asyncio.to_thread(_link_new, partial, final)
+            await self._disk(_link_new, partial, final)
         finally:
             await asyncio.to_thread(partial.unlink, missing_ok=True)
         return size
 
     async def _write(self, path: Path, chunks: AsyncIterator[bytes], limit: int) -> int:
         size = 0
-        with path.open("xb") as out:
+        with await self._disk(path.open, "xb") as out:
             async for chunk in chunks:
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(f"The file is larger than {limit} bytes.")
-                await asyncio.to_thread(out.write, chunk)
+                await self._disk(out.write, chunk)
         return size
 
     def blob(self, token: str) -> Blob:
         """What a download token sends (403 if invalid or expired, 404 once deleted)."""
         claims = self._signer.verify(token, "get")
+        self._check_root()
         path = self._path(claims["key"])
         if not path.is_file():
             raise NotFound("No such object.")
@@ -101,7 +129,7 @@ class LocalStorage(Storage):
     async def head(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
         try:
-            stat = await asyncio.to_thread(path.stat)
+            stat = await self._disk(path.stat)
         except FileNotFoundError:
             return None
         return ObjectInfo(size=stat.st_size)
@@ -111,9 +139,11 @@ class LocalStorage(Storage):
             with self._path(key).open("rb") as file:
                 return file.read(size)
 
-        return await asyncio.to_thread(read)
+        return await self._disk(read)
 
-    async def sha256(self, key: str) -> str:
+    async def sha256(self, key: str) -> str | None:
+        """Read in full: on the local disk the bytes came through the app anyway."""
+
         def digest() -> str:
             hasher = hashlib.sha256()
             with self._path(key).open("rb") as file:
@@ -121,10 +151,10 @@ class LocalStorage(Storage):
                     hasher.update(block)
             return hasher.hexdigest()
 
-        return await asyncio.to_thread(digest)
+        return await self._disk(digest)
 
     async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+        await self._disk(self._path(key).unlink, True)
 
 
 def _link_new(source: Path, target: Path) -> None:

@@ -9,7 +9,6 @@ a thin layer over aiobotocore that Plinth does not need.
 
 import asyncio
 import base64
-import hashlib
 import logging
 from contextlib import AsyncExitStack
 from typing import Any
@@ -50,6 +49,16 @@ def _config(settings: StorageSettings) -> AioConfig:
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
+
+
+def checksum_fields(sha256: str) -> dict[str, str]:
+    """The form fields that make S3 verify the upload against the declared SHA-256 (refusing
+    other bytes with BadDigest) and keep it, so `head` reports it and confirmation never reads
+    the object. The policy binds them: a client cannot drop or change them."""
+    return {
+        "x-amz-checksum-algorithm": "SHA256",
+        "x-amz-checksum-sha256": base64.b64encode(bytes.fromhex(sha256)).decode(),
+    }
 
 
 def _unavailable(exc: Exception) -> StorageUnavailable:
@@ -99,12 +108,13 @@ class S3Storage(Storage):
         return max(1, int((terms.expires_at - utcnow()).total_seconds()))
 
     async def upload_form(self, terms: UploadTerms, base_url: str) -> UploadForm:
+        fields = {"Content-Type": terms.content_type, **checksum_fields(terms.sha256)}
         post = await self._signer.generate_presigned_post(
             Bucket=self.bucket,
             Key=terms.key,
-            Fields={"Content-Type": terms.content_type},
+            Fields=fields,
             Conditions=[
-                {"Content-Type": terms.content_type},
+                *({name: value} for name, value in fields.items()),
                 ["content-length-range", 0, terms.max_size],
             ],
             ExpiresIn=self._expires_in(terms),
@@ -142,17 +152,6 @@ class S3Storage(Storage):
         if size <= 0:
             return b""
         return await self._read(key, Range=f"bytes=0-{size - 1}")
-
-    async def sha256(self, key: str) -> str:
-        hasher = hashlib.sha256()
-        try:
-            found = await self._client.get_object(Bucket=self.bucket, Key=key)
-            async with found["Body"] as body:
-                async for chunk in body.iter_chunks(256 * 1024):
-                    hasher.update(chunk)
-        except (ClientError, *NETWORK_ERRORS) as exc:
-            raise _unavailable(exc) from exc
-        return hasher.hexdigest()
 
     async def _read(self, key: str, **options: Any) -> bytes:
         try:
