@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from app.users.schemas import SuperuserCreate
 from app.users.service import AuthService
 from configs import get_settings
+from core.audit import acting_as
 from core.db import Database, engine_from_settings
 from core.errors import Conflict
 from core.migrations import upgrade_async
@@ -51,7 +52,8 @@ async def create_superuser(email: str, full_name: str) -> int:
     database = await _database()
     try:
         async with unit_of_work(database) as session:
-            user = await AuthService(session, None).create_superuser(data)
+            with acting_as("cli.create_superuser"):  # the audit log's actor
+                user = await AuthService(session, None).create_superuser(data)
     except Conflict as exc:
         print(exc.detail, file=sys.stderr)
         return 1

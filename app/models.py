@@ -7,6 +7,7 @@ from app.organizations.models import Invitation, Membership, Organization
 from app.sso.models import SsoTicket, UserIdentity
 from app.two_factor.models import RecoveryCode, SignInChallenge, TotpCredential
 from app.users.models import AuthSession, EmailToken, RefreshToken, User
+from core.audit import AuditEntry
 from core.files import StoredFile
 from core.platform.jobs.models import FailedJob
 from core.platform.realtime.models import RealtimeEvent, RealtimeStream
@@ -14,6 +15,7 @@ from core.platform.requestlog import RequestLog
 
 __all__ = [
     "ApiKey",
+    "AuditEntry",
     "AuthSession",
     "EmailToken",
     "FailedJob",

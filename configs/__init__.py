@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from configs.app import AppSettings, Environment
+from configs.audit import AuditSettings
 from configs.auth import PLACEHOLDER_SECRET, AuthSettings
 from configs.cache import CacheSettings
 from configs.console import AdminConsoleSettings
@@ -66,6 +67,7 @@ class Settings:
     realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
     sso: SsoSettings = field(default_factory=SsoSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
     admin_console: AdminConsoleSettings = field(default_factory=AdminConsoleSettings)
 
     @property
@@ -170,6 +172,7 @@ def load_settings() -> Settings:
         jobs=JobSettings.load(),
         email=EmailSettings.load(),
         realtime=RealtimeSettings.load(),
+        audit=AuditSettings.load(),
         sso=SsoSettings.load(),
         storage=StorageSettings.load(),
         admin_console=AdminConsoleSettings.load(),

@@ -7,8 +7,8 @@
 A fourth generic argument names the repository, so `self.repository` has its type:
 `BaseController[Thread, ThreadCreate, ThreadUpdate, ThreadRepository]`.
 
-Configure with class attributes (`owner`, `parent`, `tenant`, `filterset`, `pagination`); change
-behaviour in the small override points:
+Configure with class attributes (`owner`, `parent`, `tenant`, `audit`, `filterset`,
+`pagination`); change behaviour in the small override points:
 
 - `visible(stmt, action)` — which rows this caller may see at all (lists and single reads alike).
 - `check_object(obj, action)` — may this caller do `action` to this visible row?
@@ -34,6 +34,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.base import ExecutableOption
 from typing_extensions import TypeVar as DefaultTypeVar
 
+from core.audit import Audit, add_entry
 from core.columns import integer_bound
 from core.db import Entity
 from core.errors import InvalidInput, field_error
@@ -167,6 +168,9 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     tenant: ClassVar[Tenant | None] = None
     """Makes rows belong to an organization: members only, roles per action
     (`core.tenancy.Tenant`); `parent_id` is then the organization's id."""
+    audit: ClassVar[Audit | None] = None
+    """Records every create, update, delete and restore in the audit log, in the same
+    transaction (`core.audit.Audit`)."""
     filterset: ClassVar[type[FilterSet] | None] = None
     """The query filters lists accept (the CRUD router exposes them as query parameters)."""
     pagination: ClassVar[Pagination] = OffsetPagination()
@@ -399,6 +403,7 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
         elif parent_id is not None:
             raise TypeError(f"{type(self).__name__} declares no parent")
         obj = await self.as_read(await self.perform_create(data, **values))
+        self._audited(Action.CREATE, obj, self._snapshot(obj))
         await self.written(Action.CREATE, obj)
         return obj
 
@@ -407,7 +412,10 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
     ) -> ModelT:
         """Partially update a visible row the caller may update."""
         obj = await self.get(id_, action=Action.UPDATE, parent_id=parent_id, for_update=True)
+        before = self._snapshot(obj)
         obj = await self.perform_update(obj, data)
+        if self.audit is not None and before is not None:
+            self._audited(Action.UPDATE, obj, self.audit.changes(before, self.audit.snapshot(obj)))
         await self.written(Action.UPDATE, obj)
         return obj
 
@@ -415,6 +423,7 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
         """Delete (soft, where the model has it) a visible row the caller may delete."""
         obj = await self.get(id_, action=Action.DELETE, parent_id=parent_id, for_update=True)
         await self.perform_delete(obj)
+        self._audited(Action.DELETE, obj)
         await self.written(Action.DELETE, obj)
 
     async def restore(self, id_: uuid.UUID, *, parent_id: uuid.UUID | None = None) -> ModelT:
@@ -423,6 +432,7 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
             id_, action=Action.RESTORE, parent_id=parent_id, for_update=True, include_deleted=True
         )
         obj = await self.repository.restore(obj)
+        self._audited(Action.RESTORE, obj)
         await self.written(Action.RESTORE, obj)
         return obj
 
@@ -495,6 +505,25 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
             await self._parent_row(parent_id)
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _snapshot(self, obj: ModelT) -> dict[str, Any] | None:
+        return None if self.audit is None else self.audit.snapshot(obj)
+
+    def _audited(self, action: Action, obj: ModelT, changes: dict[str, Any] | None = None) -> None:
+        """Add the audit entry of a write, when the controller is audited (`audit`)."""
+        audit = self.audit
+        if audit is None:
+            return
+        field = audit.organization or (self.tenant.field if self.tenant is not None else None)
+        add_entry(
+            self.session,
+            self.principal,
+            action.value,
+            entity=audit.entity or self.model.__tablename__,
+            entity_id=getattr(obj, "id", None),
+            organization_id=getattr(obj, field) if field is not None else None,
+            changes=changes,
+        )
 
     def _column(self, name: str) -> InstrumentedAttribute[Any]:
         column: InstrumentedAttribute[Any] = getattr(self.model, name)

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from core.audit import AuditFilters, AuditRead, AuditRepository
 from core.deps import SessionDep
 from core.openapi import operation_ids
 from core.pagination import CursorPage, CursorParams, cursor_binding, cursor_params
@@ -31,3 +32,16 @@ async def list_request_logs(
     stmt = filters.apply(logs.select())
     binding = cursor_binding("admin.request_logs", filters=filters)
     return await logs.page_keyset(stmt, limit=page.limit, cursor=page.cursor, binding=binding)
+
+
+@router.get("/audit", response_model=CursorPage[AuditRead])
+@read_only
+async def list_audit_entries(
+    session: SessionDep,
+    filters: Annotated[AuditFilters, Query()],
+    page: Annotated[CursorParams, Depends(cursor_params)],
+) -> Any:
+    """The audit log of every organization and account, newest first: who created, changed,
+    deleted or restored what, and the membership, invitation, API-key, scope and password
+    events. Read-only: entries cannot be edited or deleted."""
+    return await AuditRepository(session).page(filters, page)

@@ -8,7 +8,7 @@ delete the organization and hand out the owner role).
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.organizations.controller import (
     InvitationController,
@@ -25,10 +25,13 @@ from app.organizations.schemas import (
     OwnershipTransfer,
 )
 from app.organizations.service import InvitationService
+from core.audit import AuditFilters, AuditRead
 from core.controller import Action
 from core.crud import CrudRouter
 from core.deps import provide
 from core.openapi import operation_ids, problem_responses
+from core.pagination import CursorPage, CursorParams, cursor_params
+from core.routing import read_only
 
 TAGS: list[Any] = ["organizations"]
 router = CrudRouter(
@@ -61,6 +64,7 @@ accept_router = APIRouter(
 )
 """Included with the authenticated gate: the invitee accepts."""
 
+Organizations = Annotated[OrganizationController, Depends(provide(OrganizationController))]
 Members = Annotated[MembershipController, Depends(provide(MembershipController))]
 Invitations = Annotated[InvitationController, Depends(provide(InvitationController))]
 Accepting = Annotated[InvitationService, Depends(provide(InvitationService))]
@@ -124,6 +128,24 @@ async def resend(
     )
     await INVITATION_SENDS.hit(request, invitation.email, response)
     return await invitations.resend(invitation)
+
+
+@router.get(
+    "/{organization_id}/audit",
+    response_model=CursorPage[AuditRead],
+    responses=problem_responses(403, 404),
+)
+@read_only
+async def audit_log(
+    organization_id: uuid.UUID,
+    filters: Annotated[AuditFilters, Query()],
+    page: Annotated[CursorParams, Depends(cursor_params)],
+    organizations: Organizations,
+) -> Any:
+    """Admins: the organization's audit log, newest first — changes to the organization, its
+    members, invitations and organization-scoped entities, with who made them. Filter by actor,
+    entity, action and time; pass `next_cursor` back as `cursor` for older entries."""
+    return await organizations.audit_log(organization_id, filters, page)
 
 
 @accept_router.post(

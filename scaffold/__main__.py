@@ -103,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
         help="rows belong to a row of this registered model (e.g. Project): routes under "
         "/<parents>/{<parent>_id}/<plural>",
     )
+    parser.add_argument(
+        "--tenant",
+        action="store_true",
+        help="rows belong to an organization (members read, admins write): routes under "
+        "/organizations/{organization_id}/<plural>",
+    )
     parser.add_argument("--no-migration", action="store_true", help="skip the Alembic revision")
     return parser
 
@@ -111,7 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        entity = make_entity(args.name, args.fields, args.owner, PROJECT_ROOT, args.parent)
+        entity = make_entity(
+            args.name, args.fields, args.owner, PROJECT_ROOT, args.parent, tenant=args.tenant
+        )
     except ScaffoldError as exc:
         parser.exit(EXIT_BAD_INPUT, f"{parser.prog}: error: {exc}\n")
     try:

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TENANT_FIELD = "organization_id"
 STR_LENGTH = 200
 DECIMAL_DIGITS, DECIMAL_PLACES = 12, 2
 
@@ -137,12 +138,21 @@ class Entity:
     fields: tuple[FieldSpec, ...]
     owner: bool
     parent: ParentSpec | None = None
+    tenant: bool = False  # rows belong to an organization (core/tenancy.py)
+
+    @property
+    def keys(self) -> bool:
+        """Whether the model has a foreign key (an owner, a parent or an organization)."""
+        return self.owner or self.tenant or self.parent is not None
 
     @property
     def url(self) -> str:
         """The collection's path under /api/v1; a child's sits under its parent:
-        `/projects/{project_id}/tasks`."""
+        `/projects/{project_id}/tasks`; an organization's under it:
+        `/organizations/{organization_id}/documents`."""
         own = "/" + self.plural.replace("_", "-")
+        if self.tenant:
+            return f"/organizations/{{{TENANT_FIELD}}}{own}"
         if self.parent is None:
             return own
         return f"{self.parent.url}/{{{self.parent.field}}}{own}"
@@ -345,10 +355,17 @@ def _existing_classes(root: Path) -> set[str]:
 
 
 def make_entity(
-    name: str, fields_text: str, owner: bool, root: Path, parent: str | None = None
+    name: str,
+    fields_text: str,
+    owner: bool,
+    root: Path,
+    parent: str | None = None,
+    *,
+    tenant: bool = False,
 ) -> Entity:
     """Validate the command line against the project; raise `ScaffoldError` on any problem.
-    `parent` names a registered model whose rows the new entity's rows belong to."""
+    `parent` names a registered model whose rows the new entity's rows belong to; `tenant`
+    makes the rows belong to an organization instead."""
     if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", name):
         raise ScaffoldError(f"entity name {name!r} must be CamelCase, e.g. Todo or TodoItem")
     snake = snake_case(name)
@@ -366,6 +383,8 @@ def make_entity(
     if snake in {"core", "app", "routers", "configs", "tests", "alembic", "models", "scaffold"}:
         raise ScaffoldError(f"entity name {name!r} clashes with a project package")
     fields = parse_fields(fields_text, name)
+    if tenant:
+        return _tenant_entity(name, snake, plural, fields, owner, parent)
     if parent is None:
         return Entity(name, snake, plural, fields, owner)
     if parent == name:
@@ -377,3 +396,23 @@ def make_entity(
     if clash:
         raise ScaffoldError(f"field name {clash!r} is taken by the parent's foreign key")
     return Entity(name, snake, plural, fields, owner, spec)
+
+
+def _tenant_entity(
+    name: str,
+    snake: str,
+    plural: str,
+    fields: tuple[FieldSpec, ...],
+    owner: bool,
+    parent: str | None,
+) -> Entity:
+    if parent is not None:
+        raise ScaffoldError(
+            "--tenant and --parent: a child is scoped through its parent; scaffold the parent "
+            "with --tenant and the child with --parent"
+        )
+    if owner:
+        raise ScaffoldError("--tenant and --owner: choose one (an organization's rows are shared)")
+    if any(field.name == TENANT_FIELD for field in fields):
+        raise ScaffoldError(f"field name {TENANT_FIELD!r} is taken by the organization's key")
+    return Entity(name, snake, plural, fields, owner, tenant=True)

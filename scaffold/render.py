@@ -3,7 +3,7 @@
 from pathlib import Path
 from string import Template
 
-from scaffold.entity import KINDS, Entity, FieldSpec, pluralise, snake_case
+from scaffold.entity import KINDS, TENANT_FIELD, Entity, FieldSpec, pluralise, snake_case
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -23,8 +23,7 @@ def _names(**wanted: bool) -> list[str]:
 
 def _stdlib(entity: Entity, *, enums: bool = False) -> list[str]:
     kinds = {field.kind for field in entity.fields}
-    keys = entity.owner or entity.parent is not None
-    lines = ["import uuid"] if "uuid" in kinds or keys else []
+    lines = ["import uuid"] if "uuid" in kinds or entity.keys else []
     moments = _names(date="date" in kinds, datetime="datetime" in kinds)
     if moments:
         lines.append(f"from datetime import {', '.join(moments)}")
@@ -72,9 +71,11 @@ def _enum_class(field: FieldSpec) -> str:
 
 def render_models(entity: Entity) -> str:
     kinds = {field.kind for field in entity.fields}
-    keys = entity.owner or entity.parent is not None
     sql = _names(
-        ForeignKey=keys, String="str" in kinds, Text="text" in kinds, Numeric="decimal" in kinds
+        ForeignKey=entity.keys,
+        String="str" in kinds,
+        Text="text" in kinds,
+        Numeric="decimal" in kinds,
     )
     third = [f"from sqlalchemy import {', '.join(sql)}"] if sql else []
     third.append("from sqlalchemy.orm import Mapped, mapped_column")
@@ -85,11 +86,15 @@ def render_models(entity: Entity) -> str:
         columns.append(_foreign_key(entity.parent.field, entity.parent.table))
     if entity.owner:
         columns.append(_foreign_key("owner_id", "users"))
+    if entity.tenant:
+        columns.append(_foreign_key(TENANT_FIELD, "organizations"))
     docs = []
     if entity.parent is not None:
         docs.append(f" Each row belongs to a {entity.parent.cls} and goes with it.")
     if entity.owner:
         docs.append(" Each row belongs to the user who created it.")
+    if entity.tenant:
+        docs.append(" Each row belongs to an organization and goes with it.")
     return fill(
         "models.py",
         cls=entity.cls,
@@ -188,6 +193,8 @@ def render_schemas(entity: Entity) -> str:
         read.append(f"    {entity.parent.field}: uuid.UUID")
     if entity.owner:
         read.append("    owner_id: uuid.UUID")
+    if entity.tenant:
+        read.append(f"    {TENANT_FIELD}: uuid.UUID")
     return fill(
         "schemas.py",
         cls=entity.cls,
@@ -223,6 +230,16 @@ def render_controller(entity: Entity) -> str:
             '    owner = Owner("owner_id")  # set to the caller on create; others\' rows answer'
             " 404\n"
         )
+    if entity.tenant:
+        lines.append(
+            "    # Members of the path's organization read, its admins write; non-members get"
+            " 404,\n    # members whose role is too low 403 (docs/guides/organizations.md).\n"
+            '    tenant = in_organization(Roles(read="member", write="admin"))\n'
+        )
+        imports += [
+            "from app.organizations.tenancy import in_organization",
+            "from core.tenancy import Roles",
+        ]
     names = _names(BaseController=True, Owner=entity.owner, Parent=entity.parent is not None)
     return fill(
         "controller.py",
@@ -246,6 +263,11 @@ def render_router(entity: Entity) -> str:
         )
     if entity.owner:
         docs.append("Rows belong to their creator; nobody else sees them.")
+    if entity.tenant:
+        docs.append(
+            "Each organization's own rows: its members read them and its admins write them; "
+            "others get 404, members whose role is too low 403."
+        )
     routes = f"/api/v1{entity.url}: list, create, read, update, delete and restore {entity.plural}."
     doc = _wrap(routes, 0, 93) + ("\n\n" + _wrap(" ".join(docs), 0) + "\n" if docs else "")
     return fill("router.py", cls=entity.cls, plural=entity.plural, url=entity.url, doc=doc)
@@ -313,6 +335,16 @@ def _optional_checks(entity: Entity) -> dict[str, str]:
 def _test_imports(entity: Entity) -> str:
     lines = ["from tests.helpers import bearer, create_user"]
     parent = entity.parent
+    if entity.tenant:
+        lines = [
+            "from app.organizations.controller import OrganizationController",
+            "from app.organizations.models import Membership, OrganizationRole",
+            "from app.organizations.schemas import OrganizationCreate",
+            "from app.users.models import User",
+            "from core.security import Principal, expand_scopes",
+            "from core.service import unit_of_work",
+            *lines,
+        ]
     if parent is not None:
         lines = [
             f"from {parent.controller_module} import {parent.controller}",
@@ -327,6 +359,8 @@ def _test_imports(entity: Entity) -> str:
 
 def _caller(entity: Entity) -> str:
     parent = entity.parent
+    if entity.tenant:
+        return fill("caller_tenant.py", plural=entity.plural.replace("_", " "))
     if parent is None:
         return fill("caller_flat.py")
     noun = snake_case(parent.cls)
@@ -345,7 +379,9 @@ def _caller(entity: Entity) -> str:
 def _visibility(entity: Entity) -> str:
     """Who sees the rows: their owner, everyone, or — for a child — whoever sees the parent."""
     parent = entity.parent
-    if parent is None:
+    if entity.tenant:
+        tests = fill("test_tenant.py")
+    elif parent is None:
         tests = fill("test_visibility_owner.py" if entity.owner else "test_visibility_shared.py")
     else:
         noun = snake_case(parent.cls)
@@ -371,6 +407,8 @@ def render_tests(entity: Entity) -> str:
     hidden, parent = ["deleted_at", "owner_id", "nope"], entity.parent
     if parent is not None:
         hidden.insert(-1, parent.field)
+    if entity.tenant:
+        hidden.insert(-1, TENANT_FIELD)
     return fill(
         "test_api.py",
         doc=_wrap(
@@ -382,7 +420,7 @@ def render_tests(entity: Entity) -> str:
         url=entity.url,
         plural=entity.plural,
         imports=_test_imports(entity),
-        any_url="URL" if parent is None else f"URL.format({parent.field}=uuid.uuid4())",
+        any_url=_any_url(entity),
         caller=_caller(entity),
         kinds=repr({field.name: field.kind for field in entity.fields}),
         first=repr({field.name: field.info.samples[0] for field in entity.fields}),
@@ -395,6 +433,15 @@ def render_tests(entity: Entity) -> str:
         **_optional_checks(entity),
         **_extra_tests(entity),
     )
+
+
+def _any_url(entity: Entity) -> str:
+    """The collection under a made-up parent or organization (for the 401 checks)."""
+    if entity.tenant:
+        return f"URL.format({TENANT_FIELD}=uuid.uuid4())"
+    if entity.parent is not None:
+        return f"URL.format({entity.parent.field}=uuid.uuid4())"
+    return "URL"
 
 
 def planned_files(root: Path, entity: Entity) -> dict[Path, str]:

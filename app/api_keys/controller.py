@@ -16,6 +16,7 @@ from app.api_keys.schemas import (
 from app.users.controller import SUPERUSERS_ONLY
 from app.users.repository import UserRepository
 from configs import get_settings
+from core.audit import Audit
 from core.controller import Action, BaseController, Owner
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, InvalidInput, field_error
@@ -27,6 +28,7 @@ class ApiKeyController(BaseController[ApiKey, ApiKeyCreate, ApiKeyUpdate, ApiKey
     """The caller's own keys: create (secret shown once), list, read, revoke."""
 
     owner: ClassVar[Owner | None] = Owner("user_id")
+    audit = Audit(entity="api_key")
     filterset = ApiKeyFilters
     pagination = OffsetPagination(sort={"created_at": ApiKey.created_at, "name": ApiKey.name})
 

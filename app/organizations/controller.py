@@ -27,14 +27,19 @@ from app.organizations.schemas import (
 )
 from app.organizations.tenancy import MEMBERS, in_organization
 from configs import get_settings
+from core import audit
+from core.audit import Audit, AuditEntry, AuditFilters, AuditRepository
 from core.controller import Action, BaseController
 from core.db import new_id, utcnow
 from core.errors import Conflict, Forbidden, NotFound
-from core.pagination import OffsetPagination
+from core.pagination import CursorParams, OffsetPagination
 from core.platform.jobs import enqueue_after_commit
+from core.repository import CursorResult
 from core.tenancy import Roles
 
 ORGANIZATION_ROLES = Roles(update=OrganizationRole.ADMIN, delete=OrganizationRole.OWNER)
+AUDIT_READERS = in_organization(Roles(read=OrganizationRole.ADMIN))
+"""Who reads an organization's audit log: its admins and owners."""
 LAST_OWNER = "The last owner cannot leave or be demoted: transfer ownership first."
 OWNERS_ONLY = "Only an owner can do this."
 
@@ -45,6 +50,7 @@ class OrganizationController(
     """The caller's organizations: create (the caller owns it), list, read, rename (admins),
     delete (owners; soft, with every membership)."""
 
+    audit = Audit(entity="organization", organization="id")
     pagination = OffsetPagination(
         sort={"name": Organization.name, "created_at": Organization.created_at}
     )
@@ -67,6 +73,7 @@ class OrganizationController(
             organization_id=organization.id, user_id=self.me.id, role=OrganizationRole.OWNER
         )
         await self.controller(MembershipController).repository.add(owner)
+        self.controller(MembershipController).joined(owner)
         return organization
 
     async def perform_delete(self, obj: Organization) -> None:
@@ -77,6 +84,16 @@ class OrganizationController(
         await members.soft_delete_where(everyone)
         for user_id in user_ids:  # every membership ends: its hooks run for each
             await MEMBERS.removed(self, obj.id, user_id)
+
+    async def audit_log(
+        self, organization_id: uuid.UUID, filters: AuditFilters, page: CursorParams
+    ) -> CursorResult[AuditEntry]:
+        """A page of the organization's audit log, for its admins (404 non-member, 403
+        member)."""
+        await AUDIT_READERS.check(self.session, organization_id, self.me.id, Action.READ)
+        return await AuditRepository(self.session).page(
+            filters, page, organization_id=organization_id
+        )
 
     async def annotate(self, rows: Sequence[Organization]) -> None:
         members = self.controller(MembershipController).repository
@@ -93,6 +110,7 @@ class MembershipController(
     runs `MEMBERS.on_removed` hooks (other domains letting go, e.g. the messenger's threads)."""
 
     tenant = in_organization(Roles(write=OrganizationRole.ADMIN))
+    audit = Audit(entity="membership")
     pagination = OffsetPagination(
         sort={"created_at": Membership.created_at, "role": Membership.role}
     )
@@ -119,6 +137,13 @@ class MembershipController(
             await self._keep_an_owner(organization_id)
         await self.repository.soft_delete(mine)
         await MEMBERS.removed(self, organization_id, self.me.id)
+        self._event("leave", mine)
+
+    def joined(self, membership: Membership) -> None:
+        """Record a membership that began outside `create` (a new organization's owner, an
+        accepted invitation)."""
+        changes = {"user_id": membership.user_id, "role": membership.role}
+        self._event("create", membership, changes)
 
     async def transfer(self, organization_id: uuid.UUID, user_id: uuid.UUID) -> Membership:
         """Make member `user_id` an owner and the calling owner an admin."""
@@ -128,9 +153,21 @@ class MembershipController(
         target = await self.repository.one(self.repository.of(organization_id, user_id))
         if target.id == mine.id:
             raise Conflict("You already own this organization.")
+        self._event("transfer", target, _role_change(target.role, OrganizationRole.OWNER))
+        self._event("transfer", mine, _role_change(mine.role, OrganizationRole.ADMIN))
         await self.repository.update(target, {"role": OrganizationRole.OWNER})
         await self.repository.update(mine, {"role": OrganizationRole.ADMIN})
         return await self.as_read(target)
+
+    def _event(self, action: str, membership: Membership, changes: Any = None) -> None:
+        audit.record(
+            self,
+            action,
+            entity="membership",
+            entity_id=membership.id,
+            organization_id=membership.organization_id,
+            changes=changes,
+        )
 
     async def _mine(self, organization_id: uuid.UUID) -> Membership:
         """The caller's membership, the organization locked (role changes are serialised)."""
@@ -163,6 +200,7 @@ class InvitationController(
     by owners), list, read, resend, revoke."""
 
     tenant = in_organization(Roles(read=OrganizationRole.ADMIN, write=OrganizationRole.ADMIN))
+    audit = Audit(entity="invitation")
     pagination = OffsetPagination(sort={"created_at": Invitation.created_at})
 
     async def perform_create(self, data: InvitationCreate, **values: Any) -> Invitation:
@@ -208,5 +246,17 @@ class InvitationController(
             "expires_at": utcnow() + INVITATION_LIFETIME,
         }
         invitation = await self.repository.update(invitation, values)
+        audit.record(
+            self,
+            "resend",
+            entity="invitation",
+            entity_id=invitation.id,
+            organization_id=invitation.organization_id,
+            changes={"sends": sends},
+        )
         enqueue_after_commit(self, send_invitation, invitation_id=str(invitation.id), sends=sends)
         return invitation
+
+
+def _role_change(before: OrganizationRole, after: OrganizationRole) -> dict[str, Any]:
+    return {"role": {"before": before, "after": after}}

@@ -6,6 +6,7 @@ from app.organizations.models import Invitation, Membership, Organization
 from app.organizations.repository import InvitationRepository
 from app.users.controller import UserController
 from app.users.tokens import secret_hash
+from core import audit
 from core.db import utcnow
 from core.errors import BadRequest, Conflict, Forbidden
 from core.service import ControllerService
@@ -40,6 +41,14 @@ class InvitationService(ControllerService):
         role = invitation.role
         joined = Membership(organization_id=invitation.organization_id, user_id=me.id, role=role)
         await members.add(joined)
+        audit.record(
+            self,
+            "accept",
+            entity="invitation",
+            entity_id=invitation.id,
+            organization_id=invitation.organization_id,
+        )
+        self.controller(MembershipController).joined(joined)
         return await self.controller(OrganizationController).get(invitation.organization_id)
 
     async def _open(self, token: str) -> Invitation:

@@ -8,6 +8,8 @@ from app.users.models import User
 from app.users.repository import AuthSessionRepository, UserRepository
 from app.users.schemas import ScopesUpdate, UserAdminUpdate, UserFilters, UserRegister
 from app.users.tokens import password_hasher
+from core import audit
+from core.audit import Audit
 from core.controller import Action, BaseController
 from core.errors import Conflict, Forbidden, Unauthorized
 from core.pagination import OffsetPagination
@@ -19,6 +21,7 @@ SUPERUSERS_ONLY = "Only a superuser may change a superuser."
 class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRepository]):
     """Users as admins see them: every user, filtered and sorted; writes revoke tokens."""
 
+    audit = Audit(entity="user")
     filterset = UserFilters
     pagination = OffsetPagination(
         sort={"created_at": User.created_at, "email": User.email, "full_name": User.full_name}
@@ -62,6 +65,8 @@ class UserController(BaseController[User, UserRegister, UserAdminUpdate, UserRep
         new_scopes = sorted({scope.value for scope in data.scopes})
         if expand_scopes(user.scopes) - expand_scopes(new_scopes):
             await self.revoke_all_sessions(user)
+        changes = {"scopes": {"before": list(user.scopes), "after": new_scopes}}
+        audit.record(self, "scopes", entity="user", entity_id=user.id, changes=changes)
         return await self.repository.update(user, {"scopes": new_scopes})
 
     async def caller_account(self) -> User:

@@ -40,6 +40,7 @@ from app.users.schemas import (
 )
 from app.users.tokens import password_hasher, refresh_token_hash, secret_hash, token_service
 from configs import get_settings
+from core import audit
 from core.db import new_id, utcnow
 from core.errors import BadRequest, Conflict, Forbidden, InvalidInput, Unauthorized, field_error
 from core.platform.jobs import enqueue_after_commit
@@ -274,13 +275,16 @@ class AuthService(ControllerService):
             await self.users.repository.update(me, {"full_name": data.full_name})
         if hashed is not None:
             await self.users.repository.update(me, {"hashed_password": hashed})
+            audit.record(self, "password_change", entity="user", entity_id=me.id)
             await self.users.revoke_all_sessions(me)
             tokens = await self._open_session(me, self.me.scopes)
         return me, tokens
 
     async def delete_me(self) -> None:
         """Soft-delete one's own account and end its sessions."""
-        await self.users.perform_delete(await self.users.caller_account())
+        me = await self.users.caller_account()
+        await self.users.perform_delete(me)
+        audit.record(self, "delete", entity="user", entity_id=me.id)
 
 
 class AccountService(ControllerService):
@@ -340,6 +344,7 @@ class AccountService(ControllerService):
         await self.users.repository.update(
             user, {"hashed_password": hashed, "email_verified": True}
         )
+        audit.record(self, "password_reset", entity="user", entity_id=user.id, user_id=user.id)
         await self.users.revoke_all_sessions(user)
         await self.tokens.supersede(user.id, [Purpose.RESET], utcnow())
 

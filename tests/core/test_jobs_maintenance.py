@@ -92,6 +92,7 @@ def test_the_app_schedules_its_maintenance() -> None:
         "users.purge_tokens": "17 * * * *",
         "users.purge_email_tokens": "17 * * * *",
         "platform.purge_realtime_events": "47 * * * *",
+        "platform.purge_audit": "23 3 * * *",
         "platform.sweep_files": "13,43 * * * *",
     }
     assert {name.split(".")[0] for name in active} <= {"platform", "users", *optional_domains()}

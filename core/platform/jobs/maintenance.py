@@ -1,6 +1,6 @@
 """The platform's own scheduled jobs: request-log retention, the kept stream events' retention,
-hard deletion of soft-deleted rows past a per-table retention and the files' sweep. Include
-them in the project's registry:
+the audit log's retention, hard deletion of soft-deleted rows past a per-table retention and the
+files' sweep. Include them in the project's registry:
 
     registry = JobRegistry().include(maintenance)
 """
@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from core import audit
 from core.db import Base, CommonBase, utcnow
 from core.files.housekeeping import sweep_files
 from core.platform.jobs.registry import JobContext, JobRegistry
@@ -49,6 +50,22 @@ async def purge_realtime_events(ctx: JobContext) -> None:
     async with unit_of_work(ctx.database) as session:
         deleted = await purge_events(session, utcnow() - timedelta(days=days))
     logger.info("deleted %d stream events older than %d days", deleted, days)
+
+
+@maintenance.job("platform.purge_audit")
+async def purge_audit(ctx: JobContext) -> None:
+    """Delete audit entries older than AUDIT_RETENTION_DAYS (0 keeps them all), and record the
+    purge itself in the log."""
+    days = ctx.settings.audit.retention_days
+    if days <= 0:
+        return
+    cutoff = utcnow() - timedelta(days=days)
+    async with unit_of_work(ctx.database) as session:
+        deleted = await audit.purge_before(session, cutoff)
+        if deleted:
+            changes = {"deleted": deleted, "before": cutoff}
+            audit.add_entry(session, None, "purge", entity="audit_entries", changes=changes)
+    logger.info("deleted %d audit entries older than %d days", deleted, days)
 
 
 def soft_deleting_models() -> dict[str, type[CommonBase]]:
@@ -100,6 +117,7 @@ async def sweep_stored_files(ctx: JobContext) -> None:
 
 maintenance.schedule(purge_request_logs, cron=lambda s: s.jobs.purge_request_logs_cron)
 maintenance.schedule(purge_realtime_events, cron=lambda s: s.realtime.purge_events_cron)
+maintenance.schedule(purge_audit, cron=lambda s: s.audit.purge_cron)
 maintenance.schedule(
     purge_deleted,
     cron=lambda s: s.jobs.purge_deleted_cron if s.jobs.purge_deleted_after_days else "",

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from configs.jobs import JobSettings
+from core.audit import acting_as
 from core.platform.jobs.metrics import JOB_DURATION, JOB_FAILURES, JOB_RUNS
 from core.platform.jobs.models import MAX_ERROR_LENGTH, FailedJob
 from core.platform.jobs.registry import Job, JobContext
@@ -66,7 +67,8 @@ async def _attempt(job: Job, ctx: JobContext, kwargs: dict[str, Any], seconds: f
     outcome = "error"
     try:
         async with asyncio.timeout(seconds):
-            await job(ctx, **kwargs)
+            with acting_as(job.name):  # audited changes without a caller: `system:<job>`
+                await job(ctx, **kwargs)
         outcome = "ok"
     except TimeoutError:
         outcome = "timeout"
