@@ -322,3 +322,21 @@ async def test_request_logs_filter_and_page_by_keyset(
     assert second.text.count("/api/v1/route-") == 10
     bad = await console.get(f"{CONSOLE}/request-logs", params={"status": "42"})
     assert bad.status_code == 200 and "status" in bad.text and "alert-danger" in bad.text
+
+
+async def test_the_audit_log_lists_console_writes_filtered_and_escaped(
+    console: httpx.AsyncClient, database: Any
+) -> None:
+    admin = await create_user(database, "admin@example.com", scopes=["admin"])
+    bob = await create_user(database, "bob@example.com")
+    await sign_in(console, "admin@example.com")
+    assert (await write(console, "user", "deactivate", bob.id)).status_code == 303
+    page = await console.get(f"{CONSOLE}/audit-log", params={"entity_id": str(bob.id)})
+    assert page.status_code == 200
+    table = page.text[page.text.index('id="audit-log"') :]
+    assert f"user:{admin.id}" in table and ">update<" in table and "is_active" in table
+    assert table.count("<tr>") == 2  # the header and the one entry of bob
+    other = await console.get(f"{CONSOLE}/audit-log", params={"action": "<b>restore</b>"})
+    assert "No entries match." in other.text and "<b>restore</b>" not in other.text
+    bad = await console.get(f"{CONSOLE}/audit-log", params={"since": "yesterday"})
+    assert bad.status_code == 200 and "since" in bad.text and "alert-danger" in bad.text

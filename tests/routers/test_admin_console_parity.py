@@ -1,6 +1,7 @@
 """A console write and the same action through the API leave the same traces: deactivating a
 user (token version bumped, every session ended, tokens and keys refused) and revoking an API
-key (revoked, the key refused, the owner's session untouched)."""
+key (revoked, the key refused, the owner's session untouched), each with the same audit entry
+(same actor, action and changes)."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.api_keys.models import ApiKey
 from app.users.models import AuthSession, User
+from core.audit import AuditEntry
 from tests.app.users.support import API, auth, refresh, tokens
 from tests.conftest import client_for
 from tests.helpers import create_user
@@ -49,12 +51,19 @@ async def traces(client: httpx.AsyncClient, database: Any, who: dict[str, Any]) 
         )
         key = await session.get(ApiKey, uuid.UUID(who["key"]["id"]))
         assert key is not None
+        entries = await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity_id.in_([user.id, key.id]), AuditEntry.action != "create")
+            .order_by(AuditEntry.created_at)
+        )
+        audit = [(e.actor, e.entity_type, e.action, e.changes) for e in entries]
     access = who["pair"]["access_token"]
     return {
         "is_active": row.is_active,
         "token_version": row.token_version,
         "open_sessions": open_sessions,
         "key_revoked": key.revoked_at is not None,
+        "audit": audit,
         "access_token": (await client.get(f"{API}/users/me", headers=auth(access))).status_code,
         "api_key": (
             await client.get(f"{API}/users/me", headers=auth(who["key"]["key"]))
@@ -84,8 +93,10 @@ async def test_deactivating_in_the_console_is_deactivating_through_the_api(
     assert expected["is_active"] is False and expected["token_version"] == 1
     assert expected["open_sessions"] == 0 and expected["access_token"] == 401
     assert expected["api_key"] == 401 and expected["refresh"] == 401
+    admin = f"user:{(await client.get(f'{API}/users/me', headers=auth(admin_token))).json()['id']}"
+    deactivated = {"is_active": {"before": True, "after": False}}
+    assert expected["audit"] == [(admin, "user", "update", deactivated)]
     assert await traces(client, database, by_console) == expected
-    # AUDIT LOG: at merge, compare the audit entries both writes left (core/audit) here too.
 
 
 async def test_revoking_a_key_in_the_console_is_revoking_it_through_the_api(
@@ -105,4 +116,5 @@ async def test_revoking_a_key_in_the_console_is_revoking_it_through_the_api(
     expected = await traces(client, database, by_api)
     assert expected["key_revoked"] is True and expected["api_key"] == 401
     assert expected["access_token"] == 200 and expected["is_active"] is True
+    assert [(kind, action) for _, kind, action, _ in expected["audit"]] == [("api_key", "delete")]
     assert await traces(client, database, by_console) == expected
