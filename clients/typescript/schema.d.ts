@@ -827,6 +827,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations/{organization_id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Log
+         * @description Admins: the organization's audit log, newest first — changes to the organization, its
+         *     members, invitations and organization-scoped entities, with who made them. Filter by actor,
+         *     entity, action and time; pass `next_cursor` back as `cursor` for older entries.
+         */
+        get: operations["organizations_audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations": {
         parameters: {
             query?: never;
@@ -1099,6 +1121,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit Entries
+         * @description The audit log of every organization and account, newest first: who created, changed,
+         *     deleted or restored what, and the membership, invitation, API-key, scope and password
+         *     events. Read-only: entries cannot be edited or deleted.
+         */
+        get: operations["admin_list_audit_entries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/jobs": {
         parameters: {
             query?: never;
@@ -1341,6 +1385,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/messages/{message_id}/attachments/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Attachment
+         * @description A short-lived URL of one of the message's files (members of its thread only: 404 for
+         *     anyone else, and once the message is deleted); then a plain GET of `url`.
+         */
+        get: operations["messages_download_attachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/messages/{message_id}": {
         parameters: {
             query?: never;
@@ -1524,6 +1589,40 @@ export interface components {
             /** Last Used At */
             last_used_at: string | null;
         };
+        /**
+         * AuditRead
+         * @description One audit entry as the API shows it.
+         */
+        AuditRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Actor */
+            actor: string;
+            /** User Id */
+            user_id: string | null;
+            /** Organization Id */
+            organization_id: string | null;
+            /** Entity Type */
+            entity_type: string;
+            /** Entity Id */
+            entity_id: string | null;
+            /** Action */
+            action: string;
+            /** Changes */
+            changes: {
+                [key: string]: unknown;
+            };
+            /** Request Id */
+            request_id: string | null;
+        };
         /** Body_auth_login */
         Body_auth_login: {
             /** Grant Type */
@@ -1559,6 +1658,15 @@ export interface components {
              * @example 123456
              */
             code: string;
+        };
+        /** CursorPage[AuditRead] */
+        CursorPage_AuditRead_: {
+            /** Items */
+            items: components["schemas"]["AuditRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Has More */
+            has_more: boolean;
         };
         /** CursorPage[FailedJobRead] */
         CursorPage_FailedJobRead_: {
@@ -1779,6 +1887,24 @@ export interface components {
          * @enum {string}
          */
         FileStatus: "pending" | "ready";
+        /**
+         * FileSummary
+         * @description A file as a row that holds it shows it (e.g. a message's attachments): metadata only,
+         *     never a URL; a download is a request of its own, by whoever may see the row.
+         */
+        FileSummary: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Content Type */
+            content_type: string;
+        };
         /**
          * IdentityRead
          * @description A linked identity as its owner sees it.
@@ -2015,6 +2141,11 @@ export interface components {
         MessageCreate: {
             /** Body */
             body: string;
+            /**
+             * Attachment Ids
+             * @description Files to attach, in order: your own uploads, confirmed and attached nowhere else (at most STORAGE_MAX_FILES_PER_ROW).
+             */
+            attachment_ids?: string[];
         };
         /**
          * MessageRead
@@ -2064,6 +2195,11 @@ export interface components {
             body: string;
             /** Edited At */
             edited_at: string | null;
+            /**
+             * Attachments
+             * @description Its files' metadata; members download one with `GET /messages/{message_id}/attachments/{file_id}`.
+             */
+            attachments?: components["schemas"]["FileSummary"][];
         };
         /** MessageUpdate */
         MessageUpdate: {
@@ -2479,6 +2615,11 @@ export interface components {
              * @description Other users to include; the creator is always a participant.
              */
             participant_ids?: string[];
+            /**
+             * Organization Id
+             * @description An organization of yours the thread belongs to: then only its members can take part, and leaving it (or being removed) removes them from the thread. Omitted: a personal thread.
+             */
+            organization_id?: string | null;
         };
         /**
          * ThreadRead
@@ -2528,6 +2669,8 @@ export interface components {
             updated_at: string;
             /** Title */
             title: string;
+            /** Organization Id */
+            organization_id?: string | null;
             /**
              * Created By
              * Format: uuid
@@ -10820,6 +10963,214 @@ export interface operations {
             };
         };
     };
+    organizations_audit_log: {
+        parameters: {
+            query?: {
+                /** @description `user:<id>`, `api_key:<id>`, `system:<job>` */
+                actor?: string | null;
+                /** @description The person acting */
+                user_id?: string | null;
+                /** @description Equal to this value. */
+                entity_type?: string | null;
+                /** @description Equal to this value. */
+                entity_id?: string | null;
+                /** @description Equal to this value. */
+                action?: string | null;
+                /** @description From this time (inclusive) */
+                since?: string | null;
+                /** @description Before this time */
+                until?: string | null;
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                organization_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CursorPage_AuditRead_"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     organizations_list: {
         parameters: {
             query?: {
@@ -15377,6 +15728,195 @@ export interface operations {
             };
         };
     };
+    admin_list_audit_entries: {
+        parameters: {
+            query?: {
+                /** @description `user:<id>`, `api_key:<id>`, `system:<job>` */
+                actor?: string | null;
+                /** @description The person acting */
+                user_id?: string | null;
+                /** @description Equal to this value. */
+                entity_type?: string | null;
+                /** @description Equal to this value. */
+                entity_id?: string | null;
+                /** @description Equal to this value. */
+                action?: string | null;
+                /** @description From this time (inclusive) */
+                since?: string | null;
+                /** @description Before this time */
+                until?: string | null;
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CursorPage_AuditRead_"];
+                };
+            };
+            /** @description Bad request: a body that cannot be decoded, an invalid or foreign cursor, a used or expired link token. */
+            400: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     admin_jobs_queue_status: {
         parameters: {
             query?: never;
@@ -18533,6 +19073,179 @@ export interface operations {
             };
             /** @description The request body is larger than the configured limit. */
             413: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            422: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited; see `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected error; it is logged, and the body never carries a trace. */
+            500: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (the database, Redis, the file store) is unavailable; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request, or a database statement, took longer than the configured timeout. */
+            504: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    messages_download_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: string;
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileDownload"];
+                };
+            };
+            /** @description Not authenticated: no, an invalid or an expired token (or wrong credentials). */
+            401: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The scheme to authenticate with: `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a missing scope, not the owner, an API key). */
+            403: {
+                headers: {
+                    /** @description The request's id (the client's, when valid), as in logs. */
+                    "X-Request-ID": string;
+                    /** @description Requests allowed in the tightest window that applies. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in that window. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until that window is full again. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller (the same answer for both). */
+            404: {
                 headers: {
                     /** @description The request's id (the client's, when valid), as in logs. */
                     "X-Request-ID": string;

@@ -4,8 +4,11 @@ from .api_key_admin_read import ApiKeyAdminRead
 from .api_key_create import ApiKeyCreate
 from .api_key_created import ApiKeyCreated
 from .api_key_read import ApiKeyRead
+from .audit_read import AuditRead
+from .audit_read_changes import AuditReadChanges
 from .body_auth_login import BodyAuthLogin
 from .code_confirm import CodeConfirm
+from .cursor_page_audit_read import CursorPageAuditRead
 from .cursor_page_failed_job_read import CursorPageFailedJobRead
 from .cursor_page_message_read import CursorPageMessageRead
 from .cursor_page_request_log_read import CursorPageRequestLogRead
@@ -24,6 +27,7 @@ from .field_error import FieldError
 from .file_download import FileDownload
 from .file_read import FileRead
 from .file_status import FileStatus
+from .file_summary import FileSummary
 from .health_live_response_health_live import HealthLiveResponseHealthLive
 from .identity_read import IdentityRead
 from .invitation_accept import InvitationAccept
@@ -93,8 +97,11 @@ __all__ = (
     "ApiKeyCreate",
     "ApiKeyCreated",
     "ApiKeyRead",
+    "AuditRead",
+    "AuditReadChanges",
     "BodyAuthLogin",
     "CodeConfirm",
+    "CursorPageAuditRead",
     "CursorPageFailedJobRead",
     "CursorPageMessageRead",
     "CursorPageRequestLogRead",
@@ -113,6 +120,7 @@ __all__ = (
     "FileDownload",
     "FileRead",
     "FileStatus",
+    "FileSummary",
     "HealthLiveResponseHealthLive",
     "IdentityRead",
     "InvitationAccept",

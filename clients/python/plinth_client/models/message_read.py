@@ -2,11 +2,17 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.file_summary import FileSummary
+
 
 T = TypeVar("T", bound="MessageRead")
 
@@ -23,6 +29,8 @@ class MessageRead:
         author_id (UUID):
         body (str):
         edited_at (datetime.datetime | None):
+        attachments (list[FileSummary] | Unset): Its files' metadata; members download one with `GET
+            /messages/{message_id}/attachments/{file_id}`.
     """
 
     id: UUID
@@ -33,6 +41,7 @@ class MessageRead:
     author_id: UUID
     body: str
     edited_at: datetime.datetime | None
+    attachments: list[FileSummary] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,6 +66,13 @@ class MessageRead:
         else:
             edited_at = self.edited_at
 
+        attachments: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.attachments, Unset):
+            attachments = []
+            for attachments_item_data in self.attachments:
+                attachments_item = attachments_item_data.to_dict()
+                attachments.append(attachments_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -71,11 +87,15 @@ class MessageRead:
                 "edited_at": edited_at,
             }
         )
+        if attachments is not UNSET:
+            field_dict["attachments"] = attachments
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.file_summary import FileSummary  # noqa: PLC0415
+
         d = dict(src_dict)
         id = UUID(d.pop("id"))
 
@@ -111,6 +131,15 @@ class MessageRead:
 
         edited_at = _parse_edited_at(d.pop("edited_at"))
 
+        _attachments = d.pop("attachments", UNSET)
+        attachments: list[FileSummary] | Unset = UNSET
+        if _attachments is not UNSET:
+            attachments = []
+            for attachments_item_data in _attachments:
+                attachments_item = FileSummary.from_dict(attachments_item_data)
+
+                attachments.append(attachments_item)
+
         message_read = cls(
             id=id,
             created_at=created_at,
@@ -120,6 +149,7 @@ class MessageRead:
             author_id=author_id,
             body=body,
             edited_at=edited_at,
+            attachments=attachments,
         )
 
         message_read.additional_properties = d

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -17,10 +17,13 @@ class ThreadCreate:
     Attributes:
         title (str):
         participant_ids (list[UUID] | Unset): Other users to include; the creator is always a participant.
+        organization_id (None | Unset | UUID): An organization of yours the thread belongs to: then only its members can
+            take part, and leaving it (or being removed) removes them from the thread. Omitted: a personal thread.
     """
 
     title: str
     participant_ids: list[UUID] | Unset = UNSET
+    organization_id: None | Unset | UUID = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title
@@ -32,6 +35,14 @@ class ThreadCreate:
                 participant_ids_item = str(participant_ids_item_data)
                 participant_ids.append(participant_ids_item)
 
+        organization_id: None | str | Unset
+        if isinstance(self.organization_id, Unset):
+            organization_id = UNSET
+        elif isinstance(self.organization_id, UUID):
+            organization_id = str(self.organization_id)
+        else:
+            organization_id = self.organization_id
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -41,6 +52,8 @@ class ThreadCreate:
         )
         if participant_ids is not UNSET:
             field_dict["participant_ids"] = participant_ids
+        if organization_id is not UNSET:
+            field_dict["organization_id"] = organization_id
 
         return field_dict
 
@@ -58,9 +71,27 @@ class ThreadCreate:
 
                 participant_ids.append(participant_ids_item)
 
+        def _parse_organization_id(data: object) -> None | Unset | UUID:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                organization_id_type_0 = UUID(data)
+
+                return organization_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | UUID, data)
+
+        organization_id = _parse_organization_id(d.pop("organization_id", UNSET))
+
         thread_create = cls(
             title=title,
             participant_ids=participant_ids,
+            organization_id=organization_id,
         )
 
         return thread_create

@@ -30,6 +30,7 @@ class ThreadRead:
         last_activity_at (datetime.datetime): Creation time, then the newest message's.
         event_seq (int): The id (`seq`) of the thread's latest event.
         participants (list[ParticipantRead]):
+        organization_id (None | Unset | UUID):
         unread_count (int | Unset): Messages after your read marker, counted up to 100 (100 means 100 or more). Default:
             0.
     """
@@ -43,6 +44,7 @@ class ThreadRead:
     last_activity_at: datetime.datetime
     event_seq: int
     participants: list[ParticipantRead]
+    organization_id: None | Unset | UUID = UNSET
     unread_count: int | Unset = 0
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -72,6 +74,14 @@ class ThreadRead:
             participants_item = participants_item_data.to_dict()
             participants.append(participants_item)
 
+        organization_id: None | str | Unset
+        if isinstance(self.organization_id, Unset):
+            organization_id = UNSET
+        elif isinstance(self.organization_id, UUID):
+            organization_id = str(self.organization_id)
+        else:
+            organization_id = self.organization_id
+
         unread_count = self.unread_count
 
         field_dict: dict[str, Any] = {}
@@ -89,6 +99,8 @@ class ThreadRead:
                 "participants": participants,
             }
         )
+        if organization_id is not UNSET:
+            field_dict["organization_id"] = organization_id
         if unread_count is not UNSET:
             field_dict["unread_count"] = unread_count
 
@@ -135,6 +147,23 @@ class ThreadRead:
 
             participants.append(participants_item)
 
+        def _parse_organization_id(data: object) -> None | Unset | UUID:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                organization_id_type_0 = UUID(data)
+
+                return organization_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | UUID, data)
+
+        organization_id = _parse_organization_id(d.pop("organization_id", UNSET))
+
         unread_count = d.pop("unread_count", UNSET)
 
         thread_read = cls(
@@ -147,6 +176,7 @@ class ThreadRead:
             last_activity_at=last_activity_at,
             event_seq=event_seq,
             participants=participants,
+            organization_id=organization_id,
             unread_count=unread_count,
         )
 
