@@ -17,8 +17,8 @@ from plinth_client.models import (
     Enrolment,
     EnrolmentStart,
     MfaVerify,
-    Problem,
     NewRecoveryCodes,
+    Problem,
     TokenResponse,
     TwoFactorStatus,
 )
