@@ -115,7 +115,9 @@ MESSAGE_FIELDS: tuple[str, ...] = (
     "author_id",
     "body",
 )
-MESSAGE_FIELDS += ("edited_at",)
+MESSAGE_FIELDS += ("edited_at", "attachments")
+ROW_DEFAULTS: Mapping[str, Any] = {"attachments": []}
+"""Fields a message row has no column for: the app reads none when `attachment_count` is 0."""
 MESSAGE_CREATED = "message.created"
 RATE = (1, 1_000_000_000, 60_000_000)  # cost, emission and period (us): never limits
 LOG_BATCH, LOG_INTERVAL, LOG_CAPACITY = 500, 2.0, 10_000  # the app's request-log defaults
@@ -158,7 +160,9 @@ def check_account(caller: Caller, user: Any, found: Any, revoked: Any) -> None:
 
 
 def _get(obj: Any, name: str) -> Any:
-    return obj[name] if isinstance(obj, Mapping | asyncpg.Record) else getattr(obj, name)
+    if not isinstance(obj, Mapping | asyncpg.Record):
+        return getattr(obj, name)
+    return obj.get(name, ROW_DEFAULTS[name]) if name in ROW_DEFAULTS else obj[name]
 
 
 def fields(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:

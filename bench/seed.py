@@ -87,7 +87,7 @@ USER_COLUMNS = (
 )  # fmt: skip
 THREAD_COLUMNS = (
     "id", "created_at", "updated_at", "deleted_at",
-    "title", "created_by", "last_message_at", "last_activity_at", "event_seq",
+    "title", "created_by", "last_message_at", "last_activity_at", "event_seq", "organization_id",
 )  # fmt: skip
 PARTICIPANT_COLUMNS = (
     "id", "created_at", "updated_at", "deleted_at",
@@ -95,7 +95,7 @@ PARTICIPANT_COLUMNS = (
 )  # fmt: skip
 MESSAGE_COLUMNS = (
     "id", "created_at", "updated_at", "deleted_at",
-    "thread_id", "author_id", "body", "edited_at", "seq",
+    "thread_id", "author_id", "body", "edited_at", "seq", "attachment_count",
 )  # fmt: skip
 
 
@@ -141,7 +141,8 @@ def _message_rows(
     """`count` messages one millisecond apart, oldest first."""
     for i in range(count):
         at = start + timedelta(milliseconds=i)
-        yield (uuid7_at(at, rand), at, at, None, thread_id, author_id, f"message {i}", None, i + 1)
+        body = f"message {i}"
+        yield (uuid7_at(at, rand), at, at, None, thread_id, author_id, body, None, i + 1, 0)
 
 
 MESSAGES_SQL = """
@@ -163,6 +164,7 @@ MESSAGE_VALUES = {
     "body": "'message ' || i",
     "edited_at": "NULL",
     "seq": "i + 1",
+    "attachment_count": "0",
 }
 
 
@@ -227,7 +229,10 @@ async def seed(database_url: str, large_messages: int = LARGE_THREAD_MESSAGES) -
             THREAD_COLUMNS,
             [
                 # The 1M thread is the most recent: first on the member's GET /threads page.
-                (tid, thread_start, thread_start, None, title, member.id, last, _latest(tid), 0)
+                (
+                    *(tid, thread_start, thread_start, None, title, member.id),
+                    *(last, _latest(tid), 0, None),  # last activity, event seq, organization
+                )
                 for tid, title in zip(thread_ids, titles, strict=True)
             ],
         )
