@@ -261,6 +261,11 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
         """Attach per-caller values that are not columns (e.g. unread counts) to rows about to
         be returned — every page, read and write — in one query for all of them."""
 
+    async def annotate_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        """`annotate` for a page read as plain rows (`list(rows=True)`: dicts of columns): set
+        the same values as keys of each dict. Override it beside `annotate` and the CRUD router
+        keeps reading pages without the ORM, which costs a fraction of building entities."""
+
     # -- reads --------------------------------------------------------------------------------
 
     async def as_read(self, obj: ModelT) -> ModelT:
@@ -373,7 +378,9 @@ class BaseController(SessionBound, Generic[ModelT, CreateT, UpdateT, RepositoryT
             binding=self._cursor_binding(parent_id, filters),
         )
         await self._confirm_parent(parent_id, result.items)
-        if not rows:
+        if rows:
+            await self.annotate_rows(cast(Sequence[dict[str, Any]], result.items))
+        else:
             await self.annotate(result.items)
         return result
 

@@ -93,14 +93,17 @@ def _snake(name: str) -> str:
 
 
 def _reads_plain_rows(controller: type[BaseController[Any, Any, Any, Any]], schema: Any) -> bool:
-    """Whether pages answered with `schema` can skip the ORM (`list(rows=True)`): every field
-    of `schema` is a column of the model, the repository loads no related rows and `annotate`
-    is not overridden. Reading pages as rows costs a fraction of building entities for them."""
+    """Whether pages answered with `schema` can skip the ORM (`list(rows=True)`): the
+    repository loads no related rows, and either every field of `schema` is a column of the
+    model and `annotate` is not overridden, or `annotate_rows` is (it sets what is not a
+    column). Reading pages as rows costs a fraction of building entities for them."""
     types = types_of(controller)
-    return (
-        not types.repository.load_options
-        and controller.annotate is BaseController.annotate
-        and set(schema.model_fields) <= set(types.model.__table__.columns.keys())
+    if types.repository.load_options:
+        return False
+    if controller.annotate_rows is not BaseController.annotate_rows:
+        return True
+    return controller.annotate is BaseController.annotate and set(schema.model_fields) <= set(
+        types.model.__table__.columns.keys()
     )
 
 

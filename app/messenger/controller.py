@@ -283,6 +283,13 @@ class MessageController(BaseController[Message, MessageCreate, MessageUpdate, Me
                 if message.id in found:
                     message.attachments = found[message.id]
 
+    async def annotate_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        # A page of messages stays plain rows: most carry no file, and those need no query.
+        ids = [row["id"] for row in rows if row["attachment_count"]]
+        found = await self.repository.attachments_of(ids) if ids else {}
+        for row in rows:
+            row["attachments"] = found.get(row["id"], [])
+
     async def attachment_download(
         self, message_id: uuid.UUID, file_id: uuid.UUID, storage: Storage, base_url: str
     ) -> FileDownload:

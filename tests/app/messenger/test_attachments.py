@@ -5,8 +5,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from app.messenger.models import Message
 from core.files import StoredFile
 from core.files.housekeeping import sweep_files
 from tests.app.messenger.support import (
@@ -173,3 +174,26 @@ async def test_the_sweep_removes_a_deleted_messages_files_and_keeps_the_others(
     assert {str(i) for i in left} == {kept}
     link = await client.get(download_url(message, kept), headers=alice.headers)
     assert (await outside(client, "GET", link.json()["url"])).content == TEXT
+
+
+async def test_a_page_of_messages_is_read_as_plain_rows_with_its_files(
+    client: httpx.AsyncClient, database: Any
+) -> None:
+    alice, bob = await actor(database, "alice"), await actor(database, "bob")
+    thread = await new_thread(client, alice, bob)
+    file_id = await upload(client, alice, TEXT, **AS_TEXT)
+    assert (await post(client, alice, thread["id"], [file_id])).status_code == 201
+    assert (await post(client, alice, thread["id"], [])).status_code == 201
+    built: list[Message] = []
+
+    def on_load(message: Message, _: Any) -> None:
+        built.append(message)
+
+    event.listen(Message, "load", on_load)
+    try:
+        page = await client.get(f"{API}/threads/{thread['id']}/messages", headers=bob.headers)
+    finally:
+        event.remove(Message, "load", on_load)
+    assert page.status_code == 200
+    assert [[f["id"] for f in m["attachments"]] for m in page.json()["items"]] == [[], [file_id]]
+    assert built == []  # annotate_rows: no entity built for a page (CrudRouter's plain rows)
