@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from core.audit import AuditFilters, AuditRead, AuditRepository
 from core.deps import SessionDep
 from core.openapi import operation_ids
-from core.pagination import CursorPage, CursorParams, cursor_binding, cursor_params
+from core.pagination import CursorPage, CursorParams, cursor_params
 from core.platform.requestlog.admin import RequestLogFilters, RequestLogRead, RequestLogRepository
 from core.routing import read_only
 
@@ -28,10 +28,7 @@ async def list_request_logs(
     Rows reach the table in batches (REQUEST_LOG_FLUSH_INTERVAL_SECONDS), so the last seconds
     of traffic may not be listed yet.
     """
-    logs = RequestLogRepository(session)
-    stmt = filters.apply(logs.select())
-    binding = cursor_binding("admin.request_logs", filters=filters)
-    return await logs.page_keyset(stmt, limit=page.limit, cursor=page.cursor, binding=binding)
+    return await RequestLogRepository(session).page(filters, page)
 
 
 @router.get("/audit", response_model=CursorPage[AuditRead])

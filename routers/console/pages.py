@@ -12,7 +12,7 @@ from starlette.responses import Response
 from core.audit import AuditFilters, AuditRepository
 from core.db import Database
 from core.errors import AppError
-from core.pagination import CursorParams, cursor_binding
+from core.pagination import CursorParams
 from core.platform.requestlog.admin import RequestLogFilters, RequestLogRepository
 from core.service import unit_of_work
 from routers.console.views import is_admin
@@ -59,13 +59,9 @@ class RequestLogView(BaseView):
 
 async def _request_logs(request: Request, filters: RequestLogFilters) -> dict[str, Any]:
     database: Database = request.app.state.database
-    cursor = request.query_params.get("cursor") or None
+    params = CursorParams(limit=PAGE_SIZE, cursor=request.query_params.get("cursor") or None)
     async with unit_of_work(database, read_only=True) as session:
-        logs = RequestLogRepository(session)
-        binding = cursor_binding("admin.request_logs", filters=filters)
-        page = await logs.page_keyset(
-            filters.apply(logs.select()), limit=PAGE_SIZE, cursor=cursor, binding=binding
-        )
+        page = await RequestLogRepository(session).page(filters, params)
     return {"rows": list(page.items), "next_cursor": page.next_cursor}
 
 

@@ -7,8 +7,9 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from core.fields import Timestamp
 from core.filtering import Filter, FilterSet
+from core.pagination import CursorParams, cursor_binding
 from core.platform.requestlog.models import MAX_ROUTE_LENGTH, RequestLog
-from core.repository import BaseRepository
+from core.repository import BaseRepository, CursorResult
 
 
 class RequestLogRead(BaseModel):
@@ -55,3 +56,15 @@ class RequestLogRepository(BaseRepository[RequestLog]):
     """Request-log rows; keyset pages walk `(created_at, id)`, newest first."""
 
     model = RequestLog
+
+    async def page(
+        self, filters: RequestLogFilters, params: CursorParams
+    ) -> CursorResult[RequestLog]:
+        """One keyset page of the rows matching `filters`, newest first (GET
+        /admin/request-logs and the console's page). A cursor only continues the list and
+        filters it came from."""
+        stmt = filters.apply(self.select())
+        binding = cursor_binding("admin.request_logs", filters=filters)
+        return await self.page_keyset(
+            stmt, limit=params.limit, cursor=params.cursor, binding=binding
+        )
