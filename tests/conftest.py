@@ -216,17 +216,19 @@ async def _delete_every_row(database: Any) -> None:
         await session.commit()
 
 
+@pytest.fixture(scope="module", autouse=True)
+async def clean_after_module(database: Any) -> AsyncIterator[None]:
+    """After a module's own fixtures stop: delete every row again. A server process a module
+    started flushes its last request-log rows when it stops, after the last test's clean-up."""
+    yield
+    await _delete_every_row_retrying(database)
+
+
 @pytest.fixture(autouse=True)
 async def clean_state(leg: Leg, database: Any) -> AsyncIterator[None]:
     """After each test: delete every row and flush Redis."""
     yield
-    for attempt in range(3):
-        try:
-            await _delete_every_row(database)
-            break
-        except DBAPIError as exc:  # a server process of the test still reading: PostgreSQL
-            if "deadlock" not in str(exc) or attempt == 2:  # chose us as the deadlock victim
-                raise
+    await _delete_every_row_retrying(database)
     if leg.redis is not None and leg.redis_url:
         from redis.asyncio import Redis
 
@@ -235,6 +237,16 @@ async def clean_state(leg: Leg, database: Any) -> AsyncIterator[None]:
             await client.flushdb()
         finally:
             await client.aclose()
+
+
+async def _delete_every_row_retrying(database: Any) -> None:
+    for attempt in range(3):
+        try:
+            await _delete_every_row(database)
+            break
+        except DBAPIError as exc:  # a server process of the test still reading: PostgreSQL
+            if "deadlock" not in str(exc) or attempt == 2:  # chose us as the deadlock victim
+                raise
 
 
 @asynccontextmanager
