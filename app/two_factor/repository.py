@@ -2,8 +2,9 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Exists, Select, delete, exists, func, or_, select, update
 
 from app.two_factor.models import RecoveryCode, SignInChallenge, TotpCredential
 from core.repository import BaseRepository
@@ -15,10 +16,16 @@ class TotpCredentialRepository(BaseRepository[TotpCredential]):
     def of_user(self, user_id: uuid.UUID) -> Select[TotpCredential]:
         return self.select().where(TotpCredential.user_id == user_id)
 
+    @staticmethod
+    def confirmed_for(user_id: Any) -> Exists:
+        """Whether `user_id` has a confirmed authenticator, as a clause: a value, or the id
+        column of a statement that carries it (a sign-in reads it with the account)."""
+        confirmed = TotpCredential.confirmed_at.is_not(None)
+        return exists().where(TotpCredential.user_id == user_id, confirmed)
+
     async def is_enabled(self, user_id: uuid.UUID) -> bool:
         """Whether the user has a confirmed authenticator."""
-        confirmed = TotpCredential.confirmed_at.is_not(None)
-        return await self.exists(self.of_user(user_id).where(confirmed))
+        return bool(await self.session.scalar(select(self.confirmed_for(user_id))))
 
     async def claim_step(self, credential_id: uuid.UUID, step: int) -> bool:
         """Record `step` as the last one used, if it is later than the stored one: True for

@@ -4,6 +4,9 @@ a sign-in (the steps are in `app/two_factor/__init__.py`)."""
 import secrets
 import uuid
 from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement
 
 from app.two_factor.codes import (
     is_totp_code,
@@ -218,6 +221,11 @@ class TwoFactorService(ControllerService):
     async def is_enabled(self, user_id: uuid.UUID) -> bool:
         """Whether the user's sign-ins need a code."""
         return await self.credentials.is_enabled(user_id)
+
+    @staticmethod
+    def enabled_for(user_id: Any) -> ColumnElement[bool]:
+        """`is_enabled` as a clause on a statement's user id column: read with the account."""
+        return TotpCredentialRepository.confirmed_for(user_id)
 
     async def scopes_for(self, user_id: uuid.UUID, scopes: frozenset[str]) -> frozenset[str]:
         """`scopes` as a session of the user may hold them (see `permitted`)."""

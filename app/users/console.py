@@ -22,10 +22,12 @@ class ConsoleAuthService(AuthService):
     session opens, and a session the second-factor policy (AUTH_TOTP_REQUIRED_SCOPES) left
     without it (the unit of work then rolls that session back)."""
 
-    async def sign_in(self, user: User, scopes: frozenset[str]) -> TokenResponse | MfaChallenge:
+    async def sign_in(
+        self, user: User, scopes: frozenset[str], *, second_factor: bool | None = None
+    ) -> TokenResponse | MfaChallenge:
         if Scope.ADMIN not in scopes:
             raise Forbidden(NOT_AN_ADMIN)
-        return await super().sign_in(user, scopes)
+        return await super().sign_in(user, scopes, second_factor=second_factor)
 
     async def console_login(self, email: str, password: str) -> dict[str, Any] | MfaChallenge:
         """The password step: the console session's claims, or the second step's challenge."""

@@ -68,6 +68,14 @@ class UserRepository(BaseRepository[User]):
     def by_email(self, email: str) -> Select[User]:
         return self.select().where(User.email == email)
 
+    async def by_email_with(
+        self, email: str, flag: ColumnElement[bool]
+    ) -> tuple[User, bool] | None:
+        """The live account with `email` and `flag` (a clause on `User.id`) in one statement:
+        a sign-in reads whether the account has a second factor with it."""
+        row = (await self.session.execute(self.by_email(email).add_columns(flag).limit(1))).first()
+        return None if row is None else (row[0], bool(row[1]))
+
     @staticmethod
     def _active(ids: Collection[uuid.UUID]) -> ColumnElement[bool]:
         return and_(User.id.in_(ids), User.is_active.is_(True), User.deleted_at.is_(None))

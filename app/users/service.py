@@ -124,7 +124,10 @@ class AuthService(ControllerService):
                 errors=[field_error(["body", "password"], f"At most {max_length} characters.")]
             )
         repository = self.users.repository
-        user = await repository.one_or_none(repository.by_email(normalise_email(email)))
+        found = await repository.by_email_with(
+            normalise_email(email), TwoFactorService.enabled_for(User.id)
+        )
+        user, second_factor = found or (None, False)
         await self.commit()  # end the read: the connection is free while the hash runs
         valid, new_hash = await password_hasher().verify(
             password, user.hashed_password if user else None
@@ -138,7 +141,7 @@ class AuthService(ControllerService):
             raise BadRequest("invalid_scope: none of the requested scopes is granted.")
         if new_hash:
             await repository.update(user, {"hashed_password": new_hash})
-        return await self.sign_in(user, granted)
+        return await self.sign_in(user, granted, second_factor=second_factor)
 
     async def refresh(self, token: str) -> TokenResponse:
         """Rotate a refresh token. A token used again within AUTH_REFRESH_GRACE_SECONDS of its
@@ -175,12 +178,17 @@ class AuthService(ControllerService):
         sessions = await self.sessions.purge_expired(now)
         return sessions, tokens
 
-    async def sign_in(self, user: User, scopes: frozenset[str]) -> TokenResponse | MfaChallenge:
+    async def sign_in(
+        self, user: User, scopes: frozenset[str], *, second_factor: bool | None = None
+    ) -> TokenResponse | MfaChallenge:
         """After a first factor (password, SSO): a session and its first pair — or, when the
         account has a second factor, the challenge `finish_sign_in` answers. Without one, the
-        scopes AUTH_TOTP_REQUIRED_SCOPES names are left out."""
+        scopes AUTH_TOTP_REQUIRED_SCOPES names are left out. `second_factor`: whether it has
+        one, when the caller read it with the account (else it is read here)."""
         two_factor = self.service(TwoFactorService)
-        if await two_factor.is_enabled(user.id):
+        if second_factor is None:
+            second_factor = await two_factor.is_enabled(user.id)
+        if second_factor:
             return await two_factor.challenge(user, scopes)
         return await self._open_session(user, permitted(scopes))
 
