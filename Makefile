@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Test processes per leg (pytest-xdist): a test file runs whole in one of them, and each starts its
+# own servers and database. By default the cores, at most 4; TEST_WORKERS=1 runs in one process.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(4, len(os.sched_getaffinity(0))))')
+PYTEST_LEG := $(BIN)/pytest -q --numprocesses $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run dev test screenshots lint typecheck client client-check template-check test-services test-embedded \
 	bench migrate clean docs docs-serve
@@ -97,11 +101,11 @@ test-services: $(VENV)/.dev $(OIDC_PROVIDER) $(CHROMIUM)
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-redis.sh
 	bash scripts/ensure-pgbouncer.sh
-	PLINTH_TEST_LEG=services $(BIN)/pytest -q
+	PLINTH_TEST_LEG=services $(PYTEST_LEG)
 
 ## The embedded leg alone (SQLite + in-process stand-ins): needs neither server
 test-embedded: $(VENV)/.dev $(OIDC_PROVIDER) $(CHROMIUM)
-	PLINTH_TEST_LEG=embedded $(BIN)/pytest -q
+	PLINTH_TEST_LEG=embedded $(PYTEST_LEG)
 
 ## The template (copier.yml, docs/template.md): the project it makes without the example passes
 ## its own `make test`, and `copier update` to this commit works (commit first)

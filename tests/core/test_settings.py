@@ -41,7 +41,9 @@ def test_production_refuses_a_long_but_guessable_secret(
 
 
 @pytest.mark.parametrize(
-    "secret", [RANDOM_SECRET, secrets.token_hex(16), secrets.token_urlsafe(32)]
+    "secret",
+    [RANDOM_SECRET, secrets.token_hex(16), secrets.token_urlsafe(32)],
+    ids=["fixed", "token_hex", "token_urlsafe"],  # the same test ids in every xdist worker
 )
 def test_production_accepts_a_long_random_secret(
     clean_env: pytest.MonkeyPatch, secret: str
