@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Error, Page, async_playwright
 
 from core.platform.jobs import FailedJob
 from tests.core.test_logging import ROOT, wait_for
@@ -67,7 +67,14 @@ async def page() -> AsyncIterator[Page]:
 async def screenshot(page: Page, name: str) -> None:
     folder = SCREENSHOTS if os.environ.get("PLINTH_SCREENSHOTS") == "docs" else _scratch()
     folder.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(folder / f"admin-console-{name}.png"))
+    await page.wait_for_load_state("load")
+    try:
+        await page.screenshot(path=str(folder / f"admin-console-{name}.png"))
+    except Error as exc:  # Chromium refuses a capture now and then, and takes it when asked again
+        if "Unable to capture screenshot" not in str(exc):
+            raise
+        await page.wait_for_timeout(500)
+        await page.screenshot(path=str(folder / f"admin-console-{name}.png"))
 
 
 def _scratch() -> Path:
