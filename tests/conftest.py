@@ -75,6 +75,26 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return str(collection_path.relative_to(config.rootpath)) in done or None
 
 
+SLOWEST_FILES = (
+    "tests/scaffold/test_scaffold.py",
+    "tests/conformance/test_conformance.py",
+    "tests/scaffold/test_your_product.py",
+    "tests/docs/test_site_in_browser.py",
+)
+"""Test files that take minutes: collected first, so that with several processes (Makefile's
+TEST_WORKERS) the run does not end waiting on one of them."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slowest files first; every other test keeps its order (a stable sort)."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return SLOWEST_FILES.index(path) if path in SLOWEST_FILES else len(SLOWEST_FILES)
+
+    items.sort(key=rank)
+
+
 def _start_services() -> tuple[PostgresServer, RedisServer]:
     """Both servers, or the run stops with a failure: a leg that cannot run never passes.
 
