@@ -125,11 +125,10 @@ class ApiVersion(APIRouter):
     ) -> None:
         # The deprecation goes first, so even a refusal by a later gate carries its headers.
         first = [deprecated(deprecation)] if deprecation else []
-        super().__init__(
-            prefix=f"/api/{name}", dependencies=[*first, *(dependencies or [])], **router_options
-        )
+        super().__init__(dependencies=[*first, *(dependencies or [])], **router_options)
         self.name = name
         self.deprecation = deprecation
+        self.path = f"/api/{name}"
 
     def tag(self, tag: str) -> str:
         """A tag of this version in the OpenAPI document."""
@@ -138,7 +137,9 @@ class ApiVersion(APIRouter):
     def include_in(self, app: FastAPI) -> None:
         """Serve the version's routes (and its own document, when the app serves one). The
         app factory calls `install_versioning` once every version is included."""
-        app.include_router(self)
+        # The path goes on the inclusion, not on the router: included with no prefix, FastAPI
+        # would analyse every route's dependencies once more only to check that no path is empty.
+        app.include_router(self, prefix=self.path)
         if not hasattr(app.state, VERSIONS_STATE):
             setattr(app.state, VERSIONS_STATE, [])
         getattr(app.state, VERSIONS_STATE).append(self)
@@ -148,7 +149,7 @@ class ApiVersion(APIRouter):
                 return JSONResponse(version_openapi(app, self))
 
             app.add_api_route(
-                f"{self.prefix}/openapi.json", version_document, include_in_schema=False
+                f"{self.path}/openapi.json", version_document, include_in_schema=False
             )
 
 
@@ -161,7 +162,7 @@ def versions(app: FastAPI) -> list[ApiVersion]:
 def version_openapi(app: FastAPI, version: ApiVersion) -> dict[str, Any]:
     """The OpenAPI document of one version: its paths, every component."""
     document = app.openapi()
-    prefix = version.prefix + "/"
+    prefix = version.path + "/"
     paths = {path: item for path, item in document["paths"].items() if path.startswith(prefix)}
     info = {**document["info"], "title": f"{document['info']['title']} {version.name}"}
     return {**document, "info": info, "paths": paths}
@@ -195,7 +196,7 @@ def _operations(item: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _tag_versions(document: dict[str, Any], mounted: list[ApiVersion]) -> None:
     for version in mounted:
-        prefix = version.prefix + "/"
+        prefix = version.path + "/"
         for path, item in document.get("paths", {}).items():
             if path.startswith(prefix):
                 for operation in _operations(item):
