@@ -7,9 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 
 from core.platform.ratelimit import RateLimiter
+from core.replicarouting import REPLICA_FAILED, ReplicaFallbackMiddleware
 from tests.app.users.support import API, login
 from tests.conftest import Leg, client_for
 from tests.helpers import DEFAULT_PASSWORD, PATIENT, bearer, create_user
@@ -68,6 +69,24 @@ async def test_remaining_counts_down_to_zero(make_app: Callable[..., Any], datab
         answers = [await client.get(ME, headers=bearer(user)) for _ in range(5)]
     assert [r.headers["X-RateLimit-Remaining"] for r in answers] == ["4", "3", "2", "1", "0"]
     assert 3500 < int(answers[-1].headers["X-RateLimit-Reset"]) <= 3600
+
+
+async def test_a_read_answered_again_from_the_primary_is_charged_once(app: FastAPI) -> None:
+    runs: list[int] = []
+
+    async def read(request: Request) -> dict[str, int]:
+        runs.append(len(runs))
+        if len(runs) % 2:  # each request's first run: its replica failed under it
+            request.scope[REPLICA_FAILED] = True
+        return {"run": len(runs)}
+
+    limit = RateLimiter(times=5, seconds=3600, name="replica-read")
+    app.add_api_route("/replica-read", read, dependencies=[Depends(limit)])
+    transport = httpx.ASGITransport(app=ReplicaFallbackMiddleware(app))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answers = [await client.get("/replica-read") for _ in range(2)]
+    assert [r.json() for r in answers] == [{"run": 2}, {"run": 4}]
+    assert [r.headers["X-RateLimit-Remaining"] for r in answers] == ["4", "3"]
 
 
 async def test_exactly_the_limit_is_served_under_three_times_concurrent_overload(

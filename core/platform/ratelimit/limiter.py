@@ -46,6 +46,9 @@ from core.platform.ratelimit.backend import (
 from core.platform.ratelimit.rates import RateSource, resolve_rate
 from core.security import Principal
 
+_CHARGED = "plinth.rate_limit_charged"
+"""Where a request keeps the decisions it was charged (`enforce`), in its ASGI scope."""
+
 # -- callers ----------------------------------------------------------------------------------
 
 
@@ -158,7 +161,14 @@ async def enforce(
     cost: int = 1,
 ) -> Decision | None:
     """Charge `buckets` (all or none); 429 when any is exhausted. When Redis is unavailable:
-    None (fail open, logged and counted) or 503 when `fail_closed`."""
+    None (fail open, logged and counted) or 503 when `fail_closed`. A request that runs again
+    (a read answered from the primary after its replica failed) is charged once: the second
+    run gets the first run's decision."""
+    charged: dict[tuple[str, ...], Decision] = request.scope.setdefault(_CHARGED, {})
+    keys = tuple(bucket.key for bucket in buckets)
+    if keys in charged:
+        _set_headers(request, response, charged[keys])
+        return charged[keys]
     try:
         decision = await rate_limit_backend(request.app).hit(buckets, cost)
     except BackendUnavailable as exc:
@@ -175,6 +185,7 @@ async def enforce(
             f"Try again in {retry_after} seconds.",
             headers={"Retry-After": str(retry_after), **decision.headers()},
         )
+    charged[keys] = decision
     _set_headers(request, response, decision)
     return decision
 
