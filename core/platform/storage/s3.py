@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
+from aiobotocore.session import AioSession, get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from configs.storage import StorageSettings
@@ -66,6 +66,17 @@ def _unavailable(exc: Exception) -> StorageUnavailable:
     return StorageUnavailable("The file store cannot be reached; try again shortly.")
 
 
+_SESSIONS: list[AioSession] = []
+
+
+def _session() -> AioSession:
+    """The process's botocore session, made once: a new one parses the S3 model and the
+    endpoint rules again (a tenth of a second of JSON), while clients stay one per store."""
+    if not _SESSIONS:
+        _SESSIONS.append(get_session())
+    return _SESSIONS[0]
+
+
 class S3Storage(Storage):
     """One bucket of an S3-compatible store. Open it with `async with` (or `open()`)."""
 
@@ -92,7 +103,7 @@ class S3Storage(Storage):
     def _create(self, endpoint_url: str | None) -> Any:
         s = self.settings
         secret = s.s3_secret_access_key.get_secret_value() if s.s3_secret_access_key else None
-        return get_session().create_client(
+        return _session().create_client(
             "s3",
             region_name=s.s3_region,
             endpoint_url=endpoint_url,
