@@ -9,6 +9,7 @@ a thin layer over aiobotocore that Plinth does not need.
 
 import asyncio
 import base64
+import functools
 import logging
 from contextlib import AsyncExitStack
 from typing import Any
@@ -66,15 +67,11 @@ def _unavailable(exc: Exception) -> StorageUnavailable:
     return StorageUnavailable("The file store cannot be reached; try again shortly.")
 
 
-_SESSIONS: list[AioSession] = []
-
-
+@functools.cache
 def _session() -> AioSession:
     """The process's botocore session, made once: a new one parses the S3 model and the
     endpoint rules again (a tenth of a second of JSON), while clients stay one per store."""
-    if not _SESSIONS:
-        _SESSIONS.append(get_session())
-    return _SESSIONS[0]
+    return get_session()
 
 
 class S3Storage(Storage):
