@@ -29,6 +29,8 @@ from core.dbreplicas import Replica, ReplicaSet, WriteTrackingSession
 from core.pagination import CursorCodec
 
 if TYPE_CHECKING:
+    from sqlalchemy.pool import PoolProxiedConnection
+
     from configs.database import DatabaseSettings
 
 logger = logging.getLogger("plinth.db")
@@ -244,15 +246,21 @@ def pooler_connect_args() -> dict[str, Any]:
     """asyncpg arguments for a pooler in transaction mode (PgBouncer), where consecutive
     statements may run on different server connections.
 
-    Both statement caches are off — asyncpg's and SQLAlchemy's — so no named prepared statement
-    outlives the message sequence that made it. Statements are unnamed, and with its cache off
-    asyncpg sends Parse again with each Bind/Execute, in one Sync: a statement never relies on
-    what an earlier round trip prepared on a server connection, inside a transaction or not
-    (SQLAlchemy's uuid `prepared_statement_name_func` recipe still splits Parse and Bind into
-    two round trips, which outside a transaction may reach two server connections). The
-    re-Parse is asyncpg's own answer to PgBouncer splitting implicit transactions
-    (MagicStack/asyncpg#1058)."""
-    return {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+    No named prepared statement exists: asyncpg's statement cache is off and SQLAlchemy names
+    each statement "" (unnamed). asyncpg then sends Parse again with each Bind/Execute, in one
+    Sync, so a statement never relies on what an earlier round trip prepared on a server
+    connection, inside a transaction or not — its answer to PgBouncer splitting implicit
+    transactions (MagicStack/asyncpg#1058). SQLAlchemy's per-connection cache keeps what the
+    first Parse/Describe learnt (parameter and column types), so a statement seen before costs
+    one round trip, as it does without the pooler, instead of a Describe round trip and then
+    the Parse/Bind/Execute one. Nothing notices when a migration changes a cached column's
+    type (a named statement would fail once and be prepared again): such a migration needs
+    the app's connections renewed, by a restart as a deploy does."""
+    return {"statement_cache_size": 0, "prepared_statement_name_func": _unnamed_statement}
+
+
+def _unnamed_statement() -> str:
+    return ""
 
 
 def engine_from_settings(db: "DatabaseSettings", url: str) -> AsyncEngine:
@@ -336,6 +344,8 @@ def create_sessionmaker(
 
 DRIVER_PLANS = 256
 """How many statements `Database.fetch_one` keeps compiled for the driver (prebuilt ones)."""
+PREPARED_ON_CONNECTION = "plinth.prepared"
+"""The key of a pooled connection's `info` under which `_DriverPlan` keeps its statements."""
 
 Processor = Callable[[Any], Any] | None
 
@@ -387,6 +397,21 @@ class _DriverPlan:
         return [
             bind(value) if bind else value for value, bind in zip(values, self.binds, strict=True)
         ]
+
+    async def fetchrow(self, connection: "PoolProxiedConnection", params: Mapping[str, Any]) -> Any:
+        """The first record, or None, on the pooled asyncpg `connection`, with the statement
+        prepared on it once (kept in the connection's `info`, which the pool clears when it
+        replaces the connection). Behind a pooler (asyncpg's cache off) the statement is
+        unnamed and asyncpg parses it again with each execution, so a run costs one round
+        trip, as a named statement does on a direct connection."""
+        prepared = connection.info.setdefault(PREPARED_ON_CONNECTION, {})
+        statement = prepared.get(self.sql)
+        if statement is None:
+            driver: Any = connection.driver_connection
+            statement = await driver.prepare(self.sql)
+            if len(prepared) < DRIVER_PLANS:
+                prepared[self.sql] = statement
+        return await statement.fetchrow(*self.arguments(params))
 
     def build(self, record: Any) -> tuple[Any, ...]:
         return self.row(
@@ -489,9 +514,8 @@ class Database:
         plan = self._driver_plan(statement)
         if plan is not None and not self._observed():
             fairy = await self._autocommit_engine.raw_connection()
-            driver: Any = fairy.driver_connection
             try:
-                record = await driver.fetchrow(plan.sql, *plan.arguments(params))
+                record = await plan.fetchrow(fairy, params)
             except Exception as error:  # run again through Core below, which reports it
                 logger.info("driver fetch failed (%s); again through Core", type(error).__name__)
                 await greenlet_spawn(fairy.invalidate)
