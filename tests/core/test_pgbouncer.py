@@ -7,9 +7,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.users.models import User
@@ -119,6 +120,34 @@ async def test_read_only_units_and_the_driver_path_through_pgbouncer(
     results = await asyncio.gather(*(read(n) for n in range(60)))
     assert [count for _, count, _ in results] == [n + 1 for n in range(60)]
     assert all(row is not None and row.email == "alice@example.com" for *_, row in results)
+
+
+async def test_a_statement_seen_before_is_not_described_again(
+    pooled: Database, database: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind the pooler a connection describes a statement (a Parse/Describe round trip) the
+    first time only; later runs are one Parse/Bind/Execute round trip, through the ORM and the
+    authentication lookup alike. Turning SQLAlchemy's statement cache off, or running the lookup
+    through asyncpg's own (off) cache, describes it on every run."""
+    await actor(database, "alice")
+    described: list[str] = []
+    get_statement = vars(asyncpg.Connection)["_get_statement"]  # every statement asyncpg prepares
+
+    async def recording(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+        described.append(query)
+        return await get_statement(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.Connection, "_get_statement", recording)
+    lookup: Any = select(User.id).where(User.email == bindparam("email"))
+    after_first_run: list[str] = []
+    for _ in range(5):  # one at a time: every run gets the same pooled connection
+        async with pooled.session(read_only=True) as session:
+            orm = await session.scalar(select(User.email).where(User.email.like("alice%")))
+        row = await pooled.fetch_one(lookup, {"email": "alice@example.com"})
+        assert orm == "alice@example.com" and row is not None
+        after_first_run = after_first_run or list(described)
+    assert described == after_first_run
+    assert sum("FROM users" in query for query in described) == 2
 
 
 async def test_the_job_store_records_failures_through_pgbouncer(pooled: Database) -> None:
